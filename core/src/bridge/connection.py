@@ -1,0 +1,138 @@
+"""What a platform operation receives: :class:`Connection` (one store) and :class:`AppContext`
+(the platform's bridge-wide app settings)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bridge.errors import Misconfigured
+from bridge.http import HttpClient, RateLimit, make_client
+
+
+class MemoryState(dict):
+    """A per-store key-value store kept in memory (tests, ``bridge connect`` before saving)."""
+
+
+@dataclass
+class AppContext:
+    """The bridge-wide settings of one platform (an OAuth app's key and secret, ...)."""
+
+    platform: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    public_url: str = "http://127.0.0.1:8765"
+    transport: httpx.BaseTransport | None = None
+    _clients: dict[str, HttpClient] = field(default_factory=dict, repr=False)
+
+    def require(self, name: str) -> Any:
+        """An app setting, or a clear error that says how to set it."""
+        value = self.settings.get(name)
+        if value in (None, ""):
+            env = f"BRIDGE_{self.platform.upper()}_{name.upper()}"
+            raise Misconfigured(
+                f"{self.platform}: app setting '{name}' is not set: export {env}=... or run "
+                f"`bridge config set {self.platform}.{name} ...`"
+            )
+        return value
+
+    def http_client(self, base_url: str, **kwargs: Any) -> HttpClient:
+        """A shared client for app-level calls (token exchange) to ``base_url``."""
+        key = base_url
+        if key not in self._clients:
+            kwargs.setdefault("transport", self.transport)
+            self._clients[key] = make_client(base_url, platform=self.platform, **kwargs)
+        return self._clients[key]
+
+
+@dataclass
+class Connection:
+    """One connected (or being-connected) store, as a plugin sees it.
+
+    ``settings`` are the non-secret settings (including ``base_url`` when pointed at a sandbox),
+    ``credentials`` the decrypted secrets. Call :meth:`save_credentials` after a token refresh so
+    the core stores the new tokens (encrypted). ``state`` is a small persistent key-value store
+    for caches (image uploads, category trees, webhook secrets).
+    """
+
+    platform: str
+    settings: dict[str, Any]
+    credentials: dict[str, Any]
+    app: AppContext
+    store_id: int | None = None
+    remote_id: str | None = None
+    state: MutableMapping[str, Any] = field(default_factory=MemoryState)
+    on_credentials: Callable[[dict[str, Any]], None] | None = None
+    transport: httpx.BaseTransport | None = None
+    _clients: dict[str, HttpClient] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def base_url(self) -> str | None:
+        """The base URL override (a sandbox), or None for the platform's real host."""
+        return self.settings.get("base_url") or None
+
+    @property
+    def store_key(self) -> str:
+        return f"{self.platform}:{self.store_id or self.remote_id or id(self)}"
+
+    def setting(self, name: str, default: Any = None) -> Any:
+        value = self.settings.get(name)
+        return default if value in (None, "") else value
+
+    def secret(self, name: str) -> Any:
+        """A credential, or a clear error naming it."""
+        value = self.credentials.get(name)
+        if value in (None, ""):
+            raise Misconfigured(
+                f"{self.platform}: credential '{name}' is missing: run `bridge connect {self.platform}` again"
+            )
+        return value
+
+    def save_credentials(self, new: dict[str, Any]) -> None:
+        """Merge refreshed secrets into ``credentials`` and have the core keep them."""
+        with self._lock:
+            self.credentials.update(new)
+            for client in self._clients.values():
+                for v in new.values():
+                    if isinstance(v, str):
+                        client.add_secret(v)
+        if self.on_credentials:
+            self.on_credentials(dict(self.credentials))
+
+    def http_client(
+        self,
+        base_url: str,
+        *,
+        name: str = "default",
+        rate_limits: dict[str, RateLimit] | None = None,
+        **kwargs: Any,
+    ) -> HttpClient:
+        """The store's HTTP client for ``base_url`` (created once, then reused).
+
+        Credentials of this connection are redacted from its logs.
+        """
+        with self._lock:
+            key = f"{name}:{base_url}"
+            client = self._clients.get(key)
+            if client is None:
+                secrets = [v for v in self.credentials.values() if isinstance(v, str)]
+                kwargs.setdefault("transport", self.transport)
+                client = make_client(
+                    base_url,
+                    platform=self.platform,
+                    store_key=self.store_key,
+                    rate_limits=rate_limits,
+                    secrets=secrets,
+                    **kwargs,
+                )
+                self._clients[key] = client
+            return client
+
+    def close(self) -> None:
+        for c in self._clients.values():
+            c.close()
+        self._clients.clear()

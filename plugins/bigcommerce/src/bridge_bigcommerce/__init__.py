@@ -1,0 +1,1 @@
+"""bridge plugin package for bigcommerce."""
