@@ -1,0 +1,364 @@
+"""Organizations and stores: connecting (through the rules), loading connections, disconnecting."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, MutableMapping
+from typing import Any
+
+from sqlmodel import Session, delete, select
+
+from bridge import config, db, journal
+from bridge.connection import AppContext, Connection
+from bridge.crypto import Vault
+from bridge.errors import Misconfigured, NeedsReconnect, RulesViolation
+from bridge.models import StoreInfo
+from bridge.plugins import PluginManager, get_manager
+from bridge.rules import check_connect, normalize_region
+from bridge.tables import (
+    CategoryRule,
+    Event,
+    ItemError,
+    Job,
+    KeyValue,
+    ListingLink,
+    OrderLink,
+    Organization,
+    ProductMapping,
+    SkuLink,
+    Store,
+    SyncCursor,
+    SyncRun,
+    TrackingPushRecord,
+    utcnow,
+)
+
+# --------------------------------------------------------------------------- organizations
+
+
+def create_org(name: str) -> Organization:
+    name = name.strip()
+    if not name:
+        raise Misconfigured("an organization needs a name")
+    with db.session() as s:
+        if s.exec(select(Organization).where(Organization.name == name)).first():
+            raise RulesViolation(f"organization '{name}' already exists: pick another name")
+        org = Organization(name=name)
+        s.add(org)
+        s.flush()
+        s.refresh(org)
+    journal.record("org.created", f"organization '{name}' created", org_id=org.id)
+    return org
+
+
+def get_org(ref: str | int) -> Organization:
+    """An organization by id or name, or a clear error."""
+    with db.session() as s:
+        org = None
+        if isinstance(ref, int) or str(ref).isdigit():
+            org = s.get(Organization, int(ref))
+        if org is None:
+            org = s.exec(select(Organization).where(Organization.name == str(ref))).first()
+        if org is None:
+            raise Misconfigured(f"no organization '{ref}': see `bridge org list`")
+        return org
+
+
+def list_orgs() -> list[Organization]:
+    with db.session() as s:
+        return list(s.exec(select(Organization).order_by(Organization.id)))
+
+
+def rename_org(ref: str | int, new_name: str) -> Organization:
+    org = get_org(ref)
+    with db.session() as s:
+        if s.exec(select(Organization).where(Organization.name == new_name)).first():
+            raise RulesViolation(f"organization '{new_name}' already exists: pick another name")
+        row = s.get(Organization, org.id)
+        assert row is not None
+        row.name = new_name
+        s.add(row)
+    return get_org(org.id)  # type: ignore[arg-type]
+
+
+def delete_org(ref: str | int) -> None:
+    org = get_org(ref)
+    with db.session() as s:
+        stores = s.exec(select(Store).where(Store.org_id == org.id)).all()
+        if stores:
+            raise RulesViolation(
+                f"organization '{org.name}' still has {len(stores)} store(s): "
+                f"`bridge disconnect STORE --purge` them first"
+            )
+        s.delete(s.get(Organization, org.id))
+
+
+# --------------------------------------------------------------------------- stores
+
+
+def get_store(ref: str | int) -> Store:
+    with db.session() as s:
+        store = s.get(Store, int(ref)) if str(ref).isdigit() else None
+        if store is None:
+            store = s.exec(select(Store).where(Store.name == str(ref))).first()
+        if store is None:
+            raise Misconfigured(f"no store '{ref}': see `bridge stores`")
+        return store
+
+
+def list_stores(org_id: int | None = None, *, include_disconnected: bool = True) -> list[Store]:
+    with db.session() as s:
+        q = select(Store)
+        if org_id is not None:
+            q = q.where(Store.org_id == org_id)
+        if not include_disconnected:
+            q = q.where(Store.status != "disconnected")
+        return list(s.exec(q.order_by(Store.id)))
+
+
+def app_context(platform: str, pm: PluginManager | None = None) -> AppContext:
+    pm = pm or get_manager()
+    info = pm.info(platform)
+    names = [a.name for a in info.app_settings]
+    return AppContext(
+        platform=platform,
+        settings=config.app_settings(platform, names),
+        public_url=str(config.get("public_url")).rstrip("/"),
+    )
+
+
+class DbState(MutableMapping):
+    """``Connection.state`` kept in the ``store_state`` table (read-through cache)."""
+
+    def __init__(self, store_id: int) -> None:
+        self.store_id = store_id
+        self._cache: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key: str) -> Any:
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        with db.session() as s:
+            row = s.get(KeyValue, (self.store_id, key))
+            if row is None:
+                raise KeyError(key)
+            with self._lock:
+                self._cache[key] = row.value
+            return row.value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        with db.session() as s:
+            row = s.get(KeyValue, (self.store_id, key))
+            if row is None:
+                row = KeyValue(store_id=self.store_id, key=key, value=value)
+            else:
+                row.value = value
+                row.updated_at = utcnow()
+            s.add(row)
+        with self._lock:
+            self._cache[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        with db.session() as s:
+            row = s.get(KeyValue, (self.store_id, key))
+            if row is None:
+                raise KeyError(key)
+            s.delete(row)
+        with self._lock:
+            self._cache.pop(key, None)
+
+    def __iter__(self) -> Iterator[str]:
+        with db.session() as s:
+            keys = [r.key for r in s.exec(select(KeyValue).where(KeyValue.store_id == self.store_id))]
+        return iter(keys)
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+
+_connections: dict[int, Connection] = {}
+_conn_lock = threading.Lock()
+
+
+def connection_for(store: Store, pm: PluginManager | None = None) -> Connection:
+    """The live connection of a store (cached per process so HTTP connections are reused).
+
+    :raises NeedsReconnect: the store is disconnected or needs reconnecting.
+    """
+    if store.status == "disconnected":
+        raise NeedsReconnect(f"store {store.id} '{store.name}' is disconnected: connect it again")
+    with _conn_lock:
+        conn = _connections.get(store.id)  # type: ignore[arg-type]
+        if conn is not None:
+            return conn
+    vault = Vault()
+    store_id = store.id
+    assert store_id is not None
+
+    def keep(creds: dict[str, Any]) -> None:
+        with db.session() as s:
+            row = s.get(Store, store_id)
+            if row is not None and row.status != "disconnected":
+                row.credentials_enc = vault.encrypt(creds)
+                row.updated_at = utcnow()
+                s.add(row)
+
+    conn = Connection(
+        platform=store.platform,
+        settings=dict(store.settings),
+        credentials=vault.decrypt(store.credentials_enc),
+        app=app_context(store.platform, pm),
+        store_id=store_id,
+        remote_id=store.remote_id,
+        state=DbState(store_id),
+        on_credentials=keep,
+    )
+    with _conn_lock:
+        _connections[store_id] = conn
+    return conn
+
+
+def forget_connection(store_id: int) -> None:
+    with _conn_lock:
+        conn = _connections.pop(store_id, None)
+    if conn:
+        conn.close()
+
+
+def validate_credentials(
+    platform: str, settings: dict[str, Any], credentials: dict[str, Any], pm: PluginManager | None = None
+) -> StoreInfo:
+    """Call the platform's ``connect`` with given credentials (nothing saved)."""
+    pm = pm or get_manager()
+    conn = Connection(platform=platform, settings=dict(settings), credentials=dict(credentials),
+                      app=app_context(platform, pm))
+    try:
+        info = pm.call(platform, "connect", connection=conn)
+    finally:
+        conn.close()
+    if "base_url" in settings and "base_url" not in info.settings:
+        info.settings["base_url"] = settings["base_url"]
+    # credentials refreshed during connect are the ones to keep
+    merged = dict(conn.credentials)
+    merged.update(info.credentials)
+    info.credentials = merged
+    return info
+
+
+def save_store(org: Organization, platform: str, info: StoreInfo, pm: PluginManager | None = None) -> Store:
+    """Record a connected store after the rules allow it (reconnecting reuses the row)."""
+    pm = pm or get_manager()
+    pinfo = pm.info(platform)
+    info.region = normalize_region(info.region)
+    vault = Vault()
+    with db.session() as s:
+        existing = check_connect(s, org, pinfo, info)
+        row = existing or Store(org_id=org.id, platform=platform, kind=pinfo.kind,  # type: ignore[arg-type]
+                                remote_id=info.remote_id, name=info.name, currency=info.currency)
+        reconnect = existing is not None
+        row.name = info.name
+        row.domain = info.domain
+        row.region = info.region
+        row.currency = info.currency.upper()
+        row.timezone = info.timezone
+        row.settings = {**(row.settings or {}), **info.settings}
+        row.details = {**(row.details or {}), **info.details}
+        row.credentials_enc = vault.encrypt(info.credentials)
+        row.auth_expires_at = info.auth_expires_at.replace(tzinfo=None) if info.auth_expires_at else None
+        row.status = "active"
+        row.status_message = None
+        row.connected_at = utcnow()
+        row.disconnected_at = None
+        row.updated_at = utcnow()
+        s.add(row)
+        s.flush()
+        s.refresh(row)
+        s.exec(  # resume the store's jobs
+            _jobs_of(row.id).values(paused=False, failures=0, next_run_at=utcnow())  # type: ignore[arg-type]
+        )
+    forget_connection(row.id)  # type: ignore[arg-type]
+    journal.record(
+        "store.reconnected" if reconnect else "store.connected",
+        f"{pinfo.display_name} store '{row.name}' connected ({row.currency})",
+        org_id=org.id, store_id=row.id, data={"platform": platform, "warnings": info.warnings},
+    )
+    return row
+
+
+def _jobs_of(store_id: int):  # type: ignore[no-untyped-def]
+    from sqlalchemy import or_, update
+
+    return update(Job).where(or_(Job.store_id == store_id, Job.channel_store_id == store_id))
+
+
+def connect_store(org_ref: str | int, platform: str, settings: dict[str, Any],
+                  credentials: dict[str, Any], pm: PluginManager | None = None) -> Store:
+    """Validate given credentials with the platform, check the rules, save the store."""
+    org = get_org(org_ref)
+    info = validate_credentials(platform, settings, credentials, pm)
+    return save_store(org, platform, info, pm)
+
+
+def mark_needs_reconnect(store_id: int, message: str) -> None:
+    with db.session() as s:
+        row = s.get(Store, store_id)
+        if row is None or row.status == "disconnected":
+            return
+        row.status = "needs_reconnect"
+        row.status_message = message
+        s.add(row)
+        s.exec(_jobs_of(store_id).values(paused=True))
+        org_id = row.org_id
+    forget_connection(store_id)
+    journal.record("store.needs_reconnect", message, org_id=org_id, store_id=store_id, level="warning")
+
+
+def disconnect(store_ref: str | int, *, purge: bool = False) -> Store:
+    """Stop a store's sync at once and delete its credentials; keep links and history unless
+    ``purge``."""
+    store = get_store(store_ref)
+    sid = store.id
+    assert sid is not None
+    with db.session() as s:
+        row = s.get(Store, sid)
+        assert row is not None
+        row.status = "disconnected"
+        row.credentials_enc = None
+        row.disconnected_at = utcnow()
+        s.add(row)
+        s.exec(_jobs_of(sid).values(paused=True, lease_owner=None, lease_until=None))
+    forget_connection(sid)
+    if purge:
+        _purge(sid)
+        journal.record("store.purged", f"store '{store.name}' and its history purged", org_id=store.org_id)
+    else:
+        journal.record("store.disconnected", f"store '{store.name}' disconnected; links kept",
+                       org_id=store.org_id, store_id=sid)
+    return store
+
+
+def _purge(store_id: int) -> None:
+    with db.session() as s:
+        links = [o.id for o in s.exec(select(OrderLink).where(
+            (OrderLink.channel_store_id == store_id) | (OrderLink.ecommerce_store_id == store_id)))]
+        if links:
+            s.exec(delete(TrackingPushRecord).where(TrackingPushRecord.order_link_id.in_(links)))  # type: ignore[attr-defined]
+        s.exec(delete(OrderLink).where(
+            (OrderLink.channel_store_id == store_id) | (OrderLink.ecommerce_store_id == store_id)))
+        for table in (SkuLink, ListingLink, ProductMapping, CategoryRule):
+            s.exec(delete(table).where(table.channel_store_id == store_id))  # type: ignore[attr-defined]
+        s.exec(delete(SyncCursor).where(SyncCursor.store_id == store_id))
+        s.exec(delete(KeyValue).where(KeyValue.store_id == store_id))
+        runs = [r.id for r in s.exec(select(SyncRun).where(
+            (SyncRun.store_id == store_id) | (SyncRun.channel_store_id == store_id)))]
+        if runs:
+            s.exec(delete(ItemError).where(ItemError.run_id.in_(runs)))  # type: ignore[attr-defined]
+            s.exec(delete(SyncRun).where(SyncRun.id.in_(runs)))  # type: ignore[union-attr]
+        s.exec(delete(Event).where(Event.store_id == store_id))
+        s.exec(delete(Job).where((Job.store_id == store_id) | (Job.channel_store_id == store_id)))
+        s.exec(delete(Store).where(Store.id == store_id))
+
+
+def session_scope() -> Session:
+    return Session(db.get_engine(), expire_on_commit=False)

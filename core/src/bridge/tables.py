@@ -1,0 +1,292 @@
+"""SQLModel tables: bridge's state. Schema changes go through Alembic (``bridge/migrations``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _json(default: Any = None) -> Any:
+    factory = (lambda: {}) if default is None else default
+    return Field(default_factory=factory, sa_column=Column(JSON, nullable=False))
+
+
+class Organization(SQLModel, table=True):
+    __tablename__ = "organizations"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Store(SQLModel, table=True):
+    """A connected (or once connected) remote store. Disconnecting keeps the row, drops secrets."""
+
+    __tablename__ = "stores"
+    __table_args__ = (UniqueConstraint("platform", "remote_id", name="uq_store_remote"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organizations.id", index=True)
+    platform: str
+    kind: str  # ecommerce | channel
+    remote_id: str
+    name: str
+    domain: str | None = None
+    region: str | None = None
+    currency: str
+    timezone: str | None = None
+    status: str = "active"  # active | needs_reconnect | disconnected
+    status_message: str | None = None
+    credentials_enc: str | None = Field(default=None, sa_column=Column(Text))
+    settings: dict = _json()
+    details: dict = _json()
+    options: dict = _json()
+    """Per-store flow options (price rules, inventory buffer, templates, intervals, flows on/off)."""
+    auth_expires_at: datetime | None = None
+    connected_at: datetime = Field(default_factory=utcnow)
+    disconnected_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class WaitlistEntry(SQLModel, table=True):
+    __tablename__ = "waitlist"
+    __table_args__ = (UniqueConstraint("region", "email", name="uq_waitlist"),)
+    id: int | None = Field(default=None, primary_key=True)
+    region: str
+    email: str
+    org_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class KeyValue(SQLModel, table=True):
+    """A plugin's persistent per-store cache (``Connection.state``)."""
+
+    __tablename__ = "store_state"
+    store_id: int = Field(foreign_key="stores.id", primary_key=True)
+    key: str = Field(primary_key=True)
+    value: Any = Field(default=None, sa_column=Column(JSON))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CategoryRule(SQLModel, table=True):
+    """Maps an eCommerce facet (product_type, category, tag, vendor) to a channel category."""
+
+    __tablename__ = "category_rules"
+    id: int | None = Field(default=None, primary_key=True)
+    channel_store_id: int = Field(foreign_key="stores.id", index=True)
+    facet: str  # product_type | category | tag | vendor | all
+    value: str
+    category_id: str
+    category_name: str = ""
+    attributes: dict = _json()
+    """Per-category default attribute values: attribute id -> list of value ids or names."""
+    priority: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ProductMapping(SQLModel, table=True):
+    """A per-product choice of category and attribute values (overrides rules)."""
+
+    __tablename__ = "product_mappings"
+    __table_args__ = (UniqueConstraint("channel_store_id", "source_product_id", name="uq_mapping"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel_store_id: int = Field(foreign_key="stores.id", index=True)
+    source_product_id: str
+    category_id: str | None = None
+    attributes: dict = _json()
+    excluded: bool = False
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ListingLink(SQLModel, table=True):
+    """An eCommerce product listed (or found) on a channel store, with what was last sent."""
+
+    __tablename__ = "listing_links"
+    __table_args__ = (UniqueConstraint("channel_store_id", "source_product_id", name="uq_listing"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel_store_id: int = Field(foreign_key="stores.id", index=True)
+    source_product_id: str
+    remote_product_id: str | None = Field(default=None, index=True)
+    status: str = "pending"  # pending | creating | draft | live | failed | deactivated | held
+    reasons: list = _json(list)
+    content_hash: str | None = None
+    title: str = ""
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SkuLink(SQLModel, table=True):
+    """eCommerce variant <-> channel SKU, per channel store, with the last quantity and price sent."""
+
+    __tablename__ = "sku_links"
+    __table_args__ = (UniqueConstraint("channel_store_id", "source_variant_id", name="uq_sku"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel_store_id: int = Field(foreign_key="stores.id", index=True)
+    source_product_id: str = Field(index=True)
+    source_variant_id: str
+    seller_sku: str = Field(index=True)
+    remote_product_id: str | None = None
+    remote_sku_id: str | None = None
+    last_quantity: int | None = None
+    last_price: str | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class OrderLink(SQLModel, table=True):
+    """A channel order <-> the eCommerce order created (or found) for it."""
+
+    __tablename__ = "order_links"
+    __table_args__ = (UniqueConstraint("channel_store_id", "channel_order_id", name="uq_order"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel_store_id: int = Field(foreign_key="stores.id", index=True)
+    channel_order_id: str
+    ecommerce_store_id: int | None = Field(default=None, foreign_key="stores.id")
+    ecommerce_order_id: str | None = Field(default=None, index=True)
+    status: str = "pending"  # pending | creating | created | held | recorded | cancelled
+    channel_status: str | None = None
+    message: str | None = None
+    attempts: int = 0
+    data: dict = _json()
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TrackingPushRecord(SQLModel, table=True):
+    """One tracking number pushed (or held) for one package of a linked order."""
+
+    __tablename__ = "tracking_pushes"
+    __table_args__ = (
+        UniqueConstraint("order_link_id", "package_key", "tracking_number", name="uq_tracking"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    order_link_id: int = Field(foreign_key="order_links.id", index=True)
+    package_key: str = ""
+    tracking_number: str
+    carrier: str = ""
+    provider_id: str | None = None
+    status: str = "pending"  # pending | pushed | held | failed
+    message: str | None = None
+    fulfillment_id: str | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CarrierMapping(SQLModel, table=True):
+    """Per-organization override: eCommerce carrier name -> channel shipping provider id."""
+
+    __tablename__ = "carrier_mappings"
+    __table_args__ = (UniqueConstraint("org_id", "carrier", name="uq_carrier"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organizations.id", index=True)
+    carrier: str
+    provider_id: str
+    provider_name: str = ""
+
+
+class SyncCursor(SQLModel, table=True):
+    __tablename__ = "sync_cursors"
+    store_id: int = Field(foreign_key="stores.id", primary_key=True)
+    flow: str = Field(primary_key=True)
+    value: str | None = Field(default=None, sa_column=Column(Text))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SyncRun(SQLModel, table=True):
+    __tablename__ = "sync_runs"
+    id: int | None = Field(default=None, primary_key=True)
+    flow: str = Field(index=True)
+    org_id: int | None = Field(default=None, index=True)
+    store_id: int | None = None
+    channel_store_id: int | None = None
+    dry_run: bool = False
+    status: str = "running"  # running | ok | partial | failed
+    counts: dict = _json()
+    error: str | None = None
+    started_at: datetime = Field(default_factory=utcnow, index=True)
+    finished_at: datetime | None = None
+
+
+class ItemError(SQLModel, table=True):
+    __tablename__ = "item_errors"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="sync_runs.id", index=True)
+    item: str
+    code: str | None = None
+    message: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Event(SQLModel, table=True):
+    """The journal: every decision and write, and store events."""
+
+    __tablename__ = "events"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    kind: str = Field(index=True)
+    level: str = "info"
+    org_id: int | None = Field(default=None, index=True)
+    store_id: int | None = None
+    flow: str | None = None
+    item: str | None = None
+    message: str = ""
+    data: dict = _json()
+
+
+class Job(SQLModel, table=True):
+    """A scheduled job (flow for a store or a store pair) with its lease and backoff."""
+
+    __tablename__ = "jobs"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True)
+    flow: str
+    org_id: int | None = None
+    store_id: int | None = None
+    channel_store_id: int | None = None
+    interval_s: int = 60
+    next_run_at: datetime = Field(default_factory=utcnow, index=True)
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+    failures: int = 0
+    last_error: str | None = None
+    last_run_at: datetime | None = None
+    paused: bool = False
+    payload: dict = _json()
+
+
+class WebhookSeen(SQLModel, table=True):
+    """Delivery ids already received, so a repeated delivery is dropped."""
+
+    __tablename__ = "webhook_seen"
+    platform: str = Field(primary_key=True)
+    delivery_id: str = Field(primary_key=True)
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class OAuthState(SQLModel, table=True):
+    __tablename__ = "oauth_states"
+    state: str = Field(primary_key=True)
+    platform: str
+    org_id: int | None = None
+    user_id: int | None = None
+    data: dict = _json()
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True)
+    password_hash: str
+    is_operator: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Membership(SQLModel, table=True):
+    __tablename__ = "memberships"
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    org_id: int = Field(foreign_key="organizations.id", primary_key=True)
+    role: str = "member"
