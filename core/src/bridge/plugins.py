@@ -135,7 +135,7 @@ class PluginManager:
         implemented = {h.name for h in self.pm.get_hookcallers(module) or []}
         if "describe_platform" in implemented:
             try:
-                info = getattr(module, "describe_platform")()
+                info = module.describe_platform()
                 entry.platform = PlatformInfo.model_validate(info)
             except Exception as exc:
                 self.pm.unregister(module)

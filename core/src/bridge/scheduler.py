@@ -1,0 +1,278 @@
+"""What is due, leases, backoff — knows no platform.
+
+Jobs live in the ``jobs`` table (one per flow and store pair). A process claims a due job by a
+conditional UPDATE on its lease, so two ``bridge run`` processes on one database never run the
+same job at the same time. Failures back off exponentially with jitter (capped);
+``NeedsReconnect`` pauses the store's jobs; ``RateLimited`` waits as told.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlmodel import select
+
+from bridge import db, journal
+from bridge.errors import Misconfigured, NeedsReconnect, RateLimited, Transient
+from bridge.plugins import PluginManager, get_manager
+from bridge.stores import mark_needs_reconnect
+from bridge.sync import base as flows
+from bridge.tables import Job, Organization, Store, utcnow
+
+log = logging.getLogger("bridge.scheduler")
+
+LEASE_SECONDS = 60
+BACKOFF_BASE = 5.0
+BACKOFF_CAP = 900.0
+MISCONFIGURED_RETRY = 300.0
+AUTH_WARNING_DAYS = (30, 7, 1)
+
+
+def backoff_seconds(failures: int, *, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> float:
+    """Exponential backoff with full jitter in [50%, 100%] of the capped delay."""
+    delay = min(cap, base * 2 ** max(0, failures - 1))
+    return delay * (0.5 + random.random() / 2)
+
+
+#: Set while the process is shutting down: flows check it between items and stop cleanly.
+stopping = threading.Event()
+
+
+class Scheduler:
+    """Claims due jobs and runs them on a pool of worker threads."""
+
+    def __init__(self, *, workers: int = 4, pm: PluginManager | None = None,
+                 owner: str | None = None, tick: float = 0.5) -> None:
+        self.workers = workers
+        self.pm = pm or get_manager()
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.tick = tick
+        self.stop_event = threading.Event()
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bridge-worker")
+        self.running: dict[int, Future] = {}
+        self._lock = threading.Lock()
+        self._last_refresh = 0.0
+        self.runs = 0
+
+    # ------------------------------------------------------------------ job table
+
+    def refresh_jobs(self) -> None:
+        """Create jobs for every organization's store pairs; drop jobs that no longer apply."""
+        with db.session() as s:
+            org_ids = [o.id for o in s.exec(select(Organization))]
+        wanted: dict[str, tuple[str, int, int | None, int]] = {}
+        for org_id in org_ids:
+            for key, flow, channel_id, interval in flows.jobs_for_org(org_id):  # type: ignore[arg-type]
+                wanted[key] = (flow, org_id, channel_id, interval)  # type: ignore[assignment]
+        with db.session() as s:
+            existing = {j.key: j for j in s.exec(select(Job))}
+            for key, (flow, org_id, channel_id, interval) in wanted.items():
+                job = existing.get(key)
+                if job is None:
+                    s.add(Job(key=key, flow=flow, org_id=org_id, channel_store_id=channel_id,
+                              interval_s=interval))
+                elif job.interval_s != interval:
+                    job.interval_s = interval
+                    s.add(job)
+            for key, job in existing.items():
+                if key not in wanted and not job.paused and job.lease_owner is None:
+                    job.paused = True
+                    s.add(job)
+        self._last_refresh = time.monotonic()
+
+    def claim(self, limit: int) -> list[Job]:
+        """Lease up to ``limit`` due jobs for this process (atomic per job)."""
+        now = utcnow()
+        with db.session() as s:
+            due = list(s.exec(
+                select(Job).where(
+                    Job.paused == False,  # noqa: E712
+                    Job.next_run_at <= now,
+                    or_(Job.lease_until == None, Job.lease_until < now),  # noqa: E711
+                ).order_by(Job.next_run_at).limit(limit * 3)
+            ))
+        claimed: list[Job] = []
+        for job in due:
+            if len(claimed) >= limit:
+                break
+            with db.session() as s:
+                res = s.exec(  # type: ignore[call-overload]
+                    update(Job)
+                    .where(Job.id == job.id, or_(Job.lease_until == None, Job.lease_until < now))  # noqa: E711
+                    .values(lease_owner=self.owner, lease_until=now + timedelta(seconds=LEASE_SECONDS))
+                )
+                if res.rowcount == 1:
+                    claimed.append(job)
+        return claimed
+
+    def renew_leases(self) -> None:
+        with self._lock:
+            ids = list(self.running)
+        if not ids:
+            return
+        with db.session() as s:
+            s.exec(update(Job).where(Job.id.in_(ids), Job.lease_owner == self.owner)  # type: ignore[attr-defined,call-overload]
+                   .values(lease_until=utcnow() + timedelta(seconds=LEASE_SECONDS)))
+
+    def _finish(self, job_id: int, *, delay: float, failures: int | None = None,
+                error: str | None = None, paused: bool | None = None) -> None:
+        values: dict[str, Any] = {
+            "lease_owner": None, "lease_until": None, "last_run_at": utcnow(),
+            "next_run_at": utcnow() + timedelta(seconds=delay), "last_error": error,
+        }
+        if failures is not None:
+            values["failures"] = failures
+        if paused is not None:
+            values["paused"] = paused
+        with db.session() as s:
+            s.exec(update(Job).where(Job.id == job_id, Job.lease_owner == self.owner).values(**values))  # type: ignore[call-overload]
+
+    # ------------------------------------------------------------------ running
+
+    def run_job(self, job: Job) -> None:
+        """Run one claimed job and schedule its next run according to the outcome."""
+        assert job.id is not None
+        items = (job.payload or {}).get("items")
+        try:
+            flows.run_flow(job.flow, job.org_id, job.channel_store_id, pm=self.pm, items=items)  # type: ignore[arg-type]
+        except NeedsReconnect as exc:
+            failed = getattr(exc, "store_id", None)
+            for sid in [failed] if failed else self._job_store_ids(job):
+                mark_needs_reconnect(sid, str(exc))
+            self._finish(job.id, delay=job.interval_s, error=str(exc), paused=True)
+        except RateLimited as exc:
+            self._finish(job.id, delay=exc.retry_after, error=str(exc))
+        except Misconfigured as exc:
+            self._finish(job.id, delay=MISCONFIGURED_RETRY, failures=job.failures + 1, error=str(exc))
+        except Transient as exc:
+            self._finish(job.id, delay=backoff_seconds(job.failures + 1),
+                         failures=job.failures + 1, error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug in one flow must not kill the daemon
+            log.exception("job %s failed", job.key)
+            self._finish(job.id, delay=backoff_seconds(job.failures + 1),
+                         failures=job.failures + 1, error=f"{type(exc).__name__}: {exc}")
+        else:
+            self._finish(job.id, delay=job.interval_s, failures=0)
+            with db.session() as s:
+                s.exec(update(Job).where(Job.id == job.id).values(payload={}))  # type: ignore[call-overload]
+        finally:
+            self.runs += 1
+
+    def _job_store_ids(self, job: Job) -> list[int]:
+        ids = [job.channel_store_id] if job.channel_store_id else []
+        with db.session() as s:
+            eco = s.exec(select(Store).where(Store.org_id == job.org_id, Store.kind == "ecommerce",
+                                             Store.status == "active")).first()
+        if eco:
+            ids.append(eco.id)  # type: ignore[arg-type]
+        return ids
+
+    def _done(self, job_id: int, _fut: Future) -> None:
+        with self._lock:
+            self.running.pop(job_id, None)
+
+    def step(self) -> int:
+        """Claim and start as many due jobs as there are free workers; returns how many."""
+        if time.monotonic() - self._last_refresh > 30:
+            self.refresh_jobs()
+            check_auth_expiry()
+        with self._lock:
+            free = self.workers - len(self.running)
+        if free <= 0 or self.stop_event.is_set():
+            return 0
+        jobs = self.claim(free)
+        for job in jobs:
+            fut = self.pool.submit(self.run_job, job)
+            with self._lock:
+                self.running[job.id] = fut  # type: ignore[index]
+            fut.add_done_callback(lambda f, jid=job.id: self._done(jid, f))  # type: ignore[misc]
+        return len(jobs)
+
+    def run_forever(self, *, max_runtime: float | None = None) -> None:
+        """Loop until :meth:`stop`; renews leases of running jobs as it goes."""
+        self.refresh_jobs()
+        started = time.monotonic()
+        last_renew = time.monotonic()
+        while not self.stop_event.is_set():
+            self.step()
+            if time.monotonic() - last_renew > LEASE_SECONDS / 3:
+                self.renew_leases()
+                last_renew = time.monotonic()
+            if max_runtime is not None and time.monotonic() - started > max_runtime:
+                break
+            self.stop_event.wait(self.tick)
+        self.shutdown()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def shutdown(self, grace: float = 25.0) -> None:
+        """Take no new jobs; let running ones finish their current item; release leases."""
+        self.stop_event.set()
+        stopping.set()
+        deadline = time.monotonic() + grace
+        with self._lock:
+            futures = list(self.running.values())
+        for fut in futures:
+            try:
+                fut.result(timeout=max(0.1, deadline - time.monotonic()))
+            except Exception:  # noqa: BLE001 - already recorded by run_job
+                pass
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        with db.session() as s:
+            s.exec(update(Job).where(Job.lease_owner == self.owner)  # type: ignore[call-overload]
+                   .values(lease_owner=None, lease_until=None))
+
+
+def trigger(flow: str, org_id: int, channel_store_id: int | None = None,
+            items: list[str] | None = None) -> int:
+    """Make a flow's jobs due now (a webhook named changed items); returns jobs touched."""
+    with db.session() as s:
+        q = select(Job).where(Job.flow == flow, Job.org_id == org_id, Job.paused == False)  # noqa: E712
+        if channel_store_id is not None:
+            q = q.where(Job.channel_store_id == channel_store_id)
+        jobs = list(s.exec(q))
+        for job in jobs:
+            payload = dict(job.payload or {})
+            if items is not None:
+                merged = set(payload.get("items") or []) | set(items)
+                payload["items"] = sorted(merged)
+            else:
+                payload.pop("items", None)
+            job.payload = payload
+            job.next_run_at = utcnow()
+            s.add(job)
+    return len(jobs)
+
+
+def check_auth_expiry() -> None:
+    """Journal a warning 30, 7 and 1 days before a store's authorization ends (once each)."""
+    now = utcnow()
+    with db.session() as s:
+        stores = list(s.exec(select(Store).where(Store.auth_expires_at != None,  # noqa: E711
+                                                 Store.status == "active")))
+        for st in stores:
+            left = (st.auth_expires_at - now).total_seconds() / 86400  # type: ignore[operator]
+            warned = set((st.details or {}).get("auth_warned", []))
+            for days in AUTH_WARNING_DAYS:
+                if left <= days and days not in warned:
+                    warned.add(days)
+                    journal.record(
+                        "store.auth_expiring",
+                        f"authorization of '{st.name}' ends in {max(0, int(left))} day(s): "
+                        "reconnect the store to renew it",
+                        org_id=st.org_id, store_id=st.id, level="warning", data={"days": days},
+                        session=s,
+                    )
+            if warned != set((st.details or {}).get("auth_warned", [])):
+                st.details = {**(st.details or {}), "auth_warned": sorted(warned)}
+                s.add(st)
