@@ -8,6 +8,7 @@ same job at the same time. Failures back off exponentially with jitter (capped);
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -223,10 +224,8 @@ class Scheduler:
         with self._lock:
             futures = list(self.running.values())
         for fut in futures:
-            try:
+            with contextlib.suppress(Exception):  # already recorded by run_job
                 fut.result(timeout=max(0.1, deadline - time.monotonic()))
-            except Exception:  # noqa: BLE001 - already recorded by run_job
-                pass
         self.pool.shutdown(wait=False, cancel_futures=True)
         with db.session() as s:
             s.exec(update(Job).where(Job.lease_owner == self.owner)  # type: ignore[call-overload]

@@ -1,0 +1,130 @@
+"""`bridge run` (the daemon), `bridge sandbox PLATFORM`, `bridge sync FLOW`."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+
+import click
+
+from bridge.cli.output import Progress, emit
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port of the admin pages (default 8765).")
+@click.option("--workers", type=int, default=None, help="Worker threads.")
+@click.option("--no-web", is_flag=True, help="Run the scheduler only, without the admin pages.")
+@click.option("--max-runtime", type=float, default=None, hidden=True)
+def run(host: str | None, port: int | None, workers: int | None, no_web: bool,
+        max_runtime: float | None) -> None:
+    """Run the scheduler, the workers and the admin pages in one process."""
+    from bridge import config, db
+    from bridge.scheduler import Scheduler
+
+    db.get_engine()
+    sched = Scheduler(workers=workers or config.get_int("workers", 4))
+    host = host or str(config.get("host"))
+    port = port or config.get_int("port", 8765)
+    if no_web:
+        stop = threading.Event()
+
+        def on_signal(signum: int, _frame: object) -> None:
+            click.echo(f"received signal {signum}: finishing running jobs", err=True)
+            sched.stop()
+            stop.set()
+
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+        click.echo(f"bridge scheduler running with {sched.workers} workers", err=True)
+        sched.run_forever(max_runtime=max_runtime)
+        click.echo("bridge stopped", err=True)
+        return
+    import uvicorn
+
+    from bridge.web.app import create_app
+
+    app = create_app(scheduler=sched)
+    worker = threading.Thread(target=sched.run_forever, kwargs={"max_runtime": max_runtime},
+                              name="bridge-scheduler", daemon=True)
+    worker.start()
+    click.echo(f"bridge running: admin pages at http://{host}:{port}/", err=True)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                           timeout_graceful_shutdown=5))
+    server.run()
+    sched.stop()
+    worker.join(timeout=28)
+    click.echo("bridge stopped", err=True)
+
+
+@click.command()
+@click.argument("platform")
+@click.option("--port", type=int, default=0, help="Port (default: a free one).")
+@click.option("--seed", type=int, default=20, show_default=True, help="Products to seed.")
+@click.option("--variants", type=int, default=3, show_default=True, help="Max variants per product.")
+@click.option("--latency-ms", type=float, default=0.0, help="Added latency per request.")
+@click.option("--option", "extra", multiple=True, metavar="KEY=VALUE",
+              help="Platform-specific sandbox option (repeatable).")
+def sandbox(platform: str, port: int, seed: int, variants: int, latency_ms: float,
+            extra: tuple[str, ...]) -> None:
+    """Serve the emulator of PLATFORM's API that its plugin provides, on 127.0.0.1."""
+    from bridge.plugins import get_manager
+    from bridge.sandboxing import SandboxServer
+
+    options: dict[str, object] = {"seed": seed, "variants": variants, "latency_ms": latency_ms}
+    for item in extra:
+        if "=" not in item:
+            raise click.UsageError(f"--option takes KEY=VALUE, got '{item}'")
+        k, v = item.split("=", 1)
+        try:
+            options[k] = json.loads(v)
+        except json.JSONDecodeError:
+            options[k] = v
+    sb = get_manager().call(platform, "sandbox", options=options)
+    server = SandboxServer(sb.app, port=port or None)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with server:
+        settings = sb.base_url_setting(server.url)
+        click.echo(f"{platform} sandbox at {server.url}")
+        click.echo("connect with: " + json.dumps({"settings": settings, "credentials": sb.credentials(),
+                                                  "app_settings": sb.app_settings()}))
+        stop.wait()
+
+
+@click.command()
+@click.argument("flow", type=click.Choice(["products", "inventory", "orders", "tracking", "all"]))
+@click.option("--org", "org_ref", help="Organization (default: every organization).")
+@click.option("--shop", "shop_id", type=int, help="Only this TikTok shop (store id).")
+@click.option("--json", "as_json", is_flag=True)
+def sync(flow: str, org_ref: str | None, shop_id: int | None, as_json: bool) -> None:
+    """Run a flow now (what `bridge plan` showed)."""
+    from bridge.stores import get_org, list_orgs
+    from bridge.sync import run_flow
+
+    orgs = [get_org(org_ref)] if org_ref else list_orgs()
+    flows = ["products", "inventory", "orders", "tracking"] if flow == "all" else [flow]
+    rows = []
+    failed = False
+    for org in orgs:
+        for f in flows:
+            progress = Progress(f"{org.name} {f}")
+            try:
+                results = run_flow(f, org.id, shop_id, progress=progress)  # type: ignore[arg-type]
+            finally:
+                progress.close()
+            for r in results:
+                failed |= r.status in ("failed", "partial")
+                rows.append({"org": org.name, "flow": f, "run": r.run_id, "status": r.status,
+                             "counts": r.counts, "errors": [f"{i}: {m}" for i, m in r.errors]})
+    if as_json:
+        emit(rows, [], True)
+    else:
+        emit(rows, ["org", "flow", "run", "status", "counts"], False)
+        for r in rows:
+            for e in r["errors"]:
+                click.echo(f"  {r['flow']} error: {e}", err=True)
+    if failed:
+        raise SystemExit(1)

@@ -1,0 +1,147 @@
+"""`bridge init`, `plugins`, `config`, `status`, `log`."""
+
+from __future__ import annotations
+
+import click
+
+from bridge.cli.output import emit
+
+
+@click.command()
+@click.option("--new-key", is_flag=True, help="Print a new credentials key (for BRIDGE_SECRET_KEY).")
+def init(new_key: bool) -> None:
+    """Create the database (or upgrade it) and the credentials key."""
+    if new_key:
+        from cryptography.fernet import Fernet
+
+        click.echo(Fernet.generate_key().decode())
+        return
+    from bridge import crypto, db
+
+    engine = db.get_engine()
+    crypto.load_key(create=True)
+    click.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+def plugins_cmd(as_json: bool) -> None:
+    """List installed plugins: platform, distribution, kind, capabilities, status."""
+    from bridge.plugins import get_manager
+
+    pm = get_manager()
+    rows = [p.as_dict() for p in sorted(pm.plugins.values(), key=lambda p: p.name)]
+    if as_json:
+        emit(rows, [], True)
+        return
+    for r in rows:
+        r["capabilities"] = len(r["capabilities"])
+        r["status"] = r["status"] if r["status"] == "ok" else f"error: {r['error']}"
+    emit(rows, ["name", "distribution", "version", "kind", "capabilities", "status"], False)
+
+
+@click.group("config")
+def config_cmd() -> None:
+    """Bridge-wide settings (environment BRIDGE_* over the config file)."""
+
+
+def _mask(key: str, value: object) -> object:
+    from bridge import config
+
+    if value in (None, ""):
+        return value
+    return "********" if config.is_secret(key) else value
+
+
+@config_cmd.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def config_list(as_json: bool) -> None:
+    """Every setting with its value (secrets masked) and where it comes from."""
+    from bridge import config
+
+    rows = [{"key": k, "value": _mask(k, v), "source": src, "env": config.env_name(k)}
+            for k, (v, src) in config.all_values().items()]
+    emit(rows, ["key", "value", "source", "env"], as_json)
+
+
+@config_cmd.command("get")
+@click.argument("key")
+@click.option("--reveal", is_flag=True, help="Show a secret's value.")
+def config_get(key: str, reveal: bool) -> None:
+    """Print one setting."""
+    from bridge import config
+
+    value = config.get(key)
+    if value is None:
+        raise click.ClickException(f"{key} is not set")
+    click.echo(value if reveal else _mask(key, value))
+
+
+@config_cmd.command("set")
+@click.argument("key")
+@click.argument("value", required=False)
+def config_set(key: str, value: str | None) -> None:
+    """Set a setting in the config file (a secret is prompted for when VALUE is left out)."""
+    from bridge import config
+
+    if value is None:
+        value = click.prompt(key, hide_input=config.is_secret(key))
+    config.set_value(key, value)
+    click.echo(f"{key} set")
+
+
+@config_cmd.command("unset")
+@click.argument("key")
+def config_unset(key: str) -> None:
+    """Remove a setting from the config file."""
+    from bridge import config
+
+    click.echo(f"{key} removed" if config.unset(key) else f"{key} was not set")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True)
+def status(as_json: bool) -> None:
+    """Stores, their jobs and the latest runs."""
+    from sqlmodel import col, select
+
+    from bridge import db
+    from bridge.tables import Job, Store, SyncRun
+
+    with db.session() as s:
+        stores = {st.id: st for st in s.exec(select(Store))}
+        jobs = list(s.exec(select(Job).order_by(Job.key)))
+        runs = list(s.exec(select(SyncRun).order_by(col(SyncRun.id).desc()).limit(20)))
+    rows = [{
+        "job": j.key, "flow": j.flow,
+        "store": stores[j.channel_store_id].name if j.channel_store_id in stores else "",
+        "paused": j.paused, "next_run": j.next_run_at, "failures": j.failures,
+        "last_error": j.last_error,
+    } for j in jobs]
+    if as_json:
+        emit([{"jobs": rows, "runs": [r.model_dump(mode="json") for r in runs]}], [], True)
+        return
+    emit(rows, ["job", "store", "paused", "next_run", "failures", "last_error"], False)
+    click.echo("")
+    emit([r.model_dump() for r in runs],
+         ["id", "flow", "status", "counts", "started_at", "error"], False)
+
+
+@click.command("log")
+@click.option("--org", help="Organization name or id.")
+@click.option("--store", "store_id", type=int)
+@click.option("--flow")
+@click.option("--kind", help="Event kind prefix, e.g. listing. or store.")
+@click.option("--level", type=click.Choice(["info", "warning", "error"]))
+@click.option("-n", "--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def log_cmd(org: str | None, store_id: int | None, flow: str | None, kind: str | None,
+            level: str | None, limit: int, as_json: bool) -> None:
+    """Read the journal, newest first."""
+    from bridge import journal
+    from bridge.stores import get_org
+
+    org_id = get_org(org).id if org else None
+    rows = [e.model_dump(mode="json") for e in journal.entries(
+        org_id=org_id, store_id=store_id, flow=flow, kind=kind, level=level, limit=limit)]
+    emit(rows, ["at", "level", "kind", "item", "message"], as_json)

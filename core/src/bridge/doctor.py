@@ -1,0 +1,61 @@
+"""`bridge doctor`: a checklist per store — credentials, prerequisites, changes, authorization."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.errors import BridgeError
+from bridge.plugins import PluginManager, get_manager
+from bridge.stores import connection_for
+from bridge.tables import Store, utcnow
+
+
+def _check(key: str, title: str, ok: bool, detail: str = "", fix: str = "",
+           blocking: bool = True) -> dict[str, Any]:
+    return {"key": key, "title": title, "ok": ok, "detail": detail, "fix": fix, "blocking": blocking}
+
+
+def diagnose(store: Store, pm: PluginManager | None = None) -> dict[str, Any]:
+    """Run the checks for one store; never raises for a platform error (it becomes a check)."""
+    pm = pm or get_manager()
+    checks: list[dict[str, Any]] = []
+    report = {"store_id": store.id, "platform": store.platform, "name": store.name,
+              "status": store.status, "checks": checks}
+    plugin = pm.platform_plugin(store.platform, strict=False)
+    if plugin is None or plugin.platform is None:
+        checks.append(_check("plugin", "plugin installed", False,
+                             f"no plugin provides '{store.platform}'",
+                             f"pip install bridge-{store.platform}"))
+        return report
+    if store.status != "active":
+        checks.append(_check("status", "store active", False, store.status_message or store.status,
+                             f"reconnect with `bridge connect {store.platform}`"))
+        return report
+    try:
+        conn = connection_for(store, pm)
+        pm.call(store.platform, "connect", connection=conn)
+        checks.append(_check("credentials", "credentials accepted", True))
+    except BridgeError as exc:
+        checks.append(_check("credentials", "credentials accepted", False, str(exc),
+                             f"reconnect with `bridge connect {store.platform}`"))
+        return report
+    if pm.has(store.platform, "check_prerequisites"):
+        try:
+            for p in pm.call(store.platform, "check_prerequisites", connection=conn):
+                checks.append(_check(p.key, p.title, p.ok, p.detail, p.fix, p.blocking))
+        except BridgeError as exc:
+            checks.append(_check("prerequisites", "prerequisites readable", False, str(exc)))
+    info = plugin.platform
+    checks.append(_check(
+        "changes", "change notifications",
+        True,
+        "webhooks" if info.webhooks else
+        f"{info.display_name} sends no webhooks: bridge polls it on each flow's interval",
+        blocking=False,
+    ))
+    if store.auth_expires_at:
+        days = (store.auth_expires_at - utcnow()).total_seconds() / 86400
+        checks.append(_check("auth_expiry", "authorization valid", days > 0,
+                             f"ends {store.auth_expires_at:%Y-%m-%d} ({int(days)} days)",
+                             "reconnect the store to renew its authorization", blocking=days <= 0))
+    return report
