@@ -1,0 +1,37 @@
+"""pytest plugin of bridge (enabled by installing bridge-core): isolation and fixtures.
+
+* Every test gets its own data and config directories (never the user's), a fresh database,
+  and a fresh plugin manager — so a test can never read or write a real bridge installation.
+* ``bridge_image_server``: a loopback server of generated PNG images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bridge.testing.images import ImageServer
+
+
+@pytest.fixture(autouse=True)
+def _bridge_isolation(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("bridge-home")
+    monkeypatch.setenv("BRIDGE_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("BRIDGE_CONFIG_DIR", str(home / "config"))
+    monkeypatch.delenv("BRIDGE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("BRIDGE_SECRET_KEY", raising=False)
+    yield home
+    from bridge import db, plugins, stores
+
+    for sid in list(stores._connections):
+        stores.forget_connection(sid)
+    db.reset_engines()
+    plugins.set_manager(None)
+
+
+@pytest.fixture(scope="session")
+def bridge_image_server() -> Iterator[ImageServer]:
+    with ImageServer() as server:
+        yield server
