@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Set up bridge on a fresh machine (only Python 3.11+ needed) and run it.
+
+    python3 dev.py demo      # install everything, then run `bridge demo` (embedded SQLite + sandboxes)
+    python3 dev.py test      # install everything, then run the whole test suite
+    python3 dev.py bridge ARGS...   # run any bridge command in the project's environment
+
+It creates `.tools/` (a venv holding uv) and `.venv/` (the uv workspace, from uv.lock).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+TOOLS = ROOT / ".tools"
+VENV = ROOT / ".venv"
+UV_VERSION = "0.13.9"
+
+
+def bin_dir(env: Path) -> Path:
+    return env / ("Scripts" if os.name == "nt" else "bin")
+
+
+def run(*cmd: str | Path, **kw: object) -> None:
+    subprocess.run([str(c) for c in cmd], check=True, **kw)  # type: ignore[call-overload]
+
+
+def ensure_uv() -> Path:
+    uv = bin_dir(TOOLS) / "uv"
+    if not uv.exists():
+        print("dev.py: installing uv into .tools/ ...", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(TOOLS)
+        run(bin_dir(TOOLS) / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check",
+            f"uv=={UV_VERSION}")
+    return uv
+
+
+def ensure_env() -> None:
+    uv = ensure_uv()
+    env = dict(os.environ, UV_PROJECT_ENVIRONMENT=str(VENV))
+    run(uv, "sync", "--all-packages", "--frozen", "--quiet", cwd=ROOT, env=env)
+
+
+def main(argv: list[str]) -> int:
+    if sys.version_info < (3, 11):
+        print("bridge needs Python 3.11 or newer", file=sys.stderr)
+        return 2
+    if not argv or argv[0] not in ("demo", "test", "bridge", "setup"):
+        print(__doc__)
+        return 2
+    ensure_env()
+    binp = bin_dir(VENV)
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "setup":
+        return 0
+    if cmd == "demo":
+        return subprocess.call([str(binp / "bridge"), "demo", *rest], cwd=ROOT)
+    if cmd == "bridge":
+        return subprocess.call([str(binp / "bridge"), *rest], cwd=ROOT)
+    code = subprocess.call([str(binp / "python"), "-m", "pytest", *rest], cwd=ROOT)
+    return 0 if code == 5 else code  # 5: no tests collected (a filter matched nothing)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
