@@ -24,3 +24,29 @@ def fake_pm() -> Iterator[PluginManager]:
     set_manager(pm)
     yield pm
     set_manager(None)
+
+
+class FakePair:
+    """Both fake sandboxes served on loopback, and an organization with both stores connected."""
+
+    def __init__(self, pm: PluginManager, shop_sb, channel_sb, shop_url: str, channel_url: str) -> None:  # type: ignore[no-untyped-def]
+        from bridge import stores
+
+        self.pm = pm
+        self.shop = shop_sb
+        self.channel = channel_sb
+        self.org = stores.create_org("Acme")
+        self.eco_store = stores.connect_store("Acme", "fakeshop", {"base_url": shop_url},
+                                              shop_sb.credentials(), pm)
+        self.channel_store = stores.connect_store("Acme", "fakechannel", {"base_url": channel_url},
+                                                  channel_sb.credentials(), pm)
+
+
+@pytest.fixture()
+def fake_pair(fake_pm: PluginManager) -> Iterator[FakePair]:
+    from bridge.sandboxing import SandboxServer
+
+    shop = fake_pm.call("fakeshop", "sandbox", options={"seed": 6, "variants": 2})
+    channel = fake_pm.call("fakechannel", "sandbox", options={})
+    with SandboxServer(shop.app) as s1, SandboxServer(channel.app) as s2:
+        yield FakePair(fake_pm, shop, channel, s1.url, s2.url)

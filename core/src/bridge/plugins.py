@@ -133,7 +133,9 @@ class PluginManager:
             self.plugins[name] = entry
             return entry
         implemented = {h.name for h in self.pm.get_hookcallers(module) or []}
-        if "describe_platform" in implemented:
+        opts = self.pm.parse_hookimpl_opts(module, "describe_platform") or {}
+        is_wrapper = bool(opts.get("wrapper") or opts.get("hookwrapper"))
+        if "describe_platform" in implemented and not is_wrapper:
             try:
                 info = module.describe_platform()
                 entry.platform = PlatformInfo.model_validate(info)

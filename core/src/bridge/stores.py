@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
@@ -265,7 +266,10 @@ def save_store(org: Organization, platform: str, info: StoreInfo, pm: PluginMana
         row.settings = {**(row.settings or {}), **info.settings}
         row.details = {**(row.details or {}), **info.details}
         row.credentials_enc = vault.encrypt(info.credentials)
-        row.auth_expires_at = info.auth_expires_at.replace(tzinfo=None) if info.auth_expires_at else None
+        expires = info.auth_expires_at
+        if expires is not None and expires.tzinfo is None:
+            expires = expires.replace(tzinfo=UTC)
+        row.auth_expires_at = expires
         row.status = "active"
         row.status_message = None
         row.connected_at = utcnow()

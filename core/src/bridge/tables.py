@@ -10,7 +10,8 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Now, timezone-aware UTC (the columns store UTC)."""
+    return datetime.now(UTC)
 
 
 def _json(default: Any = None) -> Any:

@@ -1,0 +1,122 @@
+"""Discovery, validation, dispatch to one platform, wrappers, capabilities."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+
+from bridge import hookimpl
+from bridge.connection import AppContext, Connection
+from bridge.errors import Unsupported
+from bridge.models import PlatformInfo
+from bridge.plugins import PluginManager
+from tests.conftest import fake_manager
+
+
+def _module(name: str, **attrs: object) -> types.ModuleType:
+    mod = types.ModuleType(name)
+    for k, v in attrs.items():
+        setattr(mod, k, v)
+    return mod
+
+
+def test_capabilities_are_the_implemented_operations():
+    pm = fake_manager()
+    shop = pm.plugins["fakeshop"]
+    assert shop.status == "ok"
+    assert "create_order" in shop.capabilities and "create_listing" not in shop.capabilities
+    ch = pm.plugins["fakechannel"]
+    assert "push_tracking" in ch.capabilities and "create_order" not in ch.capabilities
+
+
+def test_missing_capability_names_platform_and_operation():
+    pm = fake_manager()
+    with pytest.raises(Unsupported, match="fakeshop does not support 'create_listing'"):
+        pm.call("fakeshop", "create_listing", connection=None, listing=None)
+
+
+def test_call_reaches_only_the_store_platform():
+    pm = fake_manager()
+    conn = Connection(platform="fakeshop", settings={}, credentials={}, app=AppContext("fakeshop"))
+    # both fakes implement describe_platform/connect; the call must reach fakeshop only
+    assert pm.call("fakeshop", "describe_platform").name == "fakeshop"
+    assert pm.call("fakechannel", "describe_platform").name == "fakechannel"
+    assert conn.platform == "fakeshop"
+
+
+def test_wrapper_plugin_sees_every_platform_call():
+    pm = fake_manager()
+    seen: list[str] = []
+
+    class Audit:
+        @hookimpl(wrapper=True)
+        def describe_platform(self):  # type: ignore[no-untyped-def]
+            result = yield
+            seen.append(result.name)
+            return result
+
+    pm.register(Audit(), name="audit")
+    pm.call("fakeshop", "describe_platform")
+    pm.call("fakechannel", "describe_platform")
+    assert seen == ["fakeshop", "fakechannel"]
+
+
+def test_invalid_hook_signature_is_reported_and_others_work():
+    pm = fake_manager()
+
+    @hookimpl
+    def connect(connection, surprise):  # type: ignore[no-untyped-def]
+        return None
+
+    bad = _module("badplugin", connect=connect)
+    entry = pm.register(bad, name="badplugin")
+    assert entry.status == "error" and "surprise" in entry.error
+    assert pm.plugins["fakeshop"].status == "ok"
+
+
+def test_misspelt_hook_is_reported():
+    pm = fake_manager()
+
+    @hookimpl
+    def describe_platfrom():  # type: ignore[no-untyped-def]
+        return None
+
+    entry = pm.register(_module("typo", describe_platfrom=describe_platfrom), name="typo")
+    assert entry.status == "error" and "describe_platfrom" in entry.error
+
+
+def test_platform_without_connect_is_refused():
+    pm = PluginManager(load_entrypoints=False)
+
+    @hookimpl
+    def describe_platform():  # type: ignore[no-untyped-def]
+        return PlatformInfo(name="half", kind="ecommerce", display_name="Half")
+
+    entry = pm.register(_module("half", describe_platform=describe_platform), name="half")
+    assert entry.status == "error" and "connect" in entry.error
+    assert pm.platforms() == []
+
+
+def test_broken_entry_point_is_reported_by_name(monkeypatch):
+    from importlib import metadata
+
+    good = metadata.EntryPoint(name="fakeshop", value="tests.fakes.fake_ecommerce", group="bridge")
+    broken = metadata.EntryPoint(name="broken", value="tests.fakes.does_not_exist", group="bridge")
+    monkeypatch.setattr(metadata, "entry_points", lambda group: [good, broken])
+    pm = PluginManager()
+    assert pm.plugins["broken"].status == "error"
+    assert "does_not_exist" in pm.plugins["broken"].error
+    assert [p.name for p in pm.platforms()] == ["fakeshop"]
+
+
+def test_bridge_plugins_env_limits_loading(monkeypatch):
+    from importlib import metadata
+
+    eps = [metadata.EntryPoint(name="fakeshop", value="tests.fakes.fake_ecommerce", group="bridge"),
+           metadata.EntryPoint(name="fakechannel", value="tests.fakes.fake_channel", group="bridge")]
+    monkeypatch.setattr(metadata, "entry_points", lambda group: eps)
+    monkeypatch.setenv("BRIDGE_PLUGINS", "fakechannel")
+    assert [p.name for p in PluginManager().platforms()] == ["fakechannel"]
+    monkeypatch.setenv("BRIDGE_PLUGINS", "")
+    assert PluginManager().platforms() == []
