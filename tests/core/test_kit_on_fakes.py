@@ -2,6 +2,7 @@
 
 from bridge.plugins import PluginManager
 from bridge.testing import ContractSuite
+
 from tests.conftest import fake_manager
 
 

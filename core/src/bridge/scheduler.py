@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import random
+import signal
 import socket
 import threading
 import time
@@ -169,13 +170,13 @@ class Scheduler:
             self.runs += 1
 
     def _job_store_ids(self, job: Job) -> list[int]:
-        ids = [job.channel_store_id] if job.channel_store_id else []
+        """The stores a job works with: its channel store and the eCommerce store, or, for a
+        per-organization job, every active store of the organization."""
         with db.session() as s:
-            eco = s.exec(select(Store).where(Store.org_id == job.org_id, Store.kind == "ecommerce",
-                                             Store.status == "active")).first()
-        if eco:
-            ids.append(eco.id)  # type: ignore[arg-type]
-        return ids
+            q = select(Store).where(Store.org_id == job.org_id, Store.status == "active")
+            rows = list(s.exec(q))
+        return [st.id for st in rows  # type: ignore[misc]
+                if job.channel_store_id is None or st.kind == "ecommerce" or st.id == job.channel_store_id]
 
     def _done(self, job_id: int, _fut: Future) -> None:
         with self._lock:
@@ -215,6 +216,17 @@ class Scheduler:
 
     def stop(self) -> None:
         self.stop_event.set()
+
+    def install_signal_handlers(self) -> None:
+        """SIGINT/SIGTERM: take no new jobs, let running ones finish their item, then exit."""
+
+        def on_signal(signum: int, _frame: object) -> None:
+            log.warning("signal %s: finishing running jobs, then stopping", signum)
+            stopping.set()
+            self.stop()
+
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
 
     def shutdown(self, grace: float = 25.0) -> None:
         """Take no new jobs; let running ones finish their current item; release leases."""

@@ -28,15 +28,7 @@ def run(host: str | None, port: int | None, workers: int | None, no_web: bool,
     host = host or str(config.get("host"))
     port = port or config.get_int("port", 8765)
     if no_web:
-        stop = threading.Event()
-
-        def on_signal(signum: int, _frame: object) -> None:
-            click.echo(f"received signal {signum}: finishing running jobs", err=True)
-            sched.stop()
-            stop.set()
-
-        signal.signal(signal.SIGINT, on_signal)
-        signal.signal(signal.SIGTERM, on_signal)
+        sched.install_signal_handlers()
         click.echo(f"bridge scheduler running with {sched.workers} workers", err=True)
         sched.run_forever(max_runtime=max_runtime)
         click.echo("bridge stopped", err=True)

@@ -1,0 +1,169 @@
+"""Scheduler: leases across processes, backoff, error handling, graceful shutdown."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from bridge import db, scheduler, stores
+from bridge.errors import NeedsReconnect, RateLimited, Transient
+from bridge.models import StoreInfo
+from bridge.sync import base as flows
+from bridge.tables import Job, Store, utcnow
+from sqlmodel import select
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def make_orgs(pm, n: int) -> list[int]:
+    ids = []
+    for i in range(n):
+        org = stores.create_org(f"org{i}")
+        stores.save_store(org, "fakeshop", StoreInfo(remote_id=f"s{i}", name=f"s{i}", currency="GBP"), pm)
+        stores.save_store(org, "fakechannel", StoreInfo(remote_id=f"c{i}", name=f"c{i}", currency="GBP",
+                                                        region="GB"), pm)
+        ids.append(org.id)
+    return ids
+
+
+@pytest.fixture()
+def probe_flow(monkeypatch):
+    calls: list[int] = []
+    behaviour: dict[str, BaseException | None] = {"raise": None}
+
+    def probe(ctx):  # type: ignore[no-untyped-def]
+        calls.append(ctx.org_id)
+        if behaviour["raise"] is not None:
+            raise behaviour["raise"]
+
+    monkeypatch.setattr(flows, "BUILTIN_FLOW_MODULES", ())
+    monkeypatch.setattr(flows, "FLOWS", {})
+    flows.register_flow("probe", probe, interval_key="interval.probe", per_channel=False)
+    return calls, behaviour
+
+
+def test_backoff_grows_and_is_capped():
+    assert 2.5 <= scheduler.backoff_seconds(1) <= 5
+    assert 20 <= scheduler.backoff_seconds(4) <= 40
+    assert scheduler.backoff_seconds(50) <= scheduler.BACKOFF_CAP
+
+
+def test_jobs_run_and_reschedule(fake_pm, probe_flow):
+    calls, _ = probe_flow
+    make_orgs(fake_pm, 2)
+    s = scheduler.Scheduler(workers=2, pm=fake_pm)
+    s.refresh_jobs()
+    for job in s.claim(5):
+        s.run_job(job)
+    assert sorted(calls) == [1, 2]
+    assert s.claim(5) == []  # not due again before the interval
+    with db.session() as ses:
+        for job in ses.exec(select(Job)):
+            assert job.failures == 0 and job.lease_owner is None
+            assert job.next_run_at > utcnow()
+
+
+@pytest.mark.parametrize(("error", "paused", "failures"), [
+    (Transient("down"), False, 1),
+    (RateLimited("slow", retry_after=42), False, 0),
+    (NeedsReconnect("token revoked"), True, 0),
+])
+def test_errors_decide_what_happens_next(fake_pm, probe_flow, error, paused, failures):
+    _, behaviour = probe_flow
+    make_orgs(fake_pm, 1)
+    behaviour["raise"] = error
+    s = scheduler.Scheduler(workers=1, pm=fake_pm)
+    s.refresh_jobs()
+    [job] = s.claim(1)
+    before = utcnow()
+    s.run_job(job)
+    with db.session() as ses:
+        job = ses.exec(select(Job)).one()
+        assert job.paused is paused and job.failures == failures
+        assert str(error) in (job.last_error or "")
+        if isinstance(error, RateLimited):
+            assert 40 <= (job.next_run_at - before).total_seconds() <= 44
+        if isinstance(error, NeedsReconnect):
+            assert {st.status for st in ses.exec(select(Store))} == {"needs_reconnect"}
+
+
+def test_reconnect_resumes_paused_jobs(fake_pm, probe_flow):
+    make_orgs(fake_pm, 1)
+    s = scheduler.Scheduler(workers=1, pm=fake_pm)
+    s.refresh_jobs()
+    store = stores.list_stores()[1]
+    stores.mark_needs_reconnect(store.id, "expired")
+    with db.session() as ses:
+        assert ses.exec(select(Job)).one().paused is False  # per-org job: store pair not named
+    stores.disconnect(store.id)
+    stores.save_store(stores.get_org(1), "fakechannel",
+                      StoreInfo(remote_id="c0", name="c0", currency="GBP", region="GB"), fake_pm)
+    with db.session() as ses:
+        assert ses.exec(select(Store).where(Store.id == store.id)).one().status == "active"
+
+
+def test_claim_is_exclusive_between_schedulers(fake_pm, probe_flow):
+    make_orgs(fake_pm, 3)
+    a = scheduler.Scheduler(workers=5, pm=fake_pm, owner="a")
+    b = scheduler.Scheduler(workers=5, pm=fake_pm, owner="b")
+    a.refresh_jobs()
+    got_a = {j.id for j in a.claim(5)}
+    got_b = {j.id for j in b.claim(5)}
+    assert len(got_a) == 3 and got_b == set()
+
+
+def _spawn(log: Path, seconds: float, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(ROOT / "tests/core/lease_worker.py"), str(log), str(seconds)],
+                            env=env, cwd=ROOT)
+
+
+def _env() -> dict[str, str]:
+    return dict(os.environ, PYTHONPATH=str(ROOT), BRIDGE_INTERVAL_PROBE="0")
+
+
+@pytest.mark.slow
+def test_two_processes_never_run_the_same_job_at_once(fake_pm, tmp_path):
+    make_orgs(fake_pm, 3)
+    db.reset_engines()
+    log = tmp_path / "runs.jsonl"
+    procs = [_spawn(log, 3.0, _env()) for _ in range(2)]
+    for p in procs:
+        assert p.wait(timeout=60) == 0
+    runs = [r for r in map(json.loads, log.read_text().splitlines()) if r["event"] == "end"]
+    assert len({r["pid"] for r in runs}) == 2, "both processes should have run jobs"
+    by_org: dict[int, list[dict]] = {}
+    for r in runs:
+        by_org.setdefault(r["org"], []).append(r)
+    assert set(by_org) == {1, 2, 3}
+    for org_runs in by_org.values():
+        org_runs.sort(key=lambda r: r["start"])
+        for prev, nxt in zip(org_runs, org_runs[1:], strict=False):
+            assert nxt["start"] >= prev["end"], f"job of org overlapped: {prev} / {nxt}"
+
+
+@pytest.mark.slow
+def test_sigterm_lets_running_jobs_finish_then_exits(fake_pm, tmp_path):
+    make_orgs(fake_pm, 2)
+    db.reset_engines()
+    log = tmp_path / "runs.jsonl"
+    proc = _spawn(log, 600.0, dict(_env(), PROBE_SECONDS="2"))
+    deadline = time.time() + 30
+    while not (log.exists() and '"start"' in log.read_text()):
+        assert time.time() < deadline, "the worker never ran a job"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    started = time.time()
+    assert proc.wait(timeout=35) == 0
+    assert time.time() - started < 30
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    starts = sum(e["event"] == "start" for e in events)
+    ends = sum(e["event"] == "end" for e in events)
+    assert starts == ends >= 1, "a running job was cut off"
+    with db.session() as ses:
+        assert all(j.lease_owner is None for j in ses.exec(select(Job)))
