@@ -1,0 +1,104 @@
+"""Schema creation and upgrades (Alembic), and the PostgreSQL backend when configured."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, text
+from sqlmodel import select
+
+from bridge import db, stores
+from bridge.tables import Job, Organization
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_URL = os.environ.get("BRIDGE_TEST_DATABASE_URL")
+
+
+def test_schema_is_created_on_first_use():
+    engine = db.get_engine()
+    tables = set(inspect(engine).get_table_names())
+    assert {"organizations", "stores", "listing_links", "order_links", "jobs", "events",
+            "alembic_version"} <= tables
+
+
+def test_older_database_is_upgraded_never_wiped(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    cfg = db.alembic_config(url)
+    command.upgrade(cfg, "0001")
+    raw = create_engine(url)
+    with raw.begin() as conn:
+        conn.execute(text("INSERT INTO organizations (name, created_at) VALUES ('Kept', '2025-01-01 00:00:00')"))
+    raw.dispose()
+    with db.session(url) as s:
+        assert [o.name for o in s.exec(select(Organization))] == ["Kept"]
+    with create_engine(url).connect() as conn:
+        heads = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    scripts = ScriptDirectory.from_config(cfg)
+    assert heads == [scripts.get_current_head()]
+
+
+@pytest.fixture()
+def pg_url(monkeypatch):
+    if not PG_URL:
+        pytest.skip("BRIDGE_TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    name = f"bridge_t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(_pg(PG_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_URL.rsplit("/", 1)[0] + "/" + name
+    monkeypatch.setenv("BRIDGE_DATABASE_URL", url)
+    db.reset_engines()
+    yield url
+    db.reset_engines()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _pg(url: str) -> str:
+    return "postgresql+psycopg://" + url.split("://", 1)[1]
+
+
+@pytest.mark.postgres
+def test_postgres_schema_and_rules(pg_url, fake_pm):
+    from bridge.errors import RulesViolation
+    from bridge.models import StoreInfo
+
+    org = stores.create_org("Acme")
+    stores.save_store(org, "fakeshop", StoreInfo(remote_id="s1", name="s1", currency="GBP"), fake_pm)
+    with pytest.raises(RulesViolation):
+        stores.save_store(org, "fakeshop", StoreInfo(remote_id="s2", name="s2", currency="GBP"), fake_pm)
+    assert db.get_engine().dialect.name == "postgresql"
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_postgres_leases_with_two_processes(pg_url, fake_pm, tmp_path):
+    from tests.core.test_scheduler import make_orgs
+
+    make_orgs(fake_pm, 3)
+    log = tmp_path / "runs.jsonl"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), BRIDGE_INTERVAL_PROBE="0", BRIDGE_DATABASE_URL=pg_url)
+    procs = [subprocess.Popen([sys.executable, str(ROOT / "tests/core/lease_worker.py"), str(log), "3"],
+                              env=env, cwd=ROOT) for _ in range(2)]
+    for p in procs:
+        assert p.wait(timeout=60) == 0
+    runs = [r for r in map(json.loads, log.read_text().splitlines()) if r["event"] == "end"]
+    by_org: dict[int, list[dict]] = {}
+    for r in runs:
+        by_org.setdefault(r["org"], []).append(r)
+    assert set(by_org) == {1, 2, 3}
+    for org_runs in by_org.values():
+        org_runs.sort(key=lambda r: r["start"])
+        for prev, nxt in zip(org_runs, org_runs[1:], strict=False):
+            assert nxt["start"] >= prev["end"]
+    with db.session() as s:
+        assert all(j.lease_owner is None for j in s.exec(select(Job)))
