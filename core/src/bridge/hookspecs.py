@@ -264,7 +264,8 @@ def recommend_category(connection: Connection, title: str, description: str) -> 
 
 @hookspec(firstresult=True)
 def list_brands(connection: Connection, category_id: str | None) -> list[Brand]:
-    """Brands usable in a category."""
+    """Brands usable in a category (``None``: all the shop may use), with ``authorized``
+    telling whether the seller may list under each. Read-only; plugins may cache it."""
 
 
 # =========================================================================== listings (channel)
