@@ -1,0 +1,279 @@
+"""Categories, brands, listings and inventory on a TikTok shop."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+from bridge.errors import Rejected
+from bridge.models import (
+    Brand,
+    Category,
+    CategoryAttribute,
+    CategoryRules,
+    ExistingListing,
+    InventoryLevel,
+    InventoryUpdate,
+    ItemResult,
+    Listing,
+    ListingResult,
+)
+
+from bridge_tiktokshop import errormap, images, mapping, shop
+from bridge_tiktokshop.client import TikTokClient
+from bridge_tiktokshop.markets import title_limits
+
+CATEGORY_TTL = 86400.0
+P = "/product/202309"
+MAX_DESCRIPTION = 10000
+_DROP_TAGS = re.compile(r"<(script|style|iframe|object|embed|form)\b.*?</\1\s*>", re.I | re.S)
+_IMG = re.compile(r"<img\b[^>]*>", re.I)
+_TIKTOK_IMG = re.compile(r"src=[\"']https://[^\"']*(tiktokcdn|ibyteimg|tiktokshop)[^\"']*[\"']", re.I)
+
+
+def category_version(client: TikTokClient) -> str:
+    return str(client.connection.setting("category_version", "v2"))
+
+
+def list_categories(client: TikTokClient) -> list[Category]:
+    """The category tree, cached in the store state and refreshed daily."""
+    state = client.connection.state
+    version = category_version(client)
+    cached = state.get("categories")
+    if not cached or cached.get("version") != version or time.time() - cached["at"] > CATEGORY_TTL:
+        items = client.call("GET", f"{P}/categories", query={"category_version": version})
+        cached = {"at": time.time(), "version": version, "items": items.get("categories") or []}
+        state["categories"] = cached
+    return mapping.categories(cached["items"])
+
+
+def attributes(client: TikTokClient, category_id: str) -> list[CategoryAttribute]:
+    data = client.call("GET", f"{P}/categories/{category_id}/attributes",
+                       query={"category_version": category_version(client)})
+    return [mapping.attribute(a) for a in data.get("attributes") or []]
+
+
+def rules(client: TikTokClient, category_id: str) -> CategoryRules:
+    data = client.call("GET", f"{P}/categories/{category_id}/rules",
+                       query={"category_version": category_version(client)})
+    return mapping.rules(category_id, data)
+
+
+def recommend(client: TikTokClient, title: str, description: str) -> Category | None:
+    body = {"product_title": title, "description": description,
+            "category_version": category_version(client)}
+    try:
+        data = client.call("POST", f"{P}/categories/recommend", body=body)
+    except Rejected as exc:
+        if exc.code and int(exc.code) in errormap.NO_RECOMMENDATION:
+            return None
+        raise
+    chain = data.get("categories") or []
+    leaf = next((c for c in chain if str(c["id"]) == str(data.get("leaf_category_id"))), None)
+    if not leaf:
+        return None
+    path = [c.get("name", "") for c in chain]
+    parent = chain[-2]["id"] if len(chain) > 1 else None
+    perms = set(leaf.get("permission_statuses") or [])
+    return Category(id=str(leaf["id"]), name=leaf.get("name", ""), parent_id=str(parent) if parent else None,
+                    is_leaf=True, path=path, permission_required=bool(perms - {"AVAILABLE"}))
+
+
+def brands(client: TikTokClient, category_id: str | None) -> list[Brand]:
+    query: dict[str, Any] = {"page_size": 100, "category_version": category_version(client)}
+    if category_id:
+        query["category_id"] = category_id
+    out: list[Brand] = []
+    for items, _ in client.pages("GET", f"{P}/brands", query=query, key="brands"):
+        out += [mapping.brand(b) for b in items]
+    return out
+
+
+# --------------------------------------------------------------------------- listings
+
+
+def find(client: TikTokClient, seller_skus: list[str]) -> list[ExistingListing]:
+    """Products holding these seller SKUs (search takes at most 10 per call), in input order."""
+    found: dict[str, ExistingListing] = {}
+    unique = list(OrderedDict.fromkeys(seller_skus))
+    for i in range(0, len(unique), 10):
+        chunk = unique[i:i + 10]
+        body = {"seller_skus": chunk, "status": "ALL"}
+        for products, _ in client.pages("POST", f"{P}/products/search", query={"page_size": 100},
+                                        body=body, key="products"):
+            for p in products:
+                if p.get("status") == "DELETED":
+                    continue
+                for e in mapping.existing(p, set(chunk)):
+                    found.setdefault(e.seller_sku, e)
+    return [found[s] for s in unique if s in found]
+
+
+def description_html(html: str) -> str:
+    """The description within TikTok's rules: no scripts or frames, only TikTok-hosted images."""
+    text = _DROP_TAGS.sub("", html or "")
+    text = _IMG.sub(lambda m: m.group(0) if _TIKTOK_IMG.search(m.group(0)) else "", text).strip()
+    return text or "<p></p>"
+
+
+def _validate(client: TikTokClient, listing: Listing) -> None:
+    region = client.connection.setting("region")
+    low, high = title_limits(region)
+    if not low <= len(listing.title) <= high:
+        raise Rejected(f"title of '{listing.source_product_id}' has {len(listing.title)} characters: "
+                       f"TikTok Shop ({region}) needs {low}-{high}", code="TITLE_LENGTH",
+                       item=listing.source_product_id)
+    if not listing.images:
+        raise Rejected(f"'{listing.source_product_id}' has no image: TikTok Shop needs at least one "
+                       "main image; add one in the store", code="IMAGE_REQUIRED", item=listing.source_product_id)
+    for s in listing.skus:
+        if not s.seller_sku or " " in s.seller_sku or len(s.seller_sku) > 50:
+            raise Rejected(f"seller SKU '{s.seller_sku}' is not valid on TikTok Shop (1-50 characters, "
+                           "no spaces): fix the SKU in the store", code="SELLER_SKU",
+                           item=listing.source_product_id)
+
+
+def _payload(client: TikTokClient, listing: Listing, key: str | None) -> tuple[dict[str, Any], list[str]]:
+    _validate(client, listing)
+    warnings: list[str] = []
+    if len(listing.images) > images.MAX_MAIN_IMAGES:
+        warnings.append(f"only the first {images.MAX_MAIN_IMAGES} of {len(listing.images)} images are listed")
+    main: list[str] = []
+    for img in sorted(listing.images, key=lambda i: i.position)[:images.MAX_MAIN_IMAGES]:
+        up, warn = images.upload(client, img.url)
+        main.append(up.uri)
+        warnings += warn
+    sku_images: dict[str, str] = {}
+    for s in listing.skus:
+        if s.image_url and s.image_url not in sku_images:
+            up, warn = images.upload(client, s.image_url, "ATTRIBUTE_IMAGE")
+            sku_images[s.image_url] = up.uri
+            warnings += warn
+    description = description_html(listing.description_html)
+    if len(description) > MAX_DESCRIPTION:
+        raise Rejected(f"description of '{listing.source_product_id}' has {len(description)} characters: "
+                       f"TikTok Shop takes at most {MAX_DESCRIPTION}", code="DESCRIPTION_LENGTH",
+                       item=listing.source_product_id)
+    sales = []
+    if any(s.sales_attributes for s in listing.skus):
+        for a in attributes(client, listing.category_id):
+            if a.sales:
+                sales.append({"id": a.id, "name": a.name,
+                              "values": {v.name.lower(): v.id for v in a.values}})
+    body = mapping.product_payload(
+        listing, description=description, main_images=main, sku_images=sku_images,
+        sales_attrs=sales, warehouse_id=shop.sales_warehouse_id(client),
+        category_version=category_version(client), idempotency_key=key)
+    return body, warnings
+
+
+def _result(data: dict[str, Any], status: str, warnings: list[str]) -> ListingResult:
+    warnings = warnings + [w.get("message", "") for w in data.get("warnings") or []]
+    return ListingResult(remote_product_id=str(data["product_id"]), status=status,  # type: ignore[arg-type]
+                         sku_ids={s["seller_sku"]: str(s["id"]) for s in data.get("skus") or []},
+                         warnings=[w for w in warnings if w])
+
+
+def create(client: TikTokClient, listing: Listing) -> ListingResult:
+    """Create a product, refusing when any of its seller SKUs is already on the shop."""
+    existing = find(client, [s.seller_sku for s in listing.skus])
+    if existing:
+        ids = sorted({e.remote_product_id for e in existing})
+        raise Rejected(f"seller SKU(s) {', '.join(e.seller_sku for e in existing)} already exist on "
+                       f"TikTok Shop in product {', '.join(ids)}: link the product instead of listing "
+                       "it again", code="DUPLICATE_SELLER_SKU", item=listing.source_product_id)
+    shop_id = client.connection.setting("shop_id") or client.connection.remote_id or ""
+    key = hashlib.sha256(f"{shop_id}:{listing.source_product_id}".encode()).hexdigest()[:64]
+    body, warnings = _payload(client, listing, key)
+    return _result(client.call("POST", f"{P}/products", body=body), "pending", warnings)
+
+
+def update(client: TikTokClient, listing: Listing) -> ListingResult:
+    """Full edit: every field sent (SKUs left out would be deleted)."""
+    if not listing.remote_product_id:
+        raise Rejected("update_listing needs the TikTok product id", code="NO_PRODUCT_ID",
+                       item=listing.source_product_id)
+    body, warnings = _payload(client, listing, None)
+    data = client.call("PUT", f"{P}/products/{listing.remote_product_id}", body=body)
+    data.setdefault("product_id", listing.remote_product_id)
+    return _result(data, "pending", warnings)
+
+
+def _batch_errors(data: dict[str, Any], key: str) -> dict[str, dict[str, Any]]:
+    return {str((e.get("detail") or {}).get(key)): e for e in data.get("errors") or []}
+
+
+def deactivate(client: TikTokClient, product_id: str) -> ListingResult:
+    current = statuses(client, [product_id])[0]
+    if current.status in ("deactivated", "deleted"):
+        return current
+    data = client.call("POST", f"{P}/products/deactivate", body={"product_ids": [product_id]})
+    err = _batch_errors(data, "product_id").get(str(product_id))
+    if err:
+        raise Rejected(f"TikTok Shop did not deactivate product {product_id}: {err.get('message')}",
+                       code=err.get("code"), item=product_id)
+    return ListingResult(remote_product_id=product_id, status="deactivated", sku_ids=current.sku_ids)
+
+
+def statuses(client: TikTokClient, product_ids: list[str]) -> list[ListingResult]:
+    out = []
+    for pid in product_ids:
+        try:
+            out.append(mapping.listing_result(client.call("GET", f"{P}/products/{pid}")))
+        except Rejected as exc:
+            if exc.code and exc.code.isdigit() and int(exc.code) in errormap.NOT_FOUND:
+                out.append(ListingResult(remote_product_id=pid, status="deleted",
+                                         reasons=["not found on TikTok Shop"]))
+            else:
+                raise
+    return out
+
+
+# --------------------------------------------------------------------------- inventory
+
+
+def read_inventory(client: TikTokClient, sku_ids: list[str] | None) -> Iterator[InventoryLevel]:
+    """Per SKU: through Inventory Search for given SKUs (600 per call), else every product."""
+    if sku_ids is None:
+        for products, _ in client.pages("POST", f"{P}/products/search", query={"page_size": 100},
+                                        body={"status": "ALL"}, key="products"):
+            for p in products:
+                if p.get("status") != "DELETED":
+                    yield from mapping.inventory_levels(p["id"], p.get("skus") or [])
+        return
+    for i in range(0, len(sku_ids), 600):
+        data = client.call("POST", f"{P}/inventory/search", body={"sku_ids": sku_ids[i:i + 600]})
+        for item in data.get("inventory") or []:
+            yield from mapping.inventory_levels(item["product_id"], item.get("skus") or [])
+
+
+def update_inventory(client: TikTokClient, updates: list[InventoryUpdate]) -> list[ItemResult]:
+    """One call per product with all of its SKUs; per-item failures reported as failed items."""
+    by_product: OrderedDict[str, list[InventoryUpdate]] = OrderedDict()
+    for u in updates:
+        by_product.setdefault(u.product_id, []).append(u)
+    results: dict[int, ItemResult] = {}
+    default_wh: str | None = None
+    for product_id, items in by_product.items():
+        if any(not u.warehouse_id for u in items) and default_wh is None:
+            default_wh = shop.sales_warehouse_id(client)
+        skus: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+        for u in items:
+            skus.setdefault(u.sku_id, []).append(
+                {"warehouse_id": u.warehouse_id or default_wh, "quantity": u.quantity})
+        body = {"skus": [{"id": sid, "inventory": inv} for sid, inv in skus.items()]}
+        try:
+            data = client.call("POST", f"{P}/products/{product_id}/inventory/update", body=body)
+            errors = _batch_errors(data, "sku_id")
+        except Rejected as exc:
+            errors = {u.sku_id: {"code": exc.code, "message": exc.message} for u in items}
+        for u in items:
+            err = errors.get(u.sku_id)
+            results[id(u)] = ItemResult(key=u.sku_id, ok=err is None,
+                                        code=None if err is None else str(err.get("code")),
+                                        message=None if err is None else err.get("message"))
+    return [results[id(u)] for u in updates]

@@ -1,0 +1,163 @@
+"""The TikTok Shop API client: signing, tokens, shop cipher, rate limits, error mapping.
+
+Raw platform JSON stays in this package's client-side modules (this one and :mod:`mapping`);
+the connector only sees bridge models. Every call is signed afresh (timestamp + sign), carries
+the access token in ``x-tts-access-token`` and, on shop-scoped endpoints, the ``shop_cipher``.
+An expired or refused token is refreshed once and the call repeated; a refused refresh makes the
+store need reconnecting.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from bridge.connection import Connection
+from bridge.errors import Misconfigured, NeedsReconnect
+from bridge.http import HttpClient, RateLimit
+
+from bridge_tiktokshop import auth, errormap, signing
+from bridge_tiktokshop.markets import API_HOST, DEFAULT_QPS
+
+PLATFORM = "tiktokshop"
+_refresh_lock = threading.Lock()
+
+
+def dumps(body: Any) -> bytes:
+    """Serialise a JSON body once: these exact bytes are signed and sent."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def rate_limits(connection: Connection) -> dict[str, RateLimit]:
+    """Documented limit per API per shop; the ``rate_limit`` setting (QPS) overrides it."""
+    qps = float(connection.setting("rate_limit", DEFAULT_QPS))
+    return {"default": RateLimit(rate=qps, burst=max(1, int(qps)))} if qps > 0 else {}
+
+
+class TikTokClient:
+    """Signed calls for one shop (a :class:`~bridge.connection.Connection`)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.app_key = str(connection.app.require("app_key"))
+        self.app_secret = str(connection.app.require("app_secret"))
+        base = connection.base_url or API_HOST
+        self.http: HttpClient = connection.http_client(base, rate_limits=rate_limits(connection))
+        self.http.add_secret(self.app_secret)
+
+    # ------------------------------------------------------------------ tokens
+
+    def _auth_http(self) -> HttpClient:
+        return self.connection.http_client(self.connection.base_url or auth.AUTH_HOST, name="auth")
+
+    def refresh(self) -> None:
+        """Refresh the access token and have the core keep the new pair."""
+        with _refresh_lock:
+            creds = self.connection.credentials
+            new = auth.refresh_token(self._auth_http(), self.app_key, self.app_secret,
+                                     str(creds.get("refresh_token") or ""))
+            self.connection.save_credentials(new)
+            self.http.add_secret(new["access_token"])
+
+    def _token(self) -> str:
+        creds = self.connection.credentials
+        if auth.expiring(creds):
+            self.refresh()
+        token = creds.get("access_token")
+        if not token:
+            raise NeedsReconnect("TikTok Shop: no access token is stored: connect the shop again")
+        return str(token)
+
+    # ------------------------------------------------------------------ shop
+
+    def shop_cipher(self) -> str:
+        """The shop's cipher (settings, else looked up once by shop id through Get Authorized Shops)."""
+        cipher = self.connection.setting("shop_cipher") or self.connection.state.get("shop_cipher")
+        if cipher:
+            return str(cipher)
+        shops = self.authorized_shops()
+        wanted = self.connection.setting("shop_id")
+        match = [s for s in shops if not wanted or str(s["id"]) == str(wanted)]
+        if len(match) != 1:
+            raise Misconfigured("TikTok Shop: name the shop with --shop-id: this authorization covers "
+                                + ", ".join(f"{s['id']} ({s.get('region')})" for s in shops))
+        self.connection.state["shop_cipher"] = match[0]["cipher"]
+        return str(match[0]["cipher"])
+
+    def authorized_shops(self) -> list[dict[str, Any]]:
+        return list(self.call("GET", "/authorization/202309/shops", shop=False).get("shops") or [])
+
+    # ------------------------------------------------------------------ calls
+
+    def call(self, method: str, path: str, *, query: dict[str, Any] | None = None,
+             body: Any = None, shop: bool = True, files: dict[str, Any] | None = None,
+             data: dict[str, str] | None = None, rate_key: str | None = None) -> dict[str, Any]:
+        """One signed API call; returns ``data`` of the envelope (``{}`` when absent).
+
+        :param shop: the endpoint is shop-scoped (sends ``shop_cipher``).
+        :param files: multipart upload fields (the body is then not signed).
+        """
+        try:
+            return self._call_once(method, path, query, body, shop, files, data, rate_key)
+        except errormap.TokenExpired:
+            self.refresh()
+            try:
+                return self._call_once(method, path, query, body, shop, files, data, rate_key)
+            except errormap.TokenExpired as exc:
+                raise NeedsReconnect(exc.message, detail=exc.detail) from None
+
+    def _call_once(self, method: str, path: str, query: dict[str, Any] | None, body: Any,
+                   shop: bool, files: dict[str, Any] | None, data: dict[str, str] | None,
+                   rate_key: str | None) -> dict[str, Any]:
+        params: dict[str, str] = {k: _qs(v) for k, v in (query or {}).items() if v not in (None, "", [])}
+        params["app_key"] = self.app_key
+        params["timestamp"] = str(int(time.time()))
+        if shop:
+            params["shop_cipher"] = self.shop_cipher()
+        headers = {"x-tts-access-token": self._token()}
+        content: bytes | None = None
+        content_type = "multipart/form-data" if files else "application/json"
+        if body is not None and not files:
+            content = dumps(body)
+            headers["content-type"] = "application/json"
+        params["sign"] = signing.sign(path, params, content, content_type, self.app_secret)
+        response = self.http.request(method, path, params=params, content=content, files=files,
+                                     data=data, headers=headers, rate_key=rate_key or path_key(path))
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = {"code": None, "message": f"HTTP {response.status_code} without JSON"}
+        errormap.raise_for(response.status_code, payload)
+        return payload.get("data") or {}
+
+    def pages(self, method: str, path: str, *, query: dict[str, Any] | None = None,
+              body: Any = None, key: str, page_token: str | None = None,
+              ) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+        """Follow ``next_page_token``: yields (items, next token) per page, one page in memory."""
+        token = page_token
+        while True:
+            q = dict(query or {})
+            if token:
+                q["page_token"] = token
+            data = self.call(method, path, query=q, body=body)
+            token = data.get("next_page_token") or None
+            yield list(data.get(key) or []), token
+            if not token:
+                return
+
+
+def _qs(value: Any) -> str:
+    """A query value as signed and sent: lists comma-joined, booleans lower-case."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def path_key(path: str) -> str:
+    """The rate-limit key of a path: one bucket per API (ids replaced by ``{}``)."""
+    return "/".join("{}" if part.isdigit() or len(part) > 24 else part for part in path.split("/"))

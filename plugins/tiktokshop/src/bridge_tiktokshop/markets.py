@@ -1,0 +1,44 @@
+"""Facts about TikTok Shop markets: currencies, hosts, which call pushes tracking, text limits."""
+
+from __future__ import annotations
+
+API_HOST = "https://open-api.tiktokglobalshop.com"
+AUTH_HOST = "https://auth.tiktok-shops.com"
+AUTHORIZE_HOST = "https://services.tiktokshop.com"
+
+#: Shop region -> price currency (reference §4).
+REGION_CURRENCY: dict[str, str] = {
+    "GB": "GBP", "SG": "SGD", "VN": "VND", "TH": "THB", "MY": "MYR", "ID": "IDR", "PH": "PHP",
+    "US": "USD", "JP": "JPY", "MX": "MXN", "BR": "BRL",
+    "ES": "EUR", "FR": "EUR", "DE": "EUR", "IT": "EUR", "IE": "EUR",
+}
+
+#: Regions bridge supports (cross-border sellers from CN/HK sell into the others).
+SUPPORTED_REGIONS = ["GB", "SG", "VN", "TH", "MY", "ID", "PH", "CN", "HK"]
+
+#: Markets where a seller-shipped package is created by "Mark Package As Shipped" (§8);
+#: every other market ships the existing package with ``self_shipment``.
+MARK_SHIPPED_MARKETS = frozenset({"US", "GB", "ES", "IE", "IT", "DE", "FR", "JP"})
+
+#: Markets whose product titles may be 1-255 characters; the others (SEA) need 25-255 (§5.7).
+SHORT_TITLE_MARKETS = frozenset({"US", "GB", "ES", "IE", "IT", "DE", "FR", "JP", "BR", "MX"})
+
+#: Hours after shipping during which tracking can be corrected (§8.3: 72 h, US doc).
+CORRECTION_WINDOW_HOURS = 72
+
+#: Documented default limit: 50 requests per second per API per (app, shop) (§10.1).
+DEFAULT_QPS = 50
+
+
+def currency_for(region: str | None) -> str:
+    """The currency of a shop's market; unknown regions raise KeyError (never guessed)."""
+    return REGION_CURRENCY[(region or "").upper()]
+
+
+def uses_mark_shipped(region: str | None) -> bool:
+    return (region or "").upper() in MARK_SHIPPED_MARKETS
+
+
+def title_limits(region: str | None) -> tuple[int, int]:
+    """(min, max) characters of a product title in a market."""
+    return (1, 255) if (region or "").upper() in SHORT_TITLE_MARKETS else (25, 255)

@@ -1,0 +1,68 @@
+"""Webhooks: subscriptions through the Event API, verification before parsing, core events."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bridge.connection import AppContext
+from bridge.errors import WebhookRejected
+from bridge.models import WebhookDelivery, WebhookEvent, WebhookRequest
+
+from bridge_tiktokshop import signing
+from bridge_tiktokshop.client import TikTokClient
+
+EVENT_TYPES = ("ORDER_STATUS_CHANGE", "CANCELLATION_STATUS_CHANGE", "PRODUCT_STATUS_CHANGE",
+               "SELLER_DEAUTHORIZATION", "UPCOMING_AUTHORIZATION_EXPIRATION", "PACKAGE_UPDATE")
+TOPICS = {1: "ORDER_STATUS_CHANGE", 3: "RECIPIENT_ADDRESS_UPDATE", 4: "PACKAGE_UPDATE",
+          5: "PRODUCT_STATUS_CHANGE", 6: "SELLER_DEAUTHORIZATION",
+          7: "UPCOMING_AUTHORIZATION_EXPIRATION", 11: "CANCELLATION_STATUS_CHANGE",
+          15: "PRODUCT_INFORMATION_CHANGE", 16: "PRODUCT_CREATION", 18: "PRODUCT_CATEGORY_CHANGE",
+          27: "INVENTORY_STATUS_CHANGE", 37: "PRODUCT_AUDIT_STATUS_CHANGE"}
+
+
+def register(client: TikTokClient, url: str) -> list[str]:
+    """Subscribe each event type to ``url``, keeping subscriptions already there."""
+    current = client.call("GET", "/event/202309/webhooks").get("webhooks") or []
+    have = {w.get("event_type"): w.get("address") for w in current}
+    for event in EVENT_TYPES:
+        if have.get(event) != url:
+            client.call("PUT", "/event/202309/webhooks", body={"address": url, "event_type": event})
+    return list(EVENT_TYPES)
+
+
+def _events(kind: int, data: dict[str, Any]) -> list[WebhookEvent]:
+    topic = TOPICS.get(kind, str(kind))
+    if kind == 1:
+        cancelled = data.get("order_status") in ("CANCEL", "CANCELLED")
+        return [WebhookEvent(kind="order_cancelled" if cancelled else "order",
+                             remote_ids=[str(data.get("order_id", ""))], topic=topic)]
+    if kind in (3, 11):
+        k = "order_cancelled" if kind == 11 else "order"
+        return [WebhookEvent(kind=k, remote_ids=[str(data.get("order_id", ""))], topic=topic)]
+    if kind == 4:
+        ids = sorted({str(o) for p in data.get("package_list") or [] for o in p.get("order_id_list") or []})
+        return [WebhookEvent(kind="order", remote_ids=ids, topic=topic)]
+    if kind in (5, 15, 16, 18, 37):
+        return [WebhookEvent(kind="listing_status", remote_ids=[str(data.get("product_id", ""))], topic=topic)]
+    if kind == 27:
+        return [WebhookEvent(kind="inventory", remote_ids=[str(data.get("sku_id") or data.get("product_id", ""))],
+                             topic=topic)]
+    if kind == 6:
+        return [WebhookEvent(kind="deauthorized", topic=topic)]
+    return [WebhookEvent(kind="other", topic=topic)]
+
+
+def receive(app: AppContext, request: WebhookRequest) -> WebhookDelivery:
+    """Verify ``Authorization`` over the raw body with the app key and secret, then parse."""
+    key, secret = str(app.require("app_key")), str(app.require("app_secret"))
+    if not signing.verify_webhook(key, secret, request.body, request.header("Authorization")):
+        raise WebhookRejected("TikTok Shop webhook refused: bad or missing signature")
+    try:
+        payload = json.loads(request.body)
+        kind = int(payload["type"])
+    except (ValueError, KeyError, TypeError):
+        raise WebhookRejected("TikTok Shop webhook refused: not a TikTok notification") from None
+    return WebhookDelivery(store_remote_id=str(payload.get("shop_id") or "") or None,
+                           delivery_id=str(payload.get("tts_notification_id") or "") or None,
+                           events=_events(kind, payload.get("data") or {}))
