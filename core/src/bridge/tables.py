@@ -291,3 +291,17 @@ class Membership(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id", primary_key=True)
     org_id: int = Field(foreign_key="organizations.id", primary_key=True)
     role: str = "member"
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser session of the admin pages (the cookie holds a random token; the row
+    keeps only its SHA-256, so a database reader cannot reuse sessions)."""
+
+    __tablename__ = "web_sessions"
+    id: str = Field(primary_key=True)
+    """SHA-256 hex of the cookie's token."""
+    user_id: int = Field(foreign_key="users.id", index=True)
+    csrf: str
+    data: dict = _json()
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
