@@ -1,0 +1,131 @@
+"""An emulator of the TikTok Shop Open API (202309) and auth host, with in-memory state.
+
+``TikTokSandbox(options)`` offers :class:`bridge.sandboxing.ChannelSandbox`: ``.app`` (ASGI),
+``.stats``, seeded shops (a local GB seller; a cross-border seller with SG and MY shops),
+warehouses, delivery options, shipping providers, a category tree with attributes and rules,
+brands, and products when ``seed`` asks. Options: ``seed`` (products), ``variants`` (max SKUs
+per product), ``latency_ms``, ``seed_random``, ``rate_limit`` (QPS per API per shop; 0 turns
+it off; default 50), ``audit_seconds`` (time a new product stays PENDING), ``redirect_url``.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from bridge.sandboxing import RequestStats
+
+from bridge_tiktokshop.markets import DEFAULT_QPS, uses_mark_shipped
+from bridge_tiktokshop.sandbox import seed
+from bridge_tiktokshop.sandbox.app import build
+from bridge_tiktokshop.sandbox.gate import Faults, Limiter
+from bridge_tiktokshop.sandbox.orders import OrderMaker
+from bridge_tiktokshop.sandbox.state import Shop, World
+from bridge_tiktokshop.sandbox.webhooks import Deliverer
+
+
+class TikTokSandbox(OrderMaker):
+    """The TikTok Shop sandbox (see the module docstring)."""
+
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        options = dict(options or {})
+        self.app_key, self.app_secret, self.service_id = seed.APP_KEY, seed.APP_SECRET, seed.SERVICE_ID
+        self.redirect_url = options.get("redirect_url")
+        self.audit_seconds = int(options.get("audit_seconds", 0))
+        self.world = World()
+        self.stats = RequestStats()
+        self.faults = Faults()
+        self.faults.latency_ms = float(options.get("latency_ms", 0) or 0)
+        qps = options.get("rate_limit", DEFAULT_QPS)
+        self.limiter = Limiter(float(qps or 0))
+        self.deliverer = Deliverer(self.app_key, self.app_secret)
+        self.uploads = 0
+        self.rnd = random.Random(options.get("seed_random", 0))
+        first = self.shops()[0]["id"]
+        self._tokens = self.world.issue_tokens(self.world.shops[first].seller)
+        count = int(options.get("seed", 0) or 0)
+        if count:
+            self.seed_catalog(count, int(options.get("variants", 1) or 1))
+        self.app = build(self)
+
+    # ------------------------------------------------------------------ Sandbox
+
+    def base_url_setting(self, server_url: str) -> dict[str, Any]:
+        shop = self._first()
+        return {"base_url": server_url, "shop_id": shop.id, "shop_cipher": shop.cipher, "region": shop.region}
+
+    def credentials(self) -> dict[str, Any]:
+        t = self._tokens
+        return {"access_token": t["access_token"], "refresh_token": t["refresh_token"],
+                "access_token_expires_at": t["access_token_expire_in"],
+                "refresh_token_expires_at": t["refresh_token_expire_in"]}
+
+    def app_settings(self) -> dict[str, Any]:
+        return {"app_key": self.app_key, "app_secret": self.app_secret, "service_id": self.service_id}
+
+    def fail_next(self, count: int, status: int = 503) -> None:
+        """Answer the next ``count`` API requests with ``status`` (429: rate limit, 5xx: internal
+        error, 105002: expired token) in TikTok's error shape."""
+        with self.faults.lock:
+            self.faults.queue.extend([status] * count)
+
+    def set_latency(self, ms: float) -> None:
+        self.faults.latency_ms = float(ms)
+
+    def set_rate_limit(self, qps: float) -> None:
+        """Requests per second per API per shop (0: no limit)."""
+        self.limiter = Limiter(float(qps))
+
+    def expire_tokens(self) -> None:
+        """Make every issued access token expired (the next call answers 105002)."""
+        with self.world.lock:
+            for info in self.world.access.values():
+                info["expires"] = self.world.now() - 1
+
+    def revoke(self, shop_id: str | None = None) -> None:
+        """The seller deauthorizes the app: tokens die, SELLER_DEAUTHORIZATION is sent."""
+        shop = self.world.shops[shop_id] if shop_id else self._first()
+        with self.world.lock:
+            for table in (self.world.access, self.world.refresh):
+                for k in [k for k, v in table.items() if v["seller"] == shop.seller]:
+                    del table[k]
+            self.notify(shop, "SELLER_DEAUTHORIZATION", {"message": "The seller deauthorized the app."})
+
+    def fail_prerequisite(self, shop_id: str, item: str, reason: str) -> None:
+        self.world.shops[shop_id].failed_checks[item] = reason
+
+    def fail_audit(self, product_id: str, reasons: list[str]) -> None:
+        """The next audit of ``product_id`` fails with ``reasons``."""
+        self.world.audit_failures[product_id] = list(reasons)
+
+    def shift_clock(self, seconds: float) -> None:
+        """Move the sandbox's clock (token expiry, correction windows)."""
+        self.world.clock_offset += seconds
+
+    # ------------------------------------------------------------------ ChannelSandbox
+
+    def _first(self) -> Shop:
+        return next(iter(self.world.shops.values()))
+
+    def shops(self) -> list[dict[str, Any]]:
+        return [{**s.public(), "currency": s.currency} for s in self.world.shops.values()]
+
+    def seed_catalog(self, products: int, variants: int = 1, *, seed: int = 0, shop_id: str | None = None) -> list[str]:
+        shop = self.world.shops[shop_id] if shop_id else self._first()
+        rnd = random.Random(seed) if seed else self.rnd
+        with self.world.lock:
+            return self.world.seed_products(shop, products, variants, rnd)
+
+    def products(self, shop_id: str) -> list[dict[str, Any]]:
+        shop = self.world.shops[shop_id]
+        with self.world.lock:
+            return [{"id": p["id"], "title": p["title"], "status": p["status"], "skus": [
+                {"id": s["id"], "seller_sku": s["seller_sku"], "price": s["price"]["sale_price"],
+                 "quantity": sum(i["quantity"] for i in s["inventory"])} for s in p["skus"]]}
+                for p in shop.products.values() if p["status"] != "DELETED"]
+
+    def notify(self, shop: Shop, event_type: str, data: dict[str, Any]) -> None:
+        self.deliverer.emit(shop, event_type, data, self.world.now())
+
+    def mark_shipped_market(self, shop: Shop) -> bool:
+        return uses_mark_shipped(shop.region)
