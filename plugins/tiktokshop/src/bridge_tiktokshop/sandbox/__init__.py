@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from bridge.connection import AppContext, Connection
 from bridge.sandboxing import RequestStats
 
 from bridge_tiktokshop.markets import DEFAULT_QPS, uses_mark_shipped
@@ -59,6 +60,25 @@ class TikTokSandbox(OrderMaker):
         return {"access_token": t["access_token"], "refresh_token": t["refresh_token"],
                 "access_token_expires_at": t["access_token_expire_in"],
                 "refresh_token_expires_at": t["refresh_token_expire_in"]}
+
+    def connection(self, server_url: str, shop_index: int = 0, **credentials: Any) -> Connection:
+        """A bridge connection to one seeded shop of this sandbox served at ``server_url``
+        (tests, demos, benchmarks); ``credentials`` override the tokens."""
+        shop = list(self.world.shops.values())[shop_index]
+        settings = {"base_url": server_url, "shop_id": shop.id, "shop_cipher": shop.cipher,
+                    "region": shop.region}
+        if shop_index == 0:
+            base = self.credentials()
+        else:
+            t = self.world.issue_tokens(shop.seller)
+            base = {"access_token": t["access_token"], "refresh_token": t["refresh_token"],
+                    "access_token_expires_at": t["access_token_expire_in"],
+                    "refresh_token_expires_at": t["refresh_token_expire_in"]}
+        return Connection(platform="tiktokshop", settings=settings, credentials={**base, **credentials},
+                          app=self.app_context(server_url))
+
+    def app_context(self, server_url: str) -> AppContext:
+        return AppContext(platform="tiktokshop", settings={**self.app_settings(), "base_url": server_url})
 
     def app_settings(self) -> dict[str, Any]:
         return {"app_key": self.app_key, "app_secret": self.app_secret, "service_id": self.service_id}
