@@ -1,0 +1,49 @@
+"""Activity: sync runs with their item errors, and the journal; filterable by store, flow,
+level and kind."""
+
+from __future__ import annotations
+
+from bridge import db
+from bridge.tables import Event, ItemError, SyncRun
+from bridge.web import access
+from bridge.web.base import Ctx, view
+from sqlmodel import col, select
+from starlette.responses import Response
+from starlette.routing import Route
+
+LIMIT = 100
+
+
+@view()
+def index(ctx: Ctx) -> Response:
+    ids = ctx.org_ids
+    store = access.store(ctx, ctx.q("store")) if ctx.q("store") else None
+    flow, level, kind = ctx.q("flow"), ctx.q("level"), ctx.q("kind")
+    with db.session() as s:
+        runs_q = select(SyncRun).where(SyncRun.dry_run == False)  # noqa: E712
+        ev_q = select(Event)
+        if ids is not None:
+            runs_q = runs_q.where(col(SyncRun.org_id).in_(ids or {-1}))
+            ev_q = ev_q.where(col(Event.org_id).in_(ids or {-1}))
+        if store is not None:
+            runs_q = runs_q.where((SyncRun.channel_store_id == store.id) | (SyncRun.store_id == store.id))
+            ev_q = ev_q.where(Event.store_id == store.id)
+        if flow:
+            runs_q = runs_q.where(SyncRun.flow == flow)
+            ev_q = ev_q.where(Event.flow == flow)
+        if level:
+            ev_q = ev_q.where(Event.level == level)
+        if kind:
+            ev_q = ev_q.where(col(Event.kind).startswith(kind))
+        runs = list(s.exec(runs_q.order_by(col(SyncRun.id).desc()).limit(LIMIT)))
+        events = list(s.exec(ev_q.order_by(col(Event.id).desc()).limit(LIMIT)))
+        errors: dict[int, list[ItemError]] = {}
+        for e in s.exec(select(ItemError).where(col(ItemError.run_id).in_([r.id for r in runs] or [-1]))
+                        .order_by(ItemError.id)):
+            errors.setdefault(e.run_id, []).append(e)
+    return ctx.render("activity.html", runs=runs, events=events, errors=errors,
+                      stores=access.stores(ctx, include_disconnected=True),
+                      store=store, flow=flow, level=level, kind=kind)
+
+
+routes = [Route("/activity", index)]

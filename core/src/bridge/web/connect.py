@@ -1,0 +1,267 @@
+"""The connect pages, knowing no platform: pick a platform, a region (the waitlist for regions
+not yet supported), then the platform's OAuth authorization, its app callbacks, or a form of
+the settings it declares; the outcome page shows the currency check and the prerequisites."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge import waitlist
+from bridge.errors import BridgeError, Misconfigured, NeedsReconnect, WebhookRejected
+from bridge.models import PlatformInfo, WebhookRequest
+from bridge.plugins import get_manager
+from bridge.rules import SUPPORTED_REGIONS, WAITLIST_REGIONS, normalize_region
+from bridge.stores import app_context, get_store, validate_credentials
+from bridge.web import access, auth, connecting
+from bridge.web.base import Ctx, view
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+
+def _platform(ctx: Ctx, name: str, kind: str | None = None) -> PlatformInfo:
+    plugin = ctx.pm.platform_plugin(name, strict=False)
+    if plugin is None or plugin.platform is None or (kind and plugin.platform.kind != kind):
+        raise HTTPException(404, "not found")
+    return plugin.platform
+
+
+def _regions(info: PlatformInfo) -> list[tuple[str, str, bool]]:
+    """(code, name, waitlist) choices for a channel platform that has regions."""
+    if info.kind != "channel" or info.regions is None:
+        return []
+    offered = {normalize_region(r) for r in info.regions}
+    out = [(c, n, False) for c, n in SUPPORTED_REGIONS.items() if c in offered]
+    return out + [(c, n, True) for c, n in WAITLIST_REGIONS.items()]
+
+
+@view()
+def choose(ctx: Ctx) -> Response:
+    """The installed platforms of one kind (``/connect/channel``, ``/connect/ecommerce``)."""
+    kind = ctx.param("kind")
+    if kind not in ("channel", "ecommerce"):
+        raise HTTPException(404, "not found")
+    platforms = ctx.pm.platforms(kind)
+    if kind == "channel" and len(platforms) == 1:
+        return RedirectResponse(f"/connect/platform/{platforms[0].name}", status_code=303)
+    return ctx.render("connect_choose.html", kind=kind, platforms=platforms)
+
+
+@view()
+def platform_page(ctx: Ctx) -> Response:
+    """A platform's ways to connect: region choice, authorization, callbacks, settings form."""
+    info = _platform(ctx, ctx.param("platform"))
+    return ctx.render("connect_platform.html", info=info, regions=_regions(info),
+                      orgs=auth.visible_orgs(ctx.user),
+                      oauth=ctx.pm.has(info.name, "authorization_url"),
+                      callbacks="callback" in info.connect_methods,
+                      credentials="credentials" in info.connect_methods,
+                      callback_base=f"{connecting.public_url()}/callbacks/{info.name}/")
+
+
+def _org_choice(ctx: Ctx, required: bool) -> int | None:
+    raw = ctx.form.get("org_id", "")
+    if raw:
+        return access.org(ctx, raw).id
+    orgs = auth.visible_orgs(ctx.user)
+    if len(orgs) == 1:
+        return orgs[0].id
+    if required:
+        raise Misconfigured("choose the organization to connect the store to")
+    return None
+
+
+def _settings(info: PlatformInfo, form: dict[str, str], *, secret: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for st in info.settings:
+        if st.secret != secret:
+            continue
+        raw = form.get(f"setting_{st.name}", "")
+        if st.type == "bool":
+            out[st.name] = raw in ("on", "true", "1")
+            continue
+        raw = raw.strip()
+        if raw == "":
+            continue
+        if st.type == "int":
+            try:
+                out[st.name] = int(raw)
+            except ValueError:
+                raise Misconfigured(f"{st.name} must be a whole number") from None
+        elif st.type == "choice" and st.choices and raw not in st.choices:
+            raise Misconfigured(f"{st.name} must be one of {', '.join(st.choices)}")
+        else:
+            out[st.name] = raw
+    return out
+
+
+@view()
+def start(ctx: Ctx) -> Response:
+    """POST: the region (waitlist for regions not yet supported), then off to authorize."""
+    info = _platform(ctx, ctx.param("platform"))
+    settings = _settings(info, ctx.form, secret=False)
+    regions = _regions(info)
+    if regions:
+        region = normalize_region(ctx.form.get("region", "")) or ""
+        choice = {c: w for c, _n, w in regions}
+        if region not in choice:
+            return ctx.render("connect_platform.html", status=400, info=info, regions=regions,
+                              orgs=auth.visible_orgs(ctx.user), oauth=True, callbacks=False,
+                              credentials=False, callback_base="",
+                              error="Choose the region of your TikTok Shop seller account.")
+        if choice[region]:
+            return ctx.render("waitlist.html", region=region, name=WAITLIST_REGIONS[region],
+                              email=ctx.user.email)
+        settings["region"] = region
+    org_id = _org_choice(ctx, required=info.kind == "ecommerce")
+    url = connecting.begin(ctx.pm, ctx.user, info.name, settings, org_id)
+    return RedirectResponse(url, status_code=303)
+
+
+@view()
+def join_waitlist(ctx: Ctx) -> Response:
+    region = ctx.form.get("region", "")
+    added = waitlist.join(region, ctx.form.get("email", ""),
+                          org_ref=_org_choice(ctx, required=False))
+    name = WAITLIST_REGIONS.get(normalize_region(region) or "", region)
+    return ctx.redirect("/", f"You are on the {name} waitlist: we will write when it opens."
+                        if added else f"You were already on the {name} waitlist.")
+
+
+@view()
+def credentials(ctx: Ctx) -> Response:
+    """POST: connect with the settings the platform declares (keys, tokens, URLs)."""
+    info = _platform(ctx, ctx.param("platform"))
+    org_id = _org_choice(ctx, required=True)
+    settings = _settings(info, ctx.form, secret=False)
+    creds = _settings(info, ctx.form, secret=True)
+    missing = [st.name for st in info.settings if st.required and st.name not in {**settings, **creds}]
+    if missing:
+        raise Misconfigured(f"fill in {', '.join(missing)}")
+    store_info = validate_credentials(info.name, settings, creds, ctx.pm)
+    token = connecting.complete(ctx.pm, info.name, [store_info], state=None, user=ctx.user,
+                                org_ids=[org_id])  # type: ignore[list-item]
+    return RedirectResponse(f"/connect/done/{token}", status_code=303)
+
+
+@view()
+def oauth_callback(ctx: Ctx) -> Response:
+    """The platform sends the user back here with a code and our state."""
+    info = _platform(ctx, ctx.param("platform"))
+    params = dict(ctx.request.query_params)
+    state = connecting.take_state(params.get("state"), info.name)
+    if state.user_id != ctx.user.id:
+        raise Misconfigured("this authorization was started by another user: start again")
+    if params.get("error") or params.get("error_description"):
+        raise NeedsReconnect(f"{info.display_name} did not authorize bridge "
+                             f"({params.get('error_description') or params.get('error')}): start again")
+    infos = ctx.pm.call(info.name, "exchange_code", app=app_context(info.name, ctx.pm),
+                        params=params, redirect_uri=connecting.redirect_uri(info.name))
+    token = connecting.complete(ctx.pm, info.name, list(infos or []), state=state, user=ctx.user,
+                                org_ids=[o.id for o in auth.visible_orgs(ctx.user)])  # type: ignore[misc]
+    return RedirectResponse(f"/connect/done/{token}", status_code=303)
+
+
+async def app_callback(request: Request) -> Response:
+    """``/callbacks/<platform>/<name>``: key hand-overs, install/load/uninstall, activation.
+
+    Not a form of ours (no CSRF token): the plugin verifies the platform's signature.
+    """
+    pm = get_manager()
+    platform, name = request.path_params["platform"], request.path_params["name"]
+    if pm.platform_plugin(platform, strict=False) is None or not pm.has(platform, "app_callback"):
+        return PlainTextResponse("not found", status_code=404)
+    body = await request.body()
+    wreq = WebhookRequest(headers=dict(request.headers), body=body, query=dict(request.query_params))
+    session = await run_in_threadpool(auth.load_session, request.cookies.get(auth.COOKIE))
+    try:
+        return await run_in_threadpool(_run_callback, pm, platform, name, wreq, session)
+    except WebhookRejected:
+        return PlainTextResponse("bad signature", status_code=401)
+    except BridgeError as exc:
+        return PlainTextResponse(str(exc), status_code=400)
+
+
+def _run_callback(pm: Any, platform: str, name: str, wreq: WebhookRequest,
+                  session: auth.SessionInfo | None) -> Response:
+    from bridge import journal
+    from bridge.stores import mark_needs_reconnect
+
+    result = pm.call(platform, "app_callback", app=app_context(platform, pm), name=name, request=wreq)
+    for remote_id in result.uninstalled_remote_ids:
+        try:
+            store = get_store_by_remote(platform, remote_id)
+        except Misconfigured:
+            continue
+        mark_needs_reconnect(store, f"the app was uninstalled from {platform} store {remote_id}: "
+                                    "install it again to resume")
+    token = None
+    if result.stores:
+        state = None
+        state_value = wreq.query.get("state") or next(
+            (i.details.get("state") for i in result.stores if i.details.get("state")), None)
+        if state_value:
+            state = connecting.take_state(state_value, platform)
+        user = session.user if session else None
+        org_ids = [o.id for o in auth.visible_orgs(user)] if user else []
+        token = connecting.complete(pm, platform, list(result.stores), state=state, user=user,
+                                    org_ids=org_ids)  # type: ignore[arg-type]
+        journal.record("store.callback", f"{platform} callback '{name}': "
+                                         f"{len(result.stores)} store(s) handed over")
+    if result.redirect_to:
+        return RedirectResponse(result.redirect_to, status_code=303)
+    if token and wreq.query.get("_browser") != "0" and session is not None:
+        return RedirectResponse(f"/connect/done/{token}", status_code=303)
+    return Response(result.response_body, status_code=result.response_status,
+                    media_type="application/json" if result.response_body.startswith("{") else "text/plain")
+
+
+def get_store_by_remote(platform: str, remote_id: str) -> int:
+    """The store id of ``platform`` and ``remote_id``; :raises Misconfigured: none."""
+    from bridge import db
+    from bridge.tables import Store
+    from sqlmodel import select
+
+    with db.session() as s:
+        row = s.exec(select(Store).where(Store.platform == platform, Store.remote_id == remote_id)).first()
+    if row is None:
+        raise Misconfigured(f"no {platform} store '{remote_id}'")
+    return row.id  # type: ignore[return-value]
+
+
+@view()
+def done(ctx: Ctx) -> Response:
+    """The outcome: stores connected (currency check, prerequisites), refused, or waiting for
+    an organization (POST ``index`` and ``org_id``: the Connect button beside each)."""
+    row = connecting.outcome(ctx.param("token"))
+    if row is None or not connecting.may_see(row, ctx.user):
+        raise HTTPException(404, "not found")
+    if ctx.request.method == "POST":
+        org = access.org(ctx, ctx.form.get("org_id", ""))
+        connecting.claim(ctx.pm, row, int(ctx.form.get("index", "-1") or -1), org.id)  # type: ignore[arg-type]
+        return ctx.redirect(f"/connect/done/{row.state}")
+    checks = {}
+    for r in row.data.get("results", []):
+        if r.get("ok"):
+            try:
+                store = get_store(r["store_id"])
+            except Misconfigured:
+                continue
+            checks[r["store_id"]] = connecting.prerequisites(ctx.pm, store)
+    return ctx.render("connect_done.html", row=row, results=row.data.get("results", []),
+                      pending=row.data.get("names", []), orgs=auth.visible_orgs(ctx.user),
+                      checks=checks, info=_platform(ctx, row.platform))
+
+
+routes = [
+    Route("/connect/{kind:str}", choose),
+    Route("/connect/{platform}/start", start, methods=["POST"]),
+    Route("/connect/{platform}/credentials", credentials, methods=["POST"]),
+    Route("/connect/done/{token}", done, methods=["GET", "POST"]),
+    Route("/connect/platform/{platform}", platform_page),
+    Route("/waitlist", join_waitlist, methods=["POST"]),
+    Route("/oauth/{platform}/callback", oauth_callback),
+    Route("/callbacks/{platform}/{name}", app_callback, methods=["GET", "POST"]),
+]

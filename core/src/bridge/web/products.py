@@ -1,0 +1,226 @@
+"""Products: mapping status per product and shop, mapping rules, one-by-one mapping with category
+search and suggestions, the required-attributes form, listing status with the channel's reasons,
+bulk actions. Changes trigger the products flow for the items concerned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge import db, scheduler
+from bridge.errors import Misconfigured
+from bridge.models import Category, CategoryAttribute
+from bridge.stores import connection_for
+from bridge.tables import CategoryRule, ListingLink, ProductMapping, Store, utcnow
+from bridge.web import access, queries
+from bridge.web.base import Ctx, view
+from sqlmodel import col, select
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+FACETS = ("product_type", "category", "tag", "vendor", "all")
+
+
+def _call(ctx: Ctx, shop: Store, op: str, **kw: Any) -> Any:
+    if not ctx.pm.has(shop.platform, op):
+        return None
+    return ctx.pm.call(shop.platform, op, connection=connection_for(shop, ctx.pm), **kw)
+
+
+def search_categories(ctx: Ctx, shop: Store, query: str, limit: int = 30) -> list[Category]:
+    words = query.lower().split()
+    out = []
+    for c in _call(ctx, shop, "list_categories") or []:
+        text = " ".join([*c.path, c.name]).lower()
+        if c.is_leaf and all(w in text for w in words):
+            out.append(c)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def _attributes(ctx: Ctx, shop: Store, category_id: str) -> list[CategoryAttribute]:
+    if not category_id:
+        return []
+    return [a for a in _call(ctx, shop, "category_attributes", category_id=category_id) or []
+            if not a.sales]
+
+
+def _attribute_values(attrs: list[CategoryAttribute], form: dict[str, str]) -> dict[str, list[str]]:
+    """Attribute id -> value ids (or custom values) from the form; required ones enforced."""
+    out: dict[str, list[str]] = {}
+    for a in attrs:
+        raw = form.get(f"attr_{a.id}", "").strip()
+        if not raw:
+            if a.required:
+                raise Misconfigured(f"'{a.name}' is required for this category")
+            continue
+        if a.values and raw not in {v.id for v in a.values} and not a.custom_values_allowed:
+            raise Misconfigured(f"'{a.name}' must be one of {', '.join(v.name for v in a.values)}")
+        out[a.id] = [raw]
+    return out
+
+
+def _shop(ctx: Ctx) -> Store:
+    return access.store(ctx, ctx.param("shop_id"), kind="channel")
+
+
+@view()
+def index(ctx: Ctx) -> Response:
+    """Listing/mapping status of one shop's products, filterable, paged."""
+    shops = access.stores(ctx, "channel")
+    if not shops:
+        return ctx.render("products.html", shops=[], shop=None)
+    shop = access.store(ctx, ctx.q("shop") or shops[0].id, kind="channel")  # type: ignore[arg-type]
+    page = int(ctx.q("page", "1")) if ctx.q("page", "1").isdigit() else 1
+    rows, total = queries.listings(shop.id, status=ctx.q("status"), search=ctx.q("q"), page=page)  # type: ignore[arg-type]
+    with db.session() as s:
+        ids = [r.source_product_id for r in rows]
+        mappings = {m.source_product_id: m for m in s.exec(select(ProductMapping).where(
+            ProductMapping.channel_store_id == shop.id, col(ProductMapping.source_product_id).in_(ids or [""])))}
+        rules = list(s.exec(select(CategoryRule).where(CategoryRule.channel_store_id == shop.id)
+                            .order_by(col(CategoryRule.priority).desc(), CategoryRule.id)))
+    return ctx.render("products.html", shops=shops, shop=shop, rows=rows, mappings=mappings,
+                      rules=rules, counts=queries.listing_counts(shop.id),  # type: ignore[arg-type]
+                      pager=queries.pages(total, page), facets=FACETS,
+                      status=ctx.q("status"), search=ctx.q("q"))
+
+
+@view()
+def categories(ctx: Ctx) -> Response:
+    """JSON: leaf categories matching ``q``, and the channel's suggestion for ``title``."""
+    shop = _shop(ctx)
+    found = [{"id": c.id, "name": c.name, "path": " › ".join(c.path or [c.name])}
+             for c in search_categories(ctx, shop, ctx.q("q"))] if ctx.q("q") else []
+    suggestion = None
+    if ctx.q("title"):
+        rec = _call(ctx, shop, "recommend_category", title=ctx.q("title"), description="")
+        if rec is not None:
+            suggestion = {"id": rec.id, "name": rec.name, "path": " › ".join(rec.path or [rec.name])}
+    return JSONResponse({"categories": found, "suggestion": suggestion})
+
+
+@view()
+def add_rule(ctx: Ctx) -> Response:
+    shop = _shop(ctx)
+    facet = ctx.form.get("facet", "")
+    if facet not in FACETS:
+        raise Misconfigured(f"a rule matches one of {', '.join(FACETS)}")
+    category_id = ctx.form.get("category_id", "").strip()
+    if not category_id:
+        raise Misconfigured("choose a category for the rule")
+    with db.session() as s:
+        s.add(CategoryRule(channel_store_id=shop.id, facet=facet,  # type: ignore[arg-type]
+                           value=ctx.form.get("value", "").strip() if facet != "all" else "*",
+                           category_id=category_id, category_name=ctx.form.get("category_name", ""),
+                           priority=int(ctx.form.get("priority", "0") or 0)))
+    scheduler.trigger("products", shop.org_id, shop.id, None)
+    return ctx.redirect(f"/products?shop={shop.id}", "Rule added: the products it matches will be listed.")
+
+
+def _rule(ctx: Ctx, shop: Store) -> CategoryRule:
+    rid = ctx.param("rule_id")
+    with db.session() as s:
+        rule = s.get(CategoryRule, int(rid)) if rid.isdigit() else None
+    if rule is None or rule.channel_store_id != shop.id:
+        raise HTTPException(404, "not found")
+    return rule
+
+
+@view()
+def rule_page(ctx: Ctx) -> Response:
+    """GET: a rule's required-attributes form. POST ``delete`` or the attribute values."""
+    shop = _shop(ctx)
+    rule = _rule(ctx, shop)
+    attrs = _attributes(ctx, shop, rule.category_id)
+    if ctx.request.method == "POST":
+        with db.session() as s:
+            row = s.get(CategoryRule, rule.id)
+            assert row is not None
+            if ctx.form.get("action") == "delete":
+                s.delete(row)
+            else:
+                row.attributes = _attribute_values(attrs, ctx.form)
+                s.add(row)
+        scheduler.trigger("products", shop.org_id, shop.id, None)
+        return ctx.redirect(f"/products?shop={shop.id}", "Rule saved.")
+    return ctx.render("mapping.html", shop=shop, rule=rule, attrs=attrs, values=rule.attributes,
+                      link=None, mapping=None, category_id=rule.category_id)
+
+
+@view()
+def item_page(ctx: Ctx) -> Response:
+    """One product: its category (search, suggestion) and required attributes."""
+    shop = _shop(ctx)
+    pid = ctx.param("product_id")
+    with db.session() as s:
+        link = s.exec(select(ListingLink).where(ListingLink.channel_store_id == shop.id,
+                                                ListingLink.source_product_id == pid)).first()
+        mapping = s.exec(select(ProductMapping).where(ProductMapping.channel_store_id == shop.id,
+                                                      ProductMapping.source_product_id == pid)).first()
+    if link is None and mapping is None:
+        raise HTTPException(404, "not found")
+    category_id = ctx.form.get("category_id") or ctx.q("category_id") or (mapping.category_id if mapping else "") or ""
+    attrs = _attributes(ctx, shop, category_id)
+    if ctx.request.method == "POST" and ctx.form.get("action") == "save":
+        values = _attribute_values(attrs, ctx.form)
+        _set_mapping(shop, [pid], category_id=category_id or None, attributes=values)
+        return ctx.redirect(f"/products?shop={shop.id}", f"Mapping of '{link.title if link else pid}' saved.")
+    found = search_categories(ctx, shop, ctx.q("q")) if ctx.q("q") else []
+    suggestion = None
+    if link is not None and link.title:
+        suggestion = _call(ctx, shop, "recommend_category", title=link.title, description="")
+    return ctx.render("mapping.html", shop=shop, rule=None, link=link, mapping=mapping, attrs=attrs,
+                      values=(mapping.attributes if mapping else {}), category_id=category_id,
+                      found=found, suggestion=suggestion, search=ctx.q("q"))
+
+
+def _set_mapping(shop: Store, ids: list[str], **fields: Any) -> None:
+    with db.session() as s:
+        for pid in ids:
+            row = s.exec(select(ProductMapping).where(ProductMapping.channel_store_id == shop.id,
+                                                      ProductMapping.source_product_id == pid)).first()
+            row = row or ProductMapping(channel_store_id=shop.id, source_product_id=pid)  # type: ignore[arg-type]
+            for k, v in fields.items():
+                setattr(row, k, v)
+            row.updated_at = utcnow()
+            s.add(row)
+    scheduler.trigger("products", shop.org_id, shop.id, ids)
+
+
+@view()
+def bulk(ctx: Ctx) -> Response:
+    """Bulk actions on the selected products: map to a category, exclude, include, retry."""
+    shop = _shop(ctx)
+    ids = [i for i in ctx.lists.get("ids", []) if i]
+    action = ctx.form.get("action", "")
+    if not ids:
+        raise Misconfigured("select at least one product")
+    if action == "category":
+        cid = ctx.form.get("category_id", "").strip()
+        if not cid:
+            raise Misconfigured("choose the category to map the selected products to")
+        _set_mapping(shop, ids, category_id=cid)
+    elif action in ("exclude", "include"):
+        _set_mapping(shop, ids, excluded=action == "exclude")
+    elif action == "retry":
+        with db.session() as s:
+            for link in s.exec(select(ListingLink).where(ListingLink.channel_store_id == shop.id,
+                                                         col(ListingLink.source_product_id).in_(ids))):
+                if link.status in ("failed", "held"):
+                    link.status, link.content_hash = "pending", None
+                    s.add(link)
+        scheduler.trigger("products", shop.org_id, shop.id, ids)
+    else:
+        raise Misconfigured("choose an action")
+    return ctx.redirect(f"/products?shop={shop.id}", f"{action}: {len(ids)} product(s) queued.")
+
+
+routes = [
+    Route("/products", index),
+    Route("/products/{shop_id}/categories", categories),
+    Route("/products/{shop_id}/rules", add_rule, methods=["POST"]),
+    Route("/products/{shop_id}/rules/{rule_id}", rule_page, methods=["GET", "POST"]),
+    Route("/products/{shop_id}/bulk", bulk, methods=["POST"]),
+    Route("/products/{shop_id}/item/{product_id:path}", item_page, methods=["GET", "POST"]),
+]

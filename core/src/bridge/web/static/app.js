@@ -1,0 +1,40 @@
+// Small progressive enhancements: category search, select-all, live template preview.
+(function () {
+  function debounce(fn, ms) { let t; return function () { clearTimeout(t); const a = arguments; t = setTimeout(() => fn.apply(this, a), ms); }; }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll(".catpick").forEach(function (box) {
+      const input = box.querySelector(".catsearch"), list = box.querySelector(".catresults");
+      const id = box.querySelector("input[name=category_id]"), name = box.querySelector("input[name=category_name]");
+      const chosen = box.querySelector(".catchosen");
+      input.addEventListener("input", debounce(async function () {
+        list.innerHTML = "";
+        if (input.value.trim().length < 2) return;
+        const r = await fetch(box.dataset.url + "?q=" + encodeURIComponent(input.value), { headers: { accept: "application/json" } });
+        if (!r.ok) return;
+        (await r.json()).categories.forEach(function (c) {
+          const li = document.createElement("li"); li.textContent = c.path; li.dataset.id = c.id;
+          li.addEventListener("click", function () { id.value = c.id; name.value = c.name; chosen.textContent = c.path; list.innerHTML = ""; input.value = c.name; });
+          list.appendChild(li);
+        });
+      }, 200));
+    });
+    document.querySelectorAll("input.all").forEach(function (all) {
+      all.addEventListener("change", function () { all.closest("form").querySelectorAll("input[name=ids]").forEach(function (c) { c.checked = all.checked; }); });
+    });
+    const preview = document.getElementById("preview");
+    if (preview) {
+      const form = preview.closest("form");
+      const update = debounce(async function () {
+        const body = new URLSearchParams();
+        body.set("csrf_token", form.querySelector("input[name=csrf_token]").value);
+        form.querySelectorAll(".tpl").forEach(function (el) { body.set(el.name, el.value); });
+        const r = await fetch(preview.dataset.url, { method: "POST", body: body });
+        const data = await r.json();
+        preview.querySelector(".perror").textContent = data.error || "";
+        if (!data.error) { preview.querySelector(".ptitle").textContent = data.title; preview.querySelector(".pdesc").textContent = data.description; }
+      }, 250);
+      form.querySelectorAll(".tpl").forEach(function (el) { el.addEventListener("input", update); });
+      update();
+    }
+  });
+})();
