@@ -1,0 +1,111 @@
+"""The Shopify Admin GraphQL client of one store: endpoint, auth header, cost pacing, errors.
+
+``POST {base}/admin/api/{version}/graphql.json`` with ``X-Shopify-Access-Token`` (platform doc
+§1.1), where ``base`` is ``https://{shop}`` or the connection's base URL override (a sandbox).
+Raw JSON stays in this package: callers get the ``data`` object and turn it into models with
+:mod:`bridge_shopify.mapping`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+from bridge.connection import Connection
+from bridge.errors import Transient
+
+from bridge_shopify import errors
+from bridge_shopify.auth import TokenSource, normalize_shop, shop_base_url
+from bridge_shopify.throttle import CostBucket, bucket_for
+
+log = logging.getLogger("bridge_shopify")
+
+#: The API version used when the store's settings name none (a setting: ``api_version``).
+DEFAULT_API_VERSION = "2025-10"
+
+
+class ShopifyClient:
+    """GraphQL calls for one connection (cheap to build; HTTP clients are reused per store)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.conn = connection
+        self.shop = normalize_shop(connection.setting("shop"))
+        self.api_version = str(connection.setting("api_version", DEFAULT_API_VERSION))
+        self.base_url = shop_base_url(self.shop, connection.base_url)
+        self.tokens = TokenSource(connection, self.base_url)
+        self.bucket: CostBucket = bucket_for(connection.store_key)
+
+    @property
+    def path(self) -> str:
+        return f"/admin/api/{self.api_version}/graphql.json"
+
+    def _http(self) -> Any:
+        return self.conn.http_client(self.base_url, name="admin")
+
+    def _post(self, token: str, body: dict[str, Any]) -> httpx.Response:
+        return self._http().post(
+            self.path, json=body,
+            headers={"X-Shopify-Access-Token": token, "Content-Type": "application/json"},
+        )
+
+    def execute(self, operation: str, document: str, variables: dict[str, Any] | None = None) -> dict:
+        """Run one query or mutation; returns its ``data``.
+
+        Paces by query cost first; on 401 renews the token once (refresh or client credentials)
+        and sends again, else :class:`~bridge.errors.NeedsReconnect`.
+        """
+        body = {"query": document, "variables": variables or {}, "operationName": operation}
+        self.bucket.before(operation)
+        token = self.tokens.token()
+        response = self._post(token, body)
+        if response.status_code == 401 and self.tokens.renew(stale=token):
+            response = self._post(self.conn.credentials["access_token"], body)
+        if response.status_code != 200:
+            raise errors.http_error(response)
+        served = response.headers.get("x-shopify-api-version")
+        if served and served != self.api_version:
+            log.warning("shopify: asked for API %s, Shopify served %s", self.api_version, served)
+        try:
+            payload = response.json()
+        except ValueError:
+            raise Transient("shopify: the Admin API answered with a body that is not JSON") from None
+        cost = (payload.get("extensions") or {}).get("cost")
+        self.bucket.update(operation, cost)
+        if payload.get("errors"):
+            raise errors.graphql_error(
+                payload["errors"], cost=cost, retry_after=self.bucket.retry_after(cost),
+                response=response,
+            )
+        return payload.get("data") or {}
+
+    def mutate(self, operation: str, document: str, variables: dict[str, Any], field: str,
+               *, errors_key: str = "userErrors", item: str | None = None) -> dict[str, Any]:
+        """Run a mutation and return its payload; non-empty user errors raise ``Rejected``."""
+        data = self.execute(operation, document, variables)
+        payload = data.get(field) or {}
+        errors.user_errors(payload.get(errors_key), item=item)
+        return payload
+
+    def stream_lines(self, url: str) -> Iterator[dict[str, Any]]:
+        """Stream a JSONL file (a bulk operation's result) object by object, never whole.
+
+        The result lives on a storage host with a signed URL: no access token is sent.
+        """
+        parts = httpx.URL(url)
+        origin = f"{parts.scheme}://{parts.netloc.decode()}"
+        client = self.conn.http_client(origin, name="bulk-result")
+        try:
+            with client.client.stream("GET", url) as response:
+                if response.status_code != 200:
+                    response.read()
+                    raise errors.http_error(response, what="the bulk operation result")
+                for line in response.iter_lines():
+                    if line.strip():
+                        yield json.loads(line)
+        except httpx.TransportError as exc:
+            raise Transient(
+                f"shopify: the bulk operation result could not be read: {type(exc).__name__}"
+            ) from None

@@ -1,0 +1,136 @@
+"""The one table mapping Shopify's answers to :mod:`bridge.errors` kinds.
+
+Shopify answers in three layers (platform doc §10): the HTTP status, top-level GraphQL
+``errors`` (HTTP 200: validation, ``ACCESS_DENIED``, ``THROTTLED``, ``MAX_COST_EXCEEDED``,
+``INTERNAL_SERVER_ERROR``), and ``userErrors`` inside mutation payloads (this item refused).
+Every failure of the plugin goes through :func:`http_error`, :func:`graphql_error` or
+:func:`user_errors`; nothing else raises bridge errors for a platform answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from bridge.errors import (
+    BridgeError,
+    Misconfigured,
+    NeedsReconnect,
+    RateLimited,
+    Rejected,
+    Transient,
+)
+from bridge.http import retry_after_seconds
+
+PLATFORM = "shopify"
+
+
+class AccessDenied(Misconfigured):
+    """``ACCESS_DENIED``: a scope is missing or protected customer data is not approved."""
+
+    def __init__(self, message: str, *, required: str | None = None, detail: str | None = None):
+        super().__init__(message, detail=detail)
+        self.required = required
+
+
+def request_id(response: httpx.Response | None) -> str | None:
+    """Shopify's request id (quote it to Shopify support)."""
+    return response.headers.get("x-request-id") if response is not None else None
+
+
+def _body_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase or ""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if isinstance(errors, str):
+        return errors
+    if isinstance(errors, list) and errors:
+        first = errors[0]
+        return first.get("message", "") if isinstance(first, dict) else str(first)
+    if isinstance(errors, dict):
+        return "; ".join(f"{k}: {v}" for k, v in errors.items())
+    if isinstance(body, dict) and body.get("error"):
+        return f"{body['error']}: {body.get('error_description', '')}".strip(": ")
+    return response.reason_phrase or ""
+
+
+def http_error(response: httpx.Response, *, what: str = "the Admin API") -> BridgeError:
+    """The bridge error for a non-2xx HTTP answer (the HTTP layer already retried 429/5xx)."""
+    status = response.status_code
+    message = _body_message(response)
+    rid = request_id(response)
+    if status == 401:
+        return NeedsReconnect(
+            f"{PLATFORM}: the store refused bridge's access token ({message or 'unauthorized'}): "
+            "reconnect the store (the app may have been uninstalled)"
+        )
+    if status == 402:
+        return Transient(f"{PLATFORM}: the shop is frozen (unpaid Shopify bill); bridge retries later")
+    if status == 403:
+        return AccessDenied(
+            f"{PLATFORM}: access denied to {what} ({message}): grant the app the missing scope "
+            "or protected customer data access, then reconnect"
+        )
+    if status == 404:
+        return Misconfigured(
+            f"{PLATFORM}: {what} was not found (404): check the shop domain and the API version"
+        )
+    if status == 423:
+        return Transient(f"{PLATFORM}: the shop is locked (423); bridge retries later")
+    if status == 429:
+        return RateLimited(f"{PLATFORM}: rate limited", retry_after=retry_after_seconds(response, 2.0))
+    if status >= 500:
+        return Transient(f"{PLATFORM}: Shopify answered {status} for {what}; bridge retries later")
+    return Rejected(
+        f"{PLATFORM}: {what} refused the request: {message or response.reason_phrase}",
+        code=status,
+        request_id=rid,
+    )
+
+
+def graphql_error(
+    errors: list[dict[str, Any]], *, cost: dict[str, Any] | None, retry_after: float,
+    response: httpx.Response | None = None,
+) -> BridgeError:
+    """The bridge error for top-level GraphQL ``errors`` of an HTTP 200 answer."""
+    first = errors[0] if errors else {}
+    ext = first.get("extensions") or {}
+    code = ext.get("code") or ""
+    message = first.get("message") or "unknown error"
+    if code == "THROTTLED":
+        return RateLimited(f"{PLATFORM}: query cost budget spent (THROTTLED)", retry_after=retry_after)
+    if code == "ACCESS_DENIED":
+        required = ext.get("requiredAccess")
+        return AccessDenied(
+            f"{PLATFORM}: access denied: {message}"
+            + (f" (requires {required})" if required else ""),
+            required=required,
+        )
+    if code in ("INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"):
+        return Transient(f"{PLATFORM}: Shopify failed the query ({code}); bridge retries later")
+    if code == "MAX_COST_EXCEEDED":
+        return Misconfigured(f"{PLATFORM}: a query exceeds Shopify's cost ceiling: {message}")
+    return Rejected(
+        f"{PLATFORM}: the query was refused: {message}", code=code or "GRAPHQL_ERROR",
+        request_id=request_id(response),
+    )
+
+
+def user_errors(
+    errors: list[dict[str, Any]] | None, *, item: str | None = None,
+    response: httpx.Response | None = None,
+) -> None:
+    """Raise :class:`Rejected` for a mutation's non-empty ``userErrors``."""
+    if not errors:
+        return
+    first = errors[0]
+    field = ".".join(first.get("field") or [])
+    message = "; ".join(e.get("message", "") for e in errors)
+    raise Rejected(
+        f"{PLATFORM}: {message}" + (f" (field {field})" if field else ""),
+        code=first.get("code") or "USER_ERROR",
+        request_id=request_id(response),
+        item=item,
+    )

@@ -1,0 +1,136 @@
+"""Orders and fulfilments: create TikTok orders in Shopify (idempotently), cancel, read back.
+
+Idempotency (platform doc §7.1): ``orderCreate`` has no idempotency key, so before creating,
+the store is searched for an order already carrying the TikTok order id — bridge's own (source
+identifier, ``tiktok-<id>`` tag) or one another app created (the same conventions) — and found
+orders are linked, never created twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bridge.connection import Connection
+from bridge.errors import Rejected
+from bridge.models import CreatedOrder, Fulfillment, Order, OrderDraft, OrderPage
+
+from bridge_shopify import mapping, queries
+from bridge_shopify.catalog import decode_cursor, encode_cursor
+from bridge_shopify.client import ShopifyClient
+
+#: Without a cursor, list_orders looks back this far.
+RECENT_WINDOW = timedelta(days=30)
+INVENTORY_BEHAVIOUR = "DECREMENT_IGNORING_POLICY"
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def find_order(connection: Connection, source_order_id: str) -> str | None:
+    """The id of an order carrying this TikTok order id, or None."""
+    client = ShopifyClient(connection)
+    tag = mapping.ORDER_TAG_PREFIX + source_order_id
+    query = f"source_identifier:{_quote(source_order_id)} OR tag:{_quote(tag)}"
+    data = client.execute("FindOrder", queries.FIND_ORDER, {"query": query})
+    for node in (data.get("orders") or {}).get("nodes") or []:
+        if mapping.source_order_id(node) == source_order_id or tag in (node.get("tags") or []):
+            return node["id"]
+    return None
+
+
+def create_order(connection: Connection, draft: OrderDraft) -> CreatedOrder:
+    """Create the order with the prices TikTok charged, decrementing stock; found → linked."""
+    existing = find_order(connection, draft.source_order_id)
+    if existing:
+        return CreatedOrder(remote_id=existing, existed=True)
+    client = ShopifyClient(connection)
+    behaviour = connection.setting("inventory_behaviour", INVENTORY_BEHAVIOUR)
+    payload = client.mutate(
+        "OrderCreate", queries.ORDER_CREATE,
+        {"order": mapping.order_input(draft),
+         "options": {"inventoryBehaviour": behaviour, "sendReceipt": False,
+                     "sendFulfillmentReceipt": False}},
+        "orderCreate", item=draft.source_order_id,
+    )
+    order = payload.get("order")
+    if not order:
+        raise Rejected(f"shopify: no order was created for {draft.source_order_id}",
+                       code="NO_ORDER", item=draft.source_order_id)
+    return CreatedOrder(remote_id=order["id"], number=order.get("name"), existed=False)
+
+
+def cancel_order(connection: Connection, order_id: str, reason: str) -> bool:
+    """Cancel with restock (no refund: TikTok refunds its buyer). False if already cancelled."""
+    client = ShopifyClient(connection)
+    state = client.execute("OrderCancelState", queries.ORDER_CANCEL_STATE, {"id": order_id})
+    order = state.get("order")
+    if order is None:
+        raise Rejected(f"shopify: order {order_id} does not exist", code="NOT_FOUND", item=order_id)
+    if order.get("cancelledAt"):
+        return False
+    client.mutate("OrderCancel", queries.ORDER_CANCEL,
+                  {"orderId": order_id, "reason": "OTHER", "staffNote": (reason or "")[:255]},
+                  "orderCancel", errors_key="orderCancelUserErrors", item=order_id)
+    return True
+
+
+def _order(client: ShopifyClient, node: dict[str, Any]) -> Order:
+    currency = node.get("currencyCode") or "XXX"
+    lines = [mapping.order_line(n, currency) for n in (node.get("lineItems") or {}).get("nodes") or []]
+    return mapping.order(node, lines)
+
+
+def list_orders(connection: Connection, cursor: str | None) -> Iterator[OrderPage]:
+    """Orders bridge created (tag ``TikTokShop``) updated since the cursor, for cancellations."""
+    client = ShopifyClient(connection)
+    position = decode_cursor(cursor) or {}
+    after = position.get("a")
+    since = position.get("q") if after else position.get("w")
+    if since is None:
+        since = (datetime.now(UTC) - RECENT_WINDOW).isoformat().replace("+00:00", "Z")
+    watermark = position.get("w") or since
+    query = f"tag:{_quote(mapping.ORDER_TAG)} updated_at:>={_quote(since)}"
+    while True:
+        data = client.execute("Orders", queries.ORDERS,
+                              {"first": queries.ORDERS_PAGE, "after": after, "query": query})
+        conn = data.get("orders") or {}
+        orders = [_order(client, n) for n in conn.get("nodes") or []]
+        for o in orders:
+            stamp = o.updated_at.isoformat().replace("+00:00", "Z") if o.updated_at else None
+            if stamp and stamp > watermark:
+                watermark = stamp
+        info = conn.get("pageInfo") or {}
+        if info.get("hasNextPage"):
+            after = info.get("endCursor")
+            yield OrderPage(orders=orders, cursor=encode_cursor({"a": after, "q": since, "w": watermark}))
+            continue
+        yield OrderPage(orders=orders, cursor=encode_cursor({"w": watermark}))
+        return
+
+
+def get_orders(connection: Connection, order_ids: list[str]) -> list[Order]:
+    client = ShopifyClient(connection)
+    found: list[Order] = []
+    for start in range(0, len(order_ids), queries.ORDERS_PAGE):
+        data = client.execute("OrdersById", queries.ORDERS_BY_ID,
+                              {"ids": order_ids[start:start + queries.ORDERS_PAGE]})
+        found.extend(_order(client, n) for n in data.get("nodes") or [] if n and n.get("id"))
+    return found
+
+
+def list_fulfillments(connection: Connection, order_ids: list[str]) -> list[Fulfillment]:
+    """Fulfilments of the orders with tracking numbers, companies and URLs."""
+    client = ShopifyClient(connection)
+    result: list[Fulfillment] = []
+    size = queries.FULFILLMENT_ORDERS_BATCH
+    for start in range(0, len(order_ids), size):
+        data = client.execute("Fulfillments", queries.FULFILLMENTS,
+                              {"ids": order_ids[start:start + size]})
+        for node in data.get("nodes") or []:
+            if not node or not node.get("id"):
+                continue
+            result.extend(mapping.fulfillment(f, node["id"]) for f in node.get("fulfillments") or [])
+    return result
