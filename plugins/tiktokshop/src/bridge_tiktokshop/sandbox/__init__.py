@@ -118,9 +118,15 @@ class TikTokSandbox(OrderMaker):
         """The next audit of ``product_id`` fails with ``reasons``."""
         self.world.audit_failures[product_id] = list(reasons)
 
-    def shift_clock(self, seconds: float) -> None:
-        """Move the sandbox's clock (token expiry, correction windows)."""
-        self.world.clock_offset += seconds
+    def age_order(self, order_id: str, seconds: int) -> None:
+        """Move an order's times (created, updated, shipped) ``seconds`` into the past."""
+        with self.world.lock:
+            _, o = self._find_order(order_id)
+            o["create_time"] -= seconds
+            o["update_time"] -= seconds
+            for li in o["line_items"]:
+                if li.get("shipped_time"):
+                    li["shipped_time"] -= seconds
 
     # ------------------------------------------------------------------ ChannelSandbox
 

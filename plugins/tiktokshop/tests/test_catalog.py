@@ -1,0 +1,145 @@
+"""Categories, brands, listings and inventory against the sandbox."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from bridge.errors import Rejected
+from bridge.models import (
+    Dimensions,
+    Image,
+    InventoryUpdate,
+    Listing,
+    ListingAttribute,
+    ListingSku,
+    Money,
+)
+from bridge_tiktokshop import connector
+
+
+def listing(images, prefix: str, image: str = "front.png", **kw) -> Listing:
+    skus = [ListingSku(source_variant_id=f"{prefix}-v{i}", seller_sku=f"{prefix}-{i}",
+                       price=Money(amount="12.50", currency="GBP"), quantity=4,
+                       sales_attributes={"Colour": c}) for i, c in enumerate(["Red", "Teal"])]
+    data = dict(source_product_id=prefix, title=f"Organic cotton tee {prefix}", category_id="601152",
+                description_html="<p>Soft.</p><script>alert(1)</script><img src='https://cdn.example.com/x.png'>",
+                images=[Image(url=images.url(image))],
+                attributes=[ListingAttribute(id="101001", value_ids=["1010011"])],
+                package_weight_g=Decimal(250),
+                package_dimensions=Dimensions(length_cm=Decimal("20.4"), width_cm=Decimal(15), height_cm=Decimal(2)),
+                skus=skus)
+    data.update(kw)
+    return Listing(**data)
+
+
+def test_categories_cached_with_paths(sandbox, conn) -> None:
+    before = sandbox.stats.snapshot()["by_route"].get("GET /product/202309/categories", 0)
+    cats = {c.id: c for c in connector.list_categories(connection=conn)}
+    connector.list_categories(connection=conn)
+    after = sandbox.stats.snapshot()["by_route"]["GET /product/202309/categories"]
+    assert after == before + 1
+    assert cats["601152"].path == ["Womenswear & Underwear", "T-shirts"] and cats["601152"].is_leaf
+    assert cats["600001"].parent_id is None and not cats["600001"].is_leaf
+    assert cats["800100"].permission_required
+
+
+def test_attributes_rules_recommend_brands(conn) -> None:
+    attrs = {a.name: a for a in connector.category_attributes(connection=conn, category_id="601152")}
+    assert attrs["Material"].required and not attrs["Material"].sales and attrs["Material"].values
+    assert attrs["Colour"].sales and attrs["Size"].sales and attrs["Occasion"].multiple
+    rules = connector.category_rules(connection=conn, category_id="800100")
+    assert rules.package_dimensions_required and rules.certifications == ["Cosmetic Product Safety Report"]
+    rec = connector.recommend_category(connection=conn, title="Phone case for iPhone", description="")
+    assert rec.id == "900100" and rec.path == ["Phones & Electronics", "Phone Cases"]
+    assert connector.recommend_category(connection=conn, title="Zzzz", description="") is None
+    brands = {b.name: b.authorized for b in connector.list_brands(connection=conn, category_id="601152")}
+    assert brands == {"Bridge Basics": True, "Northwind": True, "Globex": False}
+    with pytest.raises(Rejected) as err:
+        connector.category_attributes(connection=conn, category_id="600001")
+    assert err.value.code == "12052024" and err.value.request_id
+
+
+def test_create_listing_uploads_each_image_once_and_links(sandbox, conn, images) -> None:
+    uploads = sandbox.uploads
+    first = connector.create_listing(connection=conn, listing=listing(images, "CAT1"))
+    second = connector.create_listing(connection=conn, listing=listing(images, "CAT2"))
+    assert sandbox.uploads == uploads + 1  # same source image: uploaded once
+    assert set(first.sku_ids) == {"CAT1-0", "CAT1-1"} and first.status == "pending"
+    product = sandbox.world.shops[sandbox.shops()[0]["id"]].products[first.remote_product_id]
+    assert "<script>" not in product["description"] and "cdn.example.com" not in product["description"]
+    assert product["package_weight"] == {"value": "0.250", "unit": "KILOGRAM"}
+    assert product["package_dimensions"]["length"] == "20"
+    colours = {s["sales_attributes"][0]["value_name"] or s["sales_attributes"][0]["value_id"] for s in product["skus"]}
+    assert "1000001" in {s["sales_attributes"][0]["value_id"] for s in product["skus"]} and colours
+    found = connector.find_listings(connection=conn, seller_skus=["CAT2-1", "NOPE", "CAT1-0"])
+    assert [(f.seller_sku, f.remote_product_id) for f in found] == [
+        ("CAT2-1", second.remote_product_id), ("CAT1-0", first.remote_product_id)]
+    with pytest.raises(Rejected, match="already exist") as err:
+        connector.create_listing(connection=conn, listing=listing(images, "CAT1"))
+    assert err.value.code == "DUPLICATE_SELLER_SKU"
+
+
+def test_image_rules_checked_before_upload(sandbox, conn, images) -> None:
+    uploads = sandbox.uploads
+    with pytest.raises(Rejected, match="300-4000 px") as err:
+        connector.create_listing(connection=conn, listing=listing(images, "IMG1", image="tiny.png").model_copy(
+            update={"images": [Image(url=images.url("tiny", 120, 120))]}))
+    assert err.value.code == "IMAGE_SIZE" and sandbox.uploads == uploads
+    wide = connector.create_listing(connection=conn, listing=listing(images, "IMG2").model_copy(
+        update={"images": [Image(url=images.url("wide", 1600, 800))]}))
+    assert any("1:1" in w for w in wide.warnings)
+
+
+def test_platform_rejection_keeps_code(conn, images) -> None:
+    bad = listing(images, "REJ1", attributes=[])
+    with pytest.raises(Rejected) as err:
+        connector.create_listing(connection=conn, listing=bad)
+    assert err.value.code == "12052102" and "Material" in err.value.message and err.value.request_id
+
+
+def test_status_update_deactivate(sandbox, conn, images) -> None:
+    made = connector.create_listing(connection=conn, listing=listing(images, "ST1"))
+    failing = connector.create_listing(connection=conn, listing=listing(images, "ST2"))
+    sandbox.fail_audit(failing.remote_product_id, ["Main image has a watermark"])
+    live, failed, gone = connector.listing_status(
+        connection=conn, remote_product_ids=[made.remote_product_id, failing.remote_product_id, "1"])
+    assert live.status == "live" and live.sku_ids == made.sku_ids
+    assert failed.status == "failed" and any("watermark" in r for r in failed.reasons)
+    assert gone.status == "deleted"
+    update = listing(images, "ST1", title="Organic cotton tee ST1 v2", remote_product_id=made.remote_product_id)
+    update.skus[0].remote_sku_id = made.sku_ids["ST1-0"]
+    update.skus[1].remote_sku_id = made.sku_ids["ST1-1"]
+    again = connector.update_listing(connection=conn, listing=update)
+    assert again.sku_ids == made.sku_ids
+    shop = sandbox.world.shops[sandbox.shops()[0]["id"]]
+    assert shop.products[made.remote_product_id]["title"].endswith("v2")
+    first = connector.deactivate_listing(connection=conn, remote_product_id=made.remote_product_id)
+    writes = sandbox.stats.snapshot()["by_route"].get("POST /product/202309/products/deactivate", 0)
+    second = connector.deactivate_listing(connection=conn, remote_product_id=made.remote_product_id)
+    assert first.status == second.status == "deactivated"
+    assert sandbox.stats.snapshot()["by_route"]["POST /product/202309/products/deactivate"] == writes
+
+
+def test_inventory_one_call_per_product_and_item_failures(sandbox, conn) -> None:
+    shop = sandbox.shops()[0]["id"]
+    products = [p for p in sandbox.products(shop) if len(p["skus"]) >= 2][:2]
+    updates = [InventoryUpdate(product_id=p["id"], sku_id=s["id"], quantity=33) for p in products for s in p["skus"]]
+    updates.append(InventoryUpdate(product_id=products[0]["id"], sku_id="999", quantity=1))
+    before = sandbox.stats.snapshot()["by_route"].get("POST /product/202309/products/{product_id}/inventory/update", 0)
+    results = connector.update_inventory(connection=conn, updates=updates)
+    after = sandbox.stats.snapshot()["by_route"]["POST /product/202309/products/{product_id}/inventory/update"]
+    assert after - before == 2
+    assert [r.ok for r in results] == [True] * (len(updates) - 1) + [False]
+    assert results[-1].key == "999" and results[-1].code == "12052036"
+    levels = {lv.variant_id: lv.quantity for lv in connector.read_inventory(
+        connection=conn, variant_ids=[u.sku_id for u in updates[:-1]])}
+    assert levels == {u.sku_id: 33 for u in updates[:-1]}
+    everything = list(connector.read_inventory(connection=conn, variant_ids=None))
+    assert len(everything) >= sum(len(p["skus"]) for p in sandbox.products(shop))
+
+
+def test_inventory_of_missing_product_fails_its_items(conn) -> None:
+    results = connector.update_inventory(connection=conn, updates=[
+        InventoryUpdate(product_id="42", sku_id="43", quantity=1)])
+    assert not results[0].ok and results[0].code == "12019150"
