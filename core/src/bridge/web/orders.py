@@ -26,7 +26,7 @@ def index(ctx: Ctx) -> Response:
             pushes.setdefault(t.order_link_id, []).append(t)
     return ctx.render("orders.html", shops=shops, rows=rows, pushes=pushes,
                       names={s.id: s.name for s in shops}, pager=queries.pages(total, page),
-                      shop=ctx.q("shop"), status=ctx.q("status"), search=ctx.q("q"))
+                      shop=ctx.q("shop"), fstatus=ctx.q("status"), search=ctx.q("q"))
 
 
 @view()

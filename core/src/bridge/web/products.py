@@ -83,7 +83,7 @@ def index(ctx: Ctx) -> Response:
     return ctx.render("products.html", shops=shops, shop=shop, rows=rows, mappings=mappings,
                       rules=rules, counts=queries.listing_counts(shop.id),  # type: ignore[arg-type]
                       pager=queries.pages(total, page), facets=FACETS,
-                      status=ctx.q("status"), search=ctx.q("q"))
+                      fstatus=ctx.q("status"), search=ctx.q("q"))
 
 
 @view()
