@@ -42,6 +42,7 @@ class OrdersRun:
         self.ctx, self.channel, self.eco = ctx, ctx.channel, ctx.ecommerce
         self.options = shop_options(self.channel.options)
         self.source = ctx.pm.info(self.channel.platform).display_name
+        self.seen: set[str] = set()
 
     def link(self, order_id: str) -> OrderLink | None:
         with db.session() as s:
@@ -57,6 +58,7 @@ class OrdersRun:
     # ------------------------------------------------------------------ channel orders
 
     def order(self, o: Order) -> None:
+        self.seen.add(o.remote_id)
         ctx, link = self.ctx, self.link(o.remote_id)
         if o.status == "cancelled":
             self.channel_cancelled(o, link)
@@ -243,7 +245,8 @@ def orders_flow(ctx: FlowContext) -> None:
             return
     with db.session() as s:
         retry = [ln.channel_order_id for ln in s.exec(select(OrderLink).where(
-            OrderLink.channel_store_id == channel.id, col(OrderLink.status).in_(OPEN)).limit(200))]
+            OrderLink.channel_store_id == channel.id, col(OrderLink.status).in_(OPEN)).limit(200))
+            if ln.channel_order_id not in run.seen]
     for i in range(0, len(retry), 50):
         for o in ctx.call(channel, "get_orders", order_ids=retry[i:i + 50]):
             run.order(o)

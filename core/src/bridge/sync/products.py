@@ -128,10 +128,12 @@ class ProductsRun:
 
     def retry_waiting(self) -> None:
         """Products waiting for the daily limit, and creations a crash interrupted."""
+        limit = self.options.daily_limit
+        statuses = ("creating",) if limit is not None and self.created_today >= limit else ("waiting", "creating")
         with db.session() as s:
             ids = [r.source_product_id for r in s.exec(select(ListingLink).where(
                 ListingLink.channel_store_id == self.channel.id,
-                col(ListingLink.status).in_(("waiting", "creating"))).limit(500))]
+                col(ListingLink.status).in_(statuses)).limit(500))]
         if ids:
             self.page(self.ctx.call(self.eco, "get_products", product_ids=ids))
 
@@ -172,7 +174,7 @@ class ProductsRun:
             if listed:
                 self.deactivate(p.remote_id, link, "unmapped: " + "; ".join(mapped.missing))  # type: ignore[arg-type]
             else:
-                self.hold(p, link, "unmapped", mapped.missing)
+                self.hold(p, link, "unmapped" if not mapped.category_id else "held", mapped.missing)
             return
         skus_known = {k: v.remote_sku_id for k, v in links.sku_links(self.channel.id, p.remote_id).items()  # type: ignore[arg-type]
                       if v.remote_sku_id} if link and link.remote_product_id else {}

@@ -1,0 +1,82 @@
+"""The tracking flow on the fake pair: once per package, carrier mapping, held pushes."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bridge import db, hookimpl
+from bridge.errors import Misconfigured
+from bridge.models import Tracking
+from bridge.tables import CarrierMapping, OrderLink, TrackingPushRecord
+from tests.flows.conftest import Flows
+
+
+def _order(flows: Flows) -> tuple[str, str]:
+    flows.run("products")
+    oid = flows.channel.create_order("shop-1", [("SKU-1-1", 1)])
+    flows.run("orders")
+    return oid, flows.shop.orders()[0].remote_id
+
+
+def test_tracking_is_pushed_once(flows: Flows) -> None:
+    oid, eid = _order(flows)
+    flows.shop.fulfill_order(eid, Tracking(number="RM123456789GB", carrier="Royal Mail"))
+    r = flows.run("tracking")
+    assert r.counts["pushed"] == 1
+    pkg = flows.channel.order(oid)["packages"][0]
+    assert pkg["tracking"] == "RM123456789GB"
+    assert pkg["provider"] == "P-RM"
+    with db.session() as s:
+        assert s.exec(select(OrderLink)).one().status == "shipped"
+    flows.reset_stats()
+    r = flows.run("tracking")
+    assert flows.writes() == 0
+
+
+def test_unmapped_carrier_is_held_then_pushed_after_mapping(flows: Flows) -> None:
+    oid, eid = _order(flows)
+    flows.shop.fulfill_order(eid, Tracking(number="ZX1", carrier="Speedy Parcels"))
+    r = flows.run("tracking")
+    assert r.status == "partial"
+    assert "Speedy Parcels" in r.errors[0][1]
+    assert "bridge map carrier" in r.errors[0][1]
+    with db.session() as s:
+        rec = s.exec(select(TrackingPushRecord)).one()
+    assert rec.status == "held"
+    flows.reset_stats()
+    flows.run("tracking")  # nothing changed: no new attempt
+    assert flows.writes() == 0
+    with db.session() as s:
+        s.add(CarrierMapping(org_id=flows.org_id, carrier="speedy parcels", provider_id="P-DPD"))
+    r = flows.run("tracking")
+    assert r.counts["pushed"] == 1
+    assert flows.channel.order(oid)["packages"][0]["provider"] == "P-DPD"
+
+
+def test_store_without_tracking_holds_the_push_with_a_clear_error(flows: Flows) -> None:
+    oid, eid = _order(flows)
+
+    class NoTracking:
+        @hookimpl(wrapper=True)
+        def list_fulfillments(self, connection, order_ids):  # type: ignore[no-untyped-def]
+            yield
+            raise Misconfigured("install a shipment tracking plugin in the store")
+
+    flows.pair.pm.register(NoTracking(), name="no-tracking")
+    flows.pair.pm._callers.clear()
+    r = flows.run("tracking")
+    assert r.status == "partial"
+    assert r.errors == [(oid, "tracking cannot be read from the eCommerce store: install a shipment "
+                               "tracking plugin in the store")]
+    with db.session() as s:
+        assert "shipment tracking plugin" in (s.exec(select(OrderLink)).one().message or "")
+
+
+def test_plan_shows_the_push_without_making_it(flows: Flows) -> None:
+    oid, eid = _order(flows)
+    flows.shop.fulfill_order(eid, Tracking(number="RM1", carrier="Royal Mail"))
+    flows.reset_stats()
+    r = flows.run("tracking", dry_run=True)
+    assert flows.writes() == 0
+    assert r.plan == [{"action": "push", "item": oid, "why": "carrier 'Royal Mail' matched by name on the channel",
+                       "tracking_number": "RM1", "package": f"PKG-{oid}", "provider_id": None}]
