@@ -1,0 +1,134 @@
+"""HTTP access to one BigCommerce store: URLs, the auth header, quota pacing, error mapping.
+
+Everything goes through the shared HTTP layer (``connection.http_client``). Paths are relative to
+``{base}/stores/{store_hash}`` where ``base`` is ``https://api.bigcommerce.com`` or the
+connection's base URL override (a sandbox). Raw JSON is returned only to the other modules of
+this package (catalog, orders, webhooks), which turn it into :mod:`bridge.models` values.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+from bridge.connection import Connection
+from bridge.errors import Misconfigured, Rejected
+
+from bridge_bigcommerce.errormap import map_error
+from bridge_bigcommerce.pacing import QuotaPacer, default_rate_limit
+
+API_HOST = "https://api.bigcommerce.com"
+LOGIN_HOST = "https://login.bigcommerce.com"
+#: v3 catalog lists return at most 250 items per page.
+V3_MAX_LIMIT = 250
+#: v2 lists (orders, shipments): 250 (max UNCONFIRMED in the spec; 50 by default).
+V2_MAX_LIMIT = 250
+
+_pacers: dict[str, QuotaPacer] = {}
+_pacers_lock = threading.Lock()
+
+
+def pacer_for(store_key: str) -> QuotaPacer:
+    """The quota pacer of a store (the quota is store-wide, so one per store)."""
+    with _pacers_lock:
+        pacer = _pacers.get(store_key)
+        if pacer is None:
+            pacer = _pacers[store_key] = QuotaPacer()
+        return pacer
+
+
+def api_base(connection: Connection) -> str:
+    return (connection.base_url or API_HOST).rstrip("/")
+
+
+class BigCommerceClient:
+    """One store's API, authenticated with its ``X-Auth-Token``."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.store_hash = str(connection.setting("store_hash") or "").strip()
+        if not self.store_hash:
+            raise Misconfigured("bigcommerce: setting 'store_hash' is missing: it is the short id "
+                                "in the API path https://api.bigcommerce.com/stores/<store_hash>/v3/")
+        token = connection.secret("access_token")
+        self.http = connection.http_client(
+            api_base(connection), name="api", rate_limits={"default": default_rate_limit()},
+            headers={"X-Auth-Token": str(token)},
+        )
+        self.pacer = pacer_for(connection.store_key)
+        self.last_date: str | None = None
+
+    # ------------------------------------------------------------------ raw requests
+
+    def path(self, version: str, path: str) -> str:
+        return f"/stores/{self.store_hash}/{version}/{path.lstrip('/')}"
+
+    def send(self, method: str, version: str, path: str, *, params: dict[str, Any] | None = None,
+             json: Any = None) -> httpx.Response:
+        """Send one request (paced by the quota headers); returns the response as is."""
+        self.pacer.before_request()
+        kwargs: dict[str, Any] = {"params": params}
+        if json is not None:
+            kwargs["json"] = json
+            kwargs["headers"] = {"Content-Type": "application/json"}
+        response = self.http.request(method, self.path(version, path), **kwargs)
+        self.last_date = response.headers.get("date") or self.last_date
+        bucket = self.pacer.observe(response)
+        if bucket is not None and self.http.rate_limits.get("default") != bucket:
+            self.http.rate_limits["default"] = bucket
+        return response
+
+    def call(self, method: str, version: str, path: str, *, params: dict[str, Any] | None = None,
+             json: Any = None, item: str | None = None, missing_ok: bool = False) -> Any:
+        """Send and decode: the JSON body, None for 204 (or 404 when ``missing_ok``).
+
+        :raises bridge.errors.BridgeError: the mapped error of any other non-2xx answer.
+        """
+        response = self.send(method, version, path, params=params, json=json)
+        if response.status_code == 404 and missing_ok:
+            return None
+        if response.status_code >= 400 or response.status_code < 200:
+            raise map_error(response, item=item)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise Rejected(f"BigCommerce answered {response.status_code} with a body that is not "
+                           "JSON", code=response.status_code) from exc
+
+    # ------------------------------------------------------------------ pagination
+
+    def v3_pages(self, path: str, params: dict[str, Any]) -> Iterator[tuple[list[dict], dict]]:
+        """Walk a v3 list by ``page`` until ``meta.pagination`` says it was the last."""
+        page = int(params.get("page", 1))
+        while True:
+            body = self.call("GET", "v3", path, params={**params, "page": page}) or {}
+            data = body.get("data") or []
+            pagination = (body.get("meta") or {}).get("pagination") or {}
+            yield data, pagination
+            if is_last_page(pagination, len(data), int(params.get("limit", 50))):
+                return
+            page += 1
+
+    def v2_pages(self, path: str, params: dict[str, Any]) -> Iterator[tuple[int, list[dict]]]:
+        """Walk a v2 list (plain arrays; 204 or ``[]`` ends it); yields (page, items)."""
+        page = int(params.get("page", 1))
+        limit = int(params.get("limit", 50))
+        while True:
+            items = self.call("GET", "v2", path, params={**params, "page": page}) or []
+            yield page, items
+            if len(items) < limit:
+                return
+            page += 1
+
+
+def is_last_page(pagination: dict, count: int, limit: int) -> bool:
+    """True when a v3 page is the last one (meta first, then a short page)."""
+    if pagination:
+        current = int(pagination.get("current_page") or 1)
+        total_pages = int(pagination.get("total_pages") or 0)
+        return current >= total_pages
+    return count < limit
