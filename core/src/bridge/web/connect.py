@@ -137,6 +137,9 @@ def credentials(ctx: Ctx) -> Response:
     org_id = _org_choice(ctx, required=True)
     settings = _settings(info, ctx.form, secret=False)
     creds = _settings(info, ctx.form, secret=True)
+    app_base = app_context(info.name, ctx.pm).settings.get("base_url")
+    if app_base and "base_url" not in settings:  # the platform is pointed at a sandbox
+        settings["base_url"] = app_base
     missing = [st.name for st in info.settings if st.required and st.name not in {**settings, **creds}]
     if missing:
         raise Misconfigured(f"fill in {', '.join(missing)}")
