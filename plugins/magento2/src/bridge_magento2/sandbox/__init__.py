@@ -1,0 +1,170 @@
+"""An emulator of the Magento 2.4 REST API for tests, the demo and benchmarks.
+
+``MagentoSandbox.from_options({"seed": 20, "variants": 3, "msi": True, "bearer": False})`` holds
+one store (website ``base``, store view ``default``) with a seeded catalog; ``.app`` serves the
+REST routes bridge uses with Magento's paths, OAuth 1.0a / Bearer checks, searchCriteria with
+the last-page repetition, and Magento's error shapes. It offers the
+:class:`bridge.sandboxing.EcommerceSandbox` methods to act as the merchant.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+from urllib.parse import urlencode
+
+from bridge.models import Order, Tracking
+from bridge.sandboxing import RequestStats
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from bridge_magento2 import mapping
+from bridge_magento2.sandbox import app as app_module
+from bridge_magento2.sandbox import catalog_routes, sales_routes
+from bridge_magento2.sandbox.auth import AuthError, Gate, Integration
+from bridge_magento2.sandbox.state import State, now
+
+
+class MagentoSandbox:
+    """The sandbox: state, authentication gate, request stats and the ASGI ``app``."""
+
+    def __init__(self, *, currency: str = "GBP", msi: bool = True, bearer: bool = False,
+                 latency_ms: float = 0) -> None:
+        self.state = State(currency=currency, msi=msi)
+        self.integration = Integration()
+        self.gate = Gate(self.integration, bearer=bearer)
+        self.stats = RequestStats()
+        self.latency_ms = float(latency_ms)
+        self._failures: list[int] = []
+        self._lock = threading.Lock()
+        self.app = app_module.build(self, [*catalog_routes.routes(self), *sales_routes.routes(self),
+                                           *self._oauth_routes()])
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> MagentoSandbox:
+        def flag(name: str, default: bool) -> bool:
+            value = options.get(name, default)
+            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+
+        sb = cls(currency=str(options.get("currency") or "GBP"), msi=flag("msi", True),
+                 bearer=flag("bearer", False), latency_ms=float(options.get("latency_ms") or 0))
+        count = int(options.get("seed") or 0)
+        if count:
+            sb.seed_catalog(count, int(options.get("variants") or 1), seed=int(options.get("seed_random") or 0))
+        return sb
+
+    # ------------------------------------------------------------------ Sandbox
+
+    def base_url_setting(self, server_url: str) -> dict[str, Any]:
+        return {"base_url": server_url}
+
+    def credentials(self) -> dict[str, Any]:
+        i = self.integration
+        return {"consumer_key": i.consumer_key, "consumer_secret": i.consumer_secret,
+                "access_token": i.access_token, "access_token_secret": i.access_token_secret}
+
+    def app_settings(self) -> dict[str, Any]:
+        return {}
+
+    def fail_next(self, count: int, status: int = 503) -> None:
+        with self._lock:
+            self._failures.extend([status] * count)
+
+    def take_failure(self) -> int | None:
+        with self._lock:
+            return self._failures.pop(0) if self._failures else None
+
+    def set_latency(self, ms: float) -> None:
+        self.latency_ms = float(ms)
+
+    def set_msi(self, enabled: bool) -> None:
+        """Turn Multi-Source Inventory on or off (its routes then answer 404)."""
+        self.state.msi = enabled
+
+    def set_bearer(self, allowed: bool) -> None:
+        """Magento's "Allow OAuth Access Tokens to be used as standalone Bearer tokens"."""
+        self.gate.bearer = allowed
+
+    def activation_form(self, store_base_url: str) -> bytes:
+        """The form Magento POSTs to the integration's Callback URL on activation."""
+        i = self.integration
+        return urlencode({"oauth_consumer_key": i.consumer_key, "oauth_consumer_secret": i.consumer_secret,
+                          "store_base_url": store_base_url.rstrip("/") + "/",
+                          "oauth_verifier": i.verifier}).encode()
+
+    # ------------------------------------------------------------------ EcommerceSandbox
+
+    def seed_catalog(self, products: int, variants: int = 1, *, seed: int = 0) -> list[str]:
+        return self.state.seed(products, variants, seed=seed)
+
+    def set_quantity(self, sku: str, quantity: int) -> None:
+        with self.state.lock:
+            if sku not in self.state.by_sku:
+                raise KeyError(sku)
+            self.state.quantity[sku] = int(quantity)
+
+    def quantity(self, sku: str) -> int:
+        return self.state.salable(sku)
+
+    def fulfill_order(self, order_id: str, tracking: Tracking) -> str:
+        """Ship every line of an order with one track (carrier ``custom``, title = carrier)."""
+        st = self.state
+        with st.lock:
+            order = st.orders[int(order_id)]
+            sid = st.new_id("shipment")
+            stamp = now()
+            items = []
+            for it in order["items"]:
+                qty = float(it.get("qty_ordered") or 0) - float(it.get("qty_shipped") or 0)
+                if qty <= 0:
+                    continue
+                it["qty_shipped"] = float(it.get("qty_shipped") or 0) + qty
+                if it["sku"] in st.quantity:
+                    st.quantity[it["sku"]] -= int(qty)  # MSI source deduction at shipment
+                items.append({"entity_id": st.new_id("item"), "parent_id": sid, "order_item_id": it["item_id"],
+                              "sku": it["sku"], "name": it.get("name"), "qty": qty, "price": it.get("price"),
+                              "product_id": it.get("product_id")})
+            st.shipments[sid] = {
+                "entity_id": sid, "increment_id": f"{sid:09d}", "order_id": int(order_id), "store_id": 1,
+                "created_at": stamp, "updated_at": stamp, "total_qty": sum(i["qty"] for i in items),
+                "items": items, "comments": [], "extension_attributes": {"source_code": "default"},
+                "tracks": [{"entity_id": st.new_id("track"), "parent_id": sid, "order_id": int(order_id),
+                            "track_number": tracking.number, "title": tracking.carrier or "Custom",
+                            "carrier_code": "custom", "description": None, "qty": None, "weight": None,
+                            "created_at": stamp, "updated_at": stamp}],
+            }
+            order["updated_at"] = stamp
+            if order["state"] in ("new", "processing"):
+                order["state"], order["status"] = "processing", "processing"
+            return str(sid)
+
+    def cancel_order(self, order_id: str) -> None:
+        with self.state.lock:
+            self.state.orders[int(order_id)].update(state="canceled", status="canceled", updated_at=now())
+
+    def orders(self) -> list[Order]:
+        with self.state.lock:
+            return [mapping.order(o) for o in self.state.orders.values()]
+
+    def order_json(self, order_id: str) -> dict[str, Any]:
+        """An order as stored (for tests)."""
+        return self.state.orders[int(order_id)]
+
+    # ------------------------------------------------------------------ activation routes
+
+    def _oauth_routes(self) -> list[tuple[str, str, Any, bool]]:
+        def handler(step: str) -> Any:
+            async def run(request: Request) -> Response:
+                url = app_module.signed_url(request)
+                try:
+                    if step == "request":
+                        body = self.gate.request_token(url, request.headers.get("authorization"))
+                    else:
+                        body = self.gate.access_token(url, request.headers.get("authorization"))
+                except AuthError as exc:
+                    return PlainTextResponse(urlencode({"oauth_problem": exc.message}), status_code=401)
+                return PlainTextResponse(body, media_type="application/x-www-form-urlencoded")
+            return run
+
+        return [("POST", "/oauth/token/request", handler("request"), False),
+                ("POST", "/oauth/token/access", handler("access"), False)]
