@@ -51,7 +51,8 @@ def weight_grams(item: dict[str, Any] | None) -> Decimal | None:
     if weight.get("value") in (None, "") or weight.get("unit") not in GRAMS_PER:
         return None
     grams = Decimal(str(weight["value"])) * GRAMS_PER[weight["unit"]]
-    return grams.quantize(Decimal("0.01")).normalize()
+    grams = grams.quantize(Decimal("0.01"))
+    return grams.quantize(Decimal(1)) if grams == grams.to_integral_value() else grams
 
 
 def store_info(shop: dict[str, Any], *, credentials: dict[str, Any] | None = None,

@@ -1,0 +1,140 @@
+"""An emulator of the Shopify Admin API for tests, the demo and benchmarks.
+
+``ShopifySandbox(options)`` holds one shop in memory and serves (``.app``, Starlette):
+
+* ``POST /admin/api/{version}/graphql.json``: every document validated against the official
+  2025-01 Admin schema, its cost computed and charged to a leaky bucket (``THROTTLED`` when it
+  does not fit), executed by graphql-core over the shop's data;
+* ``GET /admin/oauth/authorize`` (redirects straight back with a signed ``code``) and
+  ``POST /admin/oauth/access_token`` (authorization code, refresh token, client credentials);
+* ``GET /bulk/{n}.jsonl``: bulk operation results;
+* webhooks to subscribed addresses, signed with the app's client secret.
+
+Options: ``seed`` (products), ``variants`` (per product), ``latency_ms``, ``seed_random``,
+``currency``, ``bucket_size``/``restore_rate`` (the cost bucket), ``token_ttl`` (seconds),
+``protected_data`` (False: orders' customer fields answer ACCESS_DENIED), ``bulk_running_polls``
+(how many status polls a bulk operation reports RUNNING first).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from bridge.models import Order, Tracking
+
+from bridge_shopify.sandbox import orders as order_ops
+from bridge_shopify.sandbox.auth import AuthState
+from bridge_shopify.sandbox.bulk import BulkOperations
+from bridge_shopify.sandbox.delivery import Webhooks
+from bridge_shopify.sandbox.routes import LeakyBucket, ShopifyStats, build_app
+from bridge_shopify.sandbox.state import StoreState
+
+
+class ShopifySandbox:
+    """One emulated Shopify store (the :class:`bridge.sandboxing.EcommerceSandbox` interface)."""
+
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        options = dict(options or {})
+        self.options = options
+        seed_random = int(options.get("seed_random", 0))
+        self.auth = AuthState(seed=seed_random, token_ttl=int(options.get("token_ttl", 3600)))
+        self.state = StoreState(currency=str(options.get("currency", "GBP")), emit=self._emit)
+        self.webhooks = Webhooks(self.auth.client_secret, self.state.shop["myshopifyDomain"])
+        self.bulk = BulkOperations(int(options.get("bulk_running_polls", 0)))
+        self.bucket = LeakyBucket(float(options.get("bucket_size", 2000)),
+                                  float(options.get("restore_rate", 100)))
+        self.stats = ShopifyStats()
+        self.latency_ms = float(options.get("latency_ms", 0) or 0)
+        self.protected_data = bool(options.get("protected_data", True))
+        self._switch = threading.Lock()
+        self._failures: list[int] = []
+        self._throttles = 0
+        if int(options.get("seed", 0) or 0):
+            self.seed_catalog(int(options["seed"]), int(options.get("variants", 1) or 1),
+                              seed=seed_random)
+        self.app = build_app(self)
+
+    def _emit(self, topic: str, payload: dict[str, Any]) -> None:
+        self.webhooks.emit(topic, payload)
+
+    # ------------------------------------------------------------------ Sandbox interface
+
+    def base_url_setting(self, server_url: str) -> dict[str, Any]:
+        return {"shop": self.state.shop["myshopifyDomain"], "base_url": server_url}
+
+    def credentials(self) -> dict[str, Any]:
+        return {"access_token": self.auth.static_token}
+
+    def app_settings(self) -> dict[str, Any]:
+        return {"client_id": self.auth.client_id, "client_secret": self.auth.client_secret}
+
+    def fail_next(self, count: int, status: int = 503) -> None:
+        with self._switch:
+            self._failures.extend([status] * count)
+
+    def set_latency(self, ms: float) -> None:
+        self.latency_ms = float(ms)
+
+    def take_failure(self) -> int | None:
+        with self._switch:
+            return self._failures.pop(0) if self._failures else None
+
+    def throttle_next(self, count: int) -> None:
+        """Answer the next ``count`` GraphQL requests THROTTLED."""
+        with self._switch:
+            self._throttles += count
+
+    def take_throttle(self) -> bool:
+        with self._switch:
+            if self._throttles:
+                self._throttles -= 1
+                return True
+            return False
+
+    # ------------------------------------------------------------------ EcommerceSandbox
+
+    def seed_catalog(self, products: int, variants: int = 1, *, seed: int = 0) -> list[str]:
+        return self.state.seed(products, variants, seed=seed)
+
+    def set_quantity(self, sku: str, quantity: int) -> None:
+        self.state.set_available(self.state.by_sku[sku], quantity)
+
+    def quantity(self, sku: str) -> int:
+        return self.state.available(self.state.by_sku[sku])
+
+    def fulfill_order(self, order_id: str, tracking: Tracking) -> str:
+        return order_ops.fulfill_order(self.state, order_id, tracking.number, tracking.carrier,
+                                       tracking.url)
+
+    def cancel_order(self, order_id: str) -> None:
+        errors = order_ops.cancel_order(self.state, order_id, reason="CUSTOMER", restock=True)
+        if errors:
+            raise ValueError(errors[0]["message"])
+
+    def orders(self) -> list[Order]:
+        from bridge_shopify import mapping
+        from bridge_shopify.sandbox.resolvers import Context, Views
+
+        views = Views(Context(state=self.state, scopes=self.auth.scopes))
+        result = []
+        for record in list(self.state.orders.values()):
+            node = views.order(record)
+            node["lineItems"] = node["lineItems"](None)
+            lines = [mapping.order_line({**n, "variant": n["variant"](None), "product": None},
+                                        record["currencyCode"]) for n in node["lineItems"]["nodes"]]
+            result.append(mapping.order(node, lines))
+        return result
+
+    # ------------------------------------------------------------------ more merchant acts
+
+    def update_product(self, product_id: str, **changes: Any) -> None:
+        """Edit a product (title, status, tags, …) as the merchant would."""
+        self.state.touch_product(product_id, **changes)
+
+    def uninstall(self) -> None:
+        """The merchant uninstalls the app: tokens stop working, ``app/uninstalled`` is sent."""
+        self.auth.revoke()
+        shop = self.state.shop
+        self._emit("app/uninstalled", {"id": 1, "name": shop["name"], "domain": shop["host"],
+                                       "myshopify_domain": shop["myshopifyDomain"]})
