@@ -77,6 +77,15 @@ class MagentoSandbox:
     def set_latency(self, ms: float) -> None:
         self.latency_ms = float(ms)
 
+    def reset(self, *, msi: bool = True, bearer: bool = False) -> None:
+        """Empty the store (catalog, stock, orders), clear faults, latency and stats."""
+        self.state.__init__(currency=self.state.currency, msi=msi)  # type: ignore[misc]
+        self.gate.bearer = bearer
+        self.latency_ms = 0.0
+        with self._lock:
+            self._failures.clear()
+        self.stats.reset()
+
     def set_msi(self, enabled: bool) -> None:
         """Turn Multi-Source Inventory on or off (its routes then answer 404)."""
         self.state.msi = enabled
