@@ -1,0 +1,193 @@
+"""An emulator of the BigCommerce API for tests, the demo and benchmarks.
+
+``BigCommerceSandbox(options)`` holds an in-memory store and a Starlette ``app`` serving the same
+paths as ``api.bigcommerce.com/stores/{store_hash}/v2|v3`` (and ``/oauth2/token`` of
+login.bigcommerce.com), with token checks, ``meta.pagination``, the quota headers and 429s, both
+error shapes, webhook deliveries and signed app callbacks. It offers the methods of
+:class:`bridge.sandboxing.EcommerceSandbox`.
+
+Options: ``seed`` (products), ``variants`` (per product), ``latency_ms``, ``seed_random``,
+``quota`` (requests per window, default 10000) and ``window_ms`` (default 30000), ``currency``,
+``store_hash``, ``sign_webhooks`` (default True).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bridge.models import Order, Tracking
+from bridge.sandboxing import RequestStats
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from bridge_bigcommerce.mapping import to_order
+from bridge_bigcommerce.sandbox.delivery import Deliverer, signed_payload_jwt
+from bridge_bigcommerce.sandbox.gate import Gate
+from bridge_bigcommerce.sandbox.routes_catalog import CatalogRoutes
+from bridge_bigcommerce.sandbox.routes_orders import OrderRoutes
+from bridge_bigcommerce.sandbox.routes_store import StoreRoutes
+from bridge_bigcommerce.sandbox.state import DEFAULT_LOCATION, StoreState
+
+S = "/stores/{store_hash}"
+
+
+class BigCommerceSandbox:
+    """One sandboxed BigCommerce store (see the module docstring)."""
+
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        opts = dict(options or {})
+        self.options = opts
+        self.store_hash = str(opts.get("store_hash") or "sbx4tk1")
+        self.token = "sbx-token-" + self.store_hash
+        self.client_id = "sbx-client-" + self.store_hash
+        self.client_secret = "sbx-secret-" + self.store_hash
+        self.state = StoreState(self.store_hash, str(opts.get("currency") or "GBP"))
+        self.stats = RequestStats()
+        self.gate = Gate(token=self.token, store_hash=self.store_hash,
+                         quota=int(opts.get("quota", 10_000)), window_ms=int(opts.get("window_ms", 30_000)),
+                         latency_ms=float(opts.get("latency_ms") or 0), stats=self.stats)
+        self.deliverer = Deliverer(self.state, self.client_secret,
+                                   sign=bool(opts.get("sign_webhooks", True)))
+        self.catalog = CatalogRoutes(self.state)
+        self.order_routes = OrderRoutes(self.state, self.deliverer.emit)
+        self.store_routes = StoreRoutes(self.state, client_id=self.client_id,
+                                        client_secret=self.client_secret, token=self.token)
+        self.app = Starlette(routes=self._routes())
+        if int(opts.get("seed", 0) or 0) > 0:
+            self.seed_catalog(int(opts["seed"]), int(opts.get("variants", 1) or 1),
+                              seed=int(opts.get("seed_random", 0) or 0))
+
+    def _routes(self) -> list[Route]:
+        g, c, o, s = self.gate, self.catalog, self.order_routes, self.store_routes
+        table = [
+            ("GET", "/v3/catalog/products", c.products), ("GET", "/v3/catalog/products/{product_id:int}", c.product),
+            ("GET", "/v3/catalog/products/{product_id:int}/variants", c.product_variants),
+            ("GET", "/v3/catalog/variants", c.variants), ("GET", "/v3/inventory/items", c.items),
+            ("GET", "/v3/inventory/locations", c.locations),
+            ("GET", "/v3/hooks", s.hooks), ("POST", "/v3/hooks", s.create_hook),
+            ("GET", "/v3/hooks/{hook_id:int}", s.hook), ("PUT", "/v3/hooks/{hook_id:int}", s.update_hook),
+            ("DELETE", "/v3/hooks/{hook_id:int}", s.delete_hook),
+            ("GET", "/v2/store", s.store), ("GET", "/v2/time", s.time),
+            ("GET", "/v2/orders", o.list), ("POST", "/v2/orders", o.create),
+            ("GET", "/v2/orders/{order_id:int}", o.one), ("PUT", "/v2/orders/{order_id:int}", o.update),
+            ("GET", "/v2/orders/{order_id:int}/products", o.products),
+            ("GET", "/v2/orders/{order_id:int}/shipping_addresses", o.addresses),
+            ("GET", "/v2/orders/{order_id:int}/shipments", o.shipments),
+            ("POST", "/v2/orders/{order_id:int}/shipments", o.create_shipment),
+            ("GET", "/v2/order_statuses", o.statuses),
+        ]
+        routes = [Route(S + path, g.wrap(handler, path, path.split("/")[1]), methods=[method])
+                  for method, path, handler in table]
+        routes.append(Route("/oauth2/token", g.wrap(s.token_exchange, "/oauth2/token", "v3",
+                                                    store_api=False), methods=["POST"]))
+        routes.append(Route("/product_images/{w:int}x{h:int}/{name}.png", c.image))
+        return routes
+
+    # ------------------------------------------------------------------ Sandbox
+
+    def base_url_setting(self, server_url: str) -> dict[str, Any]:
+        return {"base_url": server_url.rstrip("/"), "store_hash": self.store_hash}
+
+    def credentials(self) -> dict[str, Any]:
+        return {"access_token": self.token}
+
+    def app_settings(self) -> dict[str, Any]:
+        return {"client_id": self.client_id, "client_secret": self.client_secret}
+
+    def fail_next(self, count: int, status: int = 503) -> None:
+        self.gate.fail_next(count, status)
+
+    def set_latency(self, ms: float) -> None:
+        self.gate.latency_ms = float(ms)
+
+    # ------------------------------------------------------------------ EcommerceSandbox
+
+    def seed_catalog(self, products: int, variants: int = 1, *, seed: int = 0) -> list[str]:
+        return self.state.seed(products, variants, seed=seed)
+
+    def _variant(self, sku: str) -> dict[str, Any]:
+        v = self.state.sku_index.get(sku)
+        if v is None:
+            raise KeyError(f"no variant with SKU {sku!r}")
+        return v
+
+    def set_quantity(self, sku: str, quantity: int) -> None:
+        with self.state.lock:
+            v = self._variant(sku)
+            key = self.state.stock_key(v, DEFAULT_LOCATION)
+            self.state.stock[key] = int(quantity)
+            mode = self.state.products[v["product_id"]]["inventory_tracking"]
+        if mode == "product":
+            self.deliverer.emit("store/product/inventory/updated", {"type": "product", "id": v["product_id"],
+                                "inventory": {"product_id": v["product_id"], "method": "absolute",
+                                              "value": int(quantity)}})
+        else:
+            self.deliverer.emit("store/sku/inventory/updated", {"type": "sku", "id": v["id"], "inventory": {
+                "product_id": v["product_id"], "variant_id": v["id"], "method": "absolute",
+                "value": int(quantity)}})
+
+    def quantity(self, sku: str) -> int:
+        with self.state.lock:
+            return self.state.available(self._variant(sku))
+
+    def fulfill_order(self, order_id: str, tracking: Tracking) -> str:
+        slug = re.sub(r"[^a-z0-9]+", "-", tracking.carrier.lower()).strip("-")
+        with self.state.lock:
+            shipment = self.order_routes.ship(int(order_id), tracking.number, slug)
+        self.deliverer.emit("store/shipment/created", {"type": "shipment", "id": shipment["id"],
+                                                       "orderId": int(order_id)})
+        return str(shipment["id"])
+
+    def cancel_order(self, order_id: str) -> None:
+        from bridge_bigcommerce.sandbox.routes_orders import STATUS_NAMES
+        from bridge_bigcommerce.sandbox.state import now, rfc2822
+
+        with self.state.lock:
+            order = self.state.orders[int(order_id)]
+            previous = order["status_id"]
+            if previous == 5:
+                return
+            order.update(status_id=5, status=STATUS_NAMES[5], date_modified=rfc2822(now()))
+            self.order_routes._move_stock(self.state.order_lines[order["id"]], +1)
+        self.deliverer.emit("store/order/statusUpdated", {"type": "order", "id": int(order_id), "status": {
+            "previous_status_id": previous, "new_status_id": 5}})
+
+    def orders(self) -> list[Order]:
+        with self.state.lock:
+            return [to_order(o, self.state.order_lines[i], self.state.order_addresses[i])
+                    for i, o in self.state.orders.items()]
+
+    # ------------------------------------------------------------------ extras
+
+    def install_params(self, redirect_uri: str,
+                       scope: str = "store_v2_products_read_only store_v2_orders "
+                                    "store_inventory_read_only store_v2_information_read_only "
+                                    "store_locations_read_only") -> dict[str, str]:
+        """The query of the install callback (``GET /auth``) BigCommerce would send."""
+        return self.store_routes.issue_code(redirect_uri, scope)
+
+    def signed_payload_jwt(self, **kw: Any) -> str:
+        """A ``signed_payload_jwt`` for the ``load``/``uninstall`` callbacks."""
+        return signed_payload_jwt(self.client_id, self.client_secret, self.store_hash, **kw)
+
+    def written_bodies(self) -> list[tuple[str, str, Any]]:
+        """(method, route, JSON body) of every POST/PUT served."""
+        with self.gate.lock:
+            return list(self.gate.bodies)
+
+    def reset(self, products: int = 0, variants: int = 1, *, seed: int = 0) -> None:
+        """Empty the store (and the quota, failures, stats and delivery log); seed again."""
+        self.deliverer.flush()
+        with self.state.lock:
+            self.state.__init__(self.store_hash, self.state.currency)  # type: ignore[misc]
+        with self.gate.lock:
+            self.gate.failures.clear()
+            self.gate.bodies.clear()
+            self.gate.used = 0
+            self.gate.latency_ms = float(self.options.get("latency_ms") or 0)
+        with self.deliverer.lock:
+            self.deliverer.log.clear()
+        self.stats.reset()
+        if products:
+            self.seed_catalog(products, variants, seed=seed)
