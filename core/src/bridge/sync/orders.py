@@ -98,7 +98,7 @@ class OrdersRun:
             return
         draft = self.draft(o, lines)
         ctx.decide("create", o.remote_id, why="paid, seller-shipped, released",
-                   total=str(draft.total.amount), lines=[(ln.sku, ln.quantity) for ln in lines])
+                   total=str(draft.total.amount), lines=[(ln.sku, ln.quantity) for ln in draft.lines])
         if ctx.dry_run:
             return
         if link is None:
@@ -150,6 +150,12 @@ class OrdersRun:
         return out, missing
 
     def draft(self, o: Order, lines: list[OrderLine]) -> OrderDraft:
+        merged: dict[tuple[str | None, Decimal], OrderLine] = {}
+        for ln in lines:  # TikTok has one line per unit: one line per variant and price
+            key = (ln.variant_id, ln.unit_price.amount)
+            prev = merged.get(key)
+            merged[key] = ln if prev is None else prev.model_copy(update={"quantity": prev.quantity + ln.quantity})
+        lines = list(merged.values())
         zero = Money(amount=Decimal(0), currency=o.currency)
         shipping = o.shipping or zero
         subtotal = sum((ln.unit_price.amount * ln.quantity for ln in lines), Decimal(0))
