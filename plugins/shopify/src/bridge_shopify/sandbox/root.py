@@ -23,6 +23,21 @@ VARIANT_FIELDS = {"sku": lambda v: v["sku"], "product_id": lambda v: num_of(v["p
                   "id": lambda v: v["_num"], "updated_at": lambda v: v["updatedAt"]}
 
 
+PROTECTED = {"email", "phone", "shippingAddress", "billingAddress", "customer"}
+
+
+def _selects_protected(nodes: Any) -> bool:
+    """True when a selection reaches protected customer fields (at any depth)."""
+    for node in nodes or ():
+        name = getattr(getattr(node, "name", None), "value", None)
+        if name in PROTECTED:
+            return True
+        selection = getattr(node, "selection_set", None)
+        if selection is not None and _selects_protected(selection.selections):
+            return True
+    return False
+
+
 def _filtered(records: dict[str, dict], query: str | None, fields: dict) -> list[dict]:
     if not query:
         return list(records.values())
@@ -54,6 +69,8 @@ def root_value(ctx: Context) -> dict[str, Any]:
             return paginate(items, a, SORTS.get(a.get("sortKey") or "ID", SORTS["ID"]), views.variant)
 
     def orders(info: Any, **a: Any) -> dict:
+        if not ctx.protected_ok and _selects_protected(info.field_nodes):
+            ctx.denied("orders")()
         with s.lock:
             items = _filtered(s.orders, a.get("query"), ORDER_FIELDS)
             return paginate(items, a, SORTS.get(a.get("sortKey") or "ID", SORTS["ID"]), views.order)

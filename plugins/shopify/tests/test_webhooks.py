@@ -1,0 +1,100 @@
+"""Webhooks: idempotent subscription, signed deliveries from the sandbox, verification."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from bridge.errors import WebhookRejected
+from bridge.models import WebhookRequest
+from bridge.sandboxing import SandboxServer
+from bridge_shopify import catalog, webhooks
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+
+class Receiver:
+    """A loopback endpoint that keeps what it is sent."""
+
+    def __init__(self) -> None:
+        self.requests: list[WebhookRequest] = []
+        self.arrived = threading.Event()
+
+        async def hook(request: Request) -> Response:
+            self.requests.append(WebhookRequest(headers=dict(request.headers), body=await request.body()))
+            self.arrived.set()
+            return Response("ok")
+
+        self.app = Starlette(routes=[Route("/hooks/shopify", hook, methods=["POST"])])
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[tuple[Receiver, str]]:
+    r = Receiver()
+    with SandboxServer(r.app) as server:
+        yield r, server.url + "/hooks/shopify"
+
+
+def _next(receiver: Receiver, topic: str) -> WebhookRequest:
+    assert receiver.arrived.wait(5), "no delivery arrived"
+    for _ in range(50):
+        found = [r for r in receiver.requests if r.header("X-Shopify-Topic") == topic]
+        if found:
+            receiver.requests.remove(found[0])
+            return found[0]
+        receiver.arrived.clear()
+        receiver.arrived.wait(0.1)
+    raise AssertionError(f"no {topic} delivery")
+
+
+def test_subscriptions_are_idempotent(served, conn, receiver) -> None:
+    _, url = receiver
+    first = webhooks.register(conn, url)
+    assert len(first) == len(webhooks.TOPICS)
+    assert webhooks.register(conn, url) == first
+    assert len(served.sandbox.webhooks.subscriptions(url)) == len(webhooks.TOPICS)
+
+
+def test_signed_inventory_delivery_is_verified_and_parsed(served, conn, receiver) -> None:
+    r, url = receiver
+    webhooks.register(conn, url)
+    state = served.sandbox.state
+    vid = list(state.variants)[4]
+    served.sandbox.set_quantity(state.variants[vid]["sku"], 9)
+    request = _next(r, "inventory_levels/update")
+    delivery = webhooks.receive(served.app(), conn, request)
+    assert delivery.delivery_id == request.header("X-Shopify-Webhook-Id")
+    assert delivery.store_remote_id == "bridge-sandbox.myshopify.com"
+    [event] = delivery.events
+    assert event.kind == "inventory" and event.remote_ids == [state.variants[vid]["item"]]
+    [level] = catalog.read_inventory(conn, event.remote_ids)
+    assert level.variant_id == vid and level.quantity == 9
+    tampered = WebhookRequest(headers=request.headers, body=request.body.replace(b"9", b"8"))
+    with pytest.raises(WebhookRejected):
+        webhooks.receive(served.app(), conn, tampered)
+
+
+def test_uninstall_delivery_marks_the_store(served, conn, receiver) -> None:
+    r, url = receiver
+    webhooks.register(conn, url)
+    served.sandbox.uninstall()
+    served.sandbox.auth.revoked = False
+    request = _next(r, "app/uninstalled")
+    delivery = webhooks.receive(served.app(), None, request)
+    assert [e.kind for e in delivery.events] == ["uninstalled"]
+    assert delivery.store_remote_id == "bridge-sandbox.myshopify.com"
+
+
+def test_missing_or_wrong_secret_is_refused(served) -> None:
+    body = b'{"id": 1}'
+    good = webhooks.sign(body, served.sandbox.auth.client_secret)
+    request = WebhookRequest(headers={"X-Shopify-Hmac-Sha256": good, "X-Shopify-Topic": "products/update"},
+                             body=body)
+    assert webhooks.receive(served.app(), None, request).events[0].remote_ids == ["gid://shopify/Product/1"]
+    with pytest.raises(WebhookRejected):
+        webhooks.receive(served.app(client_secret="another"), None, request)
+    with pytest.raises(WebhookRejected):
+        webhooks.receive(served.app(), None, WebhookRequest(headers={}, body=body))
