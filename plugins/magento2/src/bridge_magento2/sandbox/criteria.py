@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 _FILTER = re.compile(r"^searchCriteria\[(?:filter_groups|filterGroups)\]\[(\d+)\]\[filters\]\[(\d+)\]"
@@ -63,33 +63,46 @@ def _cmp(a: Any, b: str) -> int:
     return (sa > b) - (sa < b)
 
 
-def matches(row: dict[str, Any], flt: dict[str, str], fields: dict[str, str]) -> bool:
+def _same(value: Any, want: str) -> bool:
+    return str(value) == want or _cmp(value, want) == 0
+
+
+def predicate(flt: dict[str, str], fields: dict[str, str]) -> Callable[[dict[str, Any]], bool]:
+    """One filter as a test of a row (built once per search, not per row)."""
     name = fields.get(flt["field"], flt["field"])
-    value, cond, want = row.get(name), flt["condition_type"], flt["value"]
+    cond, want = flt["condition_type"], flt["value"]
     if cond == "null":
-        return value in (None, "")
+        return lambda r: r.get(name) in (None, "")
     if cond == "notnull":
-        return value not in (None, "")
-    if value is None:
-        return cond in ("neq", "nin", "nlike")
-    if cond == "eq":
-        return _cmp(value, want) == 0
-    if cond == "neq":
-        return _cmp(value, want) != 0
+        return lambda r: r.get(name) not in (None, "")
     if cond in ("in", "nin"):
-        hit = any(_cmp(value, v.strip()) == 0 for v in want.split(","))
-        return hit if cond == "in" else not hit
+        strings = {v.strip() for v in want.split(",")}
+        numbers = {n for n in (_num(v) for v in strings) if n is not None}
+        positive = cond == "in"
+
+        def member(r: dict[str, Any]) -> bool:
+            value = r.get(name)
+            if value is None:
+                return not positive
+            hit = str(value) in strings or (_num(value) in numbers if numbers else False)
+            return hit == positive
+        return member
     if cond in ("like", "nlike"):
-        pattern = "^" + ".*".join(re.escape(p) for p in want.split("%")) + "$"
-        hit = re.match(pattern, str(value), re.I) is not None
-        return hit if cond == "like" else not hit
-    ops = {"gt": lambda c: c > 0, "gteq": lambda c: c >= 0, "moreq": lambda c: c >= 0, "from": lambda c: c >= 0,
-           "lt": lambda c: c < 0, "lteq": lambda c: c <= 0, "to": lambda c: c <= 0}
-    if cond in ops:
-        return ops[cond](_cmp(value, want))
+        pattern = re.compile("^" + ".*".join(re.escape(p) for p in want.split("%")) + "$", re.I)
+        like = cond == "like"
+        return lambda r: r.get(name) is not None and (pattern.match(str(r.get(name))) is not None) == like
     if cond == "finset":
-        return want in str(value).split(",")
-    raise SearchError(f'Invalid condition type: "{cond}"')
+        return lambda r: want in str(r.get(name) or "").split(",")
+    ops: dict[str, Callable[[int], bool]] = {
+        "eq": lambda c: c == 0, "neq": lambda c: c != 0, "gt": lambda c: c > 0, "gteq": lambda c: c >= 0,
+        "moreq": lambda c: c >= 0, "from": lambda c: c >= 0, "lt": lambda c: c < 0, "lteq": lambda c: c <= 0,
+        "to": lambda c: c <= 0}
+    if cond not in ops:
+        raise SearchError(f'Invalid condition type: "{cond}"')
+    test = ops[cond]
+    if cond == "eq":
+        return lambda r: r.get(name) is not None and _same(r.get(name), want)
+    return lambda r: (cond == "neq") if r.get(name) is None else test(_cmp(r.get(name), want))
 
 
 def search(rows: Iterable[dict[str, Any]], criteria: dict[str, Any], *, fields: dict[str, str] | None = None,
@@ -104,7 +117,12 @@ def search(rows: Iterable[dict[str, Any]], criteria: dict[str, Any], *, fields: 
                 ids = [int(v) for v in group[0]["value"].split(",") if v.strip().isdigit()]
                 candidates = [index[i] for i in sorted(set(ids)) if i in index]
                 break
-    hits = [r for r in candidates if all(any(matches(r, f, fields) for f in g) for g in groups)]
+    tests = [[predicate(f, fields) for f in g] for g in groups]
+    if all(len(g) == 1 for g in tests):
+        flat = [g[0] for g in tests]
+        hits = [r for r in candidates if all(t(r) for t in flat)]
+    else:
+        hits = [r for r in candidates if all(any(t(r) for t in g) for g in tests)]
     for order in reversed(criteria["sort_orders"]):
         name = fields.get(order["field"], order["field"])
         hits.sort(key=lambda r, n=name: (_num(r.get(n)) is None, _num(r.get(n)) or 0, str(r.get(n) or "")),
