@@ -1,0 +1,92 @@
+"""`bridge plan`, `bridge map`, `bridge drift`, `bridge journal export` on the fake pair."""
+
+from __future__ import annotations
+
+import json
+
+from bridge import db
+from bridge.cli import cli
+from bridge.tables import CarrierMapping, CategoryRule
+from click.testing import CliRunner
+from sqlmodel import select
+
+from tests.flows.conftest import Flows
+
+
+def _run(*args: str) -> tuple[int, str]:
+    res = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return res.exit_code, res.output
+
+
+def test_plan_prints_decisions_and_writes_nothing(flows: Flows) -> None:
+    flows.reset_stats()
+    code, out = _run("plan", "products")
+    assert code == 0, out
+    assert "create" in out and "rule product_type=Shirts" in out
+    assert "SKU-1-1: 10.50 (price as in the store)" in out
+    assert flows.writes() == 0
+    code, out = _run("plan", "--json")
+    rows = json.loads(out)
+    assert {r["flow"] for r in rows} == {"products"}  # nothing listed yet: no stock to push
+    assert flows.writes() == 0
+
+
+def test_map_commands(flows: Flows) -> None:
+    with db.session() as s:
+        for row in s.exec(select(CategoryRule)):
+            s.delete(row)
+    code, out = _run("map", "unmapped", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    assert len(rows) == 6 and "no rule matches" in rows[0]["missing"]
+    code, out = _run("map", "suggest", "--apply", "--json")
+    suggested = {r["value"]: r["category_id"] for r in json.loads(out[:out.rindex("]") + 1])}
+    assert suggested == {"Mugs": "101", "Shirts": "101"}  # the fake recommends by title only
+    code, out = _run("map", "rule", "product_type", "Mugs", "200")
+    assert code == 0, out
+    # Shirts need Material: reported, then set through the rule
+    code, out = _run("map", "unmapped", "--json")
+    assert {r["type"] for r in json.loads(out)} == {"Shirts"}
+    assert "attribute Material (required)" in json.loads(out)[0]["missing"]
+    code, out = _run("map", "rule", "product_type", "Shirts", "101", "--attr", "Material=Linen")
+    assert code == 0, out
+    code, out = _run("map", "unmapped", "--json")
+    assert json.loads(out) == []
+    code, out = _run("map", "product", "p2", "--exclude")
+    assert code == 0
+    r = flows.run("products")
+    assert r.counts["created"] == 5
+    code, out = _run("map", "carrier", "Speedy", "P-DPD")
+    assert code == 0
+    with db.session() as s:
+        assert s.exec(select(CarrierMapping)).one().provider_id == "P-DPD"
+    code, out = _run("map", "preview", "p1")
+    assert "title: Fake product 1" in out
+
+
+def test_drift_finds_and_fixes_differences(flows: Flows) -> None:
+    flows.run("products")
+    code, out = _run("drift")
+    assert code == 0 and "(none)" in out
+    with flows.channel.lock:  # someone edited stock and deactivated a product on TikTok
+        flows.channel.products_["TP1"]["skus"][0]["quantity"] = 999
+        flows.channel.products_["TP3"]["status"] = "deactivated"
+    code, out = _run("drift", "--json")
+    assert code == 1
+    diffs = {(d["kind"], d["item"]) for d in json.loads(out)}
+    assert diffs == {("quantity", "SKU-1-1"), ("status", "p3")}
+    code, out = _run("drift", "--fix")
+    assert code == 0, out
+    assert flows.sku("SKU-1-1")["quantity"] == flows.shop.quantity("SKU-1-1")
+    assert flows.listed()["SKU-3-1"]["status"] == "live"
+
+
+def test_journal_export_writes_jsonl_without_secrets(flows: Flows, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    flows.run("products")
+    target = tmp_path / "journal.jsonl"
+    code, _ = _run("journal", "export", "-o", str(target))
+    assert code == 0
+    lines = [json.loads(x) for x in target.read_text().splitlines()]
+    kinds = {x["kind"] for x in lines}
+    assert {"products.create", "products.created", "store.connected"} <= kinds
+    assert "fake-token" not in target.read_text()
