@@ -90,7 +90,7 @@ def test_activation_with_a_wrong_verifier_is_refused(sandbox: MagentoSandbox, se
 
 def test_prerequisites_say_the_store_is_polled(conn: Any) -> None:
     checks = {p.key: p for p in connector.check_prerequisites(conn)}
-    assert checks["changes"].ok and "no webhooks" in checks["changes"].detail
+    assert checks["polling"].ok and "no webhooks" in checks["polling"].detail
     assert "salable quantity of stock 1" in checks["inventory"].detail
     assert checks["orders_api"].ok and checks["shipments_api"].ok
     assert connector.describe_platform().webhooks is False

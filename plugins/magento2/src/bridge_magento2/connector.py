@@ -87,7 +87,7 @@ def check_prerequisites(connection: Connection) -> list[Prerequisite]:
     client = MagentoClient(connection)
     facts = store_facts(connection, client)
     items = [
-        Prerequisite(key="changes", title="change detection", ok=True, blocking=False,
+        Prerequisite(key="polling", title="change detection (polled)", ok=True, blocking=False,
                      detail="Magento sends no webhooks: bridge polls products, stock, orders and shipments "
                             "on each flow's interval"),
         Prerequisite(key="inventory", title="inventory source", ok=True, blocking=False, flows=["inventory"],
