@@ -76,3 +76,20 @@ def test_get_products_by_id_leaves_missing_out(sandbox: MagentoSandbox, conn: An
     got = connector.get_products(conn, [ids[2], "999999", ids[0]])
     assert sorted(p.remote_id for p in got) == sorted([ids[0], ids[2]])
     assert all(len(p.variants) == 2 for p in got)
+
+
+def test_sandbox_failures_and_latency_reach_the_connector(sandbox: MagentoSandbox, conn: Any) -> None:
+    import time
+
+    import pytest
+    from bridge.errors import Transient
+
+    sandbox.seed_catalog(2, 1)
+    connector.connect(conn)
+    sandbox.fail_next(1, 500)
+    with pytest.raises(Transient, match="Internal Error"):
+        list(connector.list_products(conn, None))
+    sandbox.set_latency(150)
+    started = time.perf_counter()
+    assert len([p for page in connector.list_products(conn, None) for p in page.products]) == 2
+    assert time.perf_counter() - started >= 0.15
