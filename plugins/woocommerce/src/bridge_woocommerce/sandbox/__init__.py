@@ -1,0 +1,133 @@
+"""An emulator of a WooCommerce site's REST API (wc/v3), of the AfterShip Tracking and WooCommerce
+Shipment Tracking plugins' data, and of webhook delivery, for tests, the demo and benchmarks.
+
+Options: ``seed`` (products), ``variants`` (per product; 1 = simple products), ``latency_ms``,
+``seed_random``, ``currency`` (GBP), ``tracking`` (``aftership``, ``shipment-tracking``, ``both``,
+``none``), ``aftership_format`` (``items`` or ``legacy``), ``permalinks`` (``pretty``/``plain``),
+``ssl`` (behave as if reached over TLS: Basic/query keys instead of OAuth 1.0a).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import deque
+from typing import Any
+
+from bridge.models import Order, Tracking
+from bridge.sandboxing import RequestStats
+
+from bridge_woocommerce import mapping
+from bridge_woocommerce.sandbox import orders as order_ops
+from bridge_woocommerce.sandbox.app import build_app
+from bridge_woocommerce.sandbox.delivery import Deliverer
+from bridge_woocommerce.sandbox.state import SiteState, slugify
+from bridge_woocommerce.tracking import COURIER_NAMES
+
+TRACKING_OPTIONS = ("aftership", "shipment-tracking", "both", "none")
+
+
+class WooSandbox:
+    """The :class:`bridge.sandboxing.EcommerceSandbox` of WooCommerce."""
+
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        opts = dict(options or {})
+        tracking = str(opts.get("tracking", "both"))
+        if tracking not in TRACKING_OPTIONS:
+            raise ValueError(f"tracking must be one of {', '.join(TRACKING_OPTIONS)}")
+        self.site = SiteState(currency=str(opts.get("currency", "GBP")), tracking=tracking)
+        self.aftership_format = str(opts.get("aftership_format", "items"))
+        self.permalinks = str(opts.get("permalinks", "pretty"))
+        self.ssl = str(opts.get("ssl", "")).lower() in ("1", "true", "yes")
+        self.latency_ms = float(opts.get("latency_ms", 0) or 0)
+        self.stats = RequestStats()
+        self.faults: deque[int] = deque()
+        self.deliverer = Deliverer(self.site)
+        self.deliverer.start()
+        self.app = build_app(self)
+        if int(opts.get("seed", 0) or 0):
+            self.seed_catalog(int(opts["seed"]), int(opts.get("variants", 1) or 1),
+                              seed=int(opts.get("seed_random", 0) or 0))
+
+    # ------------------------------------------------------------------ Sandbox
+
+    def base_url_setting(self, server_url: str) -> dict[str, Any]:
+        # The loopback sandbox has no host-level rate limits: no client-side cap either.
+        return {"base_url": server_url, "site_url": server_url, "requests_per_second": 0}
+
+    def credentials(self) -> dict[str, Any]:
+        return {"consumer_key": self.site.consumer_key, "consumer_secret": self.site.consumer_secret}
+
+    def app_settings(self) -> dict[str, Any]:
+        return {}
+
+    def fail_next(self, count: int, status: int = 503) -> None:
+        self.faults.extend([status] * count)
+
+    def take_fault(self) -> int | None:
+        return self.faults.popleft() if self.faults else None
+
+    def set_latency(self, ms: float) -> None:
+        self.latency_ms = float(ms)
+
+    def set_tracking(self, tracking: str) -> None:
+        """Switch which tracking plugin is active (as activating/deactivating in WordPress)."""
+        if tracking not in TRACKING_OPTIONS:
+            raise ValueError(f"tracking must be one of {', '.join(TRACKING_OPTIONS)}")
+        self.site.tracking = tracking
+
+    def new_key(self, scope: str, app_name: str) -> tuple[int, str, str]:
+        """A REST API key as the key-generation flow creates it."""
+        with self.site.lock:
+            key_id = len(self.site.keys) + 1
+            ck = "ck_" + hashlib.sha1(f"{app_name}{key_id}{time.time_ns()}".encode()).hexdigest()
+            cs = "cs_" + hashlib.sha1(f"secret{key_id}{time.time_ns()}".encode()).hexdigest()
+            self.site.keys[ck] = {"key_id": key_id, "secret": cs, "permissions": scope}
+            return key_id, ck, cs
+
+    # ------------------------------------------------------------------ EcommerceSandbox
+
+    def seed_catalog(self, products: int, variants: int = 1, *, seed: int = 0) -> list[str]:
+        return self.site.seed(products, max(1, variants), seed, backdate=True)
+
+    def set_quantity(self, sku: str, quantity: int) -> None:
+        self.site.set_quantity(sku, quantity)
+        self.deliverer.notify()
+
+    def quantity(self, sku: str) -> int:
+        return self.site.quantity(sku)
+
+    def fulfill_order(self, order_id: str, tracking: Tracking, *, complete: bool = False) -> str:
+        """Record tracking in the active plugin's format (both: as AfterShip's migrator leaves it)."""
+        with self.site.lock:
+            order = self.site.orders[int(order_id)]
+            made = ""
+            if self.site.shipment_tracking:
+                known = bool(order_ops._provider_link(tracking.carrier, "x")[1])
+                item = order_ops.st_add(self.site, order, tracking.number,
+                                        provider=tracking.carrier if known else "",
+                                        custom="" if known else tracking.carrier, link=tracking.url or "")
+                made = item["tracking_id"]
+            if self.site.aftership:
+                slug = next((s for s, n in COURIER_NAMES.items() if n.lower() == tracking.carrier.lower()),
+                            slugify(tracking.carrier))
+                as_id = order_ops.aftership_add(self.site, order, tracking.number, slug,
+                                                self.aftership_format == "legacy")
+                made = made or as_id
+            if complete:
+                order_ops.update(self.site, order, {"status": "completed"})
+        self.deliverer.notify()
+        return made
+
+    def cancel_order(self, order_id: str) -> None:
+        with self.site.lock:
+            order_ops.update(self.site, self.site.orders[int(order_id)], {"status": "cancelled"})
+        self.deliverer.notify()
+
+    def orders(self) -> list[Order]:
+        with self.site.lock:
+            return [mapping.order(o) for o in self.site.orders.values()]
+
+    def order(self, order_id: str) -> dict[str, Any]:
+        with self.site.lock:
+            return self.site.orders[int(order_id)]
