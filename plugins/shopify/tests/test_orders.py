@@ -101,8 +101,14 @@ def test_fulfilments_carry_tracking(served, conn) -> None:
 
 
 def test_list_orders_streams_bridges_orders(served, conn) -> None:
+    from datetime import timedelta
+
+    from bridge_shopify.sandbox.state import now
+
     for i in range(7):
-        orders.create_order(conn, _draft(served, f"5764000000001{i:02d}"))
+        created = orders.create_order(conn, _draft(served, f"5764000000001{i:02d}"))
+        # as if placed over the last minute, one after the other
+        served.sandbox.state.orders[created.remote_id]["updatedAt"] = now() - timedelta(seconds=60 - i)
     pages = list(orders.list_orders(conn, None))
     listed = [o for page in pages for o in page.orders]
     assert len(pages) >= 2
@@ -110,4 +116,6 @@ def test_list_orders_streams_bridges_orders(served, conn) -> None:
     order = next(o for o in listed if o.source_order_id == "576400000000100")
     assert order.lines[0].unit_price == Money(amount="12.34", currency="GBP")
     assert order.shipping_address.line1 == "1** M*** St"
-    assert len(list(o for p in orders.list_orders(conn, pages[-1].cursor) for o in p.orders)) < len(listed)
+    again = [o.source_order_id for p in orders.list_orders(conn, pages[-1].cursor) for o in p.orders]
+    assert again, "the orders at the watermark are listed again (at least once)"
+    assert not {f"5764000000001{i:02d}" for i in range(7)} & set(again), "older orders are not"
