@@ -77,6 +77,8 @@ def test_cancel_is_idempotent_and_restocks(sandbox, conn, make_draft):
     assert orders.cancel(conn, created.remote_id, "buyer cancelled") is True
     assert orders.cancel(conn, created.remote_id, "buyer cancelled") is False
     assert sandbox.state.orders[int(created.remote_id)]["status_id"] == 5
+    notes = sandbox.state.orders[int(created.remote_id)]["staff_notes"]
+    assert notes.endswith("Cancelled by bridge: buyer cancelled")
     assert sandbox.quantity("SBX-7-00001-2") == before
     assert sandbox.stats.by_route["PUT /v2/orders/{order_id:int}"] == 1
 

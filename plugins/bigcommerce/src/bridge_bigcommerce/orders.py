@@ -80,7 +80,9 @@ def cancel(connection: Connection, order_id: str, reason: str) -> bool:
     if status in SHIPPED_STATUSES:
         raise Rejected(f"BigCommerce order {oid} is already {order.get('status') or 'shipped'}: "
                        "it cannot be cancelled any more", code="shipped", item=oid)
-    client.call("PUT", "v2", f"orders/{oid}", json=order_cancel(), item=oid)
+    body = order_cancel(reason, str(order.get("staff_notes") or ""))
+    client.call("PUT", "v2", f"orders/{oid}", json=body,
+                item=oid)
     return True
 
 

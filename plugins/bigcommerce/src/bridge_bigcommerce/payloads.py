@@ -122,9 +122,11 @@ def order_post(draft: OrderDraft, *, channel_id: int | None = None,
     return body
 
 
-def order_cancel() -> dict[str, int]:
-    """``PUT /v2/orders/{id}`` that cancels (status 5, Cancelled)."""
-    return {"status_id": CANCELLED}
+def order_cancel(reason: str, staff_notes: str = "") -> dict[str, Any]:
+    """``PUT /v2/orders/{id}`` that cancels (status 5, Cancelled), the reason added to the
+    staff notes (the order has no cancel-reason field)."""
+    note = f"Cancelled by bridge: {reason}" if reason else "Cancelled by bridge"
+    return {"status_id": CANCELLED, "staff_notes": f"{staff_notes}\n{note}".strip()}
 
 
 def hook_post(scope: str, destination: str, headers: dict[str, str]) -> dict[str, Any]:
