@@ -46,7 +46,8 @@ class ShopifySandbox:
                                   float(options.get("restore_rate", 100)))
         self.stats = ShopifyStats()
         self.latency_ms = float(options.get("latency_ms", 0) or 0)
-        self.protected_data = bool(options.get("protected_data", True))
+        self.protected_data = str(options.get("protected_data", True)).lower() not in (
+            "0", "false", "no", "off")
         self._switch = threading.Lock()
         self._failures: list[int] = []
         self._throttles = 0
