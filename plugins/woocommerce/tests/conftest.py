@@ -66,3 +66,9 @@ def draft(source_id: str, product_id: str, variant_id: str, currency: str, *, qu
 def make_draft() -> Callable[..., OrderDraft]:
     """``make_draft(source_id, product_id, variant_id, currency, quantity=1, price="12.50")``."""
     return draft
+
+
+@pytest.fixture()
+def new_connection() -> Callable[..., Connection]:
+    """``new_connection(sandbox, url, **settings)``: a connection with empty state."""
+    return make_connection

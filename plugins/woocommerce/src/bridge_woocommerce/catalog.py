@@ -78,14 +78,43 @@ def _products(client: WooClient, items: list[dict[str, Any]], facts: dict[str, s
     return out
 
 
+def _changed_variation_parents(client: WooClient, since: str) -> tuple[set[int], str | None]:
+    """Parents of variations changed since ``since`` (``GET /variations``, WooCommerce 10.3+): a
+    variation's edit need not touch its product's ``date_modified``. Older sites: none known."""
+    parents: set[int] = set()
+    latest: str | None = None
+    params = {"modified_after": _after(since), "dates_are_gmt": True, "orderby": "id", "order": "asc",
+              "_fields": "id,parent_id,date_modified_gmt"}
+    try:
+        for _, items, _, _ in client.pages("/variations", params, what="changed variations"):
+            for v in items:
+                if v.get("parent_id"):
+                    parents.add(int(v["parent_id"]))
+                stamp = v.get("date_modified_gmt")
+                if stamp and (latest is None or stamp > latest):
+                    latest = stamp
+    except Misconfigured:  # rest_no_route: no /variations on this WooCommerce
+        return set(), None
+    return parents, latest
+
+
 def list_products(connection: Connection, cursor: str | None) -> Iterator[ProductPage]:
     client = WooClient(connection)
     facts = store_facts(client)
     state = _decode(cursor)
     since, start, hw = state.get("since"), state.get("start"), state.get("hw")
     params: dict[str, Any] = {"orderby": "id", "order": "asc"}
+    extra: set[int] = set()
     if since:
         params.update({"modified_after": _after(since), "dates_are_gmt": True})
+        extra, latest = _changed_variation_parents(client, since)
+        if latest and (hw is None or latest > hw):
+            hw = latest
+
+    def final() -> str:
+        next_since = min(hw, start) if hw and start else (hw or since)
+        return json.dumps({"since": next_since} if next_since else {})
+
     yielded = False
     for page, items, total, response in client.pages("/products", params, start=int(state.get("page", 0)) + 1,
                                                      what="products"):
@@ -94,17 +123,18 @@ def list_products(connection: Connection, cursor: str | None) -> Iterator[Produc
             stamp = obj.get("date_modified_gmt")
             if stamp and (hw is None or stamp > hw):
                 hw = stamp
-        last = page >= total or not items
-        if last:
-            next_since = min(hw, start) if hw else since
-            token = json.dumps({"since": next_since} if next_since else {})
-        else:
-            token = json.dumps({"since": since, "page": page, "start": start, "hw": hw})
-        products = _products(client, items, facts)
+        last = (page >= total or not items) and not extra
+        token = final() if last else json.dumps({"since": since, "page": page, "start": start, "hw": hw})
         yielded = True
-        yield ProductPage(products=products, cursor=token)
-    if not yielded:  # resumed past the end: nothing more, same position
-        yield ProductPage(products=[], cursor=json.dumps({"since": since} if since else {}))
+        yield ProductPage(products=_products(client, items, facts), cursor=token)
+    if extra and since:
+        # Products whose own date is older than ``since`` were not in the stream above.
+        rest = []
+        for _, items, _, _ in client.pages("/products", {"include": sorted(extra)}, what="products"):
+            rest.extend(o for o in items if (o.get("date_modified_gmt") or "") < since)
+        yield ProductPage(products=_products(client, rest, facts), cursor=final())
+    elif not yielded:  # resumed past the end: nothing more, same position
+        yield ProductPage(products=[], cursor=final())
 
 
 def get_products(connection: Connection, product_ids: list[str]) -> list[Product]:
