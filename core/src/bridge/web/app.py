@@ -12,6 +12,7 @@ from bridge.plugins import get_manager
 from bridge.web import (
     activity,
     connect,
+    connecting,
     home,
     login,
     orders,
@@ -109,4 +110,5 @@ def create_app(scheduler: Any = None) -> Starlette:
                     exception_handlers={404: not_found, 405: not_found})
     app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]
     app.state.scheduler = scheduler
+    connecting.on_connected = scheduler.refresh_jobs if scheduler is not None else None
     return app

@@ -10,6 +10,7 @@ encrypted in the row until then, at most an hour).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -26,6 +27,9 @@ from sqlmodel import col, delete
 
 AUTH_TTL = timedelta(minutes=15)
 OUTCOME_TTL = timedelta(hours=1)
+#: Called after a store is connected so its jobs exist at once (the running scheduler's
+#: ``refresh_jobs``, set by :func:`bridge.web.app.create_app`).
+on_connected: Callable[[], None] | None = None
 
 
 def redirect_uri(platform: str) -> str:
@@ -104,6 +108,8 @@ def _save(pm: PluginManager, platform: str, info: StoreInfo, org_id: int) -> dic
         row = save_store(get_org(org_id), platform, info, pm)
     except RulesViolation as exc:
         return {"ok": False, "name": info.name, "platform": platform, "message": str(exc)}
+    if on_connected is not None:
+        on_connected()
     return {"ok": True, "name": row.name, "platform": platform, "store_id": row.id,
             "org_id": row.org_id, "check": currency_check(row), "warnings": info.warnings}
 

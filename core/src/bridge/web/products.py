@@ -216,7 +216,36 @@ def bulk(ctx: Ctx) -> Response:
     return ctx.redirect(f"/products?shop={shop.id}", f"{action}: {len(ids)} product(s) queued.")
 
 
+@view()
+def refresh(ctx: Ctx) -> Response:
+    """Ask the channel for the current status (and reasons) of the shop's listings that are
+    still pending or failed, and record it."""
+    shop = _shop(ctx)
+    with db.session() as s:
+        rows = list(s.exec(select(ListingLink).where(
+            ListingLink.channel_store_id == shop.id, col(ListingLink.remote_product_id).is_not(None),
+            col(ListingLink.status).in_(("pending", "draft", "failed"))).limit(200)))
+    if not rows:
+        return ctx.redirect(f"/products?shop={shop.id}", "No listing is waiting for TikTok's review.")
+    by_remote = {r.remote_product_id: r for r in rows}
+    results = _call(ctx, shop, "listing_status", remote_product_ids=list(by_remote)) or []
+    changed = 0
+    with db.session() as s:
+        for res in results:
+            link = by_remote.get(res.remote_product_id)
+            if link is None or (link.status, link.reasons) == (res.status, res.reasons):
+                continue
+            row = s.get(ListingLink, link.id)
+            if row is not None:
+                row.status, row.reasons, row.updated_at = res.status, list(res.reasons), utcnow()
+                s.add(row)
+                changed += 1
+    return ctx.redirect(f"/products?shop={shop.id}",
+                        f"Checked {len(results)} listing(s) on {shop.name}: {changed} changed.")
+
+
 routes = [
+    Route("/products/{shop_id}/refresh", refresh, methods=["POST"]),
     Route("/products", index),
     Route("/products/{shop_id}/categories", categories),
     Route("/products/{shop_id}/rules", add_rule, methods=["POST"]),

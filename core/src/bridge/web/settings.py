@@ -94,6 +94,8 @@ def page(ctx: Ctx) -> Response:
             row.options = options
             row.updated_at = utcnow()
             s.add(row)
+        if ctx.scheduler is not None:  # flows switched on/off or re-timed take effect now
+            ctx.scheduler.refresh_jobs()
         journal.record("store.settings", f"settings of '{shop.name}' changed by {ctx.user.email}",
                        org_id=shop.org_id, store_id=shop.id)
         return ctx.redirect(f"/stores/{shop.id}/settings", "Settings saved.")
