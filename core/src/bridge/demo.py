@@ -10,6 +10,7 @@ fulfilment's tracking pushed back.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import tempfile
@@ -21,9 +22,40 @@ from typing import Any
 
 import click
 
+from bridge import hookimpl
 from bridge.errors import Misconfigured
 
 CHANNEL = "tiktokshop"
+
+
+class LocalImages:
+    """A ``transform_listing`` plugin for offline sandboxes: every image of a listing is served
+    by a local image server (the sandboxes' catalogs name CDN URLs that cannot be reached)."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+
+    def _url(self, url: str) -> str:
+        return self.server.url(hashlib.sha1(url.encode()).hexdigest()[:16])
+
+    @hookimpl
+    def transform_listing(self, listing: Any, product: Any, store: Any) -> Any:
+        return listing.model_copy(update={
+            "images": [i.model_copy(update={"url": self._url(i.url)}) for i in listing.images],
+            "skus": [s.model_copy(update={"image_url": self._url(s.image_url) if s.image_url else None})
+                     for s in listing.skus],
+        })
+
+
+def local_images(pm: Any, stack: ExitStack) -> LocalImages:
+    """Start a loopback image server and register :class:`LocalImages` with ``pm``."""
+    from bridge.testing.images import ImageServer
+
+    server = stack.enter_context(ImageServer())
+    plugin = LocalImages(server)
+    pm.register(plugin, name="local-images")
+    stack.callback(lambda: pm.pm.unregister(plugin))
+    return plugin
 
 
 class Step:
@@ -128,6 +160,7 @@ def run_demo(*, platform: str = "shopify", products: int = 50, data_dir: str | N
         if not logging.getLogger().isEnabledFor(logging.INFO):
             logging.getLogger("bridge.journal").setLevel(logging.ERROR)  # the summary says it
         click.echo(f"bridge demo: {pm.info(platform).display_name} + TikTok Shop (state in {where})", err=True)
+        local_images(pm, stack)
         eco_sb = pm.call(platform, "sandbox", options={"seed": 0})
         tt_sb = pm.call(CHANNEL, "sandbox", options={})
         eco_srv = stack.enter_context(SandboxServer(eco_sb.app))
@@ -165,7 +198,7 @@ def run_demo(*, platform: str = "shopify", products: int = 50, data_dir: str | N
         shop_id = tt_sb.shops()[0]["id"]
 
         def listed() -> str:
-            run = wait_for(lambda: _finished_run("products", org.id), "the first products run", 300)
+            run = wait_for(lambda: _finished_run("products", org.id), "a complete products run", 300)
             n = len(tt_sb.products(shop_id))
             failed = run.counts.get("failed", 0)
             if not n:
@@ -214,7 +247,7 @@ def _finished_run(flow: str, org_id: int) -> Any:
 
     with db.session() as s:
         return s.exec(select(SyncRun).where(SyncRun.flow == flow, SyncRun.org_id == org_id,
-                                            SyncRun.status != "running").order_by(col(SyncRun.id))).first()
+                                            col(SyncRun.status).in_(("ok", "partial"))).order_by(col(SyncRun.id))).first()
 
 
 def _first_sku(tt_sb: Any, shop_id: str) -> str:

@@ -165,7 +165,13 @@ class Scheduler:
         else:
             self._finish(job.id, delay=job.interval_s, failures=0)
             with db.session() as s:
-                s.exec(update(Job).where(Job.id == job.id).values(payload={}))  # type: ignore[call-overload]
+                row = s.get(Job, job.id)
+                seen = (job.payload or {}).get("triggered_at")
+                if row is not None and (row.payload or {}).get("triggered_at") not in (None, seen):
+                    row.next_run_at = utcnow()  # triggered again while running: run again now
+                    s.add(row)
+                else:
+                    s.exec(update(Job).where(Job.id == job.id).values(payload={}))  # type: ignore[call-overload]
         finally:
             self.runs += 1
 
@@ -259,6 +265,7 @@ def trigger(flow: str, org_id: int, channel_store_id: int | None = None,
                 payload["items"] = sorted(merged)
             else:
                 payload.pop("items", None)
+            payload["triggered_at"] = utcnow().isoformat()
             job.payload = payload
             job.next_run_at = utcnow()
             s.add(job)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC
 from collections.abc import Iterator, MutableMapping
+from datetime import UTC
 from typing import Any
 
 from sqlmodel import Session, delete, select
@@ -238,8 +238,9 @@ def validate_credentials(
         info = pm.call(platform, "connect", connection=conn)
     finally:
         conn.close()
-    if "base_url" in settings and "base_url" not in info.settings:
-        info.settings["base_url"] = settings["base_url"]
+    # the settings the user gave (shop domain, base URL, ...) are kept unless the plugin
+    # returned a normalised value for one
+    info.settings = {**settings, **info.settings}
     # credentials refreshed during connect are the ones to keep
     merged = dict(conn.credentials)
     merged.update(info.credentials)

@@ -121,6 +121,10 @@ class OrdersRun:
             links.save(link, status="held", message=str(exc))
             ctx.fail(o.remote_id, exc)
             return
+        except BaseException:
+            # outcome unknown: the plugin's idempotent create finds the order on the next run
+            links.save(link, status="pending", message="interrupted while creating: retried")
+            raise
         links.save(link, status="created", ecommerce_order_id=created.remote_id, channel_status=o.status,
                    message="found an existing order" if created.existed else None,
                    data={"packages": o.package_ids, "number": created.number})

@@ -237,6 +237,10 @@ class ProductsRun:
             links.save(link, status="failed", reasons=[str(exc)], content_hash=None)
             self.ctx.fail(p.remote_id, exc)
             return
+        except BaseException:
+            if op == "create_listing":  # outcome unknown: the next run looks it up by seller SKU
+                links.save(link, status="pending", reasons=["interrupted while creating: retried"])
+            raise
         links.save(link, remote_product_id=result.remote_product_id, status=result.status,
                    reasons=warnings + result.warnings, content_hash=digest, title=listing.title)
         links.record_skus(self.channel.id, p.remote_id, result.remote_product_id, listing.skus, result)  # type: ignore[arg-type]
