@@ -169,7 +169,15 @@ class ProductsRun:
             if listed:
                 self.deactivate(p.remote_id, link, f"product is {p.status if p.status != 'active' else 'unpublished'}")  # type: ignore[arg-type]
             return
-        mapped = self.mapper.resolve(p, override)
+        try:
+            mapped = self.mapper.resolve(p, override)
+        except Rejected as exc:  # e.g. TikTok refuses the category itself
+            if not self.ctx.dry_run:
+                if link is None:
+                    self._upsert(p, link, status="failed", reasons=[str(exc)])
+                else:
+                    links.save(link, status="failed", reasons=[str(exc)], content_hash=None)
+            raise
         if not mapped.listable:
             if listed:
                 self.deactivate(p.remote_id, link, "unmapped: " + "; ".join(mapped.missing))  # type: ignore[arg-type]
