@@ -68,9 +68,10 @@ def test_drift_finds_and_fixes_differences(flows: Flows) -> None:
     flows.run("products")
     code, out = _run("drift")
     assert code == 0 and "(none)" in out
+    listed = flows.listed()
     with flows.channel.lock:  # someone edited stock and deactivated a product on TikTok
-        flows.channel.products_["TP1"]["skus"][0]["quantity"] = 999
-        flows.channel.products_["TP3"]["status"] = "deactivated"
+        flows.channel.products_[listed["SKU-1-1"]["id"]]["skus"][0]["quantity"] = 999
+        flows.channel.products_[listed["SKU-3-1"]["id"]]["status"] = "deactivated"
     code, out = _run("drift", "--json")
     assert code == 1
     diffs = {(d["kind"], d["item"]) for d in json.loads(out)}

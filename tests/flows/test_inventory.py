@@ -64,7 +64,7 @@ def test_plan_shows_quantity_and_rule_without_writing(flows: Flows) -> None:
 def test_refused_sku_is_reported_and_retried(flows: Flows) -> None:
     flows.run("products")
     with flows.channel.lock:  # the SKU vanished on the channel side
-        flows.channel.products_["TP1"]["skus"][0]["id"] = "gone"
+        flows.channel.products_[flows.listed()["SKU-1-1"]["id"]]["skus"][0]["id"] = "gone"
     flows.shop.set_quantity("SKU-1-1", 33)
     r = flows.run("inventory")
     assert r.status == "partial"

@@ -9,7 +9,7 @@
                     "untracked_quantity": 100},
       "templates": {"title": null, "description": null},
       "package":   {"weight_g": 500, "length_cm": 20, "width_cm": 15, "height_cm": 5},
-      "products":  {"daily_limit": null},
+      "products":  {"daily_limit": null, "concurrency": 8},
       "orders":    {"create_platform_fulfilled": false},
       "flows":     {"orders": {"enabled": true, "interval": 60}, ...}
     }
@@ -27,6 +27,8 @@
 * ``package``: the package weight and dimensions used when the product has none.
 * ``products.daily_limit``: the most new products created per UTC day on this shop (TikTok
   limits new sellers); the rest wait for the next day and are reported as such.
+  ``products.concurrency``: products of a page written at the same time (the channel plugin's
+  per-API rate limits still pace the requests); 1 writes one after the other.
 * ``orders.create_platform_fulfilled``: also create orders TikTok fulfils itself (stock is then
   deducted by the eCommerce order); by default they are only recorded.
 * ``flows.<flow>``: ``enabled`` and ``interval`` (seconds) per flow (read by the scheduler).
@@ -76,6 +78,7 @@ class ShopOptions:
     description_template: str | None = None
     package: Package = field(default_factory=Package)
     daily_limit: int | None = None
+    concurrency: int = 8
     create_platform_fulfilled: bool = False
 
     def fingerprint(self) -> str:
@@ -142,5 +145,6 @@ def shop_options(raw: dict[str, Any] | None) -> ShopOptions:
         description_template=t.get("description") or None, package=package,
         daily_limit=_int("products", "daily_limit", (raw.get("products") or {}).get("daily_limit"),
                          allow_none=True),
+        concurrency=max(1, _int("products", "concurrency", (raw.get("products") or {}).get("concurrency", 8))),
         create_platform_fulfilled=bool((raw.get("orders") or {}).get("create_platform_fulfilled", False)),
     )

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time
 from typing import Any
 
@@ -51,6 +53,9 @@ class ProductsRun:
         self.shop = {"name": self.channel.name, "region": self.channel.region,
                      "currency": self.channel.currency}
         self.created_today = self._created_today()
+        self.lock = threading.Lock()
+        workers = 1 if ctx.dry_run else self.options.concurrency
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="bridge-products") if workers > 1 else None
 
     # ------------------------------------------------------------------ driving
 
@@ -153,13 +158,28 @@ class ProductsRun:
         existing: dict[str, ExistingListing] = {}
         if new_skus and self.ctx.has(self.channel, "find_listings"):
             existing = {e.seller_sku: e for e in self.ctx.call(self.channel, "find_listings", seller_skus=new_skus)}
-        for product in products:
+        def one(product: Product) -> None:
+            if self.ctx.stopping():
+                return
             try:
                 self.product(product, known.get(product.remote_id), overrides.get(product.remote_id), existing)
             except Rejected as exc:
-                self.ctx.fail(product.remote_id, exc)
-            if self.ctx.stopping():
-                return
+                self.fail(product.remote_id, exc)
+
+        if self.pool is None or len(products) < 2:
+            for product in products:
+                one(product)
+        else:
+            for _ in self.pool.map(one, products):
+                pass
+
+    def count(self, what: str, n: int = 1) -> None:
+        with self.lock:
+            self.ctx.count(what, n)
+
+    def fail(self, item: str, err: BaseException) -> None:
+        with self.lock:
+            self.ctx.fail(item, err)
 
     def product(self, p: Product, link: ListingLink | None, override: ProductMapping | None,
                 existing: dict[str, ExistingListing]) -> None:
@@ -200,7 +220,7 @@ class ProductsRun:
                                   "skus": built.notes, "warnings": built.warnings}
         if link is not None and link.remote_product_id:
             if link.content_hash == digest and link.status not in ("deactivated", "failed"):
-                ctx.count("unchanged")
+                self.count("unchanged")
                 return
             listing = listing.model_copy(update={"remote_product_id": link.remote_product_id})
             ctx.decide("update", p.remote_id, why="product changed" if link.status != "deactivated"
@@ -212,11 +232,11 @@ class ProductsRun:
         if found:
             self.link_existing(p, link, listing, digest, found, detail)
             return
-        if self.options.daily_limit is not None and self.created_today >= self.options.daily_limit:
+        if not self._reserve():
             why = (f"TikTok's daily limit of {self.options.daily_limit} new products on this shop is "
                    "reached: waits for the next day")
             ctx.decide("wait", p.remote_id, why=why, title=listing.title, **detail)
-            ctx.count("waiting")
+            self.count("waiting")
             if not ctx.dry_run:
                 self._upsert(p, link, status="waiting", reasons=[why])
             return
@@ -225,9 +245,23 @@ class ProductsRun:
             return
         link = self._upsert(p, link, status=None)
         if link is None or not links.claim(ListingLink, link.id, owner_field="reasons"):  # type: ignore[arg-type]
-            ctx.count("skipped")  # another worker is creating it
+            self._reserve(release=True)
+            self.count("skipped")  # another worker is creating it
             return
-        self.write(p, link, listing, digest, "create_listing", built.warnings)
+        if not self.write(p, link, listing, digest, "create_listing", built.warnings):
+            self._reserve(release=True)
+
+    def _reserve(self, *, release: bool = False) -> bool:
+        """Take (or give back) one of today's new-product slots; False when none is left."""
+        with self.lock:
+            if release:
+                self.created_today -= 1
+                return True
+            limit = self.options.daily_limit
+            if limit is not None and self.created_today >= limit:
+                return False
+            self.created_today += 1
+            return True
 
     # ------------------------------------------------------------------ writes
 
@@ -238,13 +272,14 @@ class ProductsRun:
         return listing
 
     def write(self, p: Product, link: ListingLink, listing: Listing, digest: str, op: str,
-              warnings: list[str]) -> None:
+              warnings: list[str]) -> bool:
+        """Send a listing; True when the channel took it."""
         try:
             result = self.ctx.call(self.channel, op, listing=listing)
         except Rejected as exc:
             links.save(link, status="failed", reasons=[str(exc)], content_hash=None)
-            self.ctx.fail(p.remote_id, exc)
-            return
+            self.fail(p.remote_id, exc)
+            return False
         except BaseException:
             if op == "create_listing":  # outcome unknown: the next run looks it up by seller SKU
                 links.save(link, status="pending", reasons=["interrupted while creating: retried"])
@@ -253,12 +288,11 @@ class ProductsRun:
                    reasons=warnings + result.warnings, content_hash=digest, title=listing.title)
         links.record_skus(self.channel.id, p.remote_id, result.remote_product_id, listing.skus, result)  # type: ignore[arg-type]
         kind = "created" if op == "create_listing" else "updated"
-        if kind == "created":
-            self.created_today += 1
-        self.ctx.count(kind)
+        self.count(kind)
         journal.record(f"products.{kind}", f"'{listing.title}' {kind} as {result.remote_product_id}",
                        org_id=self.ctx.org_id, store_id=self.channel.id, flow="products",
                        item=p.remote_id, data={"status": result.status, "warnings": result.warnings})
+        return True
 
     def link_existing(self, p: Product, link: ListingLink | None, listing: Listing, digest: str,
                       found: dict[str, ExistingListing], detail: dict[str, Any]) -> None:
@@ -277,7 +311,7 @@ class ProductsRun:
         links.save(row, remote_product_id=remote[0], status=next(iter(found.values())).status or "live",
                    content_hash=None, reasons=["linked to an existing TikTok product by seller SKU"])
         links.record_skus(self.channel.id, p.remote_id, remote[0], listing.skus, None, ids, quantities=False)  # type: ignore[arg-type]
-        self.ctx.count("linked")
+        self.count("linked")
         # the eCommerce store is the source of truth: bring the linked product in line
         listing = listing.model_copy(update={"remote_product_id": remote[0], "skus": [
             s.model_copy(update={"remote_sku_id": ids.get(s.seller_sku)}) for s in listing.skus]})
@@ -290,17 +324,17 @@ class ProductsRun:
         try:
             self.ctx.call(self.channel, "deactivate_listing", remote_product_id=link.remote_product_id)
         except Rejected as exc:
-            self.ctx.fail(pid, exc)
+            self.fail(pid, exc)
             return
         links.save(link, status="deactivated", reasons=[why], content_hash=None)
-        self.ctx.count("deactivated")
+        self.count("deactivated")
 
     def hold(self, p: Product, link: ListingLink | None, status: str, reasons: list[str]) -> None:
         if link is not None and link.status == status and link.reasons == reasons:
-            self.ctx.count(status)
+            self.count(status)
             return
         self.ctx.decide("hold", p.remote_id, why="; ".join(reasons), title=p.title)
-        self.ctx.count(status)
+        self.count(status)
         if not self.ctx.dry_run:
             self._upsert(p, link, status=status, reasons=reasons)
 
@@ -316,7 +350,12 @@ class ProductsRun:
 
 
 def products_flow(ctx: FlowContext) -> None:
-    ProductsRun(ctx).run()
+    run = ProductsRun(ctx)
+    try:
+        run.run()
+    finally:
+        if run.pool is not None:
+            run.pool.shutdown(wait=True)
 
 
 register_flow("products", products_flow, interval_key="interval.products",
