@@ -76,9 +76,9 @@ def test_good_bad_and_repeated_deliveries(app, setup, platform, how, signer, hea
         assert len(s.exec(select(WebhookSeen)).all()) == 1
     assert metrics.value("bridge_webhooks_total", platform=platform, outcome="duplicate") >= 1
     if platform == "fakeshop":
-        assert _job("products").payload == {"items": ["42", "43"]}
+        assert _job("products").payload["items"] == ["42", "43"]
     elif platform == "fakechannel":
-        assert _job("orders").payload == {"items": ["42", "43"]}
+        assert _job("orders").payload["items"] == ["42", "43"]
 
 
 def test_signature_is_checked_before_the_body_is_parsed(app, setup):
@@ -131,4 +131,4 @@ def test_channel_listing_events_trigger_the_linked_source_products(app, setup):
     with TestClient(app) as c:
         assert c.post("/webhooks/fakechannel", content=raw,
                       headers={"X-Fake-Signature": fake_sign(raw)}).status_code == 200
-    assert _job("products").payload == {"items": ["src-1"]}
+    assert _job("products").payload["items"] == ["src-1"]
