@@ -102,3 +102,29 @@ def test_log_reads_the_journal(capsys, fake_pair):
     code, out, _ = run(capsys, "log", "--json", "--kind", "store.")
     kinds = [e["kind"] for e in json.loads(out)]
     assert kinds.count("store.connected") == 2
+
+
+def test_plugin_commands_are_found_on_demand(capsys, fake_pm):
+    import types
+
+    import click
+
+    from bridge import hookimpl
+
+    @hookimpl
+    def register_commands(cli):  # type: ignore[no-untyped-def]
+        @cli.command("hello-plugin")
+        def hello() -> None:
+            click.echo("hello from a plugin")
+
+    fake_pm.register(types.SimpleNamespace(register_commands=register_commands), name="greeter")
+    from bridge.cli import cli as root
+
+    root._plugin_group = None
+    try:
+        code, out, _ = run(capsys, "hello-plugin")
+        assert code == 0 and out.strip() == "hello from a plugin"
+        code, out, _ = run(capsys, "--help")
+        assert "bridge plugins" in out and "hello-plugin" not in out
+    finally:
+        root._plugin_group = None

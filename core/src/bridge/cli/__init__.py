@@ -70,9 +70,10 @@ class RootGroup(click.Group):
         return self._plugin_group
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        # Plugins' own commands are found on demand (get_command), not listed here: listing
+        # them would import every plugin and make `bridge --help` slow.
         names = set(COMMANDS) | set(self.commands)
         names |= set(self._extras())
-        names |= set(self._plugins().commands)
         return sorted(names)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
@@ -87,7 +88,8 @@ class RootGroup(click.Group):
         return self._plugins().commands.get(name)
 
 
-@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="Installed plugins may add commands of their own: see `bridge plugins`.")
 @click.version_option(__version__, prog_name="bridge")
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
