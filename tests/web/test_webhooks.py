@@ -18,7 +18,7 @@ from tests.web.conftest import make_store
 
 def _jobs(org_id: int, channel_id: int) -> None:
     with db.session() as s:
-        for flow in ("products", "inventory", "orders", "tracking"):
+        for flow in ("products", "listings", "inventory", "orders", "tracking"):
             s.add(Job(key=f"{flow}:{org_id}:{channel_id}", flow=flow, org_id=org_id,
                       channel_store_id=channel_id, interval_s=3600))
 
@@ -131,4 +131,4 @@ def test_channel_listing_events_trigger_the_linked_source_products(app, setup):
     with TestClient(app) as c:
         assert c.post("/webhooks/fakechannel", content=raw,
                       headers={"X-Fake-Signature": fake_sign(raw)}).status_code == 200
-    assert _job("products").payload["items"] == ["src-1"]
+    assert _job("listings").payload["items"] == ["src-1"]

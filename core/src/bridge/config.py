@@ -29,6 +29,7 @@ DEFAULTS: dict[str, tuple[Any, str, bool]] = {
     "interval.inventory": (60, "Seconds between inventory syncs", False),
     "interval.tracking": (300, "Seconds between tracking syncs", False),
     "interval.products": (900, "Seconds between product syncs", False),
+    "interval.listings": (300, "Seconds between checks of listings in review", False),
 }
 
 

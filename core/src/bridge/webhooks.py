@@ -2,19 +2,19 @@
 the raw body *before* anything is parsed, drop repeated deliveries, and turn the events into
 scheduler triggers (the work is queued; the answer comes at once).
 
-=====================  ========================================================================
-event (store kind)     what happens
-=====================  ========================================================================
-product (eCommerce)    ``products`` flow for every shop of the organization, items = product ids
-inventory (eCommerce)  ``inventory`` flow for every shop, items = the ids named
-fulfillment            ``tracking`` flow, items = the ids named
-order, order_cancelled ``orders`` flow (channel: that shop, items = channel order ids)
-product, listing_status (channel)  ``products`` flow for that shop, items = the source products
-                       linked to the remote products named
-inventory (channel)    ``inventory`` flow for that shop
-uninstalled, deauthorized  the store is marked needs-reconnect (its jobs pause)
-ping, other            nothing
-=====================  ========================================================================
+========================  ======================================================================
+event (store kind)        what happens
+========================  ======================================================================
+product (eCommerce)       ``products`` flow for every shop of the organization, items = product ids
+inventory (eCommerce)     ``inventory`` flow for every shop, items = the ids named
+fulfillment               ``tracking`` flow, items = the ids named
+order, order_cancelled    ``orders`` flow (channel: that shop, items = channel order ids)
+product (channel)         ``products`` flow for that shop, items = the linked source products
+listing_status (channel)  ``listings`` flow for that shop, items = the linked source products
+inventory (channel)       ``inventory`` flow for that shop
+uninstalled, deauthorized the store is marked needs-reconnect (its jobs pause)
+ping, other               nothing
+========================  ======================================================================
 """
 
 from __future__ import annotations
@@ -133,9 +133,12 @@ def dispatch(store: Store, delivery: WebhookDelivery) -> list[str]:
             scheduler.trigger("orders", org, store.id, ids)
             done.append(f"orders:{','.join(ids or [])}")
         elif ev.kind in ("product", "listing_status"):
+            # a status change is followed by the listings flow; other product changes on the
+            # channel are compared again by the products flow
+            flow = "listings" if ev.kind == "listing_status" else "products"
             items = _source_ids(store, ids or [])
-            scheduler.trigger("products", org, store.id, items)
-            done.append(f"products:{','.join(items or [])}")
+            scheduler.trigger(flow, org, store.id, items)
+            done.append(f"{flow}:{','.join(items or [])}")
         elif ev.kind == "inventory":
             scheduler.trigger("inventory", org, store.id, None)
             done.append("inventory:")

@@ -87,7 +87,8 @@ def sandbox(platform: str, port: int, seed: int, variants: int, latency_ms: floa
 
 
 @click.command()
-@click.argument("flow", type=click.Choice(["products", "inventory", "orders", "tracking", "all"]))
+@click.argument("flow", type=click.Choice(["products", "listings", "inventory", "orders", "tracking",
+                                           "all"]))
 @click.option("--org", "org_ref", help="Organization (default: every organization).")
 @click.option("--shop", "shop_id", type=int, help="Only this TikTok shop (store id).")
 @click.option("--json", "as_json", is_flag=True)
@@ -97,7 +98,7 @@ def sync(flow: str, org_ref: str | None, shop_id: int | None, as_json: bool) -> 
     from bridge.sync import run_flow
 
     orgs = [get_org(org_ref)] if org_ref else list_orgs()
-    flows = ["products", "inventory", "orders", "tracking"] if flow == "all" else [flow]
+    flows = ["products", "listings", "inventory", "orders", "tracking"] if flow == "all" else [flow]
     rows = []
     failed = False
     for org in orgs:

@@ -34,8 +34,8 @@ class FlowSpec:
 
 FLOWS: dict[str, FlowSpec] = {}
 #: Modules that register the built-in flows when imported.
-BUILTIN_FLOW_MODULES = ("bridge.sync.products", "bridge.sync.inventory", "bridge.sync.orders",
-                        "bridge.sync.tracking")
+BUILTIN_FLOW_MODULES = ("bridge.sync.products", "bridge.sync.review", "bridge.sync.inventory",
+                        "bridge.sync.orders", "bridge.sync.tracking")
 
 
 def register_flow(name: str, fn: Callable[[FlowContext], None], *, interval_key: str,
