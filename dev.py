@@ -47,7 +47,7 @@ def ensure_env() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs before any check of the interpreter
         print("bridge needs Python 3.11 or newer", file=sys.stderr)
         return 2
     if not argv or argv[0] not in ("demo", "test", "bridge", "setup"):

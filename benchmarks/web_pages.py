@@ -97,7 +97,6 @@ def main() -> None:
 
     logging.disable(logging.WARNING)
     from bridge.plugins import PluginManager, set_manager
-
     from tests.fakes import fake_channel, fake_ecommerce
 
     pm = PluginManager(load_entrypoints=False)
@@ -108,8 +107,9 @@ def main() -> None:
     ids = fill(args.products)
     print(f"filled {args.products} products in {time.perf_counter() - t0:.1f}s ({home})")
 
-    from bridge.web.app import create_app
     from starlette.testclient import TestClient
+
+    from bridge.web.app import create_app
 
     client = TestClient(create_app())
     page = client.get("/login")

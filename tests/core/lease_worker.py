@@ -13,7 +13,6 @@ import time
 from bridge.plugins import set_manager
 from bridge.scheduler import Scheduler
 from bridge.sync import base as flows
-
 from tests.conftest import fake_manager
 
 

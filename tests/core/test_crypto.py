@@ -6,10 +6,11 @@ import os
 import stat
 
 import pytest
+from cryptography.fernet import Fernet
+
 from bridge import config, crypto, db, stores
 from bridge.errors import SecretKeyError
 from bridge.tables import Store
-from cryptography.fernet import Fernet
 
 
 def test_no_token_in_the_raw_database_file(fake_pair):

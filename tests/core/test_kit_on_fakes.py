@@ -2,7 +2,6 @@
 
 from bridge.plugins import PluginManager
 from bridge.testing import ContractSuite
-
 from tests.conftest import fake_manager
 
 

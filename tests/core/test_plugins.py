@@ -5,12 +5,12 @@ from __future__ import annotations
 import types
 
 import pytest
+
 from bridge import hookimpl
 from bridge.connection import AppContext, Connection
 from bridge.errors import Unsupported
 from bridge.models import PlatformInfo
 from bridge.plugins import PluginManager
-
 from tests.conftest import fake_manager
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import select
+
 from bridge import db, stores
 from bridge.errors import Misconfigured, RulesViolation
 from bridge.models import StoreInfo
 from bridge.tables import OrderLink, SkuLink, Store, WaitlistEntry
 from bridge.waitlist import join
-from sqlmodel import select
 
 
 def info(remote_id: str, currency: str = "GBP", region: str | None = None, name: str | None = None) -> StoreInfo:

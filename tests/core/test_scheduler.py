@@ -11,12 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
+
 from bridge import db, scheduler, stores
 from bridge.errors import NeedsReconnect, RateLimited, Transient
 from bridge.models import StoreInfo
 from bridge.sync import base as flows
 from bridge.tables import Job, Store, utcnow
-from sqlmodel import select
 
 ROOT = Path(__file__).resolve().parents[2]
 

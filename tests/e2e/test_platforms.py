@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
+from sqlmodel import select
+
 from bridge import db
 from bridge.models import Tracking
 from bridge.plugins import get_manager
 from bridge.tables import ListingLink, OrderLink, ProductMapping, TrackingPushRecord
-from sqlmodel import select
-
 from tests.e2e.harness import CHANNEL, Harness, missing_plugin
 
 PLATFORMS = ["shopify", "woocommerce", "magento2", "bigcommerce"]

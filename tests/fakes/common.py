@@ -9,12 +9,13 @@ import hmac
 import threading
 from typing import Any
 
-from bridge.errors import NeedsReconnect, Rejected, Transient
-from bridge.sandboxing import RequestStats
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from bridge.errors import NeedsReconnect, Rejected, Transient
+from bridge.sandboxing import RequestStats
 
 TOKEN = "fake-token-0123456789"
 WEBHOOK_SECRET = "fake-webhook-secret"

@@ -6,6 +6,10 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
 from bridge import hookimpl
 from bridge.connection import Connection
 from bridge.errors import Rejected, WebhookRejected
@@ -33,10 +37,6 @@ from bridge.models import (
     WebhookEvent,
     WebhookRequest,
 )
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-
 from tests.fakes.common import FakeSandboxBase, check_response, sign
 
 PROVIDERS = [{"id": "P-RM", "name": "Royal Mail"}, {"id": "P-DPD", "name": "DPD"}]

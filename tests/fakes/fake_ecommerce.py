@@ -7,6 +7,10 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
 from bridge import hookimpl
 from bridge.connection import Connection
 from bridge.errors import WebhookRejected
@@ -30,10 +34,6 @@ from bridge.models import (
     WebhookEvent,
     WebhookRequest,
 )
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-
 from tests.fakes.common import FakeSandboxBase, check_response, sign
 
 PAGE = 10

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from bridge import db
 from bridge.sync import run_flow
 from bridge.tables import CategoryRule, Store
-
 from tests.conftest import FakePair
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-from bridge import db
-from bridge.cli import cli
-from bridge.tables import CarrierMapping, CategoryRule
 from click.testing import CliRunner
 from sqlmodel import select
 
+from bridge import db
+from bridge.cli import cli
+from bridge.tables import CarrierMapping, CategoryRule
 from tests.flows.conftest import Flows
 
 

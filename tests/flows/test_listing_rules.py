@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+
 from bridge.errors import Misconfigured
 from bridge.listing import ListingProblem, build_listing, content_hash, reduce_html, render
 from bridge.mapping import Mapped, attribute_value, matching_rule

@@ -6,11 +6,11 @@ import subprocess
 import sys
 import threading
 
+from sqlmodel import select
+
 from bridge import db
 from bridge.sync import links
 from bridge.tables import OrderLink
-from sqlmodel import select
-
 from tests.flows.conftest import Flows
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bridge import db
-from bridge.tables import CategoryRule, ListingLink, ProductMapping, SkuLink
 from sqlmodel import select
 
+from bridge import db
+from bridge.tables import CategoryRule, ListingLink, ProductMapping, SkuLink
 from tests.flows.conftest import Flows
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from sqlmodel import select
+
 from bridge import db, journal
 from bridge.sync import run_flow
 from bridge.tables import ListingLink
-from sqlmodel import select
 
 
 def test_waiting_listings_take_the_channel_status(fake_pair):

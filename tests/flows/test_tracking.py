@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from sqlmodel import select
+
 from bridge import db, hookimpl
 from bridge.errors import Misconfigured
 from bridge.models import Tracking
 from bridge.tables import CarrierMapping, OrderLink, TrackingPushRecord
-from sqlmodel import select
-
 from tests.flows.conftest import Flows
 
 

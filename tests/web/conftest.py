@@ -6,13 +6,13 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from starlette.testclient import TestClient
+
 from bridge import db
 from bridge.plugins import PluginManager, set_manager
 from bridge.tables import Store
 from bridge.web import auth
 from bridge.web.login import throttle
-from starlette.testclient import TestClient
-
 from tests.conftest import fake_manager
 from tests.web import oauth_fake
 

@@ -9,6 +9,11 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.routing import Route
+
 from bridge import hookimpl
 from bridge.connection import AppContext, Connection
 from bridge.errors import NeedsReconnect, WebhookRejected
@@ -21,10 +26,6 @@ from bridge.models import (
     WebhookEvent,
     WebhookRequest,
 )
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse
-from starlette.routing import Route
 
 SECRET = "oauth-fake-secret"
 #: code -> the shops it authorizes (TikTok authorizes several shops at once).

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlmodel import select
+
 from bridge import db, journal, stores
 from bridge.tables import (
     CarrierMapping,
@@ -17,8 +19,6 @@ from bridge.tables import (
     Store,
     utcnow,
 )
-from sqlmodel import select
-
 from tests.web.conftest import make_store, make_user
 
 

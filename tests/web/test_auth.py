@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bridge import db, stores
-from bridge.cli import cli
-from bridge.tables import User, WebSession
 from click.testing import CliRunner
 from sqlmodel import select
 from starlette.testclient import TestClient
 
+from bridge import db, stores
+from bridge.cli import cli
+from bridge.tables import User, WebSession
 from tests.web.conftest import PASSWORD, csrf_of, login, make_user
 
 

@@ -8,11 +8,11 @@ import json
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from sqlmodel import select
+
 from bridge import db, stores
 from bridge.sandboxing import SandboxServer
 from bridge.tables import OAuthState, Store, WaitlistEntry
-from sqlmodel import select
-
 from tests.web import oauth_fake
 from tests.web.conftest import make_store, make_user
 

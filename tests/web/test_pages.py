@@ -7,6 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlmodel import select
+from starlette.testclient import TestClient
+
 from bridge import db, journal, stores
 from bridge.sandboxing import SandboxServer
 from bridge.tables import (
@@ -20,9 +23,6 @@ from bridge.tables import (
     SyncRun,
     TrackingPushRecord,
 )
-from sqlmodel import select
-from starlette.testclient import TestClient
-
 from tests.web.conftest import make_user
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from bridge import db, metrics
-from bridge.tables import Event, Job, Store, WebhookSeen
 from sqlmodel import select
 from starlette.testclient import TestClient
 
+from bridge import db, metrics
+from bridge.tables import Event, Job, Store, WebhookSeen
 from tests.fakes.common import sign as fake_sign
 from tests.web import oauth_fake
 from tests.web.conftest import make_store

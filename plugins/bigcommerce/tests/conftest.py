@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
 from bridge.connection import AppContext, Connection
 from bridge.models import Address, Money, OrderDraft, OrderLine
 from bridge.sandboxing import SandboxServer

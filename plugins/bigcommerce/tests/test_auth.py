@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from bridge.errors import NeedsReconnect, WebhookRejected
 from bridge.models import WebhookRequest
 from bridge_bigcommerce import auth, connector

@@ -7,6 +7,7 @@ import time
 import httpx
 import pytest
 import respx
+
 from bridge.connection import AppContext, Connection
 from bridge.errors import Misconfigured, NeedsReconnect, RateLimited, Rejected, Transient
 from bridge_bigcommerce import auth, catalog, orders

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 import yaml
-from bridge.models import Tracking
-from bridge_bigcommerce import orders, webhooks
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+from bridge.models import Tracking
+from bridge_bigcommerce import orders, webhooks
 
 SPECS = Path(__file__).resolve().parents[3].parent / "shared" / "specs" / "bigcommerce"
 #: sandbox route -> (spec file, spec path, method)

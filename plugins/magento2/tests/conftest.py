@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from bridge.connection import AppContext, Connection
 from bridge.sandboxing import SandboxServer
 from bridge_magento2.sandbox import MagentoSandbox

@@ -82,6 +82,7 @@ def test_sandbox_failures_and_latency_reach_the_connector(sandbox: MagentoSandbo
     import time
 
     import pytest
+
     from bridge.errors import Transient
 
     sandbox.seed_catalog(2, 1)

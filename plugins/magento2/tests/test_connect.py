@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from bridge.connection import AppContext
 from bridge.errors import NeedsReconnect, WebhookRejected
 from bridge.models import WebhookRequest

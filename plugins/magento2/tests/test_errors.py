@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 import respx
+
 from bridge.connection import AppContext, Connection
 from bridge.errors import NeedsReconnect, RateLimited, Rejected, Transient
 from bridge_magento2 import connector

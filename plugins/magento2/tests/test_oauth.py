@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from bridge_magento2 import oauth
 from bridge_magento2.sandbox.auth import AuthError, Gate, Integration
 

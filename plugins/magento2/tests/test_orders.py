@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from bridge.errors import Rejected
 from bridge.models import Address, Money, OrderDraft, OrderLine, Tracking
 from bridge_magento2 import connector

@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+
 from bridge.models import Tracking
 from bridge_magento2 import connector
 from bridge_magento2.sandbox import MagentoSandbox

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
 from bridge.connection import AppContext, Connection
 from bridge.sandboxing import SandboxServer
 from bridge_shopify.sandbox import ShopifySandbox

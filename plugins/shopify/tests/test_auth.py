@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
+
 from bridge.errors import Misconfigured, NeedsReconnect, Rejected
 from bridge_shopify import auth, catalog, connecting
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from graphql import parse, validate
+
 from bridge.errors import Rejected
 from bridge_shopify import queries
 from bridge_shopify.client import ShopifyClient
 from bridge_shopify.sandbox.schema import SCHEMA_FILE, schema
-from graphql import parse, validate
 
 
 def test_vendored_schema_is_shopifys_file() -> None:

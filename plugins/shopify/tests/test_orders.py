@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+
 from bridge.errors import Rejected
 from bridge.models import Address, Money, OrderDraft, OrderLine, Tracking
 from bridge_shopify import orders

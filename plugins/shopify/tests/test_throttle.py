@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from bridge.errors import RateLimited
 from bridge_shopify import catalog
 from bridge_shopify.throttle import bucket_for

@@ -6,14 +6,15 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from bridge.errors import WebhookRejected
-from bridge.models import WebhookRequest
-from bridge.sandboxing import SandboxServer
-from bridge_shopify import catalog, webhooks
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from bridge.errors import WebhookRejected
+from bridge.models import WebhookRequest
+from bridge.sandboxing import SandboxServer
+from bridge_shopify import catalog, webhooks
 
 
 class Receiver:

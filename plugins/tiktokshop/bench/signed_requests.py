@@ -14,6 +14,7 @@ import asyncio
 import time
 
 import httpx
+
 from bridge.sandboxing import SandboxServer
 from bridge_tiktokshop import connector, signing
 

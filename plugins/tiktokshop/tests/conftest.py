@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from bridge.connection import Connection
 from bridge.sandboxing import SandboxServer
 from bridge.testing.images import ImageServer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from bridge.errors import Rejected
 from bridge.models import TrackingPush
 from bridge_tiktokshop import connector

@@ -6,14 +6,15 @@ import json
 import time
 
 import pytest
-from bridge.errors import WebhookRejected
-from bridge.models import WebhookRequest
-from bridge.sandboxing import SandboxServer
-from bridge_tiktokshop import connector, signing
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from bridge.errors import WebhookRejected
+from bridge.models import WebhookRequest
+from bridge.sandboxing import SandboxServer
+from bridge_tiktokshop import connector, signing
 
 
 def test_register_deliver_verify_parse(sandbox, server, conn) -> None:

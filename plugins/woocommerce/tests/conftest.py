@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import pytest
+
 from bridge.connection import AppContext, Connection
 from bridge.models import Address, Money, OrderDraft, OrderLine
 from bridge.sandboxing import SandboxServer

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from bridge.errors import NeedsReconnect
 from bridge_woocommerce import catalog, orders, store
 from bridge_woocommerce.sandbox import WooSandbox

@@ -8,6 +8,7 @@ import base64
 import httpx
 import pytest
 import respx
+
 from bridge.connection import AppContext, Connection
 from bridge.errors import Misconfigured, NeedsReconnect, RateLimited, Rejected, Transient
 from bridge_woocommerce import catalog, orders, store

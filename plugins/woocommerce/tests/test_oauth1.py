@@ -7,6 +7,7 @@ import time
 
 import httpx
 import pytest
+
 from bridge_woocommerce import oauth1
 from bridge_woocommerce.auth import OAuth1Auth
 from bridge_woocommerce.sandbox.auth import authenticate

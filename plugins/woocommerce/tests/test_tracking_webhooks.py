@@ -8,6 +8,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
 from bridge.connection import AppContext
 from bridge.errors import Misconfigured, WebhookRejected
 from bridge.models import Tracking, WebhookRequest
@@ -15,10 +20,6 @@ from bridge.sandboxing import SandboxServer
 from bridge_woocommerce import connector, orders, store, webhooks
 from bridge_woocommerce.sandbox import WooSandbox
 from bridge_woocommerce.sandbox import orders as sandbox_orders
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 
 def _order(sandbox: WooSandbox, conn, make_draft, source: str) -> str:

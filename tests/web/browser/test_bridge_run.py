@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from bridge.models import Tracking
 from bridge.plugins import PluginManager
 from bridge.sandboxing import SandboxServer, free_port
@@ -143,9 +144,10 @@ def _leaf_category(stack: Stack) -> tuple[str, str]:
 
 def _diagnosis() -> str:
     """What the database says when a wait timed out: links, jobs, the journal's last entries."""
+    from sqlmodel import col, select
+
     from bridge import db
     from bridge.tables import Event, Job, ListingLink
-    from sqlmodel import col, select
 
     with db.session() as s:
         links = [(x.source_product_id, x.status, x.reasons) for x in s.exec(select(ListingLink))]
@@ -156,9 +158,10 @@ def _diagnosis() -> str:
 
 
 def test_merchant_journey(browser, stack, shots):  # type: ignore[no-untyped-def]
+    from sqlmodel import select
+
     from bridge import db
     from bridge.tables import ListingLink, OrderLink, Store
-    from sqlmodel import select
 
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(20000)

@@ -1,9 +1,10 @@
 """Alembic environment: runs on the connection bridge.db passes, or on sqlalchemy.url."""
 
-import bridge.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
+
+import bridge.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 config = context.config
 target_metadata = SQLModel.metadata

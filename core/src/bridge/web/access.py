@@ -4,11 +4,12 @@ ids tells nothing."""
 
 from __future__ import annotations
 
+from sqlmodel import col, select
+from starlette.exceptions import HTTPException
+
 from bridge import db
 from bridge.tables import OrderLink, Organization, Store
 from bridge.web.base import Ctx
-from sqlmodel import col, select
-from starlette.exceptions import HTTPException
 
 
 def _allowed(ctx: Ctx, org_id: int | None) -> bool:

@@ -3,13 +3,14 @@ level and kind."""
 
 from __future__ import annotations
 
+from sqlmodel import col, select
+from starlette.responses import Response
+from starlette.routing import Route
+
 from bridge import db
 from bridge.tables import Event, ItemError, SyncRun
 from bridge.web import access
 from bridge.web.base import Ctx, view
-from sqlmodel import col, select
-from starlette.responses import Response
-from starlette.routing import Route
 
 LIMIT = 100
 

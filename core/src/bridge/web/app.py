@@ -7,6 +7,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
 from bridge import db, metrics
 from bridge.plugins import get_manager
 from bridge.web import (
@@ -21,14 +30,6 @@ from bridge.web import (
     settings,
 )
 from bridge.web.base import HERE, env
-from sqlalchemy import text
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 log = logging.getLogger("bridge.web")
 

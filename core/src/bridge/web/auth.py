@@ -17,10 +17,11 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlmodel import col, delete, select
+
 from bridge import db
 from bridge.errors import Misconfigured
 from bridge.tables import Membership, Organization, User, WebSession, utcnow
-from sqlmodel import col, delete, select
 
 COOKIE = "bridge_session"
 LOGIN_CSRF_COOKIE = "bridge_login_csrf"

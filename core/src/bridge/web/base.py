@@ -12,16 +12,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from bridge import config, db
-from bridge.errors import BridgeError
-from bridge.plugins import PluginManager, get_manager
-from bridge.tables import User, WebSession
-from bridge.web import auth
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from bridge import config, db
+from bridge.errors import BridgeError
+from bridge.plugins import PluginManager, get_manager
+from bridge.tables import User, WebSession
+from bridge.web import auth
 
 log = logging.getLogger("bridge.web")
 HERE = Path(__file__).parent

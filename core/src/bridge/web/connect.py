@@ -6,6 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
 from bridge import waitlist
 from bridge.errors import BridgeError, Misconfigured, NeedsReconnect, WebhookRejected
 from bridge.models import PlatformInfo, WebhookRequest
@@ -14,11 +20,6 @@ from bridge.rules import SUPPORTED_REGIONS, WAITLIST_REGIONS, normalize_region
 from bridge.stores import app_context, get_store, validate_credentials
 from bridge.web import access, auth, connecting
 from bridge.web.base import Ctx, view
-from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Route
 
 
 def _platform(ctx: Ctx, name: str, kind: str | None = None) -> PlatformInfo:
@@ -223,9 +224,10 @@ def _run_callback(pm: Any, platform: str, name: str, wreq: WebhookRequest,
 
 def get_store_by_remote(platform: str, remote_id: str) -> int:
     """The store id of ``platform`` and ``remote_id``; :raises Misconfigured: none."""
+    from sqlmodel import select
+
     from bridge import db
     from bridge.tables import Store
-    from sqlmodel import select
 
     with db.session() as s:
         row = s.exec(select(Store).where(Store.platform == platform, Store.remote_id == remote_id)).first()

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import Any
 
+from sqlmodel import col, delete
+
 from bridge import db
 from bridge.crypto import Vault
 from bridge.errors import BridgeError, Misconfigured, RulesViolation
@@ -23,7 +25,6 @@ from bridge.rules import active_stores
 from bridge.stores import app_context, connection_for, get_org, save_store
 from bridge.tables import OAuthState, Store, User, utcnow
 from bridge.web.base import new_token, public_url
-from sqlmodel import col, delete
 
 AUTH_TTL = timedelta(minutes=15)
 OUTCOME_TTL = timedelta(hours=1)

@@ -3,11 +3,12 @@ expiry, disconnect with confirmation) and a store's prerequisites checklist."""
 
 from __future__ import annotations
 
+from starlette.responses import Response
+from starlette.routing import Route
+
 from bridge import stores as core_stores
 from bridge.web import access, auth, connecting, queries
 from bridge.web.base import Ctx, view
-from starlette.responses import Response
-from starlette.routing import Route
 
 
 @view()

@@ -3,11 +3,12 @@ yet), throttled failed attempts, the session cookie (HttpOnly, SameSite=Lax, Sec
 
 from __future__ import annotations
 
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
 from bridge import journal
 from bridge.web import auth
 from bridge.web.base import Ctx, new_token, secure_cookies, view
-from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
 throttle = auth.Throttle()
 

@@ -3,13 +3,14 @@ errors, and a retry that queues the orders flow for that order."""
 
 from __future__ import annotations
 
+from sqlmodel import col, select
+from starlette.responses import Response
+from starlette.routing import Route
+
 from bridge import db, scheduler
 from bridge.tables import OrderLink, TrackingPushRecord
 from bridge.web import access, queries
 from bridge.web.base import Ctx, view
-from sqlmodel import col, select
-from starlette.responses import Response
-from starlette.routing import Route
 
 
 @view()

@@ -6,6 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import col, select
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
 from bridge import db, scheduler
 from bridge.errors import Misconfigured
 from bridge.models import Category, CategoryAttribute
@@ -13,10 +18,6 @@ from bridge.stores import connection_for
 from bridge.tables import CategoryRule, ListingLink, ProductMapping, Store, utcnow
 from bridge.web import access, queries
 from bridge.web.base import Ctx, view
-from sqlmodel import col, select
-from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 FACETS = ("product_type", "category", "tag", "vendor", "all")
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bridge import db
-from bridge.tables import Job, ListingLink, OrderLink, Store, SyncRun
 from sqlalchemy import func
 from sqlmodel import col, select
+
+from bridge import db
+from bridge.tables import Job, ListingLink, OrderLink, Store, SyncRun
 
 PAGE_SIZE = 50
 

@@ -4,12 +4,13 @@ plugin verify it before anything is parsed; the answer comes as soon as the work
 
 from __future__ import annotations
 
-from bridge import webhooks
-from bridge.models import WebhookRequest
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from bridge import webhooks
+from bridge.models import WebhookRequest
 
 MAX_BODY = 2 * 1024 * 1024
 

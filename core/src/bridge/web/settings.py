@@ -6,6 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import select
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
 from bridge import config, db, journal
 from bridge.errors import BridgeError, Misconfigured
 from bridge.models import Money, Product, Variant
@@ -16,10 +21,6 @@ from bridge.sync.options import shop_options
 from bridge.tables import CarrierMapping, ListingLink, Store, utcnow
 from bridge.web import access
 from bridge.web.base import Ctx, view
-from sqlmodel import select
-from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 NUMBERS = {"pricing": ("markup_percent", "markup_fixed"),
            "inventory": ("buffer_units", "buffer_percent", "threshold", "cap", "untracked_quantity")}

@@ -15,7 +15,6 @@ from typing import Any
 from bridge.connection import AppContext, Connection
 from bridge.errors import Misconfigured, NeedsReconnect, Rejected, WebhookRejected
 from bridge.models import StoreInfo
-
 from bridge_bigcommerce.catalog import STORE_KEY
 from bridge_bigcommerce.client import LOGIN_HOST, BigCommerceClient
 from bridge_bigcommerce.errormap import error_message

@@ -17,7 +17,6 @@ from typing import Any
 from bridge.connection import Connection
 from bridge.errors import Misconfigured, Rejected
 from bridge.models import InventoryLevel, Product, ProductPage
-
 from bridge_bigcommerce.client import V3_MAX_LIMIT, BigCommerceClient, is_last_page
 from bridge_bigcommerce.mapping import (
     StoreFacts,

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+
 from bridge.connection import Connection
 from bridge.errors import Misconfigured, Rejected
-
 from bridge_bigcommerce.errormap import map_error
 from bridge_bigcommerce.pacing import QuotaPacer, default_rate_limit
 

@@ -26,7 +26,6 @@ from bridge.models import (
     WebhookDelivery,
     WebhookRequest,
 )
-
 from bridge_bigcommerce import auth, catalog, orders, prerequisites, webhooks
 
 NAME = "bigcommerce"

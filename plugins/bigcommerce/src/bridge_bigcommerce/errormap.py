@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import httpx
+
 from bridge.errors import (
     BridgeError,
     Misconfigured,

@@ -24,7 +24,6 @@ from bridge.models import (
     Tracking,
     Variant,
 )
-
 from bridge_bigcommerce.payloads import address_from_bc
 
 #: grams per unit of ``/v2/store`` ``weight_units``.

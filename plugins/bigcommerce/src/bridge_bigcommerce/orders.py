@@ -15,7 +15,6 @@ from typing import Any
 from bridge.connection import Connection
 from bridge.errors import Misconfigured, Rejected
 from bridge.models import CreatedOrder, Fulfillment, Order, OrderDraft, OrderPage
-
 from bridge_bigcommerce.client import V2_MAX_LIMIT, BigCommerceClient
 from bridge_bigcommerce.mapping import (
     CANCELLED,

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
+
 from bridge.errors import RateLimited
 from bridge.http import MAX_INLINE_WAIT, RateLimit
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from bridge.connection import Connection
 from bridge.errors import BridgeError, Misconfigured
 from bridge.models import Prerequisite
-
 from bridge_bigcommerce.client import BigCommerceClient
 
 SCOPES_FIX = ("In the control panel: Settings > Store-level API accounts, create an account with "

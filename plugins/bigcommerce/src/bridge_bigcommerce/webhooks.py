@@ -20,7 +20,6 @@ import time
 from bridge.connection import AppContext, Connection
 from bridge.errors import WebhookRejected
 from bridge.models import WebhookDelivery, WebhookEvent, WebhookRequest
-
 from bridge_bigcommerce.client import BigCommerceClient
 from bridge_bigcommerce.payloads import CANCELLED, hook_post, hook_put
 

@@ -19,11 +19,11 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 import httpx
+
 from bridge.connection import AppContext, Connection
 from bridge.errors import NeedsReconnect, WebhookRejected
 from bridge.http import check_base_url
 from bridge.models import CallbackResult, WebhookRequest
-
 from bridge_magento2.client import PLATFORM, raise_for
 from bridge_magento2.oauth import authorization_header
 from bridge_magento2.store import store_info

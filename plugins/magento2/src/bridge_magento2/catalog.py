@@ -18,7 +18,6 @@ from typing import Any
 
 from bridge.connection import Connection
 from bridge.models import Product, ProductPage
-
 from bridge_magento2 import cursor as cursors
 from bridge_magento2 import mapping
 from bridge_magento2.client import MagentoClient

@@ -17,10 +17,10 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+
 from bridge.connection import Connection
 from bridge.errors import Misconfigured, NeedsReconnect, RateLimited, Rejected, Transient
 from bridge.http import HttpClient, RateLimit, retry_after_seconds
-
 from bridge_magento2.oauth import BearerAuth, OAuth1Auth
 from bridge_magento2.search import Criteria
 

@@ -29,7 +29,6 @@ from bridge.models import (
     StoreInfo,
     WebhookRequest,
 )
-
 from bridge_magento2 import activation
 from bridge_magento2.catalog import CatalogReader
 from bridge_magento2.client import DISPLAY, PLATFORM, MagentoClient

@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 
 from bridge.errors import Misconfigured
-
 from bridge_magento2.mapping import format_time, parse_time
 
 OVERLAP = timedelta(seconds=60)

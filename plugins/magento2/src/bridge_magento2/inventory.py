@@ -18,7 +18,6 @@ from collections.abc import Iterator
 
 from bridge.connection import Connection
 from bridge.models import InventoryLevel
-
 from bridge_magento2.catalog import CatalogReader
 from bridge_magento2.client import MagentoClient, sku_path
 from bridge_magento2.search import MAX_PAGE_SIZE, Criteria, ids_in

@@ -34,7 +34,6 @@ from typing import Any
 from bridge.connection import Connection
 from bridge.errors import Rejected
 from bridge.models import Address, CreatedOrder, Fulfillment, Order, OrderDraft, OrderPage
-
 from bridge_magento2 import cursor as cursors
 from bridge_magento2 import mapping
 from bridge_magento2.client import MagentoClient

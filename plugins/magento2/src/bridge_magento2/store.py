@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from bridge.connection import Connection
 from bridge.errors import Misconfigured
 from bridge.models import StoreInfo
-
 from bridge_magento2.client import MagentoClient, sku_path
 
 FACT_KEYS = ("store_code", "store_id", "website_code", "currency", "display_currency",

@@ -24,7 +24,6 @@ from urllib.parse import quote, urlencode
 from bridge.connection import AppContext, Connection
 from bridge.errors import Misconfigured, NeedsReconnect
 from bridge.http import HttpClient
-
 from bridge_shopify.errors import PLATFORM, http_error
 
 SHOP_RE = re.compile(r"^[a-z0-9][a-z0-9\-]*\.myshopify\.com$")

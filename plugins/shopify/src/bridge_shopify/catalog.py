@@ -22,7 +22,6 @@ from typing import Any
 from bridge.connection import Connection
 from bridge.errors import RateLimited, Transient
 from bridge.models import InventoryLevel, Product, ProductPage, Variant
-
 from bridge_shopify import mapping, queries
 from bridge_shopify.client import ShopifyClient
 from bridge_shopify.errors import user_errors

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+
 from bridge.connection import Connection
 from bridge.errors import Transient
-
 from bridge_shopify import errors
 from bridge_shopify.auth import TokenSource, normalize_shop, shop_base_url
 from bridge_shopify.throttle import CostBucket, bucket_for

@@ -6,7 +6,6 @@ from typing import Any
 
 from bridge.connection import AppContext, Connection
 from bridge.models import AppSetting, PlatformInfo, Prerequisite, Setting, StoreInfo
-
 from bridge_shopify import auth, mapping, queries
 from bridge_shopify.catalog import DEFAULT_BULK_THRESHOLD
 from bridge_shopify.client import DEFAULT_API_VERSION, ShopifyClient

@@ -27,7 +27,6 @@ from bridge.models import (
     WebhookDelivery,
     WebhookRequest,
 )
-
 from bridge_shopify import catalog, connecting, orders, webhooks
 
 

@@ -15,7 +15,6 @@ from typing import Any
 from bridge.connection import Connection
 from bridge.errors import Rejected
 from bridge.models import CreatedOrder, Fulfillment, Order, OrderDraft, OrderPage
-
 from bridge_shopify import mapping, queries
 from bridge_shopify.catalog import decode_cursor, encode_cursor
 from bridge_shopify.client import ShopifyClient

@@ -16,7 +16,6 @@ from typing import Any
 from bridge.connection import AppContext, Connection
 from bridge.errors import WebhookRejected
 from bridge.models import WebhookDelivery, WebhookEvent, WebhookRequest
-
 from bridge_shopify import queries
 from bridge_shopify.client import ShopifyClient
 

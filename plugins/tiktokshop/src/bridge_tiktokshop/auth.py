@@ -8,10 +8,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+
 from bridge.connection import AppContext
 from bridge.errors import NeedsReconnect
 from bridge.http import HttpClient, make_client
-
 from bridge_tiktokshop import errormap
 from bridge_tiktokshop.markets import AUTH_HOST, AUTHORIZE_HOST
 

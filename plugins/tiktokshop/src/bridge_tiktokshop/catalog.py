@@ -22,7 +22,6 @@ from bridge.models import (
     Listing,
     ListingResult,
 )
-
 from bridge_tiktokshop import errormap, images, mapping, shop
 from bridge_tiktokshop.client import TikTokClient
 from bridge_tiktokshop.markets import title_limits

@@ -18,7 +18,6 @@ from typing import Any
 from bridge.connection import Connection
 from bridge.errors import Misconfigured, NeedsReconnect
 from bridge.http import HttpClient, RateLimit
-
 from bridge_tiktokshop import auth, errormap, signing
 from bridge_tiktokshop.markets import API_HOST, DEFAULT_QPS
 

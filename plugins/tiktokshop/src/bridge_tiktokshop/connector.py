@@ -32,7 +32,6 @@ from bridge.models import (
     WebhookDelivery,
     WebhookRequest,
 )
-
 from bridge_tiktokshop import auth, catalog, orders, shop, webhooks
 from bridge_tiktokshop.client import PLATFORM, TikTokClient
 from bridge_tiktokshop.markets import AUTH_HOST, SUPPORTED_REGIONS

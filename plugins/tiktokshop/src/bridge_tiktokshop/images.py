@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bridge.errors import Rejected, Transient
-
 from bridge_tiktokshop.client import TikTokClient
 
 MAX_BYTES = 10 * 1024 * 1024

@@ -8,7 +8,6 @@ from typing import Any
 
 from bridge.errors import Rejected
 from bridge.models import Order, OrderPage, ShippingProvider, TrackingPush, TrackingResult
-
 from bridge_tiktokshop import carriers, mapping, shop
 from bridge_tiktokshop.client import TikTokClient
 from bridge_tiktokshop.markets import uses_mark_shipped

@@ -8,7 +8,6 @@ from typing import Any
 
 from bridge.errors import Misconfigured
 from bridge.models import Prerequisite, StoreInfo
-
 from bridge_tiktokshop.client import TikTokClient
 from bridge_tiktokshop.markets import REGION_CURRENCY
 

@@ -8,7 +8,6 @@ from typing import Any
 from bridge.connection import AppContext
 from bridge.errors import WebhookRejected
 from bridge.models import WebhookDelivery, WebhookEvent, WebhookRequest
-
 from bridge_tiktokshop import signing
 from bridge_tiktokshop.client import TikTokClient
 

@@ -17,10 +17,10 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+
 from bridge.connection import Connection
 from bridge.errors import Misconfigured
 from bridge.models import InventoryLevel, Product, ProductPage
-
 from bridge_woocommerce import mapping
 from bridge_woocommerce.client import WooClient, store_facts
 

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+
 from bridge.connection import Connection
 from bridge.errors import Misconfigured
 from bridge.http import HttpClient, RateLimit, check_base_url
-
 from bridge_woocommerce import auth, errormap
 
 PLATFORM = "woocommerce"

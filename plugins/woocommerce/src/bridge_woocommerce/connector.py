@@ -24,7 +24,6 @@ from bridge.models import (
     WebhookDelivery,
     WebhookRequest,
 )
-
 from bridge_woocommerce import catalog, orders, store, webhooks
 
 

@@ -11,7 +11,6 @@ from typing import Any
 from bridge.connection import Connection
 from bridge.errors import Misconfigured, Rejected
 from bridge.models import CreatedOrder, Fulfillment, Order, OrderDraft, OrderPage
-
 from bridge_woocommerce import mapping, tracking
 from bridge_woocommerce.catalog import _after, _server_now
 from bridge_woocommerce.client import WooClient

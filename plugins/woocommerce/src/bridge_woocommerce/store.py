@@ -20,7 +20,6 @@ from bridge.models import (
     StoreInfo,
     WebhookRequest,
 )
-
 from bridge_woocommerce.client import PLATFORM, WooClient, connect_client, site_url, store_facts
 from bridge_woocommerce.tracking import AFTERSHIP_NS, SHIPMENT_TRACKING_NS
 

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bridge.models import Fulfillment, Tracking
-
 from bridge_woocommerce.mapping import gmt, meta_value
 
 AFTERSHIP_NS = "wc/aftership/v1"

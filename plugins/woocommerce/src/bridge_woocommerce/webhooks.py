@@ -19,7 +19,6 @@ from typing import Any
 from bridge.connection import AppContext, Connection
 from bridge.errors import WebhookRejected
 from bridge.models import WebhookDelivery, WebhookEvent, WebhookRequest
-
 from bridge_woocommerce.client import WooClient
 from bridge_woocommerce.store import remote_id
 from bridge_woocommerce.tracking import META_KEYS

@@ -16,11 +16,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bridge.models import Order, Tracking
-from bridge.sandboxing import RequestStats
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from bridge.models import Order, Tracking
+from bridge.sandboxing import RequestStats
 from bridge_bigcommerce.mapping import to_order
 from bridge_bigcommerce.sandbox.delivery import Deliverer, signed_payload_jwt
 from bridge_bigcommerce.sandbox.gate import Gate

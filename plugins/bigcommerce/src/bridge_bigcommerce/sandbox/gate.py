@@ -12,9 +12,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bridge.sandboxing import RequestStats
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+
+from bridge.sandboxing import RequestStats
 
 ERROR_TYPE = "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bridge.testing.images import make_png
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bridge.testing.images import make_png
 from bridge_bigcommerce.sandbox.gate import ApiError
 from bridge_bigcommerce.sandbox.state import StoreState
 

@@ -8,10 +8,10 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from bridge.http import is_loopback
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bridge.http import is_loopback
 from bridge_bigcommerce.sandbox.gate import ApiError
 from bridge_bigcommerce.sandbox.routes_catalog import paginate
 from bridge_bigcommerce.sandbox.state import StoreState

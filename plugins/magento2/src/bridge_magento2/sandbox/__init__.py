@@ -13,11 +13,11 @@ import threading
 from typing import Any
 from urllib.parse import urlencode
 
-from bridge.models import Order, Tracking
-from bridge.sandboxing import RequestStats
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from bridge.models import Order, Tracking
+from bridge.sandboxing import RequestStats
 from bridge_magento2 import mapping
 from bridge_magento2.sandbox import app as app_module
 from bridge_magento2.sandbox import catalog_routes, sales_routes

@@ -22,7 +22,6 @@ import threading
 from typing import Any
 
 from bridge.models import Order, Tracking
-
 from bridge_shopify.sandbox import orders as order_ops
 from bridge_shopify.sandbox.auth import AuthState
 from bridge_shopify.sandbox.bulk import BulkOperations

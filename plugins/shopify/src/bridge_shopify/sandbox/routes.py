@@ -16,7 +16,6 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from bridge.sandboxing import RequestStats
 from graphql import execute
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from bridge.sandboxing import RequestStats
 from bridge_shopify.sandbox.resolvers import Context
 from bridge_shopify.sandbox.root import root_value
 from bridge_shopify.sandbox.schema import CostCalculator, operation, parse_and_validate, schema

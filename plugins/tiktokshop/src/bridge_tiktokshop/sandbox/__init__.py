@@ -15,7 +15,6 @@ from typing import Any
 
 from bridge.connection import AppContext, Connection
 from bridge.sandboxing import RequestStats
-
 from bridge_tiktokshop.markets import DEFAULT_QPS, uses_mark_shipped
 from bridge_tiktokshop.sandbox import seed
 from bridge_tiktokshop.sandbox.app import build

@@ -16,7 +16,6 @@ from typing import Any
 
 from bridge.models import Order, Tracking
 from bridge.sandboxing import RequestStats
-
 from bridge_woocommerce import mapping
 from bridge_woocommerce.sandbox import orders as order_ops
 from bridge_woocommerce.sandbox.app import build_app
