@@ -149,14 +149,22 @@ class DbState(MutableMapping):
             return row.value
 
     def __setitem__(self, key: str, value: Any) -> None:
-        with db.session() as s:
-            row = s.get(KeyValue, (self.store_id, key))
-            if row is None:
-                row = KeyValue(store_id=self.store_id, key=key, value=value)
-            else:
-                row.value = value
-                row.updated_at = utcnow()
-            s.add(row)
+        from sqlalchemy.exc import IntegrityError
+
+        for attempt in range(3):  # two threads may insert the same key at once: then update
+            try:
+                with db.session() as s:
+                    row = s.get(KeyValue, (self.store_id, key))
+                    if row is None:
+                        row = KeyValue(store_id=self.store_id, key=key, value=value)
+                    else:
+                        row.value = value
+                        row.updated_at = utcnow()
+                    s.add(row)
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise
         with self._lock:
             self._cache[key] = value
 

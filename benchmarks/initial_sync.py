@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Initial sync of a seeded catalog to one TikTok shop through the sandboxes; print the figures.
+
+    .venv/bin/python benchmarks/initial_sync.py --variants 10000 --latency-ms 20
+    .venv/bin/python benchmarks/initial_sync.py --variants 100000 --latency-ms 0 --rate-limit 0
+
+The eCommerce sandbox (``--platform``, default Shopify) and the TikTok Shop sandbox run in this
+process, each adding ``--latency-ms`` to every request; the TikTok sandbox enforces
+``--rate-limit`` requests per second per API per shop (TikTok's documented 50; 0: off). bridge
+runs in a forked child process (its own database in a temporary directory, the real plugins),
+so its peak memory (tracemalloc) is its own. Phases: read the catalog once (the eCommerce
+minimum), the initial sync (products flow, then inventory flow), then a no-op re-sync.
+
+Printed: wall time of the initial sync and its ratio to the floor the rate limit sets (the
+busiest TikTok API's requests / rate), requests per platform against the minimum, rate-limit
+errors, peak memory, and the no-op re-sync's requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+import tracemalloc
+from typing import Any
+
+from bridge.plugins import PluginManager
+from bridge.sandboxing import SandboxServer
+from bridge.testing.images import ImageServer
+
+CHANNEL = "tiktokshop"
+
+
+class _Images:
+    """The image-server URLs LocalImages needs, without the server object (it lives in the parent)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def url(self, name: str) -> str:
+        return f"{self.base}/{name}.png"
+
+
+def _child(args: Any, conn: dict[str, Any], img_url: str, env: dict[str, str], queue: Any, go: Any) -> None:
+    os.environ.update(env)
+    from bridge import db, stores
+    from bridge.demo import LocalImages
+    from bridge.errors import RateLimited, Transient
+    from bridge.plugins import set_manager
+    from bridge.sync import run_flow
+    from bridge.tables import CategoryRule
+
+    db.reset_engines()
+    pm = PluginManager()
+    set_manager(pm)
+    pm.register(LocalImages(_Images(img_url)), name="local-images")
+    org_id: int = stores.create_org("Bench").id  # type: ignore[assignment]
+    eco_store = stores.connect_store(org_id, args.platform, conn["eco_settings"], conn["eco_creds"], pm)
+    shop = stores.connect_store(org_id, CHANNEL, conn["tt_settings"], conn["tt_creds"], pm)
+    tt_conn, eco_conn = stores.connection_for(shop, pm), stores.connection_for(eco_store, pm)
+    cat = pm.call(CHANNEL, "recommend_category", connection=tt_conn, title="Cotton T-shirt", description="")
+    attrs = {a.id: [a.values[0].id] if a.values else ["Bench"]
+             for a in pm.call(CHANNEL, "category_attributes", connection=tt_conn, category_id=cat.id)
+             if a.required and not a.sales}
+    with db.session() as s:
+        s.add(CategoryRule(channel_store_id=shop.id, facet="all", value="*", category_id=cat.id,  # type: ignore[arg-type]
+                           attributes=attrs))
+
+    def run(flow: str) -> dict[str, int]:
+        while True:
+            try:
+                return run_flow(flow, org_id, pm=pm)[0].counts
+            except (RateLimited, Transient) as exc:
+                time.sleep(getattr(exc, "retry_after", 1.0) or 1.0)
+
+    def phase(name: str, data: dict[str, Any]) -> None:
+        queue.put((name, data))
+        go.wait()
+        go.clear()
+
+    phase("setup", {})
+    variants = 0  # one plain read of the catalog: the eCommerce minimum
+    for page in pm.call(args.platform, "list_products", connection=eco_conn, cursor=None):
+        variants += sum(len(p.variants) for p in page.products)
+    phase("read", {"variants": variants})
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    products = run("products")
+    t_products = time.perf_counter() - t0
+    inventory = run("inventory")
+    elapsed = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    phase("initial", {"products": products, "inventory": inventory, "wall": elapsed,
+                      "wall_products": t_products, "peak": peak})
+    t0 = time.perf_counter()
+    counts = {f: run(f) for f in ("products", "inventory", "orders", "tracking")}
+    queue.put(("noop", {"counts": counts, "wall": time.perf_counter() - t0}))
+
+
+def _routes(stats: dict[str, Any]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in sorted(stats["by_route"].items(), key=lambda kv: -kv[1]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--platform", default="shopify")
+    ap.add_argument("--variants", type=int, default=10_000)
+    ap.add_argument("--per-product", type=int, default=4)
+    ap.add_argument("--latency-ms", type=float, default=20.0)
+    ap.add_argument("--rate-limit", type=float, default=50.0, help="TikTok QPS per API per shop (0: off)")
+    args = ap.parse_args()
+    pm = PluginManager()
+    eco = pm.call(args.platform, "sandbox", options={"seed": 0})
+    tt = pm.call(CHANNEL, "sandbox", options={"rate_limit": args.rate_limit})
+    n_products = -(-args.variants // args.per_product)
+    t0 = time.perf_counter()
+    eco.seed_catalog(n_products, args.per_product, seed=1)
+    print(f"seeded {n_products} products ({args.platform}) in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    data = tempfile.mkdtemp(prefix="bridge-bench-")
+    with SandboxServer(eco.app) as eco_srv, SandboxServer(tt.app) as tt_srv, ImageServer() as images:
+        env = {"BRIDGE_DATA_DIR": data, "BRIDGE_CONFIG_DIR": os.path.join(data, "config")}
+        conn = {"eco_settings": eco.base_url_setting(eco_srv.url), "eco_creds": eco.credentials(),
+                "tt_settings": tt.base_url_setting(tt_srv.url), "tt_creds": tt.credentials()}
+        for name, sb, srv in ((args.platform, eco, eco_srv), (CHANNEL, tt, tt_srv)):
+            for key, value in sb.app_settings().items():
+                env[f"BRIDGE_{name.upper()}_{key.upper()}"] = str(value)
+            env[f"BRIDGE_{name.upper()}_BASE_URL"] = srv.url
+        ctx = multiprocessing.get_context("fork")
+        queue, go = ctx.Queue(), ctx.Event()
+        child = ctx.Process(target=_child, args=(args, conn, images.server.url, env, queue, go))
+        child.start()
+        figures: dict[str, Any] = {}
+        for phase in ("setup", "read", "initial", "noop"):
+            name, data_ = queue.get(timeout=7200)
+            assert name == phase, (name, phase)
+            figures[phase] = {**data_, "eco": eco.stats.snapshot(), "tt": tt.stats.snapshot()}
+            eco.stats.reset()
+            tt.stats.reset()
+            if phase == "setup":
+                eco.set_latency(args.latency_ms)
+                tt.set_latency(args.latency_ms)
+            go.set()
+            print(f"phase {phase} done", file=sys.stderr)
+        child.join()
+    _report(args, n_products, figures)
+
+
+def _report(args: Any, n_products: int, f: dict[str, Any]) -> None:
+    init, read, noop = f["initial"], f["read"], f["noop"]
+    tt_routes = init["tt"]["by_route"]
+    busiest = max(tt_routes.items(), key=lambda kv: kv[1]) if tt_routes else ("-", 0)
+    floor = busiest[1] / args.rate_limit if args.rate_limit else 0.0
+    creates = sum(v for k, v in tt_routes.items() if k.startswith("POST") and k.rstrip("/").endswith("/products"))
+    uploads = sum(v for k, v in tt_routes.items() if "images/upload" in k)
+    print(f"catalog:              {n_products} products, {read['variants']} variants ({args.platform})")
+    print(f"added latency:        {args.latency_ms:.0f} ms per request; TikTok rate limit {args.rate_limit:g}/s per API")
+    print(f"initial sync:         {init['wall']:.1f}s wall (products {init['wall_products']:.1f}s, inventory "
+          f"{init['wall'] - init['wall_products']:.1f}s); counts {init['products']} / {init['inventory']}")
+    if floor:
+        print(f"rate-limit floor:     {floor:.1f}s ({busiest[1]} requests on {busiest[0]}); "
+              f"ratio {init['wall'] / floor:.2f}")
+    print(f"TikTok requests:      {init['tt']['total']} (minimum {creates + uploads}: {creates} creates + "
+          f"{uploads} distinct images); {_routes(init['tt'])}")
+    print(f"store requests:       {init['eco']['total']} (minimum {read['eco']['total']}: one read of the "
+          f"catalog); {_routes(init['eco'])}")
+    print(f"rate-limit errors:    {init['tt']['throttled']}")
+    print(f"peak memory:          {init['peak'] / 1e6:.1f} MB (tracemalloc, the bridge process)")
+    print(f"no-op re-sync:        {noop['eco']['total'] + noop['tt']['total']} requests "
+          f"({noop['eco']['writes'] + noop['tt']['writes']} writes) in {noop['wall']:.1f}s; "
+          f"store: {_routes(noop['eco'])}; TikTok: {_routes(noop['tt'])}")
+
+
+if __name__ == "__main__":
+    main()
