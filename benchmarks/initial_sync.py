@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import socket
 import sys
 import tempfile
 import time
@@ -28,8 +29,7 @@ import tracemalloc
 from typing import Any
 
 from bridge.plugins import PluginManager
-from bridge.sandboxing import SandboxServer
-from bridge.testing.images import ImageServer
+from bridge.sandboxing import SandboxServer, free_port
 
 CHANNEL = "tiktokshop"
 
@@ -51,7 +51,7 @@ def _child(args: Any, conn: dict[str, Any], img_url: str, env: dict[str, str], q
     from bridge.errors import RateLimited, Transient
     from bridge.plugins import set_manager
     from bridge.sync import run_flow
-    from bridge.tables import CategoryRule
+    from bridge.tables import CategoryRule, Store
 
     db.reset_engines()
     pm = PluginManager()
@@ -60,6 +60,10 @@ def _child(args: Any, conn: dict[str, Any], img_url: str, env: dict[str, str], q
     org_id: int = stores.create_org("Bench").id  # type: ignore[assignment]
     eco_store = stores.connect_store(org_id, args.platform, conn["eco_settings"], conn["eco_creds"], pm)
     shop = stores.connect_store(org_id, CHANNEL, conn["tt_settings"], conn["tt_creds"], pm)
+    with db.session() as s:
+        row = s.get(Store, shop.id)
+        row.options = {"products": {"concurrency": args.concurrency}}  # type: ignore[union-attr]
+        s.add(row)
     tt_conn, eco_conn = stores.connection_for(shop, pm), stores.connection_for(eco_store, pm)
     cat = pm.call(CHANNEL, "recommend_category", connection=tt_conn, title="Cotton T-shirt", description="")
     attrs = {a.id: [a.values[0].id] if a.values else ["Bench"]
@@ -105,6 +109,67 @@ def _routes(stats: dict[str, Any]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in sorted(stats["by_route"].items(), key=lambda kv: -kv[1]))
 
 
+def _serve(sb: Any, port: int, conn: Any) -> None:
+    """Serve a sandbox in this (forked) process; answer the parent's commands on ``conn``."""
+    server = SandboxServer(sb.app, port=port).start()
+    while True:
+        name, arg = conn.recv()
+        if name == "stop":
+            server.stop()
+            conn.send(None)
+            return
+        if name == "stats":
+            conn.send(sb.stats.snapshot())
+        elif name == "reset":
+            sb.stats.reset()
+            conn.send(None)
+        elif name == "latency":
+            sb.set_latency(arg)
+            conn.send(None)
+
+
+def _images(port: int) -> None:
+    """Serve generated PNG images in this (forked) process."""
+    from bridge.testing.images import ImageServer
+
+    images = ImageServer()
+    SandboxServer(images.server.server.config.app, port=port).start()
+    while True:
+        time.sleep(3600)
+
+
+class Served:
+    """A sandbox served by its own process (so the sandboxes and bridge do not share a GIL)."""
+
+    def __init__(self, sb: Any, ctx: Any) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_serve, args=(sb, self.port, child), daemon=True)
+        self.proc.start()
+        _wait_port(self.port)
+
+    def cmd(self, name: str, arg: Any = None) -> Any:
+        self.conn.send((name, arg))
+        return self.conn.recv()
+
+    def stop(self) -> None:
+        self.cmd("stop")
+        self.proc.join(timeout=10)
+
+
+def _wait_port(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"nothing listens on port {port}") from None
+            time.sleep(0.05)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--platform", default="shopify")
@@ -112,6 +177,7 @@ def main() -> None:
     ap.add_argument("--per-product", type=int, default=4)
     ap.add_argument("--latency-ms", type=float, default=20.0)
     ap.add_argument("--rate-limit", type=float, default=50.0, help="TikTok QPS per API per shop (0: off)")
+    ap.add_argument("--concurrency", type=int, default=8, help="shop option products.concurrency")
     args = ap.parse_args()
     pm = PluginManager()
     eco = pm.call(args.platform, "sandbox", options={"seed": 0})
@@ -121,31 +187,39 @@ def main() -> None:
     eco.seed_catalog(n_products, args.per_product, seed=1)
     print(f"seeded {n_products} products ({args.platform}) in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
     data = tempfile.mkdtemp(prefix="bridge-bench-")
-    with SandboxServer(eco.app) as eco_srv, SandboxServer(tt.app) as tt_srv, ImageServer() as images:
-        env = {"BRIDGE_DATA_DIR": data, "BRIDGE_CONFIG_DIR": os.path.join(data, "config")}
-        conn = {"eco_settings": eco.base_url_setting(eco_srv.url), "eco_creds": eco.credentials(),
-                "tt_settings": tt.base_url_setting(tt_srv.url), "tt_creds": tt.credentials()}
-        for name, sb, srv in ((args.platform, eco, eco_srv), (CHANNEL, tt, tt_srv)):
-            for key, value in sb.app_settings().items():
-                env[f"BRIDGE_{name.upper()}_{key.upper()}"] = str(value)
-            env[f"BRIDGE_{name.upper()}_BASE_URL"] = srv.url
-        ctx = multiprocessing.get_context("fork")
-        queue, go = ctx.Queue(), ctx.Event()
-        child = ctx.Process(target=_child, args=(args, conn, images.server.url, env, queue, go))
-        child.start()
-        figures: dict[str, Any] = {}
-        for phase in ("setup", "read", "initial", "noop"):
-            name, data_ = queue.get(timeout=7200)
-            assert name == phase, (name, phase)
-            figures[phase] = {**data_, "eco": eco.stats.snapshot(), "tt": tt.stats.snapshot()}
-            eco.stats.reset()
-            tt.stats.reset()
-            if phase == "setup":
-                eco.set_latency(args.latency_ms)
-                tt.set_latency(args.latency_ms)
-            go.set()
-            print(f"phase {phase} done", file=sys.stderr)
-        child.join()
+    ctx = multiprocessing.get_context("fork")
+    eco_srv, tt_srv = Served(eco, ctx), Served(tt, ctx)
+    img_port = free_port()
+    img = ctx.Process(target=_images, args=(img_port,), daemon=True)
+    img.start()
+    _wait_port(img_port)
+    env = {"BRIDGE_DATA_DIR": data, "BRIDGE_CONFIG_DIR": os.path.join(data, "config")}
+    conn = {"eco_settings": eco.base_url_setting(eco_srv.url), "eco_creds": eco.credentials(),
+            "tt_settings": tt.base_url_setting(tt_srv.url), "tt_creds": tt.credentials()}
+    for name, sb, srv in ((args.platform, eco, eco_srv), (CHANNEL, tt, tt_srv)):
+        for key, value in sb.app_settings().items():
+            env[f"BRIDGE_{name.upper()}_{key.upper()}"] = str(value)
+        env[f"BRIDGE_{name.upper()}_BASE_URL"] = srv.url
+    del eco, tt  # their state lives in the serving processes now
+    queue, go = ctx.Queue(), ctx.Event()
+    child = ctx.Process(target=_child, args=(args, conn, f"http://127.0.0.1:{img_port}", env, queue, go))
+    child.start()
+    figures: dict[str, Any] = {}
+    for phase in ("setup", "read", "initial", "noop"):
+        name, data_ = queue.get(timeout=7200)
+        assert name == phase, (name, phase)
+        figures[phase] = {**data_, "eco": eco_srv.cmd("stats"), "tt": tt_srv.cmd("stats")}
+        eco_srv.cmd("reset")
+        tt_srv.cmd("reset")
+        if phase == "setup":
+            eco_srv.cmd("latency", args.latency_ms)
+            tt_srv.cmd("latency", args.latency_ms)
+        go.set()
+        print(f"phase {phase} done", file=sys.stderr)
+    child.join()
+    eco_srv.stop()
+    tt_srv.stop()
+    img.terminate()
     _report(args, n_products, figures)
 
 
