@@ -50,12 +50,14 @@ def _links(channel_store_id: int, variant_ids: list[str]) -> dict[str, SkuLink]:
 
 
 def _variants_for(channel_store_id: int, items: list[str]) -> list[str]:
-    """Variant ids of linked SKUs named by ``items`` (product or variant ids)."""
+    """Variant ids of linked SKUs named by ``items`` (product or variant ids); ids that name
+    neither (e.g. a platform's inventory item ids) are passed on for the plugin to resolve."""
     with db.session() as s:
-        rows = s.exec(select(SkuLink.source_variant_id).where(
+        rows = list(s.exec(select(SkuLink).where(
             SkuLink.channel_store_id == channel_store_id,
-            or_(col(SkuLink.source_product_id).in_(items), col(SkuLink.source_variant_id).in_(items))))
-        return list(rows)
+            or_(col(SkuLink.source_product_id).in_(items), col(SkuLink.source_variant_id).in_(items)))))
+    known = {r.source_product_id for r in rows} | {r.source_variant_id for r in rows}
+    return sorted({r.source_variant_id for r in rows} | {i for i in items if i not in known})
 
 
 def inventory_flow(ctx: FlowContext) -> None:

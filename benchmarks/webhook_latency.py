@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Time from a stock change in the eCommerce sandbox (delivered to bridge as a webhook) to the
+TikTok Shop sandbox holding the new quantity, in the running daemon (scheduler + admin app).
+
+    .venv/bin/python benchmarks/webhook_latency.py [--platform shopify] [--samples 30]
+
+Prints the median and the 95th percentile. The platform must push webhooks (its plugin's
+``register_webhooks``); bridge's webhook receiver triggers the inventory flow for the items named.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import threading
+import time
+from contextlib import ExitStack
+
+from bridge.sandboxing import SandboxServer, free_port
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--platform", default="shopify")
+    ap.add_argument("--samples", type=int, default=30)
+    ap.add_argument("--latency-ms", type=float, default=20.0)
+    args = ap.parse_args()
+    data = tempfile.mkdtemp(prefix="bridge-webhook-bench-")
+    os.environ.update({"BRIDGE_DATA_DIR": data, "BRIDGE_CONFIG_DIR": os.path.join(data, "config")})
+    web_port = free_port()
+    os.environ["BRIDGE_PUBLIC_URL"] = f"http://127.0.0.1:{web_port}"
+
+    from bridge.plugins import get_manager
+    from bridge.scheduler import Scheduler
+    from bridge.stores import connection_for
+    from bridge.web.app import create_app
+    from tests.e2e.harness import Harness
+
+    with ExitStack() as stack:
+        h = Harness(args.platform, stack, lambda k, v: os.environ.__setitem__(k, v), pm=get_manager())
+        h.eco.seed_catalog(20, 2, seed=2)
+        h.map_everything()
+        h.sync("products")
+        h.sync("inventory")
+        url = f"http://127.0.0.1:{web_port}/webhooks/{args.platform}/{h.eco_store.id}"
+        h.pm.call(args.platform, "register_webhooks", connection=connection_for(h.eco_store, h.pm), url=url)
+        sched = Scheduler(workers=4, pm=h.pm, tick=0.02)
+        stack.enter_context(SandboxServer(create_app(scheduler=sched), port=web_port))
+        daemon = threading.Thread(target=sched.run_forever, daemon=True)
+        daemon.start()
+        stack.callback(sched.stop)
+        h.eco.set_latency(args.latency_ms)
+        h.tt.set_latency(args.latency_ms)
+        skus = [s["seller_sku"] for p in h.tiktok_products() for s in p["skus"]]
+        samples = []
+        for i in range(args.samples):
+            sku, qty = skus[i % len(skus)], 500 + i
+            started = time.perf_counter()
+            h.eco.set_quantity(sku, qty)
+            while h.tiktok_sku(sku)["quantity"] != qty:
+                if time.perf_counter() - started > 60:
+                    raise SystemExit(f"{sku}: the new quantity did not reach TikTok within 60s")
+                time.sleep(0.005)
+            samples.append(time.perf_counter() - started)
+            time.sleep(0.2)
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, int(round(0.95 * len(samples))) - 1)]
+    print(f"platform:  {args.platform} -> tiktokshop, {args.latency_ms:.0f} ms added latency per request")
+    print(f"samples:   {len(samples)}")
+    print(f"median:    {statistics.median(samples) * 1000:.0f} ms")
+    print(f"p95:       {p95 * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
