@@ -115,6 +115,15 @@ def test_rejected_product_does_not_stop_the_others(flows: Flows) -> None:
     assert link.status == "failed"
     assert "title violates the listing policy" in link.reasons[0]
     assert "12019000" in link.reasons[0]
+    # refused as it is: not sent again until the product changes
+    flows.reset_stats()
+    flows.set_options({"pricing": {"markup_fixed": "0"}})  # a full pass
+    r = flows.run("products")
+    assert flows.writes() == 0
+    with flows.shop.lock:
+        flows.shop.products_["p3"]["title"] = "A fine product"
+        flows.shop.products_["p3"]["seq"] = flows.shop._touch()
+    assert flows.run("products").counts["created"] == 1
 
 
 def test_unmapped_and_incomplete_products_are_held_with_what_is_missing(flows: Flows) -> None:

@@ -218,8 +218,11 @@ class ProductsRun:
         digest = content_hash(listing)
         detail: dict[str, Any] = {"rule": mapped.source, "category_id": mapped.category_id,
                                   "skus": built.notes, "warnings": built.warnings}
+        if link is not None and link.status == "failed" and link.content_hash == digest:
+            self.count("unchanged")  # refused as it is: sent again once the product changes
+            return
         if link is not None and link.remote_product_id:
-            if link.content_hash == digest and link.status not in ("deactivated", "failed"):
+            if link.content_hash == digest and link.status != "deactivated":
                 self.count("unchanged")
                 return
             listing = listing.model_copy(update={"remote_product_id": link.remote_product_id})
@@ -277,7 +280,7 @@ class ProductsRun:
         try:
             result = self.ctx.call(self.channel, op, listing=listing)
         except Rejected as exc:
-            links.save(link, status="failed", reasons=[str(exc)], content_hash=None)
+            links.save(link, status="failed", reasons=[str(exc)], content_hash=digest)
             self.fail(p.remote_id, exc)
             return False
         except BaseException:
