@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import threading
 import time
 from contextlib import ExitStack
+from pathlib import Path
 
 from bridge.sandboxing import SandboxServer, free_port
 
@@ -36,6 +38,7 @@ def main() -> None:
     from bridge.scheduler import Scheduler
     from bridge.stores import connection_for
     from bridge.web.app import create_app
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's tests package
     from tests.e2e.harness import Harness
 
     with ExitStack() as stack:
