@@ -120,3 +120,25 @@ def test_bridge_plugins_env_limits_loading(monkeypatch):
     assert [p.name for p in PluginManager().platforms()] == ["fakechannel"]
     monkeypatch.setenv("BRIDGE_PLUGINS", "")
     assert PluginManager().platforms() == []
+
+
+def test_on_sync_event_reaches_listeners_and_a_failing_one_breaks_nothing(fake_pm):
+    from bridge import journal
+
+    seen: list[tuple[str, str]] = []
+
+    class Listener:
+        @hookimpl
+        def on_sync_event(self, event):  # type: ignore[no-untyped-def]
+            seen.append((event.kind, event.data.get("access_token", "")))
+
+    class Broken:
+        @hookimpl
+        def on_sync_event(self, event):  # type: ignore[no-untyped-def]
+            raise RuntimeError("listener bug")
+
+    fake_pm.register(Broken(), name="broken-listener")
+    fake_pm.register(Listener(), name="listener")
+    journal.record("listing.created", "made", item="p1", data={"access_token": "tok-123"})
+    assert seen == [("listing.created", "***")]
+    assert [e.kind for e in journal.entries(kind="listing.")] == ["listing.created"]
