@@ -104,7 +104,8 @@ class FlowContext:
     def decide(self, action: str, item: str, **details: Any) -> None:
         """Record a decision: in the plan (dry run) and in the journal."""
         entry = {"action": action, "item": item, **details}
-        self.plan.append(entry)
+        if self.dry_run:  # a sync keeps its decisions in the journal only (memory stays flat)
+            self.plan.append(entry)
         self.counts[f"plan.{action}"] += 0  # keeps the key visible in counts
         journal.record(f"{self.flow}.{action}" + (".planned" if self.dry_run else ""),
                        details.get("why", ""), org_id=self.org_id,
