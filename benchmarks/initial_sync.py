@@ -4,11 +4,12 @@
     .venv/bin/python benchmarks/initial_sync.py --variants 10000 --latency-ms 20
     .venv/bin/python benchmarks/initial_sync.py --variants 100000 --latency-ms 0 --rate-limit 0
 
-The eCommerce sandbox (``--platform``, default Shopify) and the TikTok Shop sandbox run in this
-process, each adding ``--latency-ms`` to every request; the TikTok sandbox enforces
+The eCommerce sandbox (``--platform``, default Shopify) and the TikTok Shop sandbox each run in
+a process of their own, adding ``--latency-ms`` to every request; the TikTok sandbox enforces
 ``--rate-limit`` requests per second per API per shop (TikTok's documented 50; 0: off). bridge
 runs in a forked child process (its own database in a temporary directory, the real plugins),
-so its peak memory (tracemalloc) is its own. Phases: read the catalog once (the eCommerce
+so its peak memory (resident set, sampled every 20 ms; ``--tracemalloc`` adds the Python heap's
+peak at about three times the wall time) is its own. Phases: read the catalog once (the eCommerce
 minimum), the initial sync (products flow, then inventory flow), then a no-op re-sync.
 
 Printed: wall time of the initial sync and its ratio to the floor the rate limit sets (the
@@ -19,11 +20,13 @@ errors, peak memory, and the no-op re-sync's requests.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import multiprocessing
 import os
 import socket
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from typing import Any
@@ -42,6 +45,30 @@ class _Images:
 
     def url(self, name: str) -> str:
         return f"{self.base}/{name}.png"
+
+
+class _PeakRss:
+    """Samples this process's resident set size every 20 ms until :meth:`stop`."""
+
+    def __init__(self) -> None:
+        self.base = self.peak = _rss()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.done.wait(0.02):
+            self.peak = max(self.peak, _rss())
+
+    def stop(self) -> tuple[int, int]:
+        self.done.set()
+        self.thread.join()
+        return self.base, max(self.peak, _rss())
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def _child(args: Any, conn: dict[str, Any], img_url: str, env: dict[str, str], queue: Any, go: Any) -> None:
@@ -90,16 +117,25 @@ def _child(args: Any, conn: dict[str, Any], img_url: str, env: dict[str, str], q
     for page in pm.call(args.platform, "list_products", connection=eco_conn, cursor=None):
         variants += sum(len(p.variants) for p in page.products)
     phase("read", {"variants": variants})
-    tracemalloc.start()
+    if args.tracemalloc:
+        tracemalloc.start()
+    rss = _PeakRss()
+    profile = cProfile.Profile() if args.profile else None
     t0 = time.perf_counter()
+    if profile:
+        profile.enable()
     products = run("products")
+    if profile:
+        profile.disable()
+        profile.dump_stats(args.profile)
     t_products = time.perf_counter() - t0
     inventory = run("inventory")
     elapsed = time.perf_counter() - t0
-    _, peak = tracemalloc.get_traced_memory()
+    peak = tracemalloc.get_traced_memory()[1] if args.tracemalloc else 0
     tracemalloc.stop()
+    rss_base, rss_peak = rss.stop()
     phase("initial", {"products": products, "inventory": inventory, "wall": elapsed,
-                      "wall_products": t_products, "peak": peak})
+                      "wall_products": t_products, "peak": peak, "rss_base": rss_base, "rss_peak": rss_peak})
     t0 = time.perf_counter()
     counts = {f: run(f) for f in ("products", "inventory", "orders", "tracking")}
     queue.put(("noop", {"counts": counts, "wall": time.perf_counter() - t0}))
@@ -178,6 +214,9 @@ def main() -> None:
     ap.add_argument("--latency-ms", type=float, default=20.0)
     ap.add_argument("--rate-limit", type=float, default=50.0, help="TikTok QPS per API per shop (0: off)")
     ap.add_argument("--concurrency", type=int, default=8, help="shop option products.concurrency")
+    ap.add_argument("--tracemalloc", action="store_true",
+                    help="also report the Python heap's peak (tracemalloc; makes the sync about 3x slower)")
+    ap.add_argument("--profile", metavar="FILE", help="write a cProfile of the products flow to FILE")
     args = ap.parse_args()
     pm = PluginManager()
     eco = pm.call(args.platform, "sandbox", options={"seed": 0})
@@ -242,7 +281,9 @@ def _report(args: Any, n_products: int, f: dict[str, Any]) -> None:
     print(f"store requests:       {init['eco']['total']} (minimum {read['eco']['total']}: one read of the "
           f"catalog); {_routes(init['eco'])}")
     print(f"rate-limit errors:    {init['tt']['throttled']}")
-    print(f"peak memory:          {init['peak'] / 1e6:.1f} MB (tracemalloc, the bridge process)")
+    print(f"peak memory:          {init['rss_peak'] / 1e6:.1f} MB resident (+{(init['rss_peak'] - init['rss_base']) / 1e6:.1f} MB "
+          "during the sync, the bridge process)"
+          + (f"; Python heap peak {init['peak'] / 1e6:.1f} MB (tracemalloc)" if args.tracemalloc else ""))
     print(f"no-op re-sync:        {noop['eco']['total'] + noop['tt']['total']} requests "
           f"({noop['eco']['writes'] + noop['tt']['writes']} writes) in {noop['wall']:.1f}s; "
           f"store: {_routes(noop['eco'])}; TikTok: {_routes(noop['tt'])}")

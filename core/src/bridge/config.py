@@ -50,6 +50,11 @@ def config_file() -> Path:
     return config_dir() / "config.json"
 
 
+def config_file_path() -> Path:
+    """Where the config file is, without creating its directory."""
+    return Path(os.environ.get("BRIDGE_CONFIG_DIR") or platformdirs.user_config_dir(APP)) / "config.json"
+
+
 def env_name(key: str) -> str:
     return "BRIDGE_" + key.upper().replace(".", "_").replace("-", "_")
 

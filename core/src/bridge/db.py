@@ -7,18 +7,21 @@ directory. PostgreSQL URLs (``postgresql://``) use psycopg 3.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from bridge import config
 from bridge.errors import Misconfigured
@@ -30,7 +33,27 @@ _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
 
+_url_cache: dict[tuple[str | None, ...], str] = {}
+
+
 def database_url() -> str:
+    """The configured URL: environment, config file, else SQLite in the data directory.
+
+    Resolved once per (environment, config file version): every session asks for it.
+    """
+    cfg = config.config_file_path()
+    try:
+        stamp = str(os.stat(cfg).st_mtime_ns)
+    except OSError:
+        stamp = None
+    key = (os.environ.get("BRIDGE_DATABASE_URL"), os.environ.get("BRIDGE_DATA_DIR"), str(cfg), stamp)
+    url = _url_cache.get(key)
+    if url is None:
+        url = _url_cache[key] = _resolve_url()
+    return url
+
+
+def _resolve_url() -> str:
     url = config.get("database_url")
     if url:
         if url.startswith("postgresql://") or url.startswith("postgres://"):
@@ -46,6 +69,48 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+class _WriteGate:
+    """One writer at a time among this process's SQLite connections.
+
+    SQLite lets one connection write at a time and makes the others sleep in its busy handler
+    (1 ms, then longer steps up to 100 ms): with several worker threads that sleeping, not the
+    work, sets the pace. The gate is taken at a connection's first write statement and given
+    back at its commit or rollback (or when it returns to the pool), so a waiting thread wakes
+    the moment the writer is done. Other processes still meet SQLite's own locking.
+    """
+
+    KEY = "bridge_write_gate"
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.owner: int | None = None
+
+    def enter(self, info: dict[str, Any], statement: str) -> None:
+        if self.KEY in info or statement.lstrip()[:6].upper() in ("SELECT", "PRAGMA"):
+            return
+        me = threading.get_ident()
+        if self.owner == me:  # this thread already writes on another connection: SQLite decides
+            return
+        if self.lock.acquire(timeout=30):
+            self.owner = me
+            info[self.KEY] = True
+
+    def leave(self, info: dict[str, Any]) -> None:
+        if info.pop(self.KEY, False):
+            self.owner = None
+            self.lock.release()
+
+    def install(self, engine: Engine) -> None:
+        event.listen(engine, "before_cursor_execute",
+                     lambda conn, _cur, statement, *_: self.enter(conn.info, statement))
+        event.listen(engine, "commit", lambda conn: self.leave(conn.info))
+        event.listen(engine, "rollback", lambda conn: self.leave(conn.info))
+        event.listen(engine.pool, "checkin", lambda _dbapi, record: self.leave(record.info))
+
+
+_gate = _WriteGate()
 
 
 def alembic_config(url: str) -> Config:
@@ -82,8 +147,10 @@ def get_engine(url: str | None = None) -> Engine:
             return engine
         try:
             if url.startswith("sqlite"):
-                engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+                engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                                       pool_size=16, max_overflow=16)
                 event.listen(engine, "connect", _sqlite_pragmas)
+                _gate.install(engine)
             else:
                 engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
             upgrade(engine)
@@ -98,10 +165,31 @@ def get_engine(url: str | None = None) -> Engine:
 
 def reset_engines() -> None:
     """Forget cached engines (tests switching databases)."""
+    _url_cache.clear()
     with _lock:
         for e in _engines.values():
             e.dispose()
         _engines.clear()
+
+
+def insert(table: type[SQLModel], values: dict[str, Any]) -> None:
+    """Insert one row in its own transaction (Core: no ORM unit of work for a plain append)."""
+    with get_engine().begin() as conn:
+        conn.execute(sa_insert(table).values(**values))  # type: ignore[arg-type]
+
+
+def upsert(table: type[SQLModel], values: dict[str, Any], *, keys: tuple[str, ...]) -> None:
+    """Insert a row, or update it where one with the same ``keys`` exists (one statement)."""
+    engine = get_engine()
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).values(**values)  # type: ignore[arg-type]
+    stmt = stmt.on_conflict_do_update(index_elements=list(keys),
+                                      set_={k: v for k, v in values.items() if k not in keys})
+    with engine.begin() as conn:
+        conn.execute(stmt)
 
 
 @contextmanager

@@ -198,13 +198,14 @@ class HttpClient:
             self.request_count += 1
             metrics.inc("bridge_api_calls_total", platform=self.platform)
             elapsed = (time.perf_counter() - started) * 1000
-            log.debug(
-                "%s %s -> %s (%.0f ms)",
-                method,
-                redact(redact_url(response.request.url), self.secrets),
-                response.status_code,
-                elapsed,
-            )
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "%s %s -> %s (%.0f ms)",
+                    method,
+                    redact(redact_url(response.request.url), self.secrets),
+                    response.status_code,
+                    elapsed,
+                )
             if response.status_code not in RETRY_STATUSES:
                 return response
             wait = retry_after_seconds(response, default=_backoff(attempt))

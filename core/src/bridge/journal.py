@@ -51,8 +51,7 @@ def record(
     if session is not None:
         session.add(ev)
     else:
-        with db.session() as s:
-            s.add(ev)
+        db.insert(Event, ev.model_dump(exclude={"id"}))
     getattr(log, "warning" if level in ("warning", "error") else "info")(
         "%s %s%s", kind, f"[{item}] " if item else "", message
     )

@@ -7,6 +7,7 @@ from collections.abc import Iterator, MutableMapping
 from datetime import UTC
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, delete, select
 
 from bridge import config, db, journal
@@ -140,31 +141,18 @@ class DbState(MutableMapping):
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
-        with db.session() as s:
-            row = s.get(KeyValue, (self.store_id, key))
-            if row is None:
-                raise KeyError(key)
-            with self._lock:
-                self._cache[key] = row.value
-            return row.value
+        with db.get_engine().connect() as conn:  # Core, not the ORM: plugins ask often
+            row = conn.execute(sa_select(KeyValue.value).where(  # type: ignore[arg-type]
+                KeyValue.store_id == self.store_id, KeyValue.key == key)).first()
+        if row is None:
+            raise KeyError(key)
+        with self._lock:
+            self._cache[key] = row[0]
+        return row[0]
 
     def __setitem__(self, key: str, value: Any) -> None:
-        from sqlalchemy.exc import IntegrityError
-
-        for attempt in range(3):  # two threads may insert the same key at once: then update
-            try:
-                with db.session() as s:
-                    row = s.get(KeyValue, (self.store_id, key))
-                    if row is None:
-                        row = KeyValue(store_id=self.store_id, key=key, value=value)
-                    else:
-                        row.value = value
-                        row.updated_at = utcnow()
-                    s.add(row)
-                break
-            except IntegrityError:
-                if attempt == 2:
-                    raise
+        db.upsert(KeyValue, {"store_id": self.store_id, "key": key, "value": value, "updated_at": utcnow()},
+                  keys=("store_id", "key"))
         with self._lock:
             self._cache[key] = value
 

@@ -17,6 +17,7 @@ from bridge.models import Tracking
 from bridge_bigcommerce import orders, webhooks
 
 SPECS = Path(__file__).resolve().parents[3].parent / "shared" / "specs" / "bigcommerce"
+pytestmark = pytest.mark.skipif(not SPECS.is_dir(), reason="shared/specs/bigcommerce is not beside the repository")
 #: sandbox route -> (spec file, spec path, method)
 ROUTES = {
     ("POST", "/v2/orders"): ("orders.v2.oas2.yml", "/orders", "post"),
@@ -64,7 +65,6 @@ def validate(name: str, schema: dict, body: Any) -> None:
     assert not undeclared, f"{name}: fields not in the schema: {sorted(undeclared)}"
 
 
-@pytest.mark.skipif(not SPECS.is_dir(), reason="shared/specs/bigcommerce is not beside the repository")
 def test_every_body_sent_conforms(sandbox, conn, make_draft):
     created = orders.create(conn, make_draft("SPEC-1", tax="3.00", total="40.99"))
     orders.create(conn, make_draft("SPEC-2"))

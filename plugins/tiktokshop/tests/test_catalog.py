@@ -144,3 +144,32 @@ def test_inventory_of_missing_product_fails_its_items(conn) -> None:
     results = connector.update_inventory(connection=conn, updates=[
         InventoryUpdate(product_id="42", sku_id="43", quantity=1)])
     assert not results[0].ok and results[0].code == "12019150"
+
+
+def test_create_after_search_skips_second_search_and_caches_attributes(sandbox, conn, images) -> None:
+    def calls(route: str) -> int:
+        return sandbox.stats.snapshot()["by_route"].get(route, 0)
+
+    search, attrs = "POST /product/202309/products/search", "GET /product/202309/categories/{category_id}/attributes"
+    assert connector.find_listings(connection=conn, seller_skus=["SRCH1-0", "SRCH1-1", "SRCH2-0", "SRCH2-1"]) == []
+    s0, a0 = calls(search), calls(attrs)
+    connector.create_listing(connection=conn, listing=listing(images, "SRCH1"))
+    a1 = calls(attrs)
+    connector.create_listing(connection=conn, listing=listing(images, "SRCH2"))
+    assert calls(search) == s0  # the core's search just found these SKUs missing
+    assert a1 <= a0 + 1 and calls(attrs) == a1  # fetched once for the category, then from the store state
+    connector.create_listing(connection=conn, listing=listing(images, "SRCH3"))
+    assert calls(search) == s0 + 1  # never searched: searched before creating
+    with pytest.raises(Rejected) as err:  # created SKUs no longer count as missing
+        connector.create_listing(connection=conn, listing=listing(images, "SRCH1"))
+    assert err.value.code == "DUPLICATE_SELLER_SKU" and calls(search) == s0 + 2
+
+
+def test_image_used_as_main_and_sku_image_is_downloaded_once(sandbox, conn, images) -> None:
+    url = images.url("shared-main-and-sku")
+    item = listing(images, "DL1", image="shared-main-and-sku.png")
+    item = item.model_copy(update={"skus": [s.model_copy(update={"image_url": url}) for s in item.skus]})
+    before, uploads = images.requests, sandbox.uploads
+    connector.create_listing(connection=conn, listing=item)
+    assert images.requests == before + 1  # one download feeds both uploads
+    assert sandbox.uploads == uploads + 2  # a main image and an attribute image are separate uploads

@@ -13,12 +13,13 @@ import socket
 import sqlite3
 import tempfile
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import SQLModel, col, delete, select
+from sqlmodel import Session, SQLModel, col, delete, select
 
 from bridge import db
 from bridge.models import ListingResult, ListingSku
@@ -90,13 +91,18 @@ def insert_claimed(row: T) -> T | None:
 
 
 def save(row: T, **values: Any) -> T:
+    """Set ``values`` on ``row`` and store it (its own transaction)."""
+    with db.session() as s:
+        return save_in(s, row, **values)
+
+
+def save_in(s: Session, row: T, **values: Any) -> T:
+    """:func:`save` within the caller's transaction."""
     for k, v in values.items():
         setattr(row, k, v)
     if hasattr(row, "updated_at"):
         row.updated_at = utcnow()  # type: ignore[attr-defined]
-    with db.session() as s:
-        row = s.merge(row)
-    return row
+    return s.merge(row)
 
 
 def listing_links(channel_store_id: int, product_ids: Iterable[str]) -> dict[str, ListingLink]:
@@ -118,13 +124,15 @@ def sku_links(channel_store_id: int, product_id: str) -> dict[str, SkuLink]:
 
 def record_skus(channel_store_id: int, product_id: str, remote_product_id: str,
                 skus: list[ListingSku], result: ListingResult | None,
-                found: dict[str, str] | None = None, *, quantities: bool = True) -> None:
-    """Upsert the SKU links of a listed product with what was sent; drop vanished variants."""
+                found: dict[str, str] | None = None, *, quantities: bool = True,
+                session: Session | None = None) -> None:
+    """Upsert the SKU links of a listed product with what was sent; drop vanished variants
+    (within ``session`` when given, else in a transaction of its own)."""
     ids = dict(found or {})
     if result is not None:
         ids.update(result.sku_ids)
     keep = {s.source_variant_id for s in skus}
-    with db.session() as s:
+    with nullcontext(session) if session is not None else db.session() as s:
         rows = {r.source_variant_id: r for r in s.exec(select(SkuLink).where(
             SkuLink.channel_store_id == channel_store_id, SkuLink.source_product_id == product_id))}
         for sku in skus:

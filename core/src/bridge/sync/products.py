@@ -246,8 +246,14 @@ class ProductsRun:
         ctx.decide("create", p.remote_id, why="new mapped product", title=listing.title, **detail)
         if ctx.dry_run:
             return
-        link = self._upsert(p, link, status=None)
-        if link is None or not links.claim(ListingLink, link.id, owner_field="reasons"):  # type: ignore[arg-type]
+        if link is None:  # a new link is inserted already claimed: the unique key decides the race
+            link = links.insert_claimed(ListingLink(
+                channel_store_id=self.channel.id, source_product_id=p.remote_id,  # type: ignore[arg-type]
+                status="creating", reasons=[links.worker_id()], title=p.title))
+            claimed = link is not None
+        else:
+            claimed = links.claim(ListingLink, link.id, owner_field="reasons")  # type: ignore[arg-type]
+        if link is None or not claimed:
             self._reserve(release=True)
             self.count("skipped")  # another worker is creating it
             return
@@ -287,14 +293,17 @@ class ProductsRun:
             if op == "create_listing":  # outcome unknown: the next run looks it up by seller SKU
                 links.save(link, status="pending", reasons=["interrupted while creating: retried"])
             raise
-        links.save(link, remote_product_id=result.remote_product_id, status=result.status,
-                   reasons=warnings + result.warnings, content_hash=digest, title=listing.title)
-        links.record_skus(self.channel.id, p.remote_id, result.remote_product_id, listing.skus, result)  # type: ignore[arg-type]
         kind = "created" if op == "create_listing" else "updated"
+        with db.session() as s:  # the link, its SKUs and the journal entry: all or nothing
+            links.save_in(s, link, remote_product_id=result.remote_product_id, status=result.status,
+                          reasons=warnings + result.warnings, content_hash=digest, title=listing.title)
+            links.record_skus(self.channel.id, p.remote_id, result.remote_product_id, listing.skus,  # type: ignore[arg-type]
+                              result, session=s)
+            journal.record(f"products.{kind}", f"'{listing.title}' {kind} as {result.remote_product_id}",
+                           org_id=self.ctx.org_id, store_id=self.channel.id, flow="products",
+                           item=p.remote_id, data={"status": result.status, "warnings": result.warnings},
+                           session=s)
         self.count(kind)
-        journal.record(f"products.{kind}", f"'{listing.title}' {kind} as {result.remote_product_id}",
-                       org_id=self.ctx.org_id, store_id=self.channel.id, flow="products",
-                       item=p.remote_id, data={"status": result.status, "warnings": result.warnings})
         return True
 
     def link_existing(self, p: Product, link: ListingLink | None, listing: Listing, digest: str,

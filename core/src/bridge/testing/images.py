@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import struct
 import zlib
 
@@ -13,6 +14,7 @@ from starlette.routing import Route
 from bridge.sandboxing import SandboxServer
 
 
+@functools.lru_cache(maxsize=256)
 def make_png(width: int = 800, height: int = 800, rgb: tuple[int, int, int] = (200, 80, 40)) -> bytes:
     """A solid-colour RGB PNG of the given size."""
     def chunk(kind: bytes, data: bytes) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -27,6 +28,12 @@ from bridge_tiktokshop.client import TikTokClient
 from bridge_tiktokshop.markets import title_limits
 
 CATEGORY_TTL = 86400.0
+ATTRIBUTES_TTL = 3600.0
+ABSENT_TTL = 300.0
+"""How long a seller SKU that Search Products did not find counts as absent for a create."""
+_ABSENT_MAX = 200_000
+_absent: OrderedDict[tuple[str, str], float] = OrderedDict()
+_absent_lock = threading.Lock()
 P = "/product/202309"
 MAX_DESCRIPTION = 10000
 _DROP_TAGS = re.compile(r"<(script|style|iframe|object|embed|form)\b.*?</\1\s*>", re.I | re.S)
@@ -51,9 +58,16 @@ def list_categories(client: TikTokClient) -> list[Category]:
 
 
 def attributes(client: TikTokClient, category_id: str) -> list[CategoryAttribute]:
-    data = client.call("GET", f"{P}/categories/{category_id}/attributes",
-                       query={"category_version": category_version(client)})
-    return [mapping.attribute(a) for a in data.get("attributes") or []]
+    """A category's attributes, cached in the store state for an hour (every create needs them)."""
+    version = category_version(client)
+    key = f"attributes:{version}:{category_id}"
+    cached = client.connection.state.get(key)
+    if not cached or time.time() - cached["at"] > ATTRIBUTES_TTL:
+        data = client.call("GET", f"{P}/categories/{category_id}/attributes",
+                           query={"category_version": version})
+        cached = {"at": time.time(), "items": data.get("attributes") or []}
+        client.connection.state[key] = cached
+    return [mapping.attribute(a) for a in cached["items"]]
 
 
 def rules(client: TikTokClient, category_id: str) -> CategoryRules:
@@ -95,6 +109,27 @@ def brands(client: TikTokClient, category_id: str | None) -> list[Brand]:
 # --------------------------------------------------------------------------- listings
 
 
+def _mark_absent(client: TikTokClient, seller_skus: list[str], absent: bool) -> None:
+    """Remember (this process, :data:`ABSENT_TTL`) which SKUs a search just found missing."""
+    shop_key = client.connection.store_key
+    now = time.monotonic()
+    with _absent_lock:
+        for sku in seller_skus:
+            _absent.pop((shop_key, sku), None)
+            if absent:
+                _absent[(shop_key, sku)] = now
+        while len(_absent) > _ABSENT_MAX:
+            _absent.popitem(last=False)
+
+
+def _known_absent(client: TikTokClient, seller_skus: list[str]) -> bool:
+    """Whether a search of this process found every one of these SKUs missing moments ago."""
+    shop_key = client.connection.store_key
+    oldest = time.monotonic() - ABSENT_TTL
+    with _absent_lock:
+        return all(_absent.get((shop_key, s), oldest - 1) >= oldest for s in seller_skus)
+
+
 def find(client: TikTokClient, seller_skus: list[str]) -> list[ExistingListing]:
     """Products holding these seller SKUs (search takes at most 10 per call), in input order."""
     found: dict[str, ExistingListing] = {}
@@ -109,6 +144,8 @@ def find(client: TikTokClient, seller_skus: list[str]) -> list[ExistingListing]:
                     continue
                 for e in mapping.existing(p, set(chunk)):
                     found.setdefault(e.seller_sku, e)
+    _mark_absent(client, [s for s in unique if s not in found], True)
+    _mark_absent(client, [s for s in unique if s in found], False)
     return [found[s] for s in unique if s in found]
 
 
@@ -142,14 +179,15 @@ def _payload(client: TikTokClient, listing: Listing, key: str | None) -> tuple[d
     if len(listing.images) > images.MAX_MAIN_IMAGES:
         warnings.append(f"only the first {images.MAX_MAIN_IMAGES} of {len(listing.images)} images are listed")
     main: list[str] = []
+    fetched: dict[str, bytes] = {}
     for img in sorted(listing.images, key=lambda i: i.position)[:images.MAX_MAIN_IMAGES]:
-        up, warn = images.upload(client, img.url)
+        up, warn = images.upload(client, img.url, fetched=fetched)
         main.append(up.uri)
         warnings += warn
     sku_images: dict[str, str] = {}
     for s in listing.skus:
         if s.image_url and s.image_url not in sku_images:
-            up, warn = images.upload(client, s.image_url, "ATTRIBUTE_IMAGE")
+            up, warn = images.upload(client, s.image_url, "ATTRIBUTE_IMAGE", fetched=fetched)
             sku_images[s.image_url] = up.uri
             warnings += warn
     description = description_html(listing.description_html)
@@ -178,8 +216,14 @@ def _result(data: dict[str, Any], status: str, warnings: list[str]) -> ListingRe
 
 
 def create(client: TikTokClient, listing: Listing) -> ListingResult:
-    """Create a product, refusing when any of its seller SKUs is already on the shop."""
-    existing = find(client, [s.seller_sku for s in listing.skus])
+    """Create a product, refusing when any of its seller SKUs is already on the shop.
+
+    The search is skipped when this process's own search found every SKU missing within
+    :data:`ABSENT_TTL` (the core searches a page's SKUs, ten a call, just before creating them);
+    the create carries an idempotency key, so a retried create makes no second product.
+    """
+    seller_skus = [s.seller_sku for s in listing.skus]
+    existing = [] if _known_absent(client, seller_skus) else find(client, seller_skus)
     if existing:
         ids = sorted({e.remote_product_id for e in existing})
         raise Rejected(f"seller SKU(s) {', '.join(e.seller_sku for e in existing)} already exist on "
@@ -188,6 +232,7 @@ def create(client: TikTokClient, listing: Listing) -> ListingResult:
     shop_id = client.connection.setting("shop_id") or client.connection.remote_id or ""
     key = hashlib.sha256(f"{shop_id}:{listing.source_product_id}".encode()).hexdigest()[:64]
     body, warnings = _payload(client, listing, key)
+    _mark_absent(client, seller_skus, False)  # from here on, the SKUs may exist
     return _result(client.call("POST", f"{P}/products", body=body), "pending", warnings)
 
 

@@ -94,14 +94,23 @@ def download(client: TikTokClient, url: str) -> bytes:
     return response.content
 
 
-def upload(client: TikTokClient, url: str, use_case: str = "MAIN_IMAGE") -> tuple[Uploaded, list[str]]:
-    """The TikTok image for a source URL: from the cache, or downloaded, checked and uploaded."""
+def upload(client: TikTokClient, url: str, use_case: str = "MAIN_IMAGE",
+           fetched: dict[str, bytes] | None = None) -> tuple[Uploaded, list[str]]:
+    """The TikTok image for a source URL: from the cache, or downloaded, checked and uploaded.
+
+    ``fetched`` holds the bytes already downloaded while building one listing (the same URL as
+    a main and a SKU image is downloaded once).
+    """
     state = client.connection.state
     by_url = f"image:url:{use_case}:{url}"
     cached = state.get(by_url)
     if cached:
         return Uploaded(**cached), []
-    data = download(client, url)
+    data = fetched.get(url) if fetched is not None else None
+    if data is None:
+        data = download(client, url)
+        if fetched is not None:
+            fetched[url] = data
     fmt, warnings = check(url, data, main=use_case == "MAIN_IMAGE")
     by_hash = f"image:sha256:{use_case}:{hashlib.sha256(data).hexdigest()}"
     cached = state.get(by_hash)
