@@ -102,3 +102,68 @@ def test_postgres_leases_with_two_processes(pg_url, fake_pm, tmp_path):
             assert nxt["start"] >= prev["end"]
     with db.session() as s:
         assert all(j.lease_owner is None for j in s.exec(select(Job)))
+
+
+def test_sqlite_writers_of_many_threads_all_land():
+    """Eight threads appending and upserting at once: no 'database is locked', nothing lost."""
+    _many_writers()
+
+
+@pytest.mark.postgres
+def test_postgres_writers_of_many_threads_all_land(pg_url):
+    _many_writers()
+    assert db.get_engine().dialect.name == "postgresql"
+
+
+def _many_writers() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bridge import journal
+    from bridge.tables import Event
+
+    org = stores.create_org("Gate")
+    state = stores.DbState(_store_id(org.id))
+
+    def work(n: int) -> None:
+        for i in range(40):
+            journal.record("test.gate", f"{n}-{i}", org_id=org.id)
+            state[f"k{n}"] = i
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(work, range(8)))
+    with db.session() as s:
+        assert len(s.exec(select(Event).where(Event.kind == "test.gate")).all()) == 320
+    fresh = stores.DbState(state.store_id)
+    assert [fresh[f"k{n}"] for n in range(8)] == [39] * 8
+
+
+def test_sqlite_write_gate_is_released_when_a_connection_goes_back_unfinished():
+    engine = db.get_engine()
+    conn = engine.connect()
+    conn.execute(text("CREATE TABLE IF NOT EXISTS scratch (x INTEGER)"))
+    conn.execute(text("INSERT INTO scratch VALUES (1)"))
+    conn.close()  # neither committed nor rolled back by the caller: the pool rolls it back
+    done = []
+
+    def other() -> None:
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO scratch VALUES (2)"))
+        done.append(True)
+
+    import threading
+
+    t = threading.Thread(target=other)
+    t.start()
+    t.join(5)
+    assert done == [True]
+
+
+def _store_id(org_id: int) -> int:
+    from bridge.tables import Store
+
+    with db.session() as s:
+        row = Store(org_id=org_id, platform="fakechannel", kind="channel", name="gate", remote_id="gate", currency="GBP")
+        s.add(row)
+        s.flush()
+        s.refresh(row)
+        return row.id  # type: ignore[return-value]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -72,45 +73,71 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
 
 
 class _WriteGate:
-    """One writer at a time among this process's SQLite connections.
+    """One writer at a time among this process's connections to one SQLite database.
 
     SQLite lets one connection write at a time and makes the others sleep in its busy handler
     (1 ms, then longer steps up to 100 ms): with several worker threads that sleeping, not the
     work, sets the pace. The gate is taken at a connection's first write statement and given
-    back at its commit or rollback (or when it returns to the pool), so a waiting thread wakes
-    the moment the writer is done. Other processes still meet SQLite's own locking.
+    back once its commit or rollback has finished (a connection going back to the pool is
+    rolled back), so a waiting thread wakes the moment the writer is done. Other processes
+    still meet SQLite's own locking.
     """
-
-    KEY = "bridge_write_gate"
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.owner: int | None = None
 
-    def enter(self, info: dict[str, Any], statement: str) -> None:
-        if self.KEY in info or statement.lstrip()[:6].upper() in ("SELECT", "PRAGMA"):
+    def enter(self, conn: _GatedConnection, statement: str) -> None:
+        if conn.holds_gate or statement.lstrip()[:6].upper() in ("SELECT", "PRAGMA"):
             return
         me = threading.get_ident()
         if self.owner == me:  # this thread already writes on another connection: SQLite decides
             return
         if self.lock.acquire(timeout=30):
             self.owner = me
-            info[self.KEY] = True
+            conn.holds_gate = True
 
-    def leave(self, info: dict[str, Any]) -> None:
-        if info.pop(self.KEY, False):
+    def leave(self, conn: _GatedConnection) -> None:
+        if conn.holds_gate:
+            conn.holds_gate = False
             self.owner = None
             self.lock.release()
 
+    def connection_class(self) -> type[_GatedConnection]:
+        return type("GatedConnection", (_GatedConnection,), {"gate": self})
+
     def install(self, engine: Engine) -> None:
-        event.listen(engine, "before_cursor_execute",
-                     lambda conn, _cur, statement, *_: self.enter(conn.info, statement))
-        event.listen(engine, "commit", lambda conn: self.leave(conn.info))
-        event.listen(engine, "rollback", lambda conn: self.leave(conn.info))
-        event.listen(engine.pool, "checkin", lambda _dbapi, record: self.leave(record.info))
+        def before(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            dbapi = conn.connection.dbapi_connection
+            if isinstance(dbapi, _GatedConnection):
+                self.enter(dbapi, statement)
+
+        event.listen(engine, "before_cursor_execute", before)
 
 
-_gate = _WriteGate()
+class _GatedConnection(sqlite3.Connection):
+    """A sqlite3 connection that gives its :class:`_WriteGate` back after commit or rollback."""
+
+    gate: _WriteGate
+    holds_gate = False
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.gate.leave(self)
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.gate.leave(self)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.gate.leave(self)
 
 
 def alembic_config(url: str) -> Config:
@@ -147,10 +174,12 @@ def get_engine(url: str | None = None) -> Engine:
             return engine
         try:
             if url.startswith("sqlite"):
-                engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                gate = _WriteGate()
+                engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30,
+                                                          "factory": gate.connection_class()},
                                        pool_size=16, max_overflow=16)
                 event.listen(engine, "connect", _sqlite_pragmas)
-                _gate.install(engine)
+                gate.install(engine)
             else:
                 engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
             upgrade(engine)

@@ -31,9 +31,13 @@ def dumps(body: Any) -> bytes:
 
 
 def rate_limits(connection: Connection) -> dict[str, RateLimit]:
-    """Documented limit per API per shop; the ``rate_limit`` setting (QPS) overrides it."""
+    """Documented limit per API per shop; the ``rate_limit`` setting (QPS) overrides it.
+
+    Paced evenly (no burst): TikTok counts requests in a sliding second, where a full bucket
+    spent at once plus a second of refill would be twice the limit.
+    """
     qps = float(connection.setting("rate_limit", DEFAULT_QPS))
-    return {"default": RateLimit(rate=qps, burst=max(1, int(qps)))} if qps > 0 else {}
+    return {"default": RateLimit(rate=qps, burst=1)} if qps > 0 else {}
 
 
 class TikTokClient:
