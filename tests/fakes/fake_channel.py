@@ -148,6 +148,7 @@ def update_inventory(connection: Connection, updates: list[InventoryUpdate]) -> 
 
 def _order(o: dict[str, Any]) -> Order:
     return Order(remote_id=o["id"], status=o["status"], currency="GBP", fulfilled_by=o["fulfilled_by"],
+                 shipping_label_by=o.get("label_by", "seller"),
                  released=o["released"], package_ids=[p["id"] for p in o["packages"]],
                  lines=[OrderLine(remote_id=ln["id"], product_id=ln["product_id"], variant_id=ln["sku_id"],
                                   sku=ln["seller_sku"], quantity=ln["quantity"],
@@ -261,6 +262,7 @@ class FakeChannelSandbox(FakeSandboxBase):
             self.seq += 1
             self.orders_[oid] = {"id": oid, "status": "awaiting_shipment", "lines": rows, "seq": self.seq,
                                  "fulfilled_by": kw.get("fulfilled_by", "seller"),
+                                 "label_by": kw.get("label_by", "seller"),
                                  "released": kw.get("released", True),
                                  "packages": [{"id": f"PKG-{oid}", "tracking": None, "provider": None}]}
             return oid

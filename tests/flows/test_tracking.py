@@ -80,3 +80,18 @@ def test_plan_shows_the_push_without_making_it(flows: Flows) -> None:
     assert flows.writes() == 0
     assert r.plan == [{"action": "push", "item": oid, "why": "carrier 'Royal Mail' matched by name on the channel",
                        "tracking_number": "RM1", "package": f"PKG-{oid}", "provider_id": None}]
+
+
+def test_order_with_the_channels_own_label_is_shipped_without_a_push(flows: Flows) -> None:
+    flows.run("products")
+    oid = flows.channel.create_order("shop-1", [("SKU-1-1", 1)], label_by="platform")
+    assert flows.run("orders").counts["created"] == 1  # the seller ships it: created in the store
+    eid = flows.shop.orders()[0].remote_id
+    assert flows.run("tracking").counts.get("label_by_channel", 0) == 0  # not fulfilled yet
+    flows.shop.fulfill_order(eid, Tracking(number="TT-LABEL-1", carrier="TikTok Shipping"))
+    flows.reset_stats()
+    r = flows.run("tracking")
+    assert r.status == "ok" and r.counts["label_by_channel"] == 1 and flows.writes() == 0
+    assert flows.channel.order(oid)["packages"][0]["tracking"] is None  # nothing pushed, no error
+    with db.session() as s:
+        assert s.exec(select(OrderLink)).one().status == "shipped"

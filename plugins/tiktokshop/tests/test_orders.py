@@ -121,6 +121,11 @@ def test_tiktok_shipped_and_on_hold_orders_get_no_store_tracking(sandbox, conn) 
     fbt = sandbox.create_order(shop, [(sku, 1)], fulfilled_by="platform")
     with pytest.raises(Rejected, match="TikTok's own logistics"):
         connector.push_tracking(connection=conn, push=_push(conn, fbt, "ABC12345", provider_id="1"))
+    labelled = sandbox.create_order(shop, [(sku, 1)], shipping_type="TIKTOK")
+    seller = sandbox.create_order(shop, [(sku, 1)])
+    got = {o.remote_id: o for o in connector.get_orders(connection=conn, order_ids=[labelled, seller, fbt])}
+    assert got[labelled].fulfilled_by == "seller" and got[labelled].shipping_label_by == "platform"
+    assert got[seller].shipping_label_by == "seller" and got[fbt].shipping_label_by == "platform"
     held = sandbox.create_order(shop, [(sku, 1)], released=False)
     with pytest.raises(Rejected, match="ON_HOLD"):
         connector.push_tracking(connection=conn, push=_push(conn, held, "ABC12345", provider_id="1"))

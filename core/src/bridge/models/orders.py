@@ -57,6 +57,9 @@ class Order(_Model):
     tax: Money | None = None
     total: Money | None = None
     fulfilled_by: Literal["seller", "platform"] = "seller"
+    shipping_label_by: Literal["seller", "platform"] = "seller"
+    """Who issues the shipping label and so the tracking number: ``platform`` (e.g. TikTok's own
+    label on a seller-shipped order) means the channel already has the tracking: none is pushed."""
     released: bool = True
     """False while the channel holds a new order (its on-hold window)."""
     cancel_reason: str | None = None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -35,6 +36,11 @@ WAITING = ("unpaid", "on_hold")
 OPEN = ("pending", "held", "creating")
 RECENT = timedelta(days=30)
 
+
+
+def _link_data(o: Order) -> dict[str, Any]:
+    """What the tracking flow needs of a channel order: its packages, who issues its label."""
+    return {"packages": o.package_ids, "label_by": o.shipping_label_by}
 
 class OrdersRun:
     def __init__(self, ctx: FlowContext) -> None:
@@ -53,7 +59,7 @@ class OrdersRun:
         return links.insert_claimed(OrderLink(
             channel_store_id=self.channel.id, channel_order_id=o.remote_id,  # type: ignore[arg-type]
             ecommerce_store_id=self.eco.id, status=status, channel_status=o.status, message=message,
-            data={"packages": o.package_ids}))
+            data=_link_data(o)))
 
     # ------------------------------------------------------------------ channel orders
 
@@ -127,7 +133,7 @@ class OrdersRun:
             raise
         links.save(link, status="created", ecommerce_order_id=created.remote_id, channel_status=o.status,
                    message="found an existing order" if created.existed else None,
-                   data={"packages": o.package_ids, "number": created.number})
+                   data={**_link_data(o), "number": created.number})
         ctx.count("linked" if created.existed else "created")
         journal.record("orders.linked" if created.existed else "orders.created",
                        f"TikTok order {o.remote_id} -> eCommerce order {created.number or created.remote_id}",

@@ -86,6 +86,9 @@ def _hold_all(ctx: FlowContext, batch: list[OrderLink], exc: Misconfigured) -> N
 def _order(ctx: FlowContext, link: OrderLink, fulfillments: list[Fulfillment],
            carriers: dict[str, CarrierMapping]) -> None:
     assert ctx.channel is not None
+    if (link.data or {}).get("label_by") == "platform":
+        _platform_label(ctx, link, fulfillments)
+        return
     packages: list[str] = list((link.data or {}).get("packages") or [])
     done = _records(link.id)  # type: ignore[arg-type]
     numbers: list[tuple[str, str, str]] = []  # (number, carrier, fulfilment id), first seen first
@@ -134,6 +137,17 @@ def _order(ctx: FlowContext, link: OrderLink, fulfillments: list[Fulfillment],
                        item=link.channel_order_id, data={"tracking_number": number})
     if not ctx.dry_run and numbers and all(p in pushed_packages for p in (packages or [""])):
         links.save(link, status="shipped")
+
+
+def _platform_label(ctx: FlowContext, link: OrderLink, fulfillments: list[Fulfillment]) -> None:
+    """The channel issued the label: it has the tracking already. Shipped once fulfilled; no push."""
+    if not any(f.status not in ("cancelled", "failure", "error") for f in fulfillments):
+        return
+    why = "the channel issued this order's shipping label and has its tracking: nothing to push"
+    ctx.decide("skip", link.channel_order_id, why=why)
+    ctx.count("label_by_channel")
+    if not ctx.dry_run:
+        links.save(link, status="shipped", message=why)
 
 
 register_flow("tracking", tracking_flow, interval_key="interval.tracking",

@@ -265,6 +265,7 @@ def order(o: dict[str, Any]) -> Order:
         shipping=_money(payment.get("shipping_fee"), currency),
         tax=_money(payment.get("tax"), currency), total=_money(payment.get("total_amount"), currency),
         fulfilled_by="platform" if o.get("fulfillment_type") == "FULFILLMENT_BY_TIKTOK" else "seller",
+        shipping_label_by="platform" if o.get("shipping_type") == "TIKTOK" else "seller",
         released=not on_hold, cancel_reason=cancel if status == "CANCELLED" else None,
         package_ids=[str(p["id"]) for p in o.get("packages") or [] if p.get("id")],
         delivery_option_id=str(o["delivery_option_id"]) if o.get("delivery_option_id") else None,
