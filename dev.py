@@ -43,7 +43,11 @@ def ensure_uv() -> Path:
 def ensure_env() -> None:
     uv = ensure_uv()
     env = dict(os.environ, UV_PROJECT_ENVIRONMENT=str(VENV))
-    run(uv, "sync", "--all-packages", "--frozen", "--quiet", cwd=ROOT, env=env)
+    run(uv, "sync", "--all-packages", "--frozen", "--quiet", "--compile-bytecode", cwd=ROOT, env=env)
+    # Bytecode for the workspace's own sources too: with PYTHONDONTWRITEBYTECODE set, every
+    # process would otherwise compile bridge and its plugins afresh (CLI start-up, test workers).
+    sources = [ROOT / "core" / "src", *sorted((ROOT / "plugins").glob("*/src"))]
+    run(bin_dir(VENV) / "python", "-m", "compileall", "-q", *sources, cwd=ROOT)
 
 
 def main(argv: list[str]) -> int:
