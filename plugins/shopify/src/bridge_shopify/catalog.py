@@ -229,11 +229,17 @@ def get_products(connection: Connection, product_ids: list[str]) -> list[Product
 def chosen_locations(client: ShopifyClient) -> set[str]:
     """Ids of the locations whose stock counts: the ``locations`` setting (ids or names,
     comma-separated), else every active location."""
+    return _locations(client)[0]
+
+
+def _locations(client: ShopifyClient) -> tuple[set[str], int]:
+    """The chosen (active) locations, and how many locations the store has, inactive ones too (an
+    inventory item has at most one level at each, so that many levels per item reads them all)."""
     nodes = (client.execute("Locations", queries.LOCATIONS).get("locations") or {}).get("nodes") or []
     active = [n for n in nodes if n.get("isActive", True)]
     wanted = [w.strip() for w in str(client.conn.setting("locations", "")).split(",") if w.strip()]
     if not wanted:
-        return {n["id"] for n in active}
+        return {n["id"] for n in active}, len(nodes)
     chosen = {n["id"] for n in active
               if n["id"] in wanted or n["id"].rsplit("/", 1)[-1] in wanted or n["name"] in wanted}
     if not chosen:
@@ -241,7 +247,7 @@ def chosen_locations(client: ShopifyClient) -> set[str]:
 
         raise Misconfigured(f"shopify: none of the locations {wanted} is an active location of the "
                             "store: fix the 'locations' setting")
-    return chosen
+    return chosen, len(nodes)
 
 
 def _level(item: dict[str, Any], locations: set[str]) -> InventoryLevel | None:
@@ -262,8 +268,8 @@ def read_inventory(connection: Connection, variant_ids: list[str] | None) -> Ite
     ``variant_ids`` may also hold InventoryItem GIDs (what ``inventory_levels/update`` names).
     """
     client = ShopifyClient(connection)
-    locations = chosen_locations(client)
-    levels_first = min(250, len(locations) + 5)
+    locations, every = _locations(client)
+    levels_first = min(250, max(1, every))
     per_item = 2 * (6 + 3 * levels_first)  # both fragments of the document, counted by cost
     batch = max(1, min(250, 900 // per_item))
     if variant_ids is not None:

@@ -144,7 +144,7 @@ query CurrentBulk {
 
 LOCATIONS = """
 query Locations {
-  locations(first: 250, includeInactive: false) { nodes { id name isActive } }
+  locations(first: 250, includeInactive: true) { nodes { id name isActive } }
 }
 """
 
