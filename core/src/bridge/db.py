@@ -204,21 +204,28 @@ def reset_engines() -> None:
 def insert(table: type[SQLModel], values: dict[str, Any]) -> None:
     """Insert one row in its own transaction (Core: no ORM unit of work for a plain append)."""
     with get_engine().begin() as conn:
-        conn.execute(sa_insert(table).values(**values))  # type: ignore[arg-type]
+        conn.execute(sa_insert(table), values)  # type: ignore[arg-type]
+
+
+_upserts: dict[tuple[Any, ...], Any] = {}
 
 
 def upsert(table: type[SQLModel], values: dict[str, Any], *, keys: tuple[str, ...]) -> None:
-    """Insert a row, or update it where one with the same ``keys`` exists (one statement)."""
+    """Insert a row, or update it where one with the same ``keys`` exists (one statement, built
+    once per table, columns and dialect)."""
     engine = get_engine()
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values(**values)  # type: ignore[arg-type]
-    stmt = stmt.on_conflict_do_update(index_elements=list(keys),
-                                      set_={k: v for k, v in values.items() if k not in keys})
+    cache_key = (table, tuple(values), keys, engine.dialect.name)
+    stmt = _upserts.get(cache_key)
+    if stmt is None:
+        if engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        base = insert(table)  # type: ignore[arg-type]
+        stmt = _upserts[cache_key] = base.on_conflict_do_update(
+            index_elements=list(keys), set_={k: base.excluded[k] for k in values if k not in keys})
     with engine.begin() as conn:
-        conn.execute(stmt)
+        conn.execute(stmt, values)
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, delete, select
 
@@ -135,18 +135,28 @@ def record_skus(channel_store_id: int, product_id: str, remote_product_id: str,
     with nullcontext(session) if session is not None else db.session() as s:
         rows = {r.source_variant_id: r for r in s.exec(select(SkuLink).where(
             SkuLink.channel_store_id == channel_store_id, SkuLink.source_product_id == product_id))}
+        now = utcnow()
+        new: list[dict[str, Any]] = []
         for sku in skus:
-            row = rows.get(sku.source_variant_id) or SkuLink(
-                channel_store_id=channel_store_id, source_product_id=product_id,
-                source_variant_id=sku.source_variant_id, seller_sku=sku.seller_sku)
+            row = rows.get(sku.source_variant_id)
+            if row is None:  # new links go in as one multi-row insert, not one ORM object each
+                new.append({"channel_store_id": channel_store_id, "source_product_id": product_id,
+                            "source_variant_id": sku.source_variant_id, "seller_sku": sku.seller_sku,
+                            "remote_product_id": remote_product_id,
+                            "remote_sku_id": ids.get(sku.seller_sku) or sku.remote_sku_id,
+                            "last_quantity": sku.quantity if quantities else None,
+                            "last_price": str(sku.price.amount), "updated_at": now})
+                continue
             row.seller_sku = sku.seller_sku
             row.remote_product_id = remote_product_id
             row.remote_sku_id = ids.get(sku.seller_sku) or sku.remote_sku_id or row.remote_sku_id
             if quantities:
                 row.last_quantity = sku.quantity
             row.last_price = str(sku.price.amount)
-            row.updated_at = utcnow()
+            row.updated_at = now
             s.add(row)
+        if new:
+            s.execute(insert(SkuLink), new)
         gone = [vid for vid in rows if vid not in keep]
         if gone:
             s.exec(delete(SkuLink).where(SkuLink.channel_store_id == channel_store_id,  # type: ignore[call-overload]
