@@ -168,3 +168,20 @@ def test_sandbox_rate_limit_and_injected_faults(sandbox, server) -> None:
     started = time.perf_counter()
     _raw(sandbox, server, path)
     assert time.perf_counter() - started >= 0.15
+
+
+def test_paced_under_the_sandbox_limit_without_a_single_429(sandbox, conn) -> None:
+    """Four threads calling one API flat out: the client paces them so that TikTok's sliding
+    one-second window (50 per API per shop) never answers 429."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bridge_tiktokshop.client import TikTokClient
+
+    sandbox.set_rate_limit(50)
+    before = sandbox.stats.snapshot()["throttled"]
+    client = TikTokClient(conn)
+    started = time.monotonic()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: client.call("GET", "/logistics/202309/warehouses"), range(110)))
+    assert sandbox.stats.snapshot()["throttled"] == before
+    assert time.monotonic() - started >= 2.0  # 110 calls at under 50/s: paced, not burst
