@@ -50,9 +50,17 @@ def config_file() -> Path:
     return config_dir() / "config.json"
 
 
-def config_file_path() -> Path:
-    """Where the config file is, without creating its directory."""
-    return Path(os.environ.get("BRIDGE_CONFIG_DIR") or platformdirs.user_config_dir(APP)) / "config.json"
+_generation = 0
+
+
+def generation() -> int:
+    """Bumped whenever this process writes the config file (for caches of derived values)."""
+    return _generation
+
+
+def _written() -> None:
+    global _generation
+    _generation += 1
 
 
 def env_name(key: str) -> str:
@@ -97,6 +105,7 @@ def set_value(key: str, value: Any) -> None:
     path = config_file()
     path.write_text(json.dumps(data, indent=2, sort_keys=True))
     os.chmod(path, 0o600)
+    _written()
 
 
 def unset(key: str) -> bool:
@@ -105,6 +114,7 @@ def unset(key: str) -> bool:
         return False
     del data[key]
     config_file().write_text(json.dumps(data, indent=2, sort_keys=True))
+    _written()
     return True
 
 

@@ -40,14 +40,12 @@ _url_cache: dict[tuple[str | None, ...], str] = {}
 def database_url() -> str:
     """The configured URL: environment, config file, else SQLite in the data directory.
 
-    Resolved once per (environment, config file version): every session asks for it.
+    Resolved once per environment and config-file generation (``bridge config set`` in this
+    process starts a new one): every session asks for it.
     """
-    cfg = config.config_file_path()
-    try:
-        stamp = str(os.stat(cfg).st_mtime_ns)
-    except OSError:
-        stamp = None
-    key = (os.environ.get("BRIDGE_DATABASE_URL"), os.environ.get("BRIDGE_DATA_DIR"), str(cfg), stamp)
+    env = os.environ
+    key = (env.get("BRIDGE_DATABASE_URL"), env.get("BRIDGE_DATA_DIR"), env.get("BRIDGE_CONFIG_DIR"),
+           config.generation())
     url = _url_cache.get(key)
     if url is None:
         url = _url_cache[key] = _resolve_url()
