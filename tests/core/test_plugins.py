@@ -142,3 +142,27 @@ def test_on_sync_event_reaches_listeners_and_a_failing_one_breaks_nothing(fake_p
     journal.record("listing.created", "made", item="p1", data={"access_token": "tok-123"})
     assert seen == [("listing.created", "***")]
     assert [e.kind for e in journal.entries(kind="listing.")] == ["listing.created"]
+
+
+def test_on_sync_event_inside_a_transaction_is_told_after_the_commit(fake_pm):
+    """A listener may read (or write) the database: it hears of an entry written within a
+    flow's transaction only once that transaction has committed, and never of a rolled-back one."""
+    from bridge import db, journal
+
+    seen: list[tuple[str, int]] = []
+
+    class Listener:
+        @hookimpl
+        def on_sync_event(self, event):  # type: ignore[no-untyped-def]
+            seen.append((event.item, len(list(journal.entries(kind="listing.made")))))
+
+    fake_pm.register(Listener(), name="reader")
+    with db.session() as s:
+        journal.record("listing.made", "one", item="p1", session=s)
+        assert seen == []
+    assert seen == [("p1", 1)]  # told once, and the entry is there to read
+    with pytest.raises(RuntimeError), db.session() as s:
+        journal.record("listing.made", "two", item="p2", session=s)
+        raise RuntimeError("the write failed")
+    assert seen == [("p1", 1)]
+    assert len(list(journal.entries(kind="listing.made"))) == 1

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, TextIO
 
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from bridge import db
@@ -48,15 +49,18 @@ def record(
     data = _scrub(json.loads(json.dumps(data or {}, default=str)))
     ev = Event(kind=kind, message=message, org_id=org_id, store_id=store_id, flow=flow, item=item,
                level=level, data=data)
-    if session is not None:
+    sync_event = SyncEvent(kind=kind, org_id=org_id, store_id=store_id, flow=flow, item=item,
+                           message=message, data=data, at=utcnow())
+    if session is not None:  # listeners hear of it once the caller's transaction has committed
         session.add(ev)
+        event.listen(session, "after_commit", lambda _s: _notify(sync_event), once=True)
     else:
         db.insert(Event, ev.model_dump(exclude={"id"}))
     getattr(log, "warning" if level in ("warning", "error") else "info")(
         "%s %s%s", kind, f"[{item}] " if item else "", message
     )
-    _notify(SyncEvent(kind=kind, org_id=org_id, store_id=store_id, flow=flow, item=item,
-                      message=message, data=data, at=utcnow()))
+    if session is None:
+        _notify(sync_event)
 
 
 def _notify(event: SyncEvent) -> None:
