@@ -156,10 +156,10 @@ def test_two_workers_racing_create_one_order(flows: Flows) -> None:
         t.start()
     for t in threads:
         t.join()
-    assert not errors
+    assert not errors, [f"{type(e).__name__}: {e}" for e in errors]
     sources = [o.source_order_id for o in flows.shop.orders()]
-    assert len(sources) == 5
-    assert len(set(sources)) == 5
+    assert len(sources) == 5, sources
+    assert len(set(sources)) == 5, sources
 
 
 def test_tiktok_cancellation_cancels_the_store_order(flows: Flows) -> None:
