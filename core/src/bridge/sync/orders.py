@@ -37,10 +37,10 @@ OPEN = ("pending", "held", "creating")
 RECENT = timedelta(days=30)
 
 
-
 def _link_data(o: Order) -> dict[str, Any]:
     """What the tracking flow needs of a channel order: its packages, who issues its label."""
     return {"packages": o.package_ids, "label_by": o.shipping_label_by}
+
 
 class OrdersRun:
     def __init__(self, ctx: FlowContext) -> None:
