@@ -81,10 +81,8 @@ def claim(model: type[T], row_id: int, *, owner_field: str, to: str = "creating"
 def insert_claimed(row: T) -> T | None:
     """Insert a new ``creating`` row; None when a concurrent worker inserted the same key."""
     try:
-        with db.session() as s:
-            s.add(row)
-            s.flush()
-            s.refresh(row)
+        with db.session() as s:  # defaults are set in Python and the key comes back from the
+            s.add(row)           # insert: nothing to read back
         return row
     except IntegrityError:
         return None
