@@ -63,9 +63,11 @@ def _all_variants(client: ShopifyClient, node: dict[str, Any], currency: str) ->
     conn = node.get("variants") or {}
     nodes = list(conn.get("nodes") or [])
     info = conn.get("pageInfo") or {}
+    total = (node.get("variantsCount") or {}).get("count")
     while info.get("hasNextPage"):
+        left = total - len(nodes) if isinstance(total, int) and total > len(nodes) else queries.VARIANTS_PAGE
         data = client.execute("ProductVariants", queries.PRODUCT_VARIANTS, {
-            "id": node["id"], "first": queries.VARIANTS_PAGE, "after": info.get("endCursor")})
+            "id": node["id"], "first": min(queries.VARIANTS_PAGE, left), "after": info.get("endCursor")})
         page = ((data.get("product") or {}).get("variants")) or {}
         nodes.extend(page.get("nodes") or [])
         info = page.get("pageInfo") or {}
