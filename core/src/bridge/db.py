@@ -32,9 +32,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
-
-
-_url_cache: dict[tuple[str | None, ...], str] = {}
+_url_cache: dict[tuple[object, ...], str] = {}
 
 
 def database_url() -> str:

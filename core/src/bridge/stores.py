@@ -7,7 +7,6 @@ from collections.abc import Iterator, MutableMapping
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import select as sa_select
 from sqlmodel import Session, delete, select
 
 from bridge import config, db, journal
@@ -142,7 +141,7 @@ class DbState(MutableMapping):
             if key in self._cache:
                 return self._cache[key]
         with db.get_engine().connect() as conn:  # Core, not the ORM: plugins ask often
-            row = conn.execute(sa_select(KeyValue.value).where(  # type: ignore[arg-type]
+            row = conn.execute(select(KeyValue.value).where(  # type: ignore[arg-type]
                 KeyValue.store_id == self.store_id, KeyValue.key == key)).first()
         if row is None:
             raise KeyError(key)

@@ -7,7 +7,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from bridge.errors import Rejected
@@ -47,27 +47,18 @@ def category_version(client: TikTokClient) -> str:
 
 def list_categories(client: TikTokClient) -> list[Category]:
     """The category tree, cached in the store state and refreshed daily."""
-    state = client.connection.state
     version = category_version(client)
-    cached = state.get("categories")
-    if not cached or cached.get("version") != version or time.time() - cached["at"] > CATEGORY_TTL:
-        items = client.call("GET", f"{P}/categories", query={"category_version": version})
-        cached = {"at": time.time(), "version": version, "items": items.get("categories") or []}
-        state["categories"] = cached
-    return mapping.categories(cached["items"])
+    return mapping.categories(client.cached(f"categories:{version}", CATEGORY_TTL, lambda: client.call(
+        "GET", f"{P}/categories", query={"category_version": version}).get("categories") or []))
 
 
 def attributes(client: TikTokClient, category_id: str) -> list[CategoryAttribute]:
     """A category's attributes, cached in the store state for an hour (every create needs them)."""
     version = category_version(client)
-    key = f"attributes:{version}:{category_id}"
-    cached = client.connection.state.get(key)
-    if not cached or time.time() - cached["at"] > ATTRIBUTES_TTL:
-        data = client.call("GET", f"{P}/categories/{category_id}/attributes",
-                           query={"category_version": version})
-        cached = {"at": time.time(), "items": data.get("attributes") or []}
-        client.connection.state[key] = cached
-    return [mapping.attribute(a) for a in cached["items"]]
+    items = client.cached(f"attributes:{version}:{category_id}", ATTRIBUTES_TTL, lambda: client.call(
+        "GET", f"{P}/categories/{category_id}/attributes",
+        query={"category_version": version}).get("attributes") or [])
+    return [mapping.attribute(a) for a in items]
 
 
 def rules(client: TikTokClient, category_id: str) -> CategoryRules:
@@ -109,15 +100,17 @@ def brands(client: TikTokClient, category_id: str | None) -> list[Brand]:
 # --------------------------------------------------------------------------- listings
 
 
-def _mark_absent(client: TikTokClient, seller_skus: list[str], absent: bool) -> None:
-    """Remember (this process, :data:`ABSENT_TTL`) which SKUs a search just found missing."""
+def _remember(client: TikTokClient, *, absent: Sequence[str] = (), present: Sequence[str] = ()) -> None:
+    """Remember (this process, :data:`ABSENT_TTL`) which SKUs a search just found missing, and
+    forget those that exist (or are about to)."""
     shop_key = client.connection.store_key
     now = time.monotonic()
     with _absent_lock:
-        for sku in seller_skus:
+        for sku in present:
             _absent.pop((shop_key, sku), None)
-            if absent:
-                _absent[(shop_key, sku)] = now
+        for sku in absent:
+            _absent.pop((shop_key, sku), None)
+            _absent[(shop_key, sku)] = now
         while len(_absent) > _ABSENT_MAX:
             _absent.popitem(last=False)
 
@@ -144,8 +137,7 @@ def find(client: TikTokClient, seller_skus: list[str]) -> list[ExistingListing]:
                     continue
                 for e in mapping.existing(p, set(chunk)):
                     found.setdefault(e.seller_sku, e)
-    _mark_absent(client, [s for s in unique if s not in found], True)
-    _mark_absent(client, [s for s in unique if s in found], False)
+    _remember(client, absent=[s for s in unique if s not in found], present=list(found))
     return [found[s] for s in unique if s in found]
 
 
@@ -232,7 +224,7 @@ def create(client: TikTokClient, listing: Listing) -> ListingResult:
     shop_id = client.connection.setting("shop_id") or client.connection.remote_id or ""
     key = hashlib.sha256(f"{shop_id}:{listing.source_product_id}".encode()).hexdigest()[:64]
     body, warnings = _payload(client, listing, key)
-    _mark_absent(client, seller_skus, False)  # from here on, the SKUs may exist
+    _remember(client, present=seller_skus)  # from here on, the SKUs may exist
     return _result(client.call("POST", f"{P}/products", body=body), "pending", warnings)
 
 

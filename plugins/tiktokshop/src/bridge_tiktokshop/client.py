@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from bridge.connection import Connection
@@ -93,6 +93,15 @@ class TikTokClient:
                                 + ", ".join(f"{s['id']} ({s.get('region')})" for s in shops))
         self.connection.state["shop_cipher"] = match[0]["cipher"]
         return str(match[0]["cipher"])
+
+    def cached(self, key: str, ttl: float, fetch: Callable[[], list[Any]]) -> list[Any]:
+        """``fetch()`` kept in the store state under ``key`` for ``ttl`` seconds."""
+        state = self.connection.state
+        entry = state.get(key)
+        if not entry or time.time() - entry["at"] >= ttl:
+            entry = {"at": time.time(), "items": fetch()}
+            state[key] = entry
+        return entry["items"]
 
     def authorized_shops(self) -> list[dict[str, Any]]:
         return list(self.call("GET", "/authorization/202309/shops", shop=False).get("shops") or [])

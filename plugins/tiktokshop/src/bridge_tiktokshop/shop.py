@@ -64,12 +64,8 @@ def pick(shops: list[dict[str, Any]], shop_id: str | None, cipher: str | None) -
 
 def warehouses(client: TikTokClient) -> list[dict[str, Any]]:
     """The shop's warehouses (cached for an hour in the store state)."""
-    cached = client.connection.state.get("warehouses")
-    if cached and time.time() - cached["at"] < WAREHOUSE_TTL:
-        return cached["items"]
-    items = client.call("GET", "/logistics/202309/warehouses").get("warehouses") or []
-    client.connection.state["warehouses"] = {"at": time.time(), "items": items}
-    return items
+    return client.cached("warehouses", WAREHOUSE_TTL, lambda: client.call(
+        "GET", "/logistics/202309/warehouses").get("warehouses") or [])
 
 
 def sales_warehouse_id(client: TikTokClient) -> str:
