@@ -206,6 +206,15 @@ def insert(table: type[SQLModel], values: dict[str, Any]) -> None:
 _upserts: dict[tuple[Any, ...], Any] = {}
 
 
+def _insert_for(engine: Engine, table: type[SQLModel]) -> Any:
+    """An INSERT of the engine's dialect (both know ON CONFLICT)."""
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)  # type: ignore[arg-type]
+
+
 def upsert(table: type[SQLModel], values: dict[str, Any], *, keys: tuple[str, ...]) -> None:
     """Insert a row, or update it where one with the same ``keys`` exists (one statement, built
     once per table, columns and dialect)."""
@@ -213,15 +222,20 @@ def upsert(table: type[SQLModel], values: dict[str, Any], *, keys: tuple[str, ..
     cache_key = (table, tuple(values), keys, engine.dialect.name)
     stmt = _upserts.get(cache_key)
     if stmt is None:
-        if engine.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        base = insert(table)  # type: ignore[arg-type]
+        base = _insert_for(engine, table)
         stmt = _upserts[cache_key] = base.on_conflict_do_update(
             index_elements=list(keys), set_={k: base.excluded[k] for k in values if k not in keys})
     with engine.begin() as conn:
         conn.execute(stmt, values)
+
+
+def insert_missing(s: Session, table: type[SQLModel], rows: list[dict[str, Any]], *,
+                   keys: tuple[str, ...]) -> None:
+    """Insert ``rows`` within ``s``, skipping any whose ``keys`` another writer has just inserted
+    (two processes starting at once both add the same new rows)."""
+    if rows:
+        stmt = _insert_for(s.get_bind(), table).on_conflict_do_nothing(index_elements=list(keys))
+        s.execute(stmt, rows)
 
 
 @contextmanager

@@ -77,11 +77,12 @@ class Scheduler:
                 wanted[key] = (flow, org_id, channel_id, interval)  # type: ignore[assignment]
         with db.session() as s:
             existing = {j.key: j for j in s.exec(select(Job))}
+            new: list[dict[str, Any]] = []
             for key, (flow, org_id, channel_id, interval) in wanted.items():
                 job = existing.get(key)
                 if job is None:
-                    s.add(Job(key=key, flow=flow, org_id=org_id, channel_store_id=channel_id,
-                              interval_s=interval))
+                    new.append(Job(key=key, flow=flow, org_id=org_id, channel_store_id=channel_id,
+                                   interval_s=interval).model_dump(exclude={"id"}))
                 elif job.interval_s != interval:
                     job.interval_s = interval
                     s.add(job)
@@ -89,6 +90,7 @@ class Scheduler:
                 if key not in wanted and not job.paused and job.lease_owner is None:
                     job.paused = True
                     s.add(job)
+            db.insert_missing(s, Job, new, keys=("key",))
         self._last_refresh = time.monotonic()
 
     def claim(self, limit: int) -> list[Job]:
