@@ -129,3 +129,32 @@ def test_plugin_commands_are_found_on_demand(capsys, fake_pm):
         assert "bridge plugins" in out and "hello-plugin" not in out
     finally:
         root._plugin_group = None
+
+
+def test_config_masks_url_passwords(capsys, monkeypatch):
+    monkeypatch.setenv("BRIDGE_DATABASE_URL", "postgresql://bridge:Sup3r-s3cret@db.example.com:5432/bridge")
+    run(capsys, "config", "set", "alerts.webhook_url", "https://hook:t0ken-xyz@alerts.example.com/x")
+    code, out, _ = run(capsys, "config", "list")
+    assert code == 0
+    assert "Sup3r-s3cret" not in out and "t0ken-xyz" not in out
+    assert "postgresql://bridge:********@db.example.com:5432/bridge" in out
+    code, out, _ = run(capsys, "config", "list", "--json")
+    assert "Sup3r-s3cret" not in out
+    code, out, _ = run(capsys, "config", "get", "database_url")
+    assert "Sup3r-s3cret" not in out
+    code, out, _ = run(capsys, "config", "get", "database_url", "--reveal")
+    assert "Sup3r-s3cret" in out
+
+
+def test_mask_value_rules():
+    from bridge.masking import mask_url_credentials, mask_value
+
+    assert mask_value("tiktokshop.app_secret", "abc") == "********"
+    assert mask_value("public_url", "https://bridge.example.com") == "https://bridge.example.com"
+    assert mask_value("database_url", "sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
+    assert mask_value("database_url", None) is None
+    assert mask_url_credentials("redis://:pw@127.0.0.1:6379/0") == "redis://:********@127.0.0.1:6379/0"
+    assert mask_url_credentials("amqp://guest:guest@h//") == "amqp://guest:********@h//"
+    assert mask_url_credentials("see postgresql://u:p%40ss@h/db and more") == \
+        "see postgresql://u:********@h/db and more"
+    assert mask_url_credentials("https://token@h/x") == "https://********@h/x"

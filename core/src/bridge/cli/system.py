@@ -47,10 +47,9 @@ def config_cmd() -> None:
 
 def _mask(key: str, value: object) -> object:
     from bridge import config
+    from bridge.masking import mask_value
 
-    if value in (None, ""):
-        return value
-    return "********" if config.is_secret(key) else value
+    return mask_value(key, value, secret=config.is_secret(key))
 
 
 @config_cmd.command("list")
