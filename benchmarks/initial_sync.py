@@ -7,12 +7,14 @@
 The eCommerce sandbox (``--platform``, default Shopify) and the TikTok Shop sandbox each run in
 a process of their own, adding ``--latency-ms`` to every request; the TikTok sandbox enforces
 ``--rate-limit`` requests per second per API per shop (TikTok's documented 50; 0: off). bridge
-runs in a forked child process (its own database in a temporary directory, the real plugins),
-so its peak memory (resident set, sampled every 20 ms; ``--tracemalloc`` adds the Python heap's
-peak at about three times the wall time) is its own. Phases: read the catalog once (the eCommerce
+runs in a freshly started process (spawned, not forked: it holds none of the sandboxes' seeded
+state; its own database in a temporary directory, the real plugins), so its peak memory (resident
+set, sampled every 20 ms; ``--tracemalloc`` adds the Python heap's peak at about three times the
+wall time) and its CPU time (user + system, all its threads) are its own. Phases: read the catalog once (the eCommerce
 minimum), the initial sync (products flow, then inventory flow), then a no-op re-sync.
 
-Printed: wall time of the initial sync and its ratio to the floor the rate limit sets (the
+Printed: wall time of the initial sync, CPU seconds of the bridge process per created listing, and
+the wall time's ratio to the floor the rate limit sets (the
 busiest TikTok API's requests / rate), requests per platform against the minimum, rate-limit
 errors, peak memory, and the no-op re-sync's requests.
 """
@@ -121,6 +123,7 @@ def _child(args: Any, conn: dict[str, Any], img_url: str, env: dict[str, str], q
         tracemalloc.start()
     rss = _PeakRss()
     profile = cProfile.Profile() if args.profile else None
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     if profile:
         profile.enable()
@@ -129,13 +132,14 @@ def _child(args: Any, conn: dict[str, Any], img_url: str, env: dict[str, str], q
         profile.disable()
         profile.dump_stats(args.profile)
     t_products = time.perf_counter() - t0
+    cpu_products = time.process_time() - cpu0
     inventory = run("inventory")
     elapsed = time.perf_counter() - t0
     peak = tracemalloc.get_traced_memory()[1] if args.tracemalloc else 0
     tracemalloc.stop()
     rss_base, rss_peak = rss.stop()
     phase("initial", {"products": products, "inventory": inventory, "wall": elapsed,
-                      "wall_products": t_products, "peak": peak, "rss_base": rss_base, "rss_peak": rss_peak})
+                      "wall_products": t_products, "cpu_products": cpu_products, "peak": peak, "rss_base": rss_base, "rss_peak": rss_peak})
     t0 = time.perf_counter()
     counts = {f: run(f) for f in ("products", "inventory", "orders", "tracking")}
     queue.put(("noop", {"counts": counts, "wall": time.perf_counter() - t0}))
@@ -240,8 +244,11 @@ def main() -> None:
             env[f"BRIDGE_{name.upper()}_{key.upper()}"] = str(value)
         env[f"BRIDGE_{name.upper()}_BASE_URL"] = srv.url
     del eco, tt  # their state lives in the serving processes now
-    queue, go = ctx.Queue(), ctx.Event()
-    child = ctx.Process(target=_child, args=(args, conn, f"http://127.0.0.1:{img_port}", env, queue, go))
+    # The bridge process starts fresh (spawn): a forked child would begin with the parent's seeded
+    # sandboxes in its resident set and inflate the memory figures.
+    spawn = multiprocessing.get_context("spawn")
+    queue, go = spawn.Queue(), spawn.Event()
+    child = spawn.Process(target=_child, args=(args, conn, f"http://127.0.0.1:{img_port}", env, queue, go))
     child.start()
     figures: dict[str, Any] = {}
     for phase in ("setup", "read", "initial", "noop"):
@@ -280,9 +287,13 @@ def _report(args: Any, n_products: int, f: dict[str, Any]) -> None:
           f"{uploads} distinct images); {_routes(init['tt'])}")
     print(f"store requests:       {init['eco']['total']} (minimum {read['eco']['total']}: one read of the "
           f"catalog); {_routes(init['eco'])}")
+    created = int(init["products"].get("created", 0))
+    if created:
+        print(f"CPU per listing:      {1000 * init['cpu_products'] / created:.1f} ms (bridge process, user + system, "
+              f"{init['cpu_products']:.1f}s over {created} created listings)")
     print(f"rate-limit errors:    {init['tt']['throttled']}")
     print(f"peak memory:          {init['rss_peak'] / 1e6:.1f} MB resident (+{(init['rss_peak'] - init['rss_base']) / 1e6:.1f} MB "
-          "during the sync, the bridge process)"
+          f"during the sync from {init['rss_base'] / 1e6:.1f} MB; the bridge process alone, started fresh)"
           + (f"; Python heap peak {init['peak'] / 1e6:.1f} MB (tracemalloc)" if args.tracemalloc else ""))
     print(f"no-op re-sync:        {noop['eco']['total'] + noop['tt']['total']} requests "
           f"({noop['eco']['writes'] + noop['tt']['writes']} writes) in {noop['wall']:.1f}s; "
