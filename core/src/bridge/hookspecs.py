@@ -48,12 +48,15 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
         Category,
         CategoryAttribute,
         CategoryRules,
+        ChannelRefund,
         CreatedOrder,
         ExistingListing,
         Fulfillment,
         InventoryLevel,
         InventoryUpdate,
         ItemResult,
+        LineCancel,
+        LineCancelResult,
         Listing,
         ListingResult,
         Order,
@@ -63,8 +66,11 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
         Prerequisite,
         Product,
         ProductPage,
+        RefundDraft,
+        RefundPage,
         ShippingProvider,
         StoreInfo,
+        StoreRefund,
         SyncEvent,
         TrackingPush,
         TrackingResult,
@@ -103,6 +109,11 @@ OPERATIONS: tuple[str, ...] = (
     "create_order",
     "find_order",
     "cancel_order",
+    "cancel_order_lines",
+    "list_refunds",
+    "get_refunds",
+    "create_refund",
+    "find_refund",
     "list_fulfillments",
     "shipping_providers",
     "push_tracking",
@@ -343,6 +354,60 @@ def cancel_order(connection: Connection, order_id: str, reason: str) -> bool:
     """Cancel an order (restocking where the platform does). Idempotent: cancelling a cancelled
     order returns False and changes nothing; True when this call cancelled it.
     :raises Rejected: it cannot be cancelled any more (e.g. shipped)."""
+
+
+@hookspec(firstresult=True)
+def cancel_order_lines(connection: Connection, cancel: LineCancel) -> LineCancelResult:
+    """Cancel some units of an order that goes on, before fulfilment.
+
+    Channel: ``cancel.lines[].line_ids`` name the channel's order line ids (e.g. a TikTok
+    cancellation with ``order_line_item_ids``). eCommerce: ``cancel.lines`` name store variants
+    and quantities; the store order changes for those units as the platform allows (an order
+    edit, or a refund recorded without moving money, restocking when ``cancel.restock``).
+    Carries ``cancel.key`` where the platform keeps a note, so that :func:`find_refund` finds it.
+    :raises Rejected: the lines cannot be cancelled (shipped, unknown, market without item-level
+        cancellation); keep the platform's code and message.
+    """
+
+
+# =========================================================================== returns and refunds
+
+
+@hookspec(firstresult=True)
+def list_refunds(connection: Connection, cursor: str | None) -> Iterator[RefundPage]:
+    """Channel: stream returns, refunds and cancellations updated since ``cursor`` (``None``: a
+    platform-chosen recent window), page by page, oldest change first.
+
+    Each :class:`~bridge.models.ChannelRefund` carries its lines (channel line ids, SKU ids,
+    amounts), the shipping and total refunded, a normalised ``status`` (``completed`` once the
+    buyer has been paid back) and the platform's own spelling in ``raw_status``. Read-only.
+    """
+
+
+@hookspec(firstresult=True)
+def get_refunds(connection: Connection, order_ids: list[str]) -> list[ChannelRefund]:
+    """Channel: every return, refund and cancellation of these orders (after a webhook names
+    them). Read-only."""
+
+
+@hookspec(firstresult=True)
+def create_refund(connection: Connection, refund: RefundDraft) -> StoreRefund:
+    """eCommerce: record a refund the channel has already paid out on a store order.
+
+    Never moves money through a payment gateway (offline / external / record-only methods).
+    Refunds ``refund.lines`` (store variants, quantities, amounts), ``refund.shipping``, for
+    ``refund.total`` in all; restocks the units when ``refund.restock``; stores ``refund.key``
+    with the refund (note, reason, comment or meta field) so :func:`find_refund` finds it.
+    Not idempotent by itself: the core calls :func:`find_refund` after an unknown outcome.
+    :raises Rejected: the order is missing, the lines are already refunded, the amount is above
+        what is left to refund (code and message kept; nothing half-written).
+    """
+
+
+@hookspec(firstresult=True)
+def find_refund(connection: Connection, order_id: str, key: str) -> StoreRefund | None:
+    """eCommerce: the refund (or line cancellation) carrying bridge's ``key`` on the store order
+    ``order_id``, or None. Read-only."""
 
 
 # =========================================================================== fulfilment

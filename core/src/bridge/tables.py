@@ -175,6 +175,36 @@ class TrackingPushRecord(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class RefundRecord(SQLModel, table=True):
+    """One channel return / refund / cancellation (or one store-side line cancellation) and the
+    store refund or channel cancellation bridge wrote for it: claimed before the write."""
+
+    __tablename__ = "refund_records"
+    __table_args__ = (UniqueConstraint("channel_store_id", "kind", "remote_id", name="uq_refund"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel_store_id: int = Field(foreign_key="stores.id", index=True)
+    kind: str  # return | cancel (from the channel) | store_cancel (from the store)
+    remote_id: str
+    """The channel's return or cancellation id; for ``store_cancel``, bridge's key."""
+    channel_order_id: str = Field(index=True)
+    ecommerce_order_id: str | None = None
+    key: str
+    """What bridge stores with the write at the platform (looked up after a crash)."""
+    status: str = "pending"  # pending | waiting | creating | applied | held | closed | skipped
+    channel_status: str | None = None
+    message: str | None = None
+    result_id: str | None = None
+    """The store refund's id (or the channel's cancellation id)."""
+    amount: str | None = None
+    currency: str | None = None
+    lines: dict = _json()
+    """Store variant id -> units refunded or cancelled."""
+    restocked: bool = False
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class CarrierMapping(SQLModel, table=True):
     """Per-organization override: eCommerce carrier name -> channel shipping provider id."""
 

@@ -5,7 +5,7 @@ Timestamps are timezone-aware UTC ``datetime``. Identifiers of remote objects ar
 Weights are grams, dimensions centimetres, whatever unit the platform uses on the wire.
 
 The values live in small modules by subject (``base``, ``platform``, ``catalog``, ``orders``,
-``events``); import them from here.
+``refunds``, ``events``); import them from here.
 """
 
 from bridge.models.base import Kind, Money  # noqa: F401
@@ -59,6 +59,15 @@ from bridge.models.platform import (  # noqa: F401
     Setting,
     StoreInfo,
 )
+from bridge.models.refunds import (  # noqa: F401
+    ChannelRefund,
+    LineCancel,
+    LineCancelResult,
+    RefundDraft,
+    RefundLine,
+    RefundPage,
+    StoreRefund,
+)
 
 __all__ = [
     "Address",
@@ -79,6 +88,13 @@ __all__ = [
     "InventoryLevel",
     "InventoryUpdate",
     "ItemResult",
+    "ChannelRefund",
+    "LineCancel",
+    "LineCancelResult",
+    "RefundDraft",
+    "RefundLine",
+    "RefundPage",
+    "StoreRefund",
     "Kind",
     "Listing",
     "ListingAttribute",

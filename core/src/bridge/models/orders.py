@@ -35,6 +35,10 @@ class OrderLine(_Model):
     quantity: int = Field(gt=0)
     unit_price: Money
     package_id: str | None = None
+    cancelled_quantity: int = 0
+    """Units of this line cancelled or refunded before fulfilment (removed by an order edit,
+    refunded and restocked while unshipped); on a channel order (one line per unit): 1 when the
+    unit is cancelled."""
 
 
 class Order(_Model):
