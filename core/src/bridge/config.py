@@ -25,6 +25,8 @@ DEFAULTS: dict[str, tuple[Any, str, bool]] = {
     "port": (8765, "Port `bridge run` listens on", False),
     "workers": (4, "Worker threads of `bridge run`", False),
     "secret_key": (None, "Fernet key encrypting credentials (default: a key file beside the database)", True),
+    "allow_private_networks": (None, "Private/link-local networks or hosts bridge may call, comma-separated "
+                               "(e.g. 10.0.0.0/8,shop.lan; * for all); refused by default", False),
     "interval.orders": (60, "Seconds between orders syncs", False),
     "interval.inventory": (60, "Seconds between inventory syncs", False),
     "interval.tracking": (300, "Seconds between tracking syncs", False),

@@ -11,7 +11,6 @@ Status codes other than the retried ones are returned to the plugin, which maps 
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import random
 import re
@@ -20,12 +19,12 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from bridge import __version__, metrics
-from bridge.errors import Misconfigured, RateLimited, Transient
+from bridge.errors import RateLimited, Transient
+from bridge.outbound import check_base_url, is_loopback  # noqa: F401 - the policy, re-exported
 
 log = logging.getLogger("bridge.http")
 
@@ -34,29 +33,6 @@ RETRY_STATUSES = {429, 502, 503, 504}
 #: Longest Retry-After the HTTP layer waits inline; longer waits go to the scheduler.
 MAX_INLINE_WAIT = 30.0
 SECRET_PARAM = re.compile(r"(token|secret|sign|signature|password|key|code|hmac)", re.I)
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost names and loopback addresses."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_base_url(url: str) -> str:
-    """Validate a base URL: https anywhere, plain http only on loopback. Returns it unslashed."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Misconfigured(f"'{url}' is not an http(s) URL: give a full URL such as https://shop.example.com")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise Misconfigured(
-            f"plain http is refused for {parts.hostname}: use https (http is allowed for loopback sandboxes only)"
-        )
-    return url.rstrip("/")
 
 
 def redact_url(url: str | httpx.URL) -> str:
