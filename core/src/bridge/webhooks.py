@@ -9,6 +9,8 @@ product (eCommerce)       ``products`` flow for every shop of the organization, 
 inventory (eCommerce)     ``inventory`` flow for every shop, items = the ids named
 fulfillment               ``tracking`` flow, items = the ids named
 order, order_cancelled    ``orders`` flow (channel: that shop, items = channel order ids)
+refund                    ``refunds`` flow (channel: that shop, items = channel order ids;
+                          eCommerce: every shop, items = store order ids)
 product (channel)         ``products`` flow for that shop, items = the linked source products
 listing_status (channel)  ``listings`` flow for that shop, items = the linked source products
 inventory (channel)       ``inventory`` flow for that shop
@@ -123,13 +125,16 @@ def dispatch(store: Store, delivery: WebhookDelivery) -> list[str]:
             continue
         if store.kind == "ecommerce":
             flow = {"product": "products", "inventory": "inventory", "fulfillment": "tracking",
-                    "order": "orders", "order_cancelled": "orders",
+                    "order": "orders", "order_cancelled": "orders", "refund": "refunds",
                     "listing_status": None}.get(ev.kind)
             if flow:
                 scheduler.trigger(flow, org, None, ids)
                 done.append(f"{flow}:{','.join(ids or [])}")
             continue
-        if ev.kind in ("order", "order_cancelled", "fulfillment"):
+        if ev.kind == "refund":
+            scheduler.trigger("refunds", org, store.id, ids)
+            done.append(f"refunds:{','.join(ids or [])}")
+        elif ev.kind in ("order", "order_cancelled", "fulfillment"):
             scheduler.trigger("orders", org, store.id, ids)
             done.append(f"orders:{','.join(ids or [])}")
         elif ev.kind in ("product", "listing_status"):

@@ -28,7 +28,7 @@ class WebhookEvent(_Model):
     """One change a delivery tells of."""
 
     kind: Literal[
-        "product", "inventory", "order", "order_cancelled", "fulfillment",
+        "product", "inventory", "order", "order_cancelled", "refund", "fulfillment",
         "uninstalled", "deauthorized", "listing_status", "ping", "other",
     ]
     remote_ids: list[str] = []

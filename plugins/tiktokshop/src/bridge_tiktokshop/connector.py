@@ -14,16 +14,20 @@ from bridge.models import (
     Category,
     CategoryAttribute,
     CategoryRules,
+    ChannelRefund,
     ExistingListing,
     InventoryLevel,
     InventoryUpdate,
     ItemResult,
+    LineCancel,
+    LineCancelResult,
     Listing,
     ListingResult,
     Order,
     OrderPage,
     PlatformInfo,
     Prerequisite,
+    RefundPage,
     Setting,
     ShippingProvider,
     StoreInfo,
@@ -32,7 +36,7 @@ from bridge.models import (
     WebhookDelivery,
     WebhookRequest,
 )
-from bridge_tiktokshop import auth, catalog, orders, shop, webhooks
+from bridge_tiktokshop import auth, catalog, orders, returns, shop, webhooks
 from bridge_tiktokshop.client import PLATFORM, TikTokClient
 from bridge_tiktokshop.markets import AUTH_HOST, SUPPORTED_REGIONS
 
@@ -186,6 +190,27 @@ def get_orders(connection: Connection, order_ids: list[str]) -> list[Order]:
 @bridge.hookimpl
 def cancel_order(connection: Connection, order_id: str, reason: str) -> bool:
     return orders.cancel(TikTokClient(connection), order_id, reason)
+
+
+@bridge.hookimpl
+def cancel_order_lines(connection: Connection, cancel: LineCancel) -> LineCancelResult:
+    return returns.cancel_lines(TikTokClient(connection), cancel)
+
+
+# --------------------------------------------------------------------------- returns and refunds
+
+
+@bridge.hookimpl
+def list_refunds(connection: Connection, cursor: str | None) -> Iterator[RefundPage]:
+    return returns.list_refunds(TikTokClient(connection), cursor)
+
+
+@bridge.hookimpl
+def get_refunds(connection: Connection, order_ids: list[str]) -> list[ChannelRefund]:
+    return returns.get_refunds(TikTokClient(connection), order_ids)
+
+
+# --------------------------------------------------------------------------- fulfilment
 
 
 @bridge.hookimpl

@@ -251,6 +251,7 @@ def order(o: dict[str, Any]) -> Order:
             quantity=len(items),
             unit_price=Money(amount=Decimal(str(first.get("sale_price") or "0")), currency=currency),
             package_id=str(first["package_id"]) if first.get("package_id") else None,
+            cancelled_quantity=sum(1 for li in items if li.get("display_status") == "CANCELLED"),
         ))
     status = o.get("status", "")
     on_hold = status in ("UNPAID", "ON_HOLD")

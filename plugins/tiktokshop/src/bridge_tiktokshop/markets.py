@@ -42,3 +42,12 @@ def uses_mark_shipped(region: str | None) -> bool:
 def title_limits(region: str | None) -> tuple[int, int]:
     """(min, max) characters of a product title in a market."""
     return (1, 255) if (region or "").upper() in SHORT_TITLE_MARKETS else (25, 255)
+
+
+#: Markets where a seller may cancel single items of an order (Cancel Order with
+#: ``order_line_item_ids``; §13.5: v202309, US and UK only — in the UK when out of stock).
+ITEM_CANCEL_MARKETS = frozenset({"US", "GB"})
+
+
+def item_cancel_allowed(region: str | None) -> bool:
+    return (region or "").upper() in ITEM_CANCEL_MARKETS

@@ -11,11 +11,13 @@ from bridge.models import WebhookDelivery, WebhookEvent, WebhookRequest
 from bridge_tiktokshop import signing
 from bridge_tiktokshop.client import TikTokClient
 
-EVENT_TYPES = ("ORDER_STATUS_CHANGE", "CANCELLATION_STATUS_CHANGE", "PRODUCT_STATUS_CHANGE",
+EVENT_TYPES = ("ORDER_STATUS_CHANGE", "CANCELLATION_STATUS_CHANGE", "RETURN_STATUS_CHANGE",
+               "PRODUCT_STATUS_CHANGE",
                "SELLER_DEAUTHORIZATION", "UPCOMING_AUTHORIZATION_EXPIRATION", "PACKAGE_UPDATE")
 TOPICS = {1: "ORDER_STATUS_CHANGE", 3: "RECIPIENT_ADDRESS_UPDATE", 4: "PACKAGE_UPDATE",
           5: "PRODUCT_STATUS_CHANGE", 6: "SELLER_DEAUTHORIZATION",
           7: "UPCOMING_AUTHORIZATION_EXPIRATION", 11: "CANCELLATION_STATUS_CHANGE",
+          12: "RETURN_STATUS_CHANGE",
           15: "PRODUCT_INFORMATION_CHANGE", 16: "PRODUCT_CREATION", 18: "PRODUCT_CATEGORY_CHANGE",
           27: "INVENTORY_STATUS_CHANGE", 37: "PRODUCT_AUDIT_STATUS_CHANGE"}
 
@@ -36,9 +38,14 @@ def _events(kind: int, data: dict[str, Any]) -> list[WebhookEvent]:
         cancelled = data.get("order_status") in ("CANCEL", "CANCELLED")
         return [WebhookEvent(kind="order_cancelled" if cancelled else "order",
                              remote_ids=[str(data.get("order_id", ""))], topic=topic)]
-    if kind in (3, 11):
-        k = "order_cancelled" if kind == 11 else "order"
-        return [WebhookEvent(kind=k, remote_ids=[str(data.get("order_id", ""))], topic=topic)]
+    if kind == 3:
+        return [WebhookEvent(kind="order", remote_ids=[str(data.get("order_id", ""))], topic=topic)]
+    if kind == 11:  # a whole-order cancellation goes to the orders flow, item-level ones to refunds
+        ids = [str(data.get("order_id", ""))]
+        return [WebhookEvent(kind="order_cancelled", remote_ids=ids, topic=topic),
+                WebhookEvent(kind="refund", remote_ids=ids, topic=topic)]
+    if kind == 12:  # the payload has no amounts or lines: the refunds flow re-reads the order's returns
+        return [WebhookEvent(kind="refund", remote_ids=[str(data.get("order_id", ""))], topic=topic)]
     if kind == 4:
         ids = sorted({str(o) for p in data.get("package_list") or [] for o in p.get("order_id_list") or []})
         return [WebhookEvent(kind="order", remote_ids=ids, topic=topic)]

@@ -20,11 +20,12 @@ from bridge_tiktokshop.sandbox import seed
 from bridge_tiktokshop.sandbox.app import build
 from bridge_tiktokshop.sandbox.gate import Faults, Limiter
 from bridge_tiktokshop.sandbox.orders import OrderMaker
+from bridge_tiktokshop.sandbox.returns import ReturnMaker
 from bridge_tiktokshop.sandbox.state import Shop, World
 from bridge_tiktokshop.sandbox.webhooks import Deliverer
 
 
-class TikTokSandbox(OrderMaker):
+class TikTokSandbox(OrderMaker, ReturnMaker):
     """The TikTok Shop sandbox (see the module docstring)."""
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:

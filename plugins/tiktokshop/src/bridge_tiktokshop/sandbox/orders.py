@@ -20,6 +20,9 @@ class OrderMaker:
 
         def mark_shipped_market(self, shop: Shop) -> bool: ...
 
+        def record_cancellation(self, shop: Shop, o: dict[str, Any], units: list[dict[str, Any]], who: str,
+                                reason: str, status: str = ...) -> str: ...
+
     def _find_order(self, order_id: str) -> tuple[Shop, dict[str, Any]]:
         for shop in self.world.shops.values():
             if order_id in shop.orders:
@@ -109,9 +112,10 @@ class OrderMaker:
 
     def cancel_order_now(self, shop: Shop, o: dict[str, Any], who: str, reason: str) -> None:
         now = self.world.now()
+        units = [li for li in o["line_items"] if li["display_status"] != "CANCELLED"]
         o.update(status="CANCELLED", cancellation_initiator=who, cancel_reason=reason, cancel_time=now,
                  update_time=now)
-        for li in o["line_items"]:
+        for li in units:
             li.update(display_status="CANCELLED", package_status="CANCELLED", cancel_user=who,
                       cancel_reason=reason)
             pid, sid = li["product_id"], li["sku_id"]
@@ -120,9 +124,7 @@ class OrderMaker:
             if sku:
                 sku["inventory"][0]["quantity"] += 1
         self.notify(shop, "ORDER_STATUS_CHANGE", _status_data(o))
-        self.notify(shop, "CANCELLATION_STATUS_CHANGE", {
-            "order_id": o["id"], "cancellations_role": who, "cancel_status": "CANCELLATION_REQUEST_COMPLETE",
-            "cancel_id": self.world.new_id(), "create_time": now})
+        self.record_cancellation(shop, o, units, who, reason)
 
     def ship_lines(self, shop: Shop, o: dict[str, Any], package_id: str, line_ids: list[str],
                    number: str, provider: str) -> None:

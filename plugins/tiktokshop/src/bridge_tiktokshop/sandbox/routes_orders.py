@@ -68,6 +68,9 @@ class OrderRoutes:
         return {"orders": [shop.orders[i] for i in ids if i in shop.orders]}
 
     def cancel(self, ctx: Ctx) -> dict[str, Any]:
+        """Cancel Order (seller): the whole order, or the units named by ``order_line_item_ids``
+        (item level: US and UK only, §13.5). No idempotency key: a repeat cancels again or is
+        refused as already cancelled, as TikTok's would be (§13.2)."""
         shop = _shop(ctx)
         oid = str(ctx.body.get("order_id") or "")
         if oid not in shop.orders:
@@ -79,10 +82,62 @@ class OrderRoutes:
             raise ApiError(21011012, "The order is already cancelled.")
         if o["status"] not in ("UNPAID", "ON_HOLD", "AWAITING_SHIPMENT"):
             raise ApiError(21011011, f"An order in status {o['status']} cannot be cancelled by the seller.")
-        cancel_id = self.world.new_id()
+        live = {li["id"]: li for li in o["line_items"] if li["display_status"] != "CANCELLED"}
+        ids = [str(i) for i in ctx.body.get("order_line_item_ids") or []]
+        if ids and any(i not in live for i in ids):
+            raise ApiError(11050001, "Some order_line_item_ids are unknown or already cancelled.")
+        if ids and set(ids) != set(live):
+            if shop.region not in ("US", "GB"):
+                raise ApiError(21011011, "Item-level cancellation is not supported in this market.")
+            if o["status"] != "AWAITING_SHIPMENT":
+                raise ApiError(21011011, f"Items of an order in status {o['status']} cannot be cancelled.")
+            cid = self.sb.cancel_units(shop, o, [live[i] for i in ids], "SELLER", str(ctx.body["cancel_reason"]))
+            return {"cancel_id": cid, "cancel_status": "CANCELLATION_REQUEST_COMPLETE"}
         self.sb.cancel_order_now(shop, o, "SELLER", str(ctx.body["cancel_reason"]))
-        self.world.cancellations[cancel_id] = {"order_id": oid, "status": "CANCELLATION_REQUEST_COMPLETE"}
-        return {"cancel_id": cancel_id, "cancel_status": "CANCELLATION_REQUEST_COMPLETE"}
+        cid = next(c for c in reversed(list(shop.cancellations.values())) if c["order_id"] == oid)["cancel_id"]
+        return {"cancel_id": cid, "cancel_status": "CANCELLATION_REQUEST_COMPLETE"}
+
+    # ------------------------------------------------------------------ returns and cancellations
+
+    def _after_sale(self, ctx: Ctx, records: list[dict[str, Any]], id_field: str, ids_filter: str,
+                    status_field: str, status_filter: str, key: str) -> dict[str, Any]:
+        if "page_size" not in ctx.query:
+            raise ApiError(11050001, "page_size is required.")
+        field = ctx.query.get("sort_field", "create_time")
+        if field not in ("create_time", "update_time"):
+            raise ApiError(11050001, "sort_field must be create_time or update_time.")
+        body = ctx.body or {}
+        found = []
+        for r in records:
+            if body.get(ids_filter) and r[id_field] not in [str(i) for i in body[ids_filter]]:
+                continue
+            if body.get("order_ids") and r["order_id"] not in [str(i) for i in body["order_ids"]]:
+                continue
+            if body.get(status_filter) and r[status_field] not in body[status_filter]:
+                continue
+            if not _matches(r, {k: v for k, v in body.items() if k.endswith(("_ge", "_lt"))}):
+                continue
+            found.append(r)
+        found.sort(key=lambda r: (r[field], r[id_field]), reverse=ctx.query.get("sort_order", "DESC") == "DESC")
+        items, nxt = page(found, ctx)
+        return {key: items, "next_page_token": nxt, "total_count": len(found)}
+
+    def search_returns(self, ctx: Ctx) -> dict[str, Any]:
+        shop = _shop(ctx)
+        return self._after_sale(ctx, list(shop.returns.values()), "return_id", "return_ids", "return_status",
+                                "return_status", "return_orders")
+
+    def return_records(self, ctx: Ctx) -> dict[str, Any]:
+        shop = _shop(ctx)
+        rid = ctx.params["return_id"]
+        if rid not in shop.returns:
+            raise ApiError(11050001, f"Return {rid} does not exist.")
+        return {"records": list(shop.return_records.get(rid, []))}
+
+    def search_cancellations(self, ctx: Ctx) -> dict[str, Any]:
+        shop = _shop(ctx)
+        return self._after_sale(ctx, list(shop.cancellations.values()), "cancel_id", "cancel_ids",
+                                "cancel_status", "cancel_status", "cancellations")
 
     # ------------------------------------------------------------------ fulfilment
 

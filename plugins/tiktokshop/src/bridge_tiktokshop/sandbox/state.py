@@ -45,6 +45,9 @@ class Shop:
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     packages: dict[str, dict[str, Any]] = field(default_factory=dict)
     webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    returns: dict[str, dict[str, Any]] = field(default_factory=dict)
+    return_records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    cancellations: dict[str, dict[str, Any]] = field(default_factory=dict)
     failed_checks: dict[str, str] = field(default_factory=dict)
 
     def public(self) -> dict[str, Any]:
@@ -65,7 +68,6 @@ class World:
         self.refresh: dict[str, dict[str, Any]] = {}
         self.codes: dict[str, dict[str, Any]] = {}
         self.images: dict[str, dict[str, Any]] = {}
-        self.cancellations: dict[str, dict[str, Any]] = {}
         self.audit_failures: dict[str, list[str]] = {}
         self.clock_offset = 0.0
         for s in seed.SELLERS:

@@ -18,7 +18,7 @@ log = logging.getLogger("bridge_tiktokshop.sandbox.webhooks")
 
 TYPES = {"ORDER_STATUS_CHANGE": 1, "PACKAGE_UPDATE": 4, "PRODUCT_STATUS_CHANGE": 5,
          "SELLER_DEAUTHORIZATION": 6, "UPCOMING_AUTHORIZATION_EXPIRATION": 7,
-         "CANCELLATION_STATUS_CHANGE": 11}
+         "CANCELLATION_STATUS_CHANGE": 11, "RETURN_STATUS_CHANGE": 12}
 
 
 class Deliverer:
