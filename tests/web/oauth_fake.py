@@ -19,6 +19,8 @@ from bridge.connection import AppContext, Connection
 from bridge.errors import NeedsReconnect, WebhookRejected
 from bridge.models import (
     CallbackResult,
+    Market,
+    Markets,
     PlatformInfo,
     Prerequisite,
     StoreInfo,
@@ -44,7 +46,10 @@ def sign(body: bytes) -> str:
 @hookimpl
 def describe_platform() -> PlatformInfo:
     return PlatformInfo(name="oauthchannel", kind="channel", display_name="OAuth Channel",
-                        connect_methods=["oauth", "callback"], regions=["GB", "SG"], webhooks=True)
+                        connect_methods=["oauth", "callback"], webhooks=True,
+                        markets=Markets(served=[Market(code="GB", name="United Kingdom"),
+                                                Market(code="SG", name="Singapore")],
+                                        waitlist=[Market(code="US", name="United States")]))
 
 
 @hookimpl

@@ -42,11 +42,12 @@ def test_region_choice_offers_supported_regions_and_the_waitlist(acme, signed_in
     assert 'value="VN"' not in page  # the platform does not offer it
     r = ann.form("/connect/oauthchannel/start", {"region": "US"})
     assert r.status_code == 200 and "waitlist" in r.text
+    assert "OAuth Channel United States is not supported yet" in r.text and "TikTok" not in r.text
     r = ann.form("/waitlist", {"region": "US", "email": "ann@acme.test"}, follow_redirects=True)
     assert "waitlist" in r.text
     with db.session() as s:
         entry = s.exec(select(WaitlistEntry)).one()
-    assert (entry.region, entry.email, entry.org_id) == ("US", "ann@acme.test", acme.id)
+    assert (entry.platform, entry.region, entry.email, entry.org_id) == ("oauthchannel", "US", "ann@acme.test", acme.id)
     with db.session() as s:
         assert s.exec(select(OAuthState)).first() is None  # nobody was sent to authorize
 

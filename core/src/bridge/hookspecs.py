@@ -139,8 +139,11 @@ def describe_platform() -> PlatformInfo:
         name), ``kind`` (``"ecommerce"`` or ``"channel"``), ``display_name``, ``settings`` (what
         one connection needs, with ``secret=True`` for keys and tokens: they become options of
         ``bridge connect`` and may come from an environment variable or a hidden prompt),
-        ``app_settings`` (bridge-wide, e.g. an OAuth app's key and secret), ``connect_methods``
-        and ``webhooks`` (False: the platform is polled).
+        ``app_settings`` (bridge-wide, e.g. an OAuth app's key and secret), ``connect_methods``,
+        ``webhooks`` (False: the platform is polled) and, for a channel, ``markets``
+        (:class:`~bridge.models.Markets`: the markets its stores may sell in, those on its
+        waitlist, the base regions of cross-border sellers it takes; the core enforces them at
+        connect time and checks nothing when a channel declares none).
     """
 
 

@@ -3,8 +3,10 @@
 - An organization has at most one eCommerce store and any number of channel stores.
 - A remote store (platform + remote id) is connected to at most one organization at a time.
 - A channel store's currency equals the organization's eCommerce store's currency.
-- TikTok Shop regions: GB, SG, VN, TH, MY, ID, PH and cross-border sellers from CN and HK;
-  US is not yet supported (the user may join the waitlist).
+- A channel store sells in a market its channel plugin serves (``PlatformInfo.markets``): a
+  market on the plugin's waitlist offers that waitlist, any other is refused; a cross-border
+  seller's base region must be one the plugin takes. A channel that declares no markets is not
+  checked.
 """
 
 from __future__ import annotations
@@ -15,43 +17,52 @@ from bridge.errors import RulesViolation
 from bridge.models import PlatformInfo, StoreInfo
 from bridge.tables import Organization, Store
 
-SUPPORTED_REGIONS: dict[str, str] = {
-    "GB": "United Kingdom",
-    "SG": "Singapore",
-    "VN": "Vietnam",
-    "TH": "Thailand",
-    "MY": "Malaysia",
-    "ID": "Indonesia",
-    "PH": "Philippines",
-    "CN": "China mainland (cross-border)",
-    "HK": "Hong Kong SAR (cross-border)",
-}
-WAITLIST_REGIONS: dict[str, str] = {"US": "United States"}
-#: Older TikTok material says UK for Great Britain.
-REGION_ALIASES = {"UK": "GB"}
 
-
-def normalize_region(region: str | None) -> str | None:
-    if region is None:
+def normalize_region(region: str | None, platform: PlatformInfo | None = None) -> str | None:
+    """A region code in upper case, with the platform's aliases resolved."""
+    if region is None or not region.strip():
         return None
-    r = region.strip().upper()
-    return REGION_ALIASES.get(r, r)
+    markets = platform.market_rules() if platform is not None else None
+    return markets.normalize(region) if markets else region.strip().upper()
 
 
-def check_region(region: str | None) -> None:
-    """Refuse regions bridge does not support, offering the waitlist for US."""
-    r = normalize_region(region)
-    if r is None or r in SUPPORTED_REGIONS:
+def check_market(platform: PlatformInfo, info: StoreInfo) -> None:
+    """Refuse a channel store outside the markets its plugin declares.
+
+    :raises RulesViolation: naming the platform's waitlist for a waitlisted market, the served
+        markets otherwise, or the cross-border bases for a seller based elsewhere.
+    """
+    markets = platform.market_rules()
+    if markets is None:
         return
-    if r in WAITLIST_REGIONS:
+    name = platform.display_name
+    region = markets.normalize(info.region)
+    if region is None:
+        return
+    served = {m.code for m in markets.served}
+    if region not in served:
+        if region in {m.code for m in markets.waitlist}:
+            raise RulesViolation(
+                f"{name} {markets.name_of(region)} ({region}) is not yet supported: join the waitlist "
+                f"with `bridge waitlist join --platform {platform.name} --region {region} "
+                f"--email YOU@EXAMPLE.COM`"
+            )
         raise RulesViolation(
-            f"TikTok Shop {WAITLIST_REGIONS[r]} ({r}) is not yet supported: join the waitlist with "
-            f"`bridge waitlist join --region {r} --email YOU@EXAMPLE.COM`"
+            f"{name} market {region} is not supported: {name} stores sell in "
+            + ", ".join(f"{m.name} ({m.code})" for m in markets.served)
         )
-    raise RulesViolation(
-        f"TikTok Shop region {r} is not supported: supported regions are "
-        + ", ".join(SUPPORTED_REGIONS)
-    )
+    seller = markets.normalize(info.seller_region)
+    if seller is None or seller == region:
+        return
+    bases = {m.code for m in markets.cross_border_from}
+    if seller not in bases:
+        takes = ("cross-border sellers based in " + ", ".join(f"{m.name} ({m.code})"
+                                                               for m in markets.cross_border_from)
+                 if bases else "no cross-border sellers")
+        raise RulesViolation(
+            f"{name} store '{info.name}' sells in {region} from a seller account based in {seller}: "
+            f"bridge takes {takes} for {name}"
+        )
 
 
 def active_stores(s: Session, org_id: int, kind: str | None = None) -> list[Store]:
@@ -82,7 +93,7 @@ def check_connect(s: Session, org: Organization, platform: PlatformInfo, info: S
             f"'{other_name}': reconnect it there, or purge it with `bridge disconnect {existing.id} --purge`"
         )
     if platform.kind == "channel":
-        check_region(info.region)
+        check_market(platform, info)
     ecommerce = active_stores(s, org.id, "ecommerce")  # type: ignore[arg-type]
     if platform.kind == "ecommerce":
         others = [st for st in ecommerce if existing is None or st.id != existing.id]
@@ -105,7 +116,7 @@ def check_connect(s: Session, org: Organization, platform: PlatformInfo, info: S
             for ch in active_stores(s, org.id, "channel"):  # type: ignore[arg-type]
                 if ch.currency.upper() != info.currency.upper() and (existing is None or ch.id != existing.id):
                     raise RulesViolation(
-                        f"TikTok shop '{info.name}' sells in {info.currency} but shop '{ch.name}' of "
+                        f"{platform.display_name} store '{info.name}' sells in {info.currency} but shop '{ch.name}' of "
                         f"organization '{org.name}' sells in {ch.currency}: an organization's shops "
                         f"share one currency; use another organization"
                     )
@@ -116,7 +127,7 @@ def _check_currency(*, ecommerce_currency: str, channel_currency: str, ecommerce
                     channel_name: str) -> None:
     if ecommerce_currency.upper() != channel_currency.upper():
         raise RulesViolation(
-            f"currency mismatch: TikTok shop '{channel_name}' sells in {channel_currency.upper()} "
+            f"currency mismatch: channel store '{channel_name}' sells in {channel_currency.upper()} "
             f"but eCommerce store '{ecommerce_name}' uses {ecommerce_currency.upper()}; enable "
             f"{channel_currency.upper()} as the store's currency (or use a store in "
             f"{channel_currency.upper()}) and connect again"

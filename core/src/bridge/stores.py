@@ -247,7 +247,10 @@ def save_store(org: Organization, platform: str, info: StoreInfo, pm: PluginMana
     """Record a connected store after the rules allow it (reconnecting reuses the row)."""
     pm = pm or get_manager()
     pinfo = pm.info(platform)
-    info.region = normalize_region(info.region)
+    info.region = normalize_region(info.region, pinfo)
+    info.seller_region = normalize_region(info.seller_region, pinfo)
+    if info.seller_region:
+        info.details = {**info.details, "seller_region": info.seller_region}
     vault = Vault()
     with db.session() as s:
         existing = check_connect(s, org, pinfo, info)

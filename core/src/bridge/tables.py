@@ -55,9 +55,13 @@ class Store(SQLModel, table=True):
 
 
 class WaitlistEntry(SQLModel, table=True):
+    """Someone waiting for a channel platform to serve a market it declares on its waitlist."""
+
     __tablename__ = "waitlist"
-    __table_args__ = (UniqueConstraint("region", "email", name="uq_waitlist"),)
+    __table_args__ = (UniqueConstraint("platform", "region", "email", name="uq_waitlist_platform"),)
     id: int | None = Field(default=None, primary_key=True)
+    platform: str | None = None
+    """The channel platform (None: recorded before waitlists were per platform)."""
     region: str
     email: str
     org_id: int | None = None

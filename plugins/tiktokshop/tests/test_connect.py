@@ -26,6 +26,7 @@ def test_authorize_page_redirects_with_code_and_exchange_gives_one_store_per_sho
     for s in stores:
         assert s.settings["shop_cipher"].startswith("GCP_") and s.settings["base_url"] == server.url
         assert s.settings["seller_type"] == "CROSS_BORDER"
+        assert s.seller_region == "CN"  # the token's seller_base_region: a cross-border seller from CN
         assert s.credentials["access_token"] and s.credentials["refresh_token"]
         assert s.auth_expires_at is not None and s.auth_expires_at.timestamp() > time.time() + 300 * 86400
     with pytest.raises(NeedsReconnect):  # a code is single-use
@@ -49,6 +50,7 @@ def test_denied_authorization(sandbox, server) -> None:
 def test_connect_with_given_tokens(conn) -> None:
     info = connector.connect(connection=conn)
     assert (info.region, info.currency, info.name) == ("GB", "GBP", "Bridge Demo UK")
+    assert info.seller_region == "GB"  # a local seller is based in its shop's market
     assert info.settings["shop_cipher"].startswith("ROW_")
 
 
@@ -95,3 +97,23 @@ def test_prerequisites_checklist(sandbox, conn) -> None:
         assert not tax.ok and tax.blocking and "Tax information" in tax.detail and "Seller Center" in tax.fix
     finally:
         sandbox.world.shops[shop].failed_checks.clear()
+
+
+def test_markets_are_declared_by_the_plugin() -> None:
+    from bridge.errors import RulesViolation
+    from bridge.models import StoreInfo
+    from bridge.rules import check_market
+
+    info = connector.describe_platform()
+    markets = info.market_rules()
+    assert [m.code for m in markets.served] == ["GB", "SG", "VN", "TH", "MY", "ID", "PH"]
+    assert [m.code for m in markets.waitlist] == ["US"]
+    assert [m.code for m in markets.cross_border_from] == ["CN", "HK"]
+    assert [c for c, _n, _w in markets.seller_regions()] == ["GB", "SG", "VN", "TH", "MY", "ID", "PH",
+                                                             "CN", "HK", "US"]
+    check_market(info, StoreInfo(remote_id="1", name="uk", currency="GBP", region="UK"))
+    check_market(info, StoreInfo(remote_id="2", name="cb", currency="MYR", region="MY", seller_region="HK"))
+    with pytest.raises(RulesViolation, match="join the waitlist with `bridge waitlist join --platform tiktokshop"):
+        check_market(info, StoreInfo(remote_id="3", name="us", currency="USD", region="US"))
+    with pytest.raises(RulesViolation, match="TikTok Shop market DE is not supported"):
+        check_market(info, StoreInfo(remote_id="4", name="de", currency="EUR", region="DE"))

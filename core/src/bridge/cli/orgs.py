@@ -63,19 +63,23 @@ def org_delete(ref: str, yes: bool) -> None:
 
 @click.group()
 def waitlist() -> None:
-    """The waitlist for TikTok Shop regions bridge does not support yet (United States)."""
+    """Waitlists for markets a channel platform does not serve yet (each channel declares its own)."""
 
 
 @waitlist.command("join")
 @click.option("--region", required=True, help="Region code, e.g. US.")
 @click.option("--email", required=True)
+@click.option("--platform", help="The channel platform (needed when several keep a waitlist for the region).")
 @click.option("--org", "org_ref", help="Organization (optional).")
-def waitlist_join(region: str, email: str, org_ref: str | None) -> None:
-    """Record interest in a region (recorded once per email)."""
-    from bridge.waitlist import join
+def waitlist_join(region: str, email: str, platform: str | None, org_ref: str | None) -> None:
+    """Record interest in a market (recorded once per email)."""
+    from bridge.plugins import get_manager
+    from bridge.waitlist import join, waitlisting
 
-    created = join(region, email, org_ref)
-    click.echo(f"{email} {'added to' if created else 'is already on'} the {region.upper()} waitlist")
+    info = waitlisting(get_manager(), region, platform)
+    created = join(region, email, org_ref, platform=info.name)
+    click.echo(f"{email} {'added to' if created else 'is already on'} the {info.display_name} "
+               f"{region.upper()} waitlist")
 
 
 @waitlist.command("list")
@@ -84,4 +88,4 @@ def waitlist_list(as_json: bool) -> None:
     """List waitlist entries."""
     from bridge.waitlist import entries
 
-    emit([e.model_dump() for e in entries()], ["region", "email", "org_id", "created_at"], as_json)
+    emit([e.model_dump() for e in entries()], ["platform", "region", "email", "org_id", "created_at"], as_json)

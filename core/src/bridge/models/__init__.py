@@ -54,6 +54,8 @@ from bridge.models.platform import (  # noqa: F401
     AppSetting,
     CallbackResult,
     Capability,
+    Market,
+    Markets,
     PlatformInfo,
     Prerequisite,
     Setting,

@@ -33,6 +33,57 @@ class AppSetting(_Model):
     default: Any = None
 
 
+class Market(_Model):
+    """A region by its ISO 3166-1 alpha-2 code, with the name shown to users."""
+
+    code: str = Field(pattern=r"^[A-Z]{2}$")
+    name: str
+
+
+class Markets(_Model):
+    """Where a channel's stores may sell, declared by the channel plugin; the core enforces it.
+
+    * ``served``: markets a store may sell in (a store's ``StoreInfo.region``).
+    * ``waitlist``: markets not served yet; a user choosing one is offered this platform's
+      waitlist (``bridge waitlist join --platform NAME --region CODE``).
+    * ``cross_border_from``: base regions of sellers who sell into the served markets from
+      abroad (``StoreInfo.seller_region`` differs from ``region``); empty: no cross-border
+      sellers are taken.
+    * ``aliases``: other codes the platform uses for a region (e.g. ``UK`` for ``GB``).
+    """
+
+    served: list[Market]
+    waitlist: list[Market] = []
+    cross_border_from: list[Market] = []
+    aliases: dict[str, str] = {}
+
+    def normalize(self, code: str | None) -> str | None:
+        """The region code as the declaration spells it (upper case, aliases resolved)."""
+        if code is None or not code.strip():
+            return None
+        c = code.strip().upper()
+        return self.aliases.get(c, c)
+
+    def name_of(self, code: str) -> str:
+        for m in (*self.served, *self.waitlist, *self.cross_border_from):
+            if m.code == code:
+                return m.name
+        return code
+
+    def seller_regions(self) -> list[tuple[str, str, bool]]:
+        """(code, name, waitlist) choices of a seller account's region, for a connect page:
+        the served markets (local sellers), the cross-border bases, then the waitlist."""
+        seen: set[str] = set()
+        out: list[tuple[str, str, bool]] = []
+        for m, wait in [*((m, False) for m in self.served), *((m, False) for m in self.cross_border_from),
+                        *((m, True) for m in self.waitlist)]:
+            if m.code not in seen:
+                seen.add(m.code)
+                out.append((m.code, m.name + (" (cross-border)" if m in self.cross_border_from
+                                              and m not in self.served else ""), wait))
+        return out
+
+
 class PlatformInfo(_Model):
     """What a plugin says of its platform (``describe_platform``)."""
 
@@ -44,8 +95,20 @@ class PlatformInfo(_Model):
     connect_methods: list[Literal["credentials", "oauth", "callback"]] = ["credentials"]
     webhooks: bool = False
     """True when the platform pushes change notifications; False means bridge polls."""
+    markets: Markets | None = None
+    """Channel platforms: where their stores may sell (None: the core checks no region)."""
     regions: list[str] | None = None
+    """Deprecated: served market codes only; use ``markets``."""
     docs_url: str | None = None
+
+    def market_rules(self) -> Markets | None:
+        """The declared markets (``regions`` alone read as served markets named by code)."""
+        if self.markets is not None:
+            return self.markets
+        if self.regions is not None:
+            return Markets(served=[Market(code=r.strip().upper(), name=r.strip().upper())
+                                   for r in self.regions])
+        return None
 
 
 class Capability(_Model):
@@ -64,6 +127,10 @@ class StoreInfo(_Model):
     domain: str | None = None
     currency: str
     region: str | None = None
+    """The market the store sells in (ISO 3166-1 alpha-2)."""
+    seller_region: str | None = None
+    """The seller account's base region where the platform tells it; differs from ``region``
+    for a cross-border seller (checked against ``Markets.cross_border_from``)."""
     timezone: str | None = None
     credentials: dict[str, Any] = {}
     """Secrets to keep (encrypted) for this store: tokens, keys. Never logged."""

@@ -16,7 +16,7 @@ from bridge import waitlist
 from bridge.errors import BridgeError, Misconfigured, NeedsReconnect, WebhookRejected
 from bridge.models import PlatformInfo, WebhookRequest
 from bridge.plugins import get_manager
-from bridge.rules import SUPPORTED_REGIONS, WAITLIST_REGIONS, normalize_region
+from bridge.rules import normalize_region
 from bridge.stores import app_context, get_store, validate_credentials
 from bridge.web import access, auth, connecting
 from bridge.web.base import Ctx, view
@@ -30,12 +30,10 @@ def _platform(ctx: Ctx, name: str, kind: str | None = None) -> PlatformInfo:
 
 
 def _regions(info: PlatformInfo) -> list[tuple[str, str, bool]]:
-    """(code, name, waitlist) choices for a channel platform that has regions."""
-    if info.kind != "channel" or info.regions is None:
-        return []
-    offered = {normalize_region(r) for r in info.regions}
-    out = [(c, n, False) for c, n in SUPPORTED_REGIONS.items() if c in offered]
-    return out + [(c, n, True) for c, n in WAITLIST_REGIONS.items()]
+    """(code, name, waitlist) choices of a seller account's region, as the channel declares its
+    markets (none when it declares none)."""
+    markets = info.market_rules() if info.kind == "channel" else None
+    return markets.seller_regions() if markets else []
 
 
 @view()
@@ -105,15 +103,16 @@ def start(ctx: Ctx) -> Response:
     settings = _settings(info, ctx.form, secret=False)
     regions = _regions(info)
     if regions:
-        region = normalize_region(ctx.form.get("region", "")) or ""
+        region = normalize_region(ctx.form.get("region", ""), info) or ""
         choice = {c: w for c, _n, w in regions}
         if region not in choice:
             return ctx.render("connect_platform.html", status=400, info=info, regions=regions,
                               orgs=auth.visible_orgs(ctx.user), oauth=True, callbacks=False,
                               credentials=False, callback_base="",
-                              error="Choose the region of your TikTok Shop seller account.")
+                              error=f"Choose the region of your {info.display_name} seller account.")
         if choice[region]:
-            return ctx.render("waitlist.html", region=region, name=WAITLIST_REGIONS[region],
+            return ctx.render("waitlist.html", region=region, info=info,
+                              name=info.market_rules().name_of(region),  # type: ignore[union-attr]
                               email=ctx.user.email)
         settings["region"] = region
     org_id = _org_choice(ctx, required=info.kind == "ecommerce")
@@ -124,9 +123,11 @@ def start(ctx: Ctx) -> Response:
 @view()
 def join_waitlist(ctx: Ctx) -> Response:
     region = ctx.form.get("region", "")
+    info = waitlist.waitlisting(ctx.pm, region, ctx.form.get("platform") or None)
     added = waitlist.join(region, ctx.form.get("email", ""),
-                          org_ref=_org_choice(ctx, required=False))
-    name = WAITLIST_REGIONS.get(normalize_region(region) or "", region)
+                          org_ref=_org_choice(ctx, required=False), platform=info.name, pm=ctx.pm)
+    markets = info.market_rules()
+    name = f"{info.display_name} " + (markets.name_of(markets.normalize(region) or "") if markets else region)
     return ctx.redirect("/", f"You are on the {name} waitlist: we will write when it opens."
                         if added else f"You were already on the {name} waitlist.")
 

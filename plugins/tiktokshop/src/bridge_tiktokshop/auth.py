@@ -43,6 +43,8 @@ def token_bundle(data: dict[str, Any]) -> dict[str, Any]:
             bundle[dst] = int(data[src])
     if data.get("open_id"):
         bundle["open_id"] = str(data["open_id"])
+    if data.get("seller_base_region"):  # the seller account's base region (§3.4): CN/HK cross-border
+        bundle["seller_base_region"] = str(data["seller_base_region"]).upper()
     return bundle
 
 

@@ -38,7 +38,7 @@ from bridge.models import (
 )
 from bridge_tiktokshop import auth, catalog, orders, returns, shop, webhooks
 from bridge_tiktokshop.client import PLATFORM, TikTokClient
-from bridge_tiktokshop.markets import AUTH_HOST, SUPPORTED_REGIONS
+from bridge_tiktokshop.markets import AUTH_HOST, MARKETS
 
 
 @bridge.hookimpl
@@ -57,7 +57,7 @@ def describe_platform() -> PlatformInfo:
             AppSetting(name="app_secret", required=True, secret=True, help="app secret from Partner Center"),
             AppSetting(name="service_id", help="service id of the app's authorization link"),
         ],
-        connect_methods=["oauth", "credentials"], webhooks=True, regions=list(SUPPORTED_REGIONS),
+        connect_methods=["oauth", "credentials"], webhooks=True, markets=MARKETS,
         docs_url="https://partner.tiktokshop.com/docv2",
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bridge.models import Market, Markets
+
 API_HOST = "https://open-api.tiktokglobalshop.com"
 AUTH_HOST = "https://auth.tiktok-shops.com"
 AUTHORIZE_HOST = "https://services.tiktokshop.com"
@@ -13,8 +15,19 @@ REGION_CURRENCY: dict[str, str] = {
     "ES": "EUR", "FR": "EUR", "DE": "EUR", "IT": "EUR", "IE": "EUR",
 }
 
-#: Regions bridge supports (cross-border sellers from CN/HK sell into the others).
-SUPPORTED_REGIONS = ["GB", "SG", "VN", "TH", "MY", "ID", "PH", "CN", "HK"]
+#: Where bridge lets TikTok Shop stores sell: local shops in seven markets, cross-border sellers
+#: based in China mainland or Hong Kong SAR selling into them (§4: one authorization, one shop
+#: per target market, ``seller_type: CROSS_BORDER``); the United States on a waitlist. Older
+#: TikTok material says UK for Great Britain.
+MARKETS = Markets(
+    served=[Market(code="GB", name="United Kingdom"), Market(code="SG", name="Singapore"),
+            Market(code="VN", name="Vietnam"), Market(code="TH", name="Thailand"),
+            Market(code="MY", name="Malaysia"), Market(code="ID", name="Indonesia"),
+            Market(code="PH", name="Philippines")],
+    waitlist=[Market(code="US", name="United States")],
+    cross_border_from=[Market(code="CN", name="China mainland"), Market(code="HK", name="Hong Kong SAR")],
+    aliases={"UK": "GB"},
+)
 
 #: Markets where a seller-shipped package is created by "Mark Package As Shipped" (§8);
 #: every other market ships the existing package with ``self_shipment``.

@@ -40,12 +40,23 @@ def store_info(shop: dict[str, Any], credentials: dict[str, Any], base_url: str 
     expires = credentials.get("refresh_token_expires_at")
     return StoreInfo(
         remote_id=str(shop["id"]), name=shop.get("name") or str(shop["id"]),
-        currency=REGION_CURRENCY[region], region=region, credentials=dict(credentials),
+        currency=REGION_CURRENCY[region], region=region, seller_region=seller_region(shop, credentials),
+        credentials=dict(credentials),
         settings=settings,
         auth_expires_at=datetime.fromtimestamp(int(expires), tz=UTC) if expires else None,
         details={"seller_type": shop.get("seller_type"), "shop_code": shop.get("code"),
                  "cipher": shop["cipher"]},
     )
+
+
+def seller_region(shop: dict[str, Any], credentials: dict[str, Any]) -> str | None:
+    """The seller account's base region: the shop's market for a local seller; for a cross-border
+    seller the token's ``seller_base_region`` (§3.4, CN/HK expected, unconfirmed), or None when
+    the store was connected with given tokens and TikTok has not told it."""
+    if shop.get("seller_type") != "CROSS_BORDER":
+        return str(shop.get("region") or "").upper() or None
+    base = credentials.get("seller_base_region")
+    return str(base).upper() if base else None
 
 
 def pick(shops: list[dict[str, Any]], shop_id: str | None, cipher: str | None) -> dict[str, Any]:
