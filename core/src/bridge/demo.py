@@ -49,7 +49,7 @@ class LocalImages:
 
 def local_images(pm: Any, stack: ExitStack) -> LocalImages:
     """Start a loopback image server and register :class:`LocalImages` with ``pm``."""
-    from bridge.testing.images import ImageServer
+    from bridge.sandboxing.images import ImageServer
 
     server = stack.enter_context(ImageServer())
     plugin = LocalImages(server)

@@ -9,7 +9,7 @@ import pytest
 
 from bridge.connection import Connection
 from bridge.sandboxing import SandboxServer
-from bridge.testing.images import ImageServer
+from bridge.sandboxing.images import ImageServer
 from bridge_tiktokshop.sandbox import TikTokSandbox
 
 

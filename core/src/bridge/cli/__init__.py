@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("bridge.cli.stores", "doctor"),
     "run": ("bridge.cli.daemon", "run"),
     "sandbox": ("bridge.cli.daemon", "sandbox"),
+    "sandbox-ctl": ("bridge.cli.sandbox_ctl", "sandbox_ctl"),
     "sync": ("bridge.cli.daemon", "sync"),
 }
 #: Extra command modules (flows, users, demo) register here: module -> attribute names.

@@ -60,7 +60,8 @@ def run(host: str | None, port: int | None, workers: int | None, no_web: bool,
               help="Platform-specific sandbox option (repeatable).")
 def sandbox(platform: str, port: int, seed: int, variants: int, latency_ms: float,
             extra: tuple[str, ...]) -> None:
-    """Serve the emulator of PLATFORM's API that its plugin provides, on 127.0.0.1."""
+    """Serve the emulator of PLATFORM's API that its plugin provides, on 127.0.0.1; drive it with
+    `bridge sandbox-ctl PLATFORM --url URL ...` (its control API is under /_sandbox)."""
     from bridge.plugins import get_manager
     from bridge.sandboxing import SandboxServer
 
@@ -83,6 +84,7 @@ def sandbox(platform: str, port: int, seed: int, variants: int, latency_ms: floa
         click.echo(f"{platform} sandbox at {server.url}")
         click.echo("connect with: " + json.dumps({"settings": settings, "credentials": sb.credentials(),
                                                   "app_settings": sb.app_settings()}))
+        click.echo(f"control: bridge sandbox-ctl {platform} --url {server.url} --help", err=True)
         stop.wait()
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.testing.images import ImageServer
+from bridge.sandboxing.images import ImageServer
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bridge.testing.images import make_png
+from bridge.sandboxing.images import make_png
 from bridge_bigcommerce.sandbox.gate import ApiError
 from bridge_bigcommerce.sandbox.state import StoreState
 

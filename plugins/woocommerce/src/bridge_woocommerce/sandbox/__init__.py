@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import deque
 from typing import Any
 
 from bridge.models import Order, Tracking
-from bridge.sandboxing import RequestStats
+from bridge.sandboxing import SandboxKit, Subscription
 from bridge_woocommerce import mapping
+from bridge_woocommerce.sandbox import delivery
 from bridge_woocommerce.sandbox import orders as order_ops
-from bridge_woocommerce.sandbox.app import build_app
-from bridge_woocommerce.sandbox.delivery import Deliverer
+from bridge_woocommerce.sandbox.app import build_app, render_fault
 from bridge_woocommerce.sandbox.state import SiteState, slugify
 from bridge_woocommerce.tracking import COURIER_NAMES
 
@@ -38,12 +37,15 @@ class WooSandbox:
         self.aftership_format = str(opts.get("aftership_format", "items"))
         self.permalinks = str(opts.get("permalinks", "pretty"))
         self.ssl = str(opts.get("ssl", "")).lower() in ("1", "true", "yes")
-        self.latency_ms = float(opts.get("latency_ms", 0) or 0)
-        self.stats = RequestStats()
-        self.faults: deque[int] = deque()
-        self.deliverer = Deliverer(self.site)
-        self.deliverer.start()
-        self.app = build_app(self)
+        self.kit = SandboxKit(self, platform="woocommerce", kind="ecommerce", render_error=render_fault,
+                              latency_ms=float(opts.get("latency_ms", 0) or 0))
+        self.stats = self.kit.stats
+        self.faults = self.kit.faults
+        self.home = "https://sandbox.example/"
+        """The site's home URL as the last request reached it (``X-WC-Webhook-Source``)."""
+        self.deliverer = self.kit.deliverer(self.subscriptions, delivery.signer(self),
+                                            on_result=delivery.counter(self.site))
+        self.app = self.kit.wrap(build_app(self))
         if int(opts.get("seed", 0) or 0):
             self.seed_catalog(int(opts["seed"]), int(opts.get("variants", 1) or 1),
                               seed=int(opts.get("seed_random", 0) or 0))
@@ -61,13 +63,25 @@ class WooSandbox:
         return {}
 
     def fail_next(self, count: int, status: int = 503) -> None:
-        self.faults.extend([status] * count)
-
-    def take_fault(self) -> int | None:
-        return self.faults.popleft() if self.faults else None
+        self.kit.fail_next(count, status)
 
     def set_latency(self, ms: float) -> None:
-        self.latency_ms = float(ms)
+        self.kit.set_latency(ms)
+
+    def subscriptions(self) -> list[Subscription]:
+        return delivery.subscriptions(self.site)
+
+    def pump(self) -> None:
+        """Queue the deliveries of the events the site recorded."""
+        delivery.pump(self)
+
+    def reset(self) -> None:
+        """An empty site (no products, orders, webhooks; the REST key stays valid)."""
+        self.deliverer.flush(1.0)
+        keys = self.site.keys
+        self.site = SiteState(currency=self.site.currency, tracking=self.site.tracking)
+        self.site.keys.update(keys)
+        self.kit.reset()
 
     def set_tracking(self, tracking: str) -> None:
         """Switch which tracking plugin is active (as activating/deactivating in WordPress)."""
@@ -91,7 +105,7 @@ class WooSandbox:
 
     def set_quantity(self, sku: str, quantity: int) -> None:
         self.site.set_quantity(sku, quantity)
-        self.deliverer.notify()
+        self.pump()
 
     def quantity(self, sku: str) -> int:
         return self.site.quantity(sku)
@@ -115,13 +129,13 @@ class WooSandbox:
                 made = made or as_id
             if complete:
                 order_ops.update(self.site, order, {"status": "completed"})
-        self.deliverer.notify()
+        self.pump()
         return made
 
     def cancel_order(self, order_id: str) -> None:
         with self.site.lock:
             order_ops.update(self.site, self.site.orders[int(order_id)], {"status": "cancelled"})
-        self.deliverer.notify()
+        self.pump()
 
     def orders(self) -> list[Order]:
         with self.site.lock:

@@ -4,7 +4,6 @@ flow (``/wc-auth/v1/authorize``)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -15,20 +14,34 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from bridge.sandboxing import Fault, retry_after_headers
+from bridge.sandboxing.images import image_response
 from bridge_woocommerce.sandbox import routes
 from bridge_woocommerce.sandbox.auth import authenticate, check_permission
 from bridge_woocommerce.sandbox.http import ApiError, Req
+from bridge_woocommerce.sandbox.state import SITE
 
 if TYPE_CHECKING:
     from bridge_woocommerce.sandbox import WooSandbox
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+UPLOADS = "/wp-content/uploads/"
 NOT_FOUND_PAGE = "<!DOCTYPE html><html><body><h1>Page not found</h1></body></html>"
 
 
-def _json(body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body), status_code=status, headers=headers or {},
+def _json(body: Any, status: int, headers: dict[str, str] | None = None, home: str = "") -> Response:
+    text = json.dumps(body)
+    if home:
+        text = text.replace(SITE, home)
+    return Response(text, status_code=status, headers=headers or {},
                     media_type="application/json; charset=UTF-8")
+
+
+def render_fault(fault: Fault, scope: dict[str, Any]) -> Response:
+    """An injected error in WP REST's shape."""
+    status = int(fault.status or 500)
+    err = ApiError(status, "woocommerce_rest_sandbox_fault", "The sandbox was told to fail this request.")
+    return _json(err.body(), status, retry_after_headers(fault))
 
 
 def build_app(sb: WooSandbox) -> Starlette:
@@ -38,12 +51,12 @@ def build_app(sb: WooSandbox) -> Starlette:
         params = dict(query)
         method = params.get("_method", "").upper() or request.headers.get("x-http-method-override", "").upper() \
             or request.method
-        if sb.latency_ms:
-            await asyncio.sleep(sb.latency_ms / 1000)
-        fault = sb.take_fault()
         if path.startswith("/wc-auth/v1/") or params.get("wc-auth-route"):
             sb.stats.record(request.method, "/wc-auth/v1/" + (params.get("wc-auth-route") or path.rsplit("/", 1)[-1]))
             return await _wc_auth(sb, request, params)
+        if path.startswith(UPLOADS) and path.endswith(".png") and request.method in ("GET", "HEAD"):
+            sb.stats.record("GET", UPLOADS + "{file}")
+            return image_response(path.rsplit("/", 1)[-1].removesuffix(".png"))
         plain = path in ("", "/") and "rest_route" in params
         if plain:
             route = params["rest_route"] or "/"
@@ -56,11 +69,6 @@ def build_app(sb: WooSandbox) -> Starlette:
         found = routes.match(method, route.rstrip("/") or "/")
         name = found[2] if isinstance(found, tuple) else "(no route)"
         sb.stats.record(method, name)
-        if fault is not None:
-            status = fault
-            headers = {"Retry-After": "1"} if status == 429 else {}
-            err = ApiError(status, "woocommerce_rest_sandbox_fault", "The sandbox was told to fail this request.")
-            return _json(err.body(), status, headers)
         try:
             plugin_off = (route.startswith("/wc-shipment-tracking/") and not sb.site.shipment_tracking) or (
                 route.startswith("/wc/aftership/") and not sb.site.aftership)
@@ -86,9 +94,9 @@ def build_app(sb: WooSandbox) -> Starlette:
             resp = handler(sb.site, req, **groups)
         except ApiError as err:
             return _json(err.body(), err.status, err.headers)
-        sb.deliverer.home = home + "/"
-        sb.deliverer.notify()
-        return _json(resp.body, resp.status, resp.headers)
+        sb.home = home + "/"
+        sb.pump()
+        return _json(resp.body, resp.status, resp.headers, home)
 
     return Starlette(routes=[Route("/{path:path}", endpoint, methods=METHODS)])
 

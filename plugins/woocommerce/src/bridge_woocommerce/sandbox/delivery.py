@@ -1,107 +1,75 @@
-"""Webhook delivery from a background thread, as WooCommerce's Hookshot sends it: JSON body,
+"""Webhook delivery as WooCommerce's Hookshot sends it, on the kit's deliverer: JSON body,
 ``X-WC-Webhook-*`` headers, ``X-WC-Webhook-Signature`` = base64(HMAC-SHA256(body, secret)); the
 ping right after creation is the unsigned form body ``webhook_id=<id>``. More than 5 failures in
 a row disable a webhook."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import json
-import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
-import httpx
-
+from bridge.sandboxing import Subscription
+from bridge.sandboxing.auth import hmac_sha256_b64
 from bridge_woocommerce.sandbox.routes import WC_VERSION, WP_VERSION
-from bridge_woocommerce.sandbox.state import SiteState
+from bridge_woocommerce.sandbox.state import SITE, SiteState
+
+if TYPE_CHECKING:
+    from bridge_woocommerce.sandbox import WooSandbox
 
 MAX_FAILURES = 5
+USER_AGENT = f"WooCommerce/{WC_VERSION} Hookshot (WordPress/{WP_VERSION})"
 
 
-class Deliverer:
-    """Drains ``site.events`` and POSTs them to the matching active webhooks."""
+def subscriptions(site: SiteState) -> list[Subscription]:
+    """The site's webhooks (every status; only ``active`` ones receive deliveries)."""
+    with site.lock:
+        return [Subscription(id=str(h["id"]), topic=h["topic"], address=h["delivery_url"],
+                             active=h["status"] == "active",
+                             extra={"status": h["status"], "failure_count": h["failure_count"],
+                                    "_secret": h["secret"]})
+                for h in site.webhooks.values()]
 
-    def __init__(self, site: SiteState, home: str = "https://sandbox.example/") -> None:
-        self.site = site
-        self.home = home
-        self.delivered: list[dict[str, Any]] = []
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._stop = False
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="woocommerce-sandbox-webhooks", daemon=True)
-            self._thread.start()
-
-    def notify(self) -> None:
-        self._wake.set()
-
-    def flush(self, timeout: float = 5.0) -> None:
-        """Wait until every queued event has been delivered (tests)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.site.lock:
-                if not self.site.events and not self._busy:
-                    return
-            self._wake.set()
-            time.sleep(0.01)
-
-    _busy = False
-
-    def _run(self) -> None:
-        with httpx.Client(timeout=10.0, follow_redirects=False) as client:
-            while not self._stop:
-                self._wake.wait(0.5)
-                self._wake.clear()
-                while True:
-                    with self.site.lock:
-                        if not self.site.events:
-                            self._busy = False
-                            break
-                        self._busy = True
-                        topic, payload = self.site.events.pop(0)
-                        hooks = [dict(h) for h in self.site.webhooks.values()]
-                    self._deliver(client, topic, payload, hooks)
-
-    def _deliver(self, client: httpx.Client, topic: str, payload: dict[str, Any], hooks: list[dict[str, Any]]) -> None:
-        if topic == "ping":
-            hook = next((h for h in hooks if h["id"] == payload["webhook_id"]), None)
-            if hook is not None:
-                self._post(client, hook, f"webhook_id={hook['id']}".encode(),
-                           {"Content-Type": "application/x-www-form-urlencoded"})
-            return
-        body = json.dumps(payload, separators=(",", ":")).encode()
+def signer(sb: WooSandbox):  # noqa: ANN201 - returns the kit's Signer
+    def sign(sub: Subscription, topic: str, body: bytes) -> dict[str, str]:
         resource, _, event = topic.partition(".")
-        for hook in hooks:
-            if hook["status"] != "active" or hook["topic"] != topic:
-                continue
-            sig = base64.b64encode(hmac.new(str(hook["secret"]).encode(), body, hashlib.sha256).digest()).decode()
-            delivery_id = hashlib.md5(f"{time.time_ns()}{hook['id']}".encode()).hexdigest()
-            self._post(client, hook, body, {
-                "Content-Type": "application/json", "X-WC-Webhook-Source": self.home,
-                "X-WC-Webhook-Topic": topic, "X-WC-Webhook-Resource": resource, "X-WC-Webhook-Event": event,
-                "X-WC-Webhook-Signature": sig, "X-WC-Webhook-ID": str(hook["id"]),
-                "X-WC-Webhook-Delivery-ID": delivery_id})
+        return {"Content-Type": "application/json", "User-Agent": USER_AGENT,
+                "X-WC-Webhook-Source": sb.home, "X-WC-Webhook-Topic": topic,
+                "X-WC-Webhook-Resource": resource, "X-WC-Webhook-Event": event,
+                "X-WC-Webhook-Signature": hmac_sha256_b64(str(sub.extra["_secret"]), body),
+                "X-WC-Webhook-ID": sub.id,
+                "X-WC-Webhook-Delivery-ID": hashlib.md5(f"{time.time_ns()}{sub.id}".encode()).hexdigest()}
+    return sign
 
-    def _post(self, client: httpx.Client, hook: dict[str, Any], body: bytes, headers: dict[str, str]) -> None:
-        headers["User-Agent"] = f"WooCommerce/{WC_VERSION} Hookshot (WordPress/{WP_VERSION})"
-        try:
-            status = client.post(hook["delivery_url"], content=body, headers=headers).status_code
-        except httpx.HTTPError:
-            status = 0
-        ok = 200 <= status <= 302
-        with self.site.lock:
-            self.delivered.append({"webhook_id": hook["id"], "status": status, "body": body, "headers": headers})
-            live = self.site.webhooks.get(hook["id"])
+
+def counter(site: SiteState):  # noqa: ANN201 - returns the kit's result handler
+    """Counts failures per webhook; more than :data:`MAX_FAILURES` in a row disable it."""
+    def on_result(sub: Subscription, status: int) -> None:
+        with site.lock:
+            live = site.webhooks.get(int(sub.id))
             if live is None:
                 return
-            if ok:
+            if 200 <= status <= 302:
                 live["failure_count"] = 0
-            else:
-                if live["failure_count"] > MAX_FAILURES:
-                    live["status"] = "disabled"
-                live["failure_count"] += 1
+                return
+            if live["failure_count"] > MAX_FAILURES:
+                live["status"] = "disabled"
+            live["failure_count"] += 1
+    return on_result
+
+
+def pump(sb: WooSandbox) -> None:
+    """Hand the site's pending events to the deliverer (pings go to their own webhook only)."""
+    with sb.site.lock:
+        events, sb.site.events = sb.site.events, []
+    for topic, payload in events:
+        if topic == "ping":
+            sub = next((s for s in subscriptions(sb.site) if s.id == str(payload["webhook_id"])), None)
+            if sub is not None:
+                sb.deliverer.send(sub, "ping", f"webhook_id={sub.id}".encode(),
+                                  {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": USER_AGENT})
+        else:
+            home = sb.home.rstrip("/")
+            sb.deliverer.emit(topic, json.dumps(payload, separators=(",", ":")).replace(SITE, home).encode())

@@ -37,6 +37,11 @@ def money(value: Decimal) -> str:
     return str(value.quantize(Decimal("0.01")))
 
 
+SITE = "http://woocommerce-sandbox.invalid"
+"""Where seeded media live until a request says the site's real address: every answer (and
+webhook) replaces it with the home URL the request reached, so images are served by the sandbox
+itself (``/wp-content/uploads/...``) and reachable offline."""
+
 class SiteState:
     """Everything the emulated site holds, guarded by one lock."""
 
@@ -119,7 +124,7 @@ class SiteState:
                 "length": str(rng.randint(10, 40)), "width": str(rng.randint(5, 30)), "height": str(rng.randint(1, 15))},
             "categories": [{"id": CATEGORIES.index(category) + 10, "name": category, "slug": slugify(category)}],
             "tags": [{"id": 20 + n, "name": t, "slug": t} for n, t in enumerate(TAGS) if rng.random() < 0.3],
-            "images": [{"id": pid * 10, "src": f"https://picsum.photos/seed/{pid}/800/800", "name": title, "alt": title}],
+            "images": [{"id": pid * 10, "src": f"{SITE}/wp-content/uploads/sandbox/product-{pid}.png", "name": title, "alt": title}],
             "attributes": [], "default_attributes": [], "variations": [], "meta_data": [],
         }
         if variants == 1:
@@ -146,7 +151,7 @@ class SiteState:
                  "status": "publish", "purchasable": True, "manage_stock": managed,
                  "stock_quantity": qty if managed else None, "stock_status": "instock", "backorders": "no",
                  "weight": "", "dimensions": {"length": "", "width": "", "height": ""},
-                 "image": {"id": vid * 10, "src": f"https://picsum.photos/seed/{vid}/800/800", "name": "", "alt": ""},
+                 "image": {"id": vid * 10, "src": f"{SITE}/wp-content/uploads/sandbox/variation-{vid}.png", "name": "", "alt": ""},
                  "attributes": [{"id": 0, "name": n, "option": o} for n, o in combo.items()],
                  "menu_order": k, "meta_data": []}
             self._derive_stock_status(v)

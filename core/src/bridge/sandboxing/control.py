@@ -1,0 +1,230 @@
+"""The control API every sandbox serves under ``/_sandbox`` (driven by ``bridge sandbox-ctl``).
+
+Common to every sandbox (implemented here once, on :class:`~bridge.sandboxing.kit.SandboxKit`):
+
+====================================  =========================================================
+``GET  /_sandbox``                    platform, kind and how to connect (settings, credentials)
+``POST /_sandbox/seed``               ``{"products": N, "variants": M, "seed": S}`` -> ids
+``POST /_sandbox/faults``             inject a fault (the fields of :class:`Fault`)
+``GET  /_sandbox/faults``             the faults still waiting
+``DELETE /_sandbox/faults``           clear them
+``POST /_sandbox/latency``            ``{"ms": 250}``
+``GET  /_sandbox/subscriptions``      webhook subscriptions the platform holds
+``GET  /_sandbox/deliveries``         webhook deliveries attempted (address, topic, status)
+``GET  /_sandbox/stats``              request statistics, pending faults, latency
+``POST /_sandbox/reset``              forget everything; ``{"products": N, ...}`` seeds again
+====================================  =========================================================
+
+Through the sandbox's own protocol (:class:`EcommerceSandbox` or :class:`ChannelSandbox`):
+
+* eCommerce: ``POST /_sandbox/stock`` ``{"sku", "quantity"}``, ``GET /_sandbox/stock/{sku}``,
+  ``GET /_sandbox/orders``, ``POST /_sandbox/orders/{id}/fulfil`` ``{"number", "carrier",
+  "url"}``, ``POST /_sandbox/orders/{id}/cancel``;
+* channel: ``GET /_sandbox/shops``, ``GET /_sandbox/products?shop_id=``, ``POST
+  /_sandbox/orders`` ``{"shop_id", "lines": [{"sku", "quantity"}], ...}``, ``GET
+  /_sandbox/orders/{id}``, ``POST /_sandbox/orders/{id}/cancel``.
+
+Errors answer ``{"error": "..."}``: 400 for a bad request, 404 for an unknown SKU or order or an
+act the sandbox's kind does not have.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bridge.sandboxing.faults import Fault
+
+if TYPE_CHECKING:
+    from bridge.sandboxing.kit import SandboxKit
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def _int(body: dict[str, Any], name: str, default: int | None = None, lo: int = 0) -> int:
+    value = body.get(name, default)
+    if value is None:
+        raise ControlError(400, f"'{name}' is required")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ControlError(400, f"'{name}' must be a whole number, got {value!r}") from None
+    if number < lo:
+        raise ControlError(400, f"'{name}' must be at least {lo}")
+    return number
+
+
+def _str(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if value in (None, ""):
+        raise ControlError(400, f"'{name}' is required")
+    return str(value)
+
+
+def control_app(kit: SandboxKit) -> Starlette:
+    """The control API of one sandbox (see the module docstring)."""
+    sb = kit.sandbox
+
+    def need(kind: str, act: str) -> None:
+        if kit.kind != kind:
+            other = "the channel (e.g. tiktokshop)" if kind == "channel" else "an eCommerce sandbox"
+            mine = "an eCommerce" if kit.kind == "ecommerce" else "a channel"
+            raise ControlError(404, f"the {kit.platform} sandbox is {mine} sandbox: {act} is done on {other}")
+
+    def endpoint(fn: Callable[[Request, dict[str, Any]], Any]) -> Callable[[Request], Awaitable[Response]]:
+        async def run(request: Request) -> Response:
+            body: dict[str, Any] = {}
+            raw = await request.body()
+            if raw:
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    return JSONResponse({"error": "the body is not JSON"}, 400)
+                if not isinstance(body, dict):
+                    return JSONResponse({"error": "the body must be a JSON object"}, 400)
+            try:
+                result = await run_in_threadpool(fn, request, body)
+            except ControlError as exc:
+                return JSONResponse({"error": exc.message}, exc.status)
+            except KeyError as exc:
+                return JSONResponse({"error": f"not found: {exc.args[0] if exc.args else exc!s}"}, 404)
+            except (ValueError, TypeError) as exc:
+                return JSONResponse({"error": str(exc)}, 400)
+            return JSONResponse(json.loads(json.dumps(result, default=str)))
+        return run
+
+    def info(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        base = f"{request.url.scheme}://{request.url.netloc}"
+        return {"platform": kit.platform, "kind": kit.kind, "url": base,
+                "control": base + "/_sandbox",
+                "settings": sb.base_url_setting(base), "credentials": sb.credentials(),
+                "app_settings": sb.app_settings()}
+
+    def seed(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        products = _int(body, "products", lo=1)
+        variants = _int(body, "variants", 1, lo=1)
+        kw: dict[str, Any] = {"seed": _int(body, "seed", 0)}
+        if body.get("shop_id"):
+            kw["shop_id"] = str(body["shop_id"])
+        return {"ids": sb.seed_catalog(products, variants, **kw)}
+
+    def set_stock(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        need("ecommerce", "set-stock")
+        sku = _str(body, "sku")
+        sb.set_quantity(sku, _int(body, "quantity"))
+        return {"sku": sku, "quantity": sb.quantity(sku)}
+
+    def get_stock(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        need("ecommerce", "stock")
+        sku = request.path_params["sku"]
+        return {"sku": sku, "quantity": sb.quantity(sku)}
+
+    def list_orders(request: Request, body: dict[str, Any]) -> list[dict[str, Any]]:
+        need("ecommerce", "listing the store's orders")
+        return [o.model_dump(mode="json") for o in sb.orders()]
+
+    def one_order(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        oid = request.path_params["order_id"]
+        if kit.kind == "channel":
+            return sb.order(oid)
+        for order in sb.orders():
+            if order.remote_id == oid:
+                return order.model_dump(mode="json")
+        raise KeyError(f"order {oid}")
+
+    def place_order(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        need("channel", "place-order")
+        lines = body.get("lines") or []
+        if not isinstance(lines, list) or not lines:
+            raise ControlError(400, "'lines' must list at least one {\"sku\", \"quantity\"}")
+        pairs = [(_str(line, "sku"), _int(line, "quantity", 1, lo=1)) for line in lines]
+        shop_id = str(body.get("shop_id") or sb.shops()[0]["id"])
+        kw = {k: body[k] for k in ("fulfilled_by", "released") if k in body}
+        return {"order_id": sb.create_order(shop_id, pairs, **kw), "shop_id": shop_id}
+
+    def cancel_order(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        oid = request.path_params["order_id"]
+        sb.cancel_order(oid)
+        return {"order_id": oid, "cancelled": True}
+
+    def fulfil_order(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        need("ecommerce", "fulfil-order")
+        from bridge.models import Tracking
+
+        oid = request.path_params["order_id"]
+        tracking = Tracking(number=_str(body, "number"), carrier=_str(body, "carrier"), url=body.get("url"))
+        return {"order_id": oid, "fulfillment_id": sb.fulfill_order(oid, tracking),
+                "number": tracking.number, "carrier": tracking.carrier}
+
+    def shops(request: Request, body: dict[str, Any]) -> list[dict[str, Any]]:
+        need("channel", "shops")
+        return sb.shops()
+
+    def products(request: Request, body: dict[str, Any]) -> list[dict[str, Any]]:
+        need("channel", "products")
+        shop_id = request.query_params.get("shop_id") or sb.shops()[0]["id"]
+        return sb.products(shop_id)
+
+    def faults(request: Request, body: dict[str, Any]) -> Any:
+        if request.method == "GET":
+            return kit.faults.pending()
+        if request.method == "DELETE":
+            return {"cleared": kit.faults.clear()}
+        return kit.inject(Fault.from_dict(body)).describe()
+
+    def latency(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        ms = body.get("ms")
+        try:
+            kit.set_latency(float(ms))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ControlError(400, "'ms' must be a number of milliseconds") from None
+        return {"latency_ms": kit.latency_ms}
+
+    def subscriptions(request: Request, body: dict[str, Any]) -> list[dict[str, Any]]:
+        return [s.public() for s in sb.subscriptions()]
+
+    def deliveries(request: Request, body: dict[str, Any]) -> list[dict[str, Any]]:
+        return kit.webhooks.deliveries() if kit.webhooks else []
+
+    def stats(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        return kit.snapshot()
+
+    def reset(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        sb.reset()
+        kit.reset()
+        out: dict[str, Any] = {"reset": True}
+        if body.get("products"):
+            out.update(seed(request, body))
+        return out
+
+    P = "/_sandbox"
+    return Starlette(routes=[
+        Route(P, endpoint(info), methods=["GET"]),
+        Route(P + "/seed", endpoint(seed), methods=["POST"]),
+        Route(P + "/stock", endpoint(set_stock), methods=["POST"]),
+        Route(P + "/stock/{sku:path}", endpoint(get_stock), methods=["GET"]),
+        Route(P + "/orders", endpoint(list_orders), methods=["GET"]),
+        Route(P + "/orders", endpoint(place_order), methods=["POST"]),
+        Route(P + "/orders/{order_id}", endpoint(one_order), methods=["GET"]),
+        Route(P + "/orders/{order_id}/cancel", endpoint(cancel_order), methods=["POST"]),
+        Route(P + "/orders/{order_id}/fulfil", endpoint(fulfil_order), methods=["POST"]),
+        Route(P + "/shops", endpoint(shops), methods=["GET"]),
+        Route(P + "/products", endpoint(products), methods=["GET"]),
+        Route(P + "/faults", endpoint(faults), methods=["GET", "POST", "DELETE"]),
+        Route(P + "/latency", endpoint(latency), methods=["POST"]),
+        Route(P + "/subscriptions", endpoint(subscriptions), methods=["GET"]),
+        Route(P + "/deliveries", endpoint(deliveries), methods=["GET"]),
+        Route(P + "/stats", endpoint(stats), methods=["GET"]),
+        Route(P + "/reset", endpoint(reset), methods=["POST"]),
+    ])
