@@ -37,8 +37,9 @@ def test_any_number_of_channel_stores(fake_pm):
 def test_remote_store_in_one_org_at_a_time(fake_pm):
     a, b = stores.create_org("A"), stores.create_org("B")
     stores.save_store(a, "fakechannel", info("c1", region="GB"), fake_pm)
-    with pytest.raises(RulesViolation, match="already connected to organization 'A'"):
+    with pytest.raises(RulesViolation, match="already connected to another organization") as err:
         stores.save_store(b, "fakechannel", info("c1", region="GB"), fake_pm)
+    assert "'A'" not in str(err.value)  # the other organization is not named
 
 
 @pytest.mark.parametrize("first", ["ecommerce", "channel"])

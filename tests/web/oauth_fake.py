@@ -30,6 +30,8 @@ from bridge.models import (
 )
 
 SECRET = "oauth-fake-secret"
+#: The names of the app callbacks the plugin was asked to handle (a test clears it).
+CALLS: list[str] = []
 #: code -> the shops it authorizes (TikTok authorizes several shops at once).
 CODES: dict[str, list[dict[str, str]]] = {
     "code-gb": [{"id": "shop-gb-1", "name": "GB Shop", "currency": "GBP", "region": "GB"}],
@@ -70,6 +72,7 @@ def exchange_code(app: AppContext, params: dict, redirect_uri: str) -> list[Stor
 
 @hookimpl
 def app_callback(app: AppContext, name: str, request: WebhookRequest) -> CallbackResult:
+    CALLS.append(name)
     if request.header("X-Sig") != sign(request.body):
         raise WebhookRejected("oauthchannel: bad callback signature")
     data = json.loads(request.body)

@@ -183,6 +183,14 @@ def app_callback(app: AppContext, name: str, request: WebhookRequest) -> Callbac
 
     :param name: the callback's name as the plugin chose it in its URLs (e.g. ``"keys"``,
         ``"load"``, ``"activate"``).
+
+    A callback that is the end of a flow bridge started carries ``?state=`` in its address: the
+    core checks it before calling this hook; a plugin whose callback can only come from such a
+    flow refuses one without a state *before any request*, and passes any address taken from
+    the request through :func:`bridge.outbound.check_base_url`. Stores handed over without a
+    state (an install started on the platform's side) wait for the signed-in user to choose
+    their organization.
+
     :returns: the stores it connected or uninstalled, and what to answer.
     :raises WebhookRejected: the payload's signature is wrong.
     """

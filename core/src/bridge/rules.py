@@ -81,16 +81,16 @@ def check_connect(s: Session, org: Organization, platform: PlatformInfo, info: S
         select(Store).where(Store.platform == platform.name, Store.remote_id == info.remote_id)
     ).first()
     if existing is not None and existing.org_id != org.id:
-        other = s.get(Organization, existing.org_id)
-        other_name = other.name if other else existing.org_id
+        # the other organization is not named: the user may not be one of its members
         if existing.status != "disconnected":
             raise RulesViolation(
-                f"{platform.display_name} store '{info.name}' is already connected to organization "
-                f"'{other_name}': disconnect it there first"
+                f"{platform.display_name} store '{info.name}' is already connected to another "
+                "organization: disconnect it there first"
             )
         raise RulesViolation(
-            f"{platform.display_name} store '{info.name}' keeps its history in organization "
-            f"'{other_name}': reconnect it there, or purge it with `bridge disconnect {existing.id} --purge`"
+            f"{platform.display_name} store '{info.name}' keeps its history in another "
+            "organization: reconnect it there, or have an operator purge it with "
+            "`bridge disconnect STORE --purge`"
         )
     if platform.kind == "channel":
         check_market(platform, info)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from bridge.connection import AppContext
@@ -71,7 +72,8 @@ def test_activation_handshake_connects_the_store(sandbox: MagentoSandbox, server
     app = AppContext(platform="magento2", settings={"base_url": server.url})
     body = sandbox.activation_form("https://shop.example.com/")
     result = connector.app_callback(app=app, name="activate", request=WebhookRequest(
-        headers={"Content-Type": "application/x-www-form-urlencoded"}, body=body))
+        headers={"Content-Type": "application/x-www-form-urlencoded"}, body=body,
+        query={"state": "STATE-OF-THE-USER"}))
     assert result.response_status == 200
     [store] = result.stores
     assert store.credentials == sandbox.credentials()
@@ -84,7 +86,8 @@ def test_activation_with_a_wrong_verifier_is_refused(sandbox: MagentoSandbox, se
     app = AppContext(platform="magento2", settings={"base_url": server.url})
     body = sandbox.activation_form(server.url).replace(sandbox.integration.verifier.encode(), b"forged")
     with pytest.raises(NeedsReconnect):
-        connector.app_callback(app=app, name="activate", request=WebhookRequest(headers={}, body=body))
+        connector.app_callback(app=app, name="activate", request=WebhookRequest(headers={}, body=body,
+                                                                                 query={"state": "S"}))
     with pytest.raises(WebhookRejected):
         connector.app_callback(app=app, name="activate", request=WebhookRequest(headers={}, body=b"x=1"))
 
@@ -95,3 +98,27 @@ def test_prerequisites_say_the_store_is_polled(conn: Any) -> None:
     assert "salable quantity of stock 1" in checks["inventory"].detail
     assert checks["orders_api"].ok and checks["shipments_api"].ok
     assert connector.describe_platform().webhooks is False
+
+
+def _activate(app: AppContext, body: bytes, query: dict[str, str]) -> Any:
+    return connector.app_callback(app=app, name="activate", request=WebhookRequest(
+        headers={"Content-Type": "application/x-www-form-urlencoded"}, body=body, query=query))
+
+
+def test_activation_without_a_state_makes_no_request(sandbox: MagentoSandbox, server: SandboxServer) -> None:
+    app = AppContext(platform="magento2", settings={"base_url": server.url})
+    with pytest.raises(WebhookRejected, match=r"\?state="):
+        _activate(app, sandbox.activation_form(server.url), {})
+    assert sandbox.stats.by_route.get("POST /oauth/token/request", 0) == 0
+
+
+@pytest.mark.parametrize("address", ["https://10.0.0.7/", "https://169.254.169.254/", "file:///etc/passwd",
+                                     "http://shop.example.com/"])
+def test_activation_to_a_refused_address_makes_no_request(sandbox: MagentoSandbox, address: str) -> None:
+    from bridge.errors import Misconfigured
+
+    requests: list[Any] = []
+    app = AppContext(platform="magento2", transport=httpx.MockTransport(lambda r: requests.append(r)))
+    with pytest.raises(Misconfigured):
+        _activate(app, sandbox.activation_form(address), {"state": "S"})
+    assert requests == []

@@ -3,6 +3,7 @@ webhooks (registration, signed delivery, ping) and the key-generation flow, agai
 
 from __future__ import annotations
 
+import json
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -148,6 +149,33 @@ def test_key_generation_flow_hands_keys_to_the_callback(sandbox: WooSandbox, ser
     assert done.status_code == 302 and "success=1" in done.headers["location"]
     (result,) = results
     info = result.stores[0]
+    assert parse_qs(urlsplit(q["callback_url"][0]).query)["state"] == ["STATE123"]
     assert info.details["state"] == "STATE123" and info.credentials["consumer_key"].startswith("ck_")
     assert info.credentials["consumer_key"] in sandbox.site.keys and info.currency == "GBP"
     assert info.settings["base_url"] == server.url
+
+
+def _keys_request(query: dict[str, str], state: str = "STATE123") -> WebhookRequest:
+    body = json.dumps({"key_id": 1, "user_id": state, "consumer_key": "ck_x", "consumer_secret": "cs_x",
+                       "key_permissions": "read_write"}).encode()
+    return WebhookRequest(headers={}, body=body, query=query)
+
+
+@pytest.mark.parametrize("query", [{"site": "https://shop.example.com"},
+                                   {"site": "https://shop.example.com", "state": "OTHER"}])
+def test_key_callback_without_its_state_makes_no_request(query: dict[str, str]) -> None:
+    requests: list[httpx.Request] = []
+    app = AppContext(platform="woocommerce", transport=httpx.MockTransport(lambda r: requests.append(r)))
+    with pytest.raises(WebhookRejected):
+        connector.app_callback(app=app, name="keys", request=_keys_request(query))
+    assert requests == []
+
+
+@pytest.mark.parametrize("site", ["https://10.1.1.1/x", "https://169.254.169.254",
+                                  "file:///etc/passwd"])
+def test_key_callback_to_a_refused_site_makes_no_request(site: str) -> None:
+    requests: list[httpx.Request] = []
+    app = AppContext(platform="woocommerce", transport=httpx.MockTransport(lambda r: requests.append(r)))
+    with pytest.raises(Misconfigured):
+        connector.app_callback(app=app, name="keys", request=_keys_request({"site": site, "state": "STATE123"}))
+    assert requests == []

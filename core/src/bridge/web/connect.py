@@ -18,6 +18,7 @@ from bridge.models import PlatformInfo, WebhookRequest
 from bridge.plugins import get_manager
 from bridge.rules import normalize_region
 from bridge.stores import app_context, get_store, validate_credentials
+from bridge.tables import User
 from bridge.web import access, auth, connecting
 from bridge.web.base import Ctx, view
 
@@ -57,7 +58,9 @@ def platform_page(ctx: Ctx) -> Response:
                       oauth=ctx.pm.has(info.name, "authorization_url"),
                       callbacks="callback" in info.connect_methods,
                       credentials="credentials" in info.connect_methods,
-                      callback_base=f"{connecting.public_url()}/callbacks/{info.name}/")
+                      callback_base=f"{connecting.public_url()}/callbacks/{info.name}/",
+                      callback_state=connecting.callback_state(ctx.user, info.name)
+                      if "callback" in info.connect_methods else "")
 
 
 def _org_choice(ctx: Ctx, required: bool) -> int | None:
@@ -156,9 +159,7 @@ def oauth_callback(ctx: Ctx) -> Response:
     """The platform sends the user back here with a code and our state."""
     info = _platform(ctx, ctx.param("platform"))
     params = dict(ctx.request.query_params)
-    state = connecting.take_state(params.get("state"), info.name)
-    if state.user_id != ctx.user.id:
-        raise Misconfigured("this authorization was started by another user: start again")
+    state = connecting.take_state(params.get("state"), info.name, user_id=ctx.user.id)
     if params.get("error") or params.get("error_description"):
         raise NeedsReconnect(f"{info.display_name} did not authorize bridge "
                              f"({params.get('error_description') or params.get('error')}): start again")
@@ -172,7 +173,11 @@ def oauth_callback(ctx: Ctx) -> Response:
 async def app_callback(request: Request) -> Response:
     """``/callbacks/<platform>/<name>``: key hand-overs, install/load/uninstall, activation.
 
-    Not a form of ours (no CSRF token): the plugin verifies the platform's signature.
+    Not a form of ours (no CSRF token): the plugin verifies the platform's signature. A
+    callback carrying ``?state=`` is checked against the flows in progress *before* the plugin
+    runs (so before any request it would make); stores a platform hands over without a state
+    (an install started on the platform's side) wait for the signed-in user to choose their
+    organization.
     """
     pm = get_manager()
     platform, name = request.path_params["platform"], request.path_params["name"]
@@ -194,6 +199,9 @@ def _run_callback(pm: Any, platform: str, name: str, wreq: WebhookRequest,
     from bridge import journal
     from bridge.stores import mark_needs_reconnect
 
+    state_value = wreq.query.get("state")
+    if state_value is not None:
+        connecting.peek_state(state_value, platform)
     result = pm.call(platform, "app_callback", app=app_context(platform, pm), name=name, request=wreq)
     for remote_id in result.uninstalled_remote_ids:
         try:
@@ -204,13 +212,13 @@ def _run_callback(pm: Any, platform: str, name: str, wreq: WebhookRequest,
                                     "install it again to resume")
     token = None
     if result.stores:
-        state = None
-        state_value = wreq.query.get("state") or next(
-            (i.details.get("state") for i in result.stores if i.details.get("state")), None)
-        if state_value:
-            state = connecting.take_state(state_value, platform)
         user = session.user if session else None
-        org_ids = [o.id for o in auth.visible_orgs(user)] if user else []
+        if state_value is not None:  # the flow's owner, whoever's browser brings it back
+            state = connecting.take_state(state_value, platform)
+            user = _user(state.user_id)
+            org_ids = [o.id for o in auth.visible_orgs(user)] if user else []
+        else:  # nobody here asked for it: the user confirms which organization it joins
+            state, org_ids = None, []
         token = connecting.complete(pm, platform, list(result.stores), state=state, user=user,
                                     org_ids=org_ids)  # type: ignore[arg-type]
         journal.record("store.callback", f"{platform} callback '{name}': "
@@ -221,6 +229,15 @@ def _run_callback(pm: Any, platform: str, name: str, wreq: WebhookRequest,
         return RedirectResponse(f"/connect/done/{token}", status_code=303)
     return Response(result.response_body, status_code=result.response_status,
                     media_type="application/json" if result.response_body.startswith("{") else "text/plain")
+
+
+def _user(user_id: int | None) -> User | None:
+    from bridge import db
+
+    if user_id is None:
+        return None
+    with db.session() as s:
+        return s.get(User, user_id)
 
 
 def get_store_by_remote(platform: str, remote_id: str) -> int:

@@ -10,14 +10,16 @@ encrypted in the row until then, at most an hour).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, delete
 
 from bridge import db
-from bridge.crypto import Vault
+from bridge.crypto import Vault, load_key
 from bridge.errors import BridgeError, Misconfigured, RulesViolation
 from bridge.models import Prerequisite, StoreInfo
 from bridge.plugins import PluginManager
@@ -27,6 +29,9 @@ from bridge.tables import OAuthState, Store, User, utcnow
 from bridge.web.base import new_token, public_url
 
 AUTH_TTL = timedelta(minutes=15)
+#: How long a callback address shown to a user stays valid (set-up in the platform's admin).
+CALLBACK_TTL = timedelta(hours=24)
+CALLBACK_PREFIX = "cb-"
 OUTCOME_TTL = timedelta(hours=1)
 #: Called after a store is connected so its jobs exist at once (the running scheduler's
 #: ``refresh_jobs``, set by :func:`bridge.web.app.create_app`).
@@ -55,22 +60,78 @@ def _expired(row: OAuthState) -> bool:
     return exp < utcnow()
 
 
-def take_state(state: str | None, platform: str) -> OAuthState:
-    """The authorization in flight named by ``state`` (single use).
+def _flow_row(s: Any, state: str | None, platform: str, user_id: int | None) -> OAuthState:
+    if state and state.startswith(CALLBACK_PREFIX):
+        row = _callback_row(state, platform)
+        if user_id is not None and row.user_id != user_id:
+            raise Misconfigured("this authorization was started by another user: start again")
+        return row
+    row = s.get(OAuthState, state or "")
+    if row is None or row.platform != platform or (row.data or {}).get("kind") != "auth":
+        raise Misconfigured("this authorization link is unknown or was already used: start "
+                            "connecting again from the home page")
+    if _expired(row):
+        raise Misconfigured("this authorization took too long: start again")
+    if user_id is not None and row.user_id != user_id:
+        # checked before the state is spent: a stranger cannot spoil a user's connect
+        raise Misconfigured("this authorization was started by another user: start again")
+    return row
+
+
+def peek_state(state: str | None, platform: str) -> OAuthState:
+    """The authorization in flight named by ``state``, left in flight (checked before an app
+    callback's plugin runs, so before any request it makes).
 
     :raises Misconfigured: unknown, used, expired, or for another platform.
     """
     with db.session() as s:
-        row = s.get(OAuthState, state or "")
-        if row is None or row.platform != platform or (row.data or {}).get("kind") != "auth":
-            raise Misconfigured("this authorization link is unknown or was already used: start "
-                                "connecting again from the home page")
-        if _expired(row):
-            s.delete(row)
-            raise Misconfigured("this authorization took longer than 15 minutes: start again")
-        row.data = {**row.data, "kind": "taken"}
-        s.add(row)
+        return _flow_row(s, state, platform, None)
+
+
+def take_state(state: str | None, platform: str, user_id: int | None = None) -> OAuthState:
+    """The authorization in flight named by ``state`` (single use).
+
+    :param user_id: the signed-in user answering it; a state another user started is refused
+        and stays usable by its owner.
+    :raises Misconfigured: unknown, used, expired, for another platform or another user.
+    """
+    with db.session() as s:
+        row = _flow_row(s, state, platform, user_id)
+        if not (row.data or {}).get("callback"):  # a signed callback address stays usable
+            row.data = {**row.data, "kind": "taken"}
+            s.add(row)
         return row
+
+
+def callback_state(user: User, platform: str) -> str:
+    """A state for callbacks the platform sends once the user acts in its admin (an
+    integration's activation): the callback address carries it as ``?state=``. Signed, not
+    stored (showing the connect page writes nothing), valid for :data:`CALLBACK_TTL`, and
+    reusable within it (the merchant may activate again)."""
+    expires = int((utcnow() + CALLBACK_TTL).timestamp())
+    return f"{CALLBACK_PREFIX}{user.id}-{expires}-{_callback_mac(platform, user.id, expires)}"
+
+
+def _callback_mac(platform: str, user_id: int | None, expires: int) -> str:
+    msg = f"bridge-callback-state:{platform}:{user_id}:{expires}".encode()
+    return hmac.new(load_key(), msg, hashlib.sha256).hexdigest()[:32]
+
+
+def _callback_row(state: str, platform: str) -> OAuthState:
+    """The in-flight row a signed callback state stands for. :raises Misconfigured: forged,
+    for another platform, or expired."""
+    try:
+        user_s, expires_s, mac = state[len(CALLBACK_PREFIX):].split("-")
+        user_id, expires = int(user_s), int(expires_s)
+    except ValueError:
+        user_id, expires, mac = 0, 0, ""
+    if not hmac.compare_digest(mac.encode(), _callback_mac(platform, user_id, expires).encode()):
+        raise Misconfigured("this callback address is unknown: copy it again from bridge's connect page")
+    if expires < utcnow().timestamp():
+        raise Misconfigured("this callback address has expired: copy a fresh one from bridge's connect page")
+    return OAuthState(state=state, platform=platform, user_id=user_id, org_id=None,
+                      data={"kind": "auth", "callback": True},
+                      expires_at=datetime.fromtimestamp(expires, UTC))
 
 
 def outcome(token: str) -> OAuthState | None:
@@ -119,7 +180,8 @@ def complete(pm: PluginManager, platform: str, infos: list[StoreInfo], *,
              state: OAuthState | None, user: User | None, org_ids: list[int]) -> str:
     """Connect ``infos`` (into the state's organization, or the user's only one) or keep them
     waiting for a choice; returns the outcome's token."""
-    token = state.state if state is not None else new_token()
+    token = state.state if state is not None and not (state.data or {}).get("callback") \
+        else new_token()
     org_id = state.org_id if state is not None and state.org_id is not None else (
         org_ids[0] if len(org_ids) == 1 else None)
     results: list[dict[str, Any]] = []

@@ -10,6 +10,11 @@ Magento POSTs, form-encoded, to the integration's Callback URL (bridge's
    verifier -> the access token and its secret;
 3. connects with the four values (which validates them) and returns the store.
 
+The Callback URL the merchant gives the integration is the one bridge's connect page shows,
+ending in ``?state=…``: the core checks that state (a connect flow the same user started) before
+this runs; a callback without one is refused before any request. ``store_base_url`` comes from
+the request, so it passes the outbound policy before the token calls.
+
 ``app.settings["base_url"]`` overrides ``store_base_url`` (a sandbox), and goes into the
 StoreInfo's settings so the store keeps using it.
 """
@@ -46,6 +51,9 @@ def _token_call(http: httpx.Client | object, url: str, header: str) -> dict[str,
 
 def activate(app: AppContext, request: WebhookRequest) -> CallbackResult:
     """Complete the handshake and return the connected store (with its four credentials)."""
+    if not request.query.get("state"):
+        raise WebhookRejected("Magento activation callback without ?state=: give the integration the "
+                              "Callback URL shown on bridge's Connect Magento 2 page")
     form = {k: v[0] for k, v in parse_qs(request.body.decode("utf-8", "replace")).items()}
     missing = [f for f in FIELDS if not form.get(f)]
     if missing:

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from bridge.connection import AppContext, Connection
-from bridge.errors import Misconfigured
+from bridge.errors import Misconfigured, WebhookRejected
 from bridge.http import check_base_url, is_loopback
 from bridge.models import (
     AppSetting,
@@ -131,7 +131,7 @@ def authorization_url(app: AppContext, state: str, settings: dict[str, Any]) -> 
     site = check_base_url(str(given) if "://" in str(given) else "https://" + str(given))
     target = check_base_url(str(app.settings.get("base_url") or site))
     public = app.public_url.rstrip("/")
-    callback = f"{public}/callbacks/{PLATFORM}/keys?" + urlencode({"site": site})
+    callback = f"{public}/callbacks/{PLATFORM}/keys?" + urlencode({"site": site, "state": state})
     if not callback.startswith("https://") and not is_loopback(urlsplit(target).hostname or ""):
         raise Misconfigured("woocommerce sends the keys only to an https callback: set bridge's public_url "
                             "to an https address reachable from the store")
@@ -143,14 +143,25 @@ def authorization_url(app: AppContext, state: str, settings: dict[str, Any]) -> 
 
 
 def keys_callback(app: AppContext, request: WebhookRequest) -> CallbackResult:
-    """The server-to-server POST of the new keys: validate them with a call, answer exactly 200."""
+    """The server-to-server POST of the new keys: validate them with a call, answer exactly 200.
+
+    The callback URL carries the flow's ``state`` (checked by the core before this runs) and the
+    body's ``user_id`` must be that same state; ``site`` passes the outbound policy. Both are
+    checked before any request.
+    """
     try:
         body = json.loads(request.body)
     except ValueError:
         raise Misconfigured("woocommerce key callback: the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise Misconfigured("woocommerce key callback: the body is not a JSON object")
     key, secret, state = body.get("consumer_key"), body.get("consumer_secret"), body.get("user_id")
     if not (key and secret and state) or not request.query.get("site"):
         raise Misconfigured("woocommerce key callback: consumer_key, consumer_secret, user_id or site missing")
+    if not request.query.get("state") or str(state) != request.query["state"]:
+        raise WebhookRejected("woocommerce key callback: its user_id is not the state of its callback "
+                              "address: start connecting again from bridge")
+    check_base_url(request.query["site"])
     if body.get("key_permissions") not in (None, "read_write"):
         raise Misconfigured(f"woocommerce handed over a '{body.get('key_permissions')}' key: bridge needs read_write")
     settings = {"site_url": request.query["site"]}
