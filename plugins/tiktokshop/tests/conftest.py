@@ -32,11 +32,11 @@ def images() -> Iterator[ImageServer]:
 
 @pytest.fixture(autouse=True)
 def _clean(sandbox: TikTokSandbox) -> Iterator[None]:
-    sandbox.faults.queue.clear()
+    sandbox.faults.clear()
     sandbox.set_latency(0)
     sandbox.set_rate_limit(0)
     yield
-    sandbox.faults.queue.clear()
+    sandbox.faults.clear()
 
 
 @pytest.fixture()

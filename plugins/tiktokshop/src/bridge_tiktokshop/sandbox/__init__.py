@@ -14,15 +14,15 @@ import random
 from typing import Any
 
 from bridge.connection import AppContext, Connection
-from bridge.sandboxing import RequestStats
+from bridge.sandboxing import SandboxKit, Subscription
 from bridge_tiktokshop.markets import DEFAULT_QPS, uses_mark_shipped
 from bridge_tiktokshop.sandbox import seed
 from bridge_tiktokshop.sandbox.app import build
-from bridge_tiktokshop.sandbox.gate import Faults, Limiter
+from bridge_tiktokshop.sandbox.gate import Limiter, render_fault
 from bridge_tiktokshop.sandbox.orders import OrderMaker
 from bridge_tiktokshop.sandbox.returns import ReturnMaker
 from bridge_tiktokshop.sandbox.state import Shop, World
-from bridge_tiktokshop.sandbox.webhooks import Deliverer
+from bridge_tiktokshop.sandbox.webhooks import Deliverer, subscriptions
 
 
 class TikTokSandbox(OrderMaker, ReturnMaker):
@@ -33,13 +33,15 @@ class TikTokSandbox(OrderMaker, ReturnMaker):
         self.app_key, self.app_secret, self.service_id = seed.APP_KEY, seed.APP_SECRET, seed.SERVICE_ID
         self.redirect_url = options.get("redirect_url")
         self.audit_seconds = int(options.get("audit_seconds", 0))
+        self.options = options
         self.world = World()
-        self.stats = RequestStats()
-        self.faults = Faults()
-        self.faults.latency_ms = float(options.get("latency_ms", 0) or 0)
+        self.kit = SandboxKit(self, platform="tiktokshop", kind="channel", render_error=render_fault,
+                              latency_ms=float(options.get("latency_ms", 0) or 0))
+        self.stats = self.kit.stats
+        self.faults = self.kit.faults
         qps = options.get("rate_limit", DEFAULT_QPS)
         self.limiter = Limiter(float(qps or 0))
-        self.deliverer = Deliverer(self.app_key, self.app_secret)
+        self.deliverer = Deliverer(self)
         self.uploads = 0
         self.rnd = random.Random(options.get("seed_random", 0))
         first = self.shops()[0]["id"]
@@ -47,7 +49,7 @@ class TikTokSandbox(OrderMaker, ReturnMaker):
         count = int(options.get("seed", 0) or 0)
         if count:
             self.seed_catalog(count, int(options.get("variants", 1) or 1))
-        self.app = build(self)
+        self.app = self.kit.wrap(build(self))
 
     # ------------------------------------------------------------------ Sandbox
 
@@ -86,11 +88,23 @@ class TikTokSandbox(OrderMaker, ReturnMaker):
     def fail_next(self, count: int, status: int = 503) -> None:
         """Answer the next ``count`` API requests with ``status`` (429: rate limit, 5xx: internal
         error, 105002: expired token) in TikTok's error shape."""
-        with self.faults.lock:
-            self.faults.queue.extend([status] * count)
+        self.kit.fail_next(count, status)
 
     def set_latency(self, ms: float) -> None:
-        self.faults.latency_ms = float(ms)
+        self.kit.set_latency(ms)
+
+    def subscriptions(self) -> list[Subscription]:
+        return subscriptions(self)
+
+    def reset(self) -> None:
+        """A fresh world: the seeded shops with no products, orders or webhooks, and new tokens
+        (those of :meth:`credentials` change: connect again)."""
+        self.deliverer.drain(1.0)
+        self.world.__init__()  # type: ignore[misc]  # in place: the routes hold this world
+        self.uploads = 0
+        self.rnd = random.Random(self.options.get("seed_random", 0))
+        self._tokens = self.world.issue_tokens(self._first().seller)
+        self.kit.reset()
 
     def set_rate_limit(self, qps: float) -> None:
         """Requests per second per API per shop (0: no limit)."""

@@ -4,7 +4,6 @@ the handler, and TikTok's envelope ``{code, message, request_id, data}`` around 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 import threading
@@ -18,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bridge.sandboxing import Fault, retry_after_headers
 from bridge_tiktokshop import signing
 from bridge_tiktokshop.sandbox.state import ApiError, Shop
 
@@ -44,19 +44,6 @@ def request_id() -> str:
 def envelope(data: Any = None, code: int = 0, message: str = "Success", status: int = 200) -> JSONResponse:
     return JSONResponse({"code": code, "message": message, "request_id": request_id(), "data": data},
                         status_code=status)
-
-
-class Faults:
-    """Answers the sandbox was told to give: status codes, rate limits, latency."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.queue: deque[int] = deque()
-        self.latency_ms = 0.0
-
-    def next(self) -> int | None:
-        with self.lock:
-            return self.queue.popleft() if self.queue else None
 
 
 class Limiter:
@@ -89,6 +76,14 @@ def fault_response(status: int) -> JSONResponse:
     return envelope(None, 36009003, "Internal error, please retry later.", status)
 
 
+def render_fault(fault: Fault, scope: dict[str, Any]) -> JSONResponse:
+    """An injected fault in TikTok's envelope (429: rate limit, 5xx: internal error, 401 or
+    105002: expired token)."""
+    response = fault_response(int(fault.status or 500))
+    response.headers.update(retry_after_headers(fault))
+    return response
+
+
 def api(sb: TikTokSandbox, method: str, path: str, handler: Callable[[Ctx], Any], *,
         shop: bool = True, write: bool | None = None) -> Route:
     """A Starlette route for one API endpoint with TikTok's checks around ``handler``."""
@@ -96,11 +91,6 @@ def api(sb: TikTokSandbox, method: str, path: str, handler: Callable[[Ctx], Any]
     async def endpoint(request: Request) -> JSONResponse:
         raw = await request.body()
         sb.stats.record(method, path, write=write)
-        if sb.faults.latency_ms:
-            await asyncio.sleep(sb.faults.latency_ms / 1000)
-        injected = sb.faults.next()
-        if injected:
-            return fault_response(injected)
         query = dict(request.query_params)
         content_type = request.headers.get("content-type", "")
         try:
@@ -108,8 +98,7 @@ def api(sb: TikTokSandbox, method: str, path: str, handler: Callable[[Ctx], Any]
                                      request.headers.get("x-tts-access-token"))
             who = the_shop.id if the_shop else seller
             if not sb.limiter.allow(who, f"{method} {path}"):
-                with sb.stats.lock:
-                    sb.stats.throttled += 1
+                sb.stats.throttle()
                 return envelope(None, 36009002, "Too many requests. Please retry later.", 429)
             form: dict[str, Any] = {}
             body: Any = None
