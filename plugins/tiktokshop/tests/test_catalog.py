@@ -113,8 +113,7 @@ def test_status_update_deactivate(sandbox, conn, images) -> None:
     update.skus[1].remote_sku_id = made.sku_ids["ST1-1"]
     again = connector.update_listing(connection=conn, listing=update)
     assert again.sku_ids == made.sku_ids
-    shop = sandbox.world.shops[sandbox.shops()[0]["id"]]
-    assert shop.products[made.remote_product_id]["title"].endswith("v2")
+    assert sandbox.product(made.remote_product_id)["title"].endswith("v2")  # once reviewed
     first = connector.deactivate_listing(connection=conn, remote_product_id=made.remote_product_id)
     writes = sandbox.stats.snapshot()["by_route"].get("POST /product/202309/products/deactivate", 0)
     second = connector.deactivate_listing(connection=conn, remote_product_id=made.remote_product_id)

@@ -121,14 +121,33 @@ class CategoryAttribute(_Model):
     multiple: bool = False
 
 
+class Certification(_Model):
+    """A product certification a category asks for (e.g. a safety report), by the channel's id."""
+
+    id: str
+    name: str = ""
+    required: bool = True
+    """False: required only when one of ``conditions`` matches a chosen attribute value."""
+    conditions: list[tuple[str, str]] = []
+    """(attribute id, attribute value id) pairs that make the certification required."""
+
+
 class CategoryRules(_Model):
     """What a category demands beyond attributes."""
 
     category_id: str
     brand_required: bool = False
     package_dimensions_required: bool = False
+    package_weight_required: bool = True
     size_chart_required: bool = False
+    size_chart_supported: bool = False
     certifications: list[str] = []
+    """Names of the certifications always required (kept for older callers)."""
+    required_certifications: list[Certification] = []
+    """Certifications required always or under conditions, with their ids."""
+    weight_units: list[str] = ["KILOGRAM"]
+    """Package weight units the shop's market accepts (the first is used)."""
+    dimension_units: list[str] = ["CENTIMETER"]
 
 
 class Brand(_Model):
@@ -156,6 +175,13 @@ class ListingSku(_Model):
     remote_sku_id: str | None = None
 
 
+class ListingCertification(_Model):
+    """A certification sent with a listing: the channel's id and the document images."""
+
+    id: str
+    image_urls: list[str] = []
+
+
 class Listing(_Model):
     """What bridge wants a product to look like on a channel store."""
 
@@ -170,11 +196,23 @@ class Listing(_Model):
     package_dimensions: Dimensions | None = None
     skus: list[ListingSku]
     remote_product_id: str | None = None
+    size_chart_url: str | None = None
+    """An image of the size chart (categories that ask for one)."""
+    size_chart_template_id: str | None = None
+    """A size-chart template of the channel, instead of an image."""
+    certifications: list[ListingCertification] = []
+
+
+#: The parts of a listing the channel can change one by one (``partial_edit_listing``).
+LISTING_PARTS = ("title", "description", "images", "attributes", "package", "brand", "size_chart",
+                 "certifications", "category")
 
 
 class ListingResult(_Model):
     remote_product_id: str
-    status: Literal["draft", "pending", "live", "failed", "deactivated", "deleted"] = "pending"
+    status: Literal["draft", "pending", "live", "failed", "deactivated", "frozen", "deleted"] = "pending"
+    """``deactivated``: taken off sale by the seller; ``frozen``: taken off sale or frozen by the
+    channel itself (it refuses edits then; ``reasons`` say why)."""
     sku_ids: dict[str, str] = {}
     """seller SKU → remote SKU id."""
     reasons: list[str] = []
@@ -188,3 +226,32 @@ class ExistingListing(_Model):
     remote_sku_id: str
     seller_sku: str
     status: str = "live"
+
+
+class PriceUpdate(_Model):
+    """Set a channel SKU's selling price (absolute), live at once without a new review."""
+
+    product_id: str
+    sku_id: str
+    price: Money
+    original_price: Money | None = None
+
+
+class ListingCheck(_Model):
+    """The channel's verdict on a listing before it is created (a dry run of the create)."""
+
+    ok: bool
+    reasons: list[str] = []
+    """Why the channel would refuse it, in its words."""
+    warnings: list[str] = []
+    """Advice that does not stop the listing (quality diagnoses)."""
+    checked: bool = True
+    """False when the check could not be made as a whole (e.g. images not uploaded in a dry run)."""
+
+
+class ListingIndexPage(_Model):
+    """One page of a scan of every product on a channel store (by seller SKU)."""
+
+    listings: list[ExistingListing]
+    total: int | None = None
+    """How many products the store holds in all, when the channel says."""

@@ -21,6 +21,7 @@ from bridge.models import (
     InventoryUpdate,
     ItemResult,
     Listing,
+    ListingIndexPage,
     ListingResult,
 )
 from bridge_tiktokshop import errormap, images, mapping, shop
@@ -34,6 +35,8 @@ ABSENT_TTL = 300.0
 _ABSENT_MAX = 200_000
 _absent: OrderedDict[tuple[str, str], float] = OrderedDict()
 _absent_lock = threading.Lock()
+_scanned: dict[str, tuple[float, set[str]]] = {}
+"""Per shop: when a complete scan ended and the seller SKUs it found (plus those created since)."""
 P = "/product/202309"
 MAX_DESCRIPTION = 10000
 _DROP_TAGS = re.compile(r"<(script|style|iframe|object|embed|form)\b.*?</\1\s*>", re.I | re.S)
@@ -62,9 +65,11 @@ def attributes(client: TikTokClient, category_id: str) -> list[CategoryAttribute
 
 
 def rules(client: TikTokClient, category_id: str) -> CategoryRules:
-    data = client.call("GET", f"{P}/categories/{category_id}/rules",
-                       query={"category_version": category_version(client)})
-    return mapping.rules(category_id, data)
+    """A category's rules in the shop's market, cached in the store state for an hour."""
+    version = category_version(client)
+    data = client.cached(f"rules:{version}:{category_id}", ATTRIBUTES_TTL, lambda: [client.call(
+        "GET", f"{P}/categories/{category_id}/rules", query={"category_version": version})])
+    return mapping.rules(category_id, data[0], client.connection.setting("region"))
 
 
 def recommend(client: TikTokClient, title: str, description: str) -> Category | None:
@@ -106,6 +111,9 @@ def _remember(client: TikTokClient, *, absent: Sequence[str] = (), present: Sequ
     shop_key = client.connection.store_key
     now = time.monotonic()
     with _absent_lock:
+        scan = _scanned.get(shop_key)
+        if scan is not None:
+            scan[1].update(present)
         for sku in present:
             _absent.pop((shop_key, sku), None)
         for sku in absent:
@@ -120,7 +128,34 @@ def _known_absent(client: TikTokClient, seller_skus: list[str]) -> bool:
     shop_key = client.connection.store_key
     oldest = time.monotonic() - ABSENT_TTL
     with _absent_lock:
-        return all(_absent.get((shop_key, s), oldest - 1) >= oldest for s in seller_skus)
+        scan = _scanned.get(shop_key)
+        scanned = scan is not None and scan[0] >= oldest
+        return all(_absent.get((shop_key, s), oldest - 1) >= oldest or (scanned and s not in scan[1])  # type: ignore[index]
+                   for s in seller_skus)
+
+
+def scan(client: TikTokClient) -> Iterator[ListingIndexPage]:
+    """Every product of the shop, 100 a page (Search Products without a filter), as SKU
+    entries; a scan read to its end lets :func:`create` skip its duplicate search for SKUs the
+    scan did not find (for :data:`ABSENT_TTL`)."""
+    found: set[str] = set()
+    token: str | None = None
+    while True:
+        query: dict[str, Any] = {"page_size": 100}
+        if token:
+            query["page_token"] = token
+        data = client.call("POST", f"{P}/products/search", query=query, body={"status": "ALL"})
+        token = data.get("next_page_token") or None
+        entries = [e for p in data.get("products") or [] if p.get("status") != "DELETED"
+                   for e in mapping.existing(p, None)]
+        found.update(e.seller_sku for e in entries)
+        total = data.get("total_count")
+        if not token:  # complete before the last page is handed over (the caller may stop there)
+            with _absent_lock:
+                _scanned[client.connection.store_key] = (time.monotonic(), found)
+        yield ListingIndexPage(listings=entries, total=int(total) if total is not None else None)
+        if not token:
+            return
 
 
 def find(client: TikTokClient, seller_skus: list[str]) -> list[ExistingListing]:
@@ -165,23 +200,37 @@ def _validate(client: TikTokClient, listing: Listing) -> None:
                            item=listing.source_product_id)
 
 
-def _payload(client: TikTokClient, listing: Listing, key: str | None) -> tuple[dict[str, Any], list[str]]:
+class NotUploaded(Exception):
+    """A dry run met an image that is not uploaded yet (uploading would be a write)."""
+
+
+def _payload(client: TikTokClient, listing: Listing, key: str | None, *,
+             upload: bool = True) -> tuple[dict[str, Any], list[str]]:
+    """The create/edit body of ``listing``; images uploaded once (``upload=False``: only those
+    already uploaded, else :class:`NotUploaded`)."""
     _validate(client, listing)
     warnings: list[str] = []
     if len(listing.images) > images.MAX_MAIN_IMAGES:
         warnings.append(f"only the first {images.MAX_MAIN_IMAGES} of {len(listing.images)} images are listed")
-    main: list[str] = []
     fetched: dict[str, bytes] = {}
-    for img in sorted(listing.images, key=lambda i: i.position)[:images.MAX_MAIN_IMAGES]:
-        up, warn = images.upload(client, img.url, fetched=fetched)
-        main.append(up.uri)
-        warnings += warn
+
+    def put(url: str, use_case: str = "MAIN_IMAGE") -> str:
+        if not upload:
+            cached = client.connection.state.get(f"image:url:{use_case}:{url}")
+            if not cached:
+                raise NotUploaded(url)
+            return str(cached["uri"])
+        up, warn = images.upload(client, url, use_case, fetched=fetched)
+        warnings.extend(warn)
+        return up.uri
+
+    main = [put(img.url) for img in sorted(listing.images, key=lambda i: i.position)[:images.MAX_MAIN_IMAGES]]
     sku_images: dict[str, str] = {}
     for s in listing.skus:
         if s.image_url and s.image_url not in sku_images:
-            up, warn = images.upload(client, s.image_url, "ATTRIBUTE_IMAGE", fetched=fetched)
-            sku_images[s.image_url] = up.uri
-            warnings += warn
+            sku_images[s.image_url] = put(s.image_url, "ATTRIBUTE_IMAGE")
+    chart = put(listing.size_chart_url, "SIZE_CHART_IMAGE") if listing.size_chart_url else None
+    certs = {c.id: [put(u, "CERTIFICATION_IMAGE") for u in c.image_urls] for c in listing.certifications}
     description = description_html(listing.description_html)
     if len(description) > MAX_DESCRIPTION:
         raise Rejected(f"description of '{listing.source_product_id}' has {len(description)} characters: "
@@ -196,7 +245,8 @@ def _payload(client: TikTokClient, listing: Listing, key: str | None) -> tuple[d
     body = mapping.product_payload(
         listing, description=description, main_images=main, sku_images=sku_images,
         sales_attrs=sales, warehouse_id=shop.sales_warehouse_id(client),
-        category_version=category_version(client), idempotency_key=key)
+        category_version=category_version(client), idempotency_key=key,
+        size_chart_uri=chart, certifications=certs)
     return body, warnings
 
 
@@ -226,17 +276,6 @@ def create(client: TikTokClient, listing: Listing) -> ListingResult:
     body, warnings = _payload(client, listing, key)
     _remember(client, present=seller_skus)  # from here on, the SKUs may exist
     return _result(client.call("POST", f"{P}/products", body=body), "pending", warnings)
-
-
-def update(client: TikTokClient, listing: Listing) -> ListingResult:
-    """Full edit: every field sent (SKUs left out would be deleted)."""
-    if not listing.remote_product_id:
-        raise Rejected("update_listing needs the TikTok product id", code="NO_PRODUCT_ID",
-                       item=listing.source_product_id)
-    body, warnings = _payload(client, listing, None)
-    data = client.call("PUT", f"{P}/products/{listing.remote_product_id}", body=body)
-    data.setdefault("product_id", listing.remote_product_id)
-    return _result(data, "pending", warnings)
 
 
 def _batch_errors(data: dict[str, Any], key: str) -> dict[str, dict[str, Any]]:

@@ -22,11 +22,14 @@ from bridge.models import (
     LineCancel,
     LineCancelResult,
     Listing,
+    ListingCheck,
+    ListingIndexPage,
     ListingResult,
     Order,
     OrderPage,
     PlatformInfo,
     Prerequisite,
+    PriceUpdate,
     RefundPage,
     Setting,
     ShippingProvider,
@@ -36,7 +39,7 @@ from bridge.models import (
     WebhookDelivery,
     WebhookRequest,
 )
-from bridge_tiktokshop import auth, catalog, orders, returns, shop, webhooks
+from bridge_tiktokshop import auth, catalog, edits, orders, returns, shop, webhooks
 from bridge_tiktokshop.client import PLATFORM, TikTokClient
 from bridge_tiktokshop.markets import AUTH_HOST, MARKETS
 
@@ -160,8 +163,33 @@ def create_listing(connection: Connection, listing: Listing) -> ListingResult:
 
 
 @bridge.hookimpl
+def scan_listings(connection: Connection) -> Iterator[ListingIndexPage]:
+    return catalog.scan(TikTokClient(connection))
+
+
+@bridge.hookimpl
+def check_listing(connection: Connection, listing: Listing, dry_run: bool) -> ListingCheck:
+    return edits.check(TikTokClient(connection), listing, dry_run)
+
+
+@bridge.hookimpl
 def update_listing(connection: Connection, listing: Listing) -> ListingResult:
-    return catalog.update(TikTokClient(connection), listing)
+    return edits.full_edit(TikTokClient(connection), listing)
+
+
+@bridge.hookimpl
+def partial_edit_listing(connection: Connection, listing: Listing, parts: list[str]) -> ListingResult:
+    return edits.partial_edit(TikTokClient(connection), listing, parts)
+
+
+@bridge.hookimpl
+def update_prices(connection: Connection, updates: list[PriceUpdate]) -> list[ItemResult]:
+    return edits.update_prices(TikTokClient(connection), updates)
+
+
+@bridge.hookimpl
+def activate_listing(connection: Connection, remote_product_id: str) -> ListingResult:
+    return edits.activate(TikTokClient(connection), remote_product_id)
 
 
 @bridge.hookimpl

@@ -14,6 +14,7 @@ from bridge.models import (
     Category,
     CategoryAttribute,
     CategoryRules,
+    Certification,
     ExistingListing,
     InventoryLevel,
     Listing,
@@ -31,8 +32,15 @@ ORDER_STATUS = {
 }
 PRODUCT_STATUS = {
     "DRAFT": "draft", "PENDING": "pending", "FAILED": "failed", "ACTIVATE": "live",
-    "SELLER_DEACTIVATED": "deactivated", "PLATFORM_DEACTIVATED": "deactivated",
-    "FREEZE": "deactivated", "DELETED": "deleted", "SCHEDULED": "pending",
+    "SELLER_DEACTIVATED": "deactivated", "PLATFORM_DEACTIVATED": "frozen",
+    "FREEZE": "frozen", "DELETED": "deleted", "SCHEDULED": "pending",
+}
+#: Why a product the platform took off sale refuses edits (the API gives no reason of its own).
+FROZEN_REASONS = {
+    "FREEZE": "TikTok Shop froze this product (status FREEZE): it cannot be edited; see Seller "
+              "Center > Products for TikTok's notice",
+    "PLATFORM_DEACTIVATED": "TikTok Shop took this product off sale (status PLATFORM_DEACTIVATED): "
+                            "it cannot be edited; see Seller Center > Products for TikTok's notice",
 }
 SHIPPED_STATUSES = {"AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED", "COMPLETED"}
 
@@ -85,15 +93,34 @@ def attribute(a: dict[str, Any]) -> CategoryAttribute:
     )
 
 
-def rules(category_id: str, data: dict[str, Any]) -> CategoryRules:
+def rules(category_id: str, data: dict[str, Any], region: str | None = None) -> CategoryRules:
+    certs = [Certification(id=str(c.get("id")), name=c.get("name") or str(c.get("id")),
+                           required=bool(c.get("is_required")),
+                           conditions=[(str(x.get("attribute_id")), str(x.get("attribute_value_id")))
+                                       for x in c.get("requirement_conditions") or []])
+             for c in data.get("product_certifications") or []]
+    chart = data.get("size_chart") or {}
     return CategoryRules(
         category_id=category_id,
         brand_required=bool((data.get("brand") or {}).get("is_required", False)),
         package_dimensions_required=bool((data.get("package_dimension") or {}).get("is_required")),
-        size_chart_required=bool((data.get("size_chart") or {}).get("is_required")),
-        certifications=[c.get("name") or str(c.get("id")) for c in data.get("product_certifications") or []
-                        if c.get("is_required")],
+        size_chart_required=bool(chart.get("is_required")),
+        size_chart_supported=bool(chart.get("is_supported") or chart.get("is_required")),
+        certifications=[c.name for c in certs if c.required],
+        required_certifications=[c for c in certs if c.required or c.conditions],
+        weight_units=weight_units(region), dimension_units=dimension_units(region),
     )
+
+
+def weight_units(region: str | None) -> list[str]:
+    """Package weight units a market takes (reference §5.7): US KILOGRAM|POUND, BR/JP/MX
+    KILOGRAM|GRAM, the others KILOGRAM only."""
+    r = (region or "").upper()
+    return ["KILOGRAM", "POUND"] if r == "US" else ["KILOGRAM", "GRAM"] if r in ("BR", "JP", "MX") else ["KILOGRAM"]
+
+
+def dimension_units(region: str | None) -> list[str]:
+    return ["CENTIMETER", "INCH"] if (region or "").upper() == "US" else ["CENTIMETER"]
 
 
 def brand(b: dict[str, Any]) -> Brand:
@@ -112,6 +139,8 @@ def listing_result(p: dict[str, Any]) -> ListingResult:
         where = f"{r['position']}: " if r.get("position") else ""
         reasons += [where + str(x) for x in r.get("reasons") or []]
         reasons += [f"suggestion: {s}" for s in r.get("suggestions") or []]
+    if p.get("status") in FROZEN_REASONS:
+        reasons.insert(0, FROZEN_REASONS[p["status"]])
     return ListingResult(
         remote_product_id=str(p["id"]), status=PRODUCT_STATUS.get(p.get("status", ""), "pending"),
         sku_ids={s["seller_sku"]: str(s["id"]) for s in p.get("skus") or [] if s.get("seller_sku")},
@@ -119,11 +148,12 @@ def listing_result(p: dict[str, Any]) -> ListingResult:
     )
 
 
-def existing(p: dict[str, Any], wanted: set[str]) -> list[ExistingListing]:
+def existing(p: dict[str, Any], wanted: set[str] | None) -> list[ExistingListing]:
+    """The SKUs of a searched product (``wanted``: only these seller SKUs; None: all)."""
     status = PRODUCT_STATUS.get(p.get("status", ""), "pending")
     return [ExistingListing(remote_product_id=str(p["id"]), remote_sku_id=str(s["id"]),
                             seller_sku=s["seller_sku"], status=status)
-            for s in p.get("skus") or [] if s.get("seller_sku") in wanted]
+            for s in p.get("skus") or [] if s.get("seller_sku") and (wanted is None or s["seller_sku"] in wanted)]
 
 
 def inventory_levels(product_id: str, skus: list[dict[str, Any]]) -> list[InventoryLevel]:
@@ -151,6 +181,7 @@ def whole_cm(value: Decimal) -> str:
 def product_payload(listing: Listing, *, description: str, main_images: list[str],
                     sku_images: dict[str, str], sales_attrs: list[dict[str, Any]],
                     warehouse_id: str, category_version: str, idempotency_key: str | None,
+                    size_chart_uri: str | None = None, certifications: dict[str, list[str]] | None = None,
                     ) -> dict[str, Any]:
     """The Create/Edit Product body. ``sales_attrs`` holds, per option name, the attribute id
     (built-in) or ``None`` (custom) and the value ids known for its values."""
@@ -163,6 +194,13 @@ def product_payload(listing: Listing, *, description: str, main_images: list[str
     }
     if listing.brand_id:
         body["brand_id"] = listing.brand_id
+    if size_chart_uri:
+        body["size_chart"] = {"image": {"uri": size_chart_uri}}
+    elif listing.size_chart_template_id:
+        body["size_chart"] = {"template": {"id": listing.size_chart_template_id}}
+    if certifications:
+        body["certifications"] = [{"id": cid, "images": [{"uri": u} for u in uris]}
+                                  for cid, uris in certifications.items()]
     if listing.attributes:
         body["product_attributes"] = [
             {"id": a.id, "values": [{"id": v} for v in a.value_ids] + [{"name": v} for v in a.values]}

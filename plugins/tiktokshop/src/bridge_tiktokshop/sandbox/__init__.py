@@ -43,6 +43,9 @@ class TikTokSandbox(OrderMaker, ReturnMaker):
         self.limiter = Limiter(float(qps or 0))
         self.deliverer = Deliverer(self)
         self.uploads = 0
+        self.reviews = 0
+        """Times a product went (back) to review: creates, content edits, activations."""
+        self.edits = self.price_updates = self.activations = self.product_reads = 0
         self.rnd = random.Random(options.get("seed_random", 0))
         first = self.shops()[0]["id"]
         self._tokens = self.world.issue_tokens(self.world.shops[first].seller)
@@ -131,6 +134,37 @@ class TikTokSandbox(OrderMaker, ReturnMaker):
     def fail_audit(self, product_id: str, reasons: list[str]) -> None:
         """The next audit of ``product_id`` fails with ``reasons``."""
         self.world.audit_failures[product_id] = list(reasons)
+
+    def lock_price(self, product_id: str, locked: bool = True) -> None:
+        """A promotion starts (or ends) on ``product_id``: prices/update answers 12019045."""
+        with self.world.lock:
+            for shop in self.world.shops.values():
+                if product_id in shop.products:
+                    (shop.price_locks.add if locked else shop.price_locks.discard)(product_id)
+
+    def set_product_status(self, product_id: str, status: str) -> None:
+        """TikTok changes a product's status on its own (``FREEZE``, ``PLATFORM_DEACTIVATED``,
+        ``DELETED`` by the seller in Seller Center, ``ACTIVATE`` again)."""
+        with self.world.lock:
+            for shop in self.world.shops.values():
+                p = shop.products.get(product_id)
+                if p is not None:
+                    p["status"], p["update_time"] = status, self.world.now()
+                    p.pop("pending", None)
+                    if status == "DELETED":
+                        for s in p["skus"]:
+                            shop.sku_index.pop(s["seller_sku"], None)
+
+    def product(self, product_id: str, *, review_version: bool = False) -> dict[str, Any]:
+        """Get Product's answer for ``product_id`` (tests)."""
+        from bridge_tiktokshop.sandbox import listing
+
+        with self.world.lock:
+            for shop in self.world.shops.values():
+                if product_id in shop.products:
+                    p = listing.audited(self, shop, shop.products[product_id])
+                    return listing.public(p, review_version=review_version)
+        raise KeyError(product_id)
 
     def age_order(self, order_id: str, seconds: int) -> None:
         """Move an order's times (created, updated, shipped) ``seconds`` into the past."""

@@ -4,20 +4,17 @@ images, products (create, edit, search, get, deactivate/activate), inventory, pr
 from __future__ import annotations
 
 import base64
-import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from bridge_tiktokshop.markets import title_limits
-from bridge_tiktokshop.sandbox import seed
+from bridge_tiktokshop.sandbox import listing, seed
 from bridge_tiktokshop.sandbox.gate import Ctx
 from bridge_tiktokshop.sandbox.state import ApiError, Shop
 
 if TYPE_CHECKING:
     from bridge_tiktokshop.sandbox import TikTokSandbox
 
-EDITABLE = {"DRAFT", "PENDING", "FAILED", "ACTIVATE", "SELLER_DEACTIVATED"}
-SKU_RE = re.compile(r"^\S{1,50}$")
+EDITABLE = listing.EDITABLE
 
 
 def page(items: list[Any], ctx: Ctx, default: int = 20) -> tuple[list[Any], str]:
@@ -61,12 +58,7 @@ class ProductRoutes:
         return {"categories": [{"permission_statuses": ["AVAILABLE"], **c} for c in seed.CATEGORIES]}
 
     def _leaf(self, cid: str) -> dict[str, Any]:
-        cat = next((c for c in seed.CATEGORIES if c["id"] == cid), None)
-        if cat is None:
-            raise ApiError(12052023, f"Category {cid} does not exist.")
-        if not cat["is_leaf"]:
-            raise ApiError(12052024, f"Category {cid} is not a leaf category.")
-        return cat
+        return listing.leaf(cid)
 
     def attributes(self, ctx: Ctx) -> dict[str, Any]:
         self._leaf(ctx.params["category_id"])
@@ -132,96 +124,6 @@ class ProductRoutes:
 
     # ------------------------------------------------------------------ products
 
-    def _validate(self, shop: Shop, body: dict[str, Any], existing: dict[str, Any] | None) -> None:
-        title = str(body.get("title") or "")
-        low, high = title_limits(shop.region)
-        if not low <= len(title) <= high:
-            raise ApiError(12052004, f"Title must be {low}-{high} characters.")
-        desc = body.get("description")
-        if not desc:
-            raise ApiError(12052015, "Description is required.")
-        if len(desc) > 10000:
-            raise ApiError(12052013, "Description is too long.")
-        cid = str(body.get("category_id") or "")
-        self._leaf(cid)
-        images = body.get("main_images") or []
-        if not images:
-            raise ApiError(12052028, "Main image is required.")
-        if len(images) > 9 or any(i.get("uri") not in self.world.images for i in images):
-            raise ApiError(12052029, "Main images must be uploaded TikTok images (at most 9).")
-        given = {str(a.get("id")) for a in body.get("product_attributes") or [] if a.get("values")}
-        for attr in seed.ATTRIBUTES.get(cid, []):
-            if attr["type"] == "PRODUCT_PROPERTY" and attr["is_requried"] and attr["id"] not in given:
-                raise ApiError(12052102, f"The required attribute [{attr['name']}] is missing.")
-        if seed.RULES[cid]["package_dimension"]["is_required"] and not body.get("package_dimensions"):
-            raise ApiError(12019012, "Package dimensions are required for this category.")
-        weight = body.get("package_weight") or {}
-        if weight and weight.get("unit") != "KILOGRAM":
-            raise ApiError(12019061, "Only KILOGRAM is accepted as weight unit in this market.")
-        skus = body.get("skus") or []
-        if not skus or len(skus) > 300:
-            raise ApiError(11050001, "A product needs 1-300 SKUs.")
-        wh_ids = {w["id"] for w in shop.warehouses if w["type"] == "SALES_WAREHOUSE"}
-        combos = set()
-        for s in skus:
-            if not SKU_RE.match(str(s.get("seller_sku") or "")):
-                raise ApiError(12019059, f"Seller SKU [{s.get('seller_sku')}] is invalid.")
-            price = s.get("price") or {}
-            if price.get("currency") != shop.currency:
-                raise ApiError(11050001, f"SKU price currency must be {shop.currency}.")
-            inv = s.get("inventory") or []
-            if not inv or any(i.get("warehouse_id") not in wh_ids for i in inv):
-                raise ApiError(12019028, "Inventory must name the shop's sales warehouses.")
-            combo = tuple(sorted((str(a.get("id") or a.get("name")), str(a.get("value_id") or a.get("value_name")))
-                                 for a in s.get("sales_attributes") or []))
-            if combo in combos:
-                raise ApiError(12052072, "Each SKU needs a unique combination of sales attributes.")
-            combos.add(combo)
-        if len(skus) > 1 and () in combos:
-            raise ApiError(12052071, "SKUs of a multi-SKU product need sales attributes.")
-
-    def _store(self, shop: Shop, pid: str, body: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
-        now = self.world.now()
-        old_skus = {s["id"]: s for s in (old or {}).get("skus", [])}
-        for s in (old or {}).get("skus", []):
-            shop.sku_index.pop(s["seller_sku"], None)
-        skus = []
-        for s in body["skus"]:
-            sid = str(s.get("id") or "") if str(s.get("id") or "") in old_skus else self.world.new_id()
-            attrs = []
-            for a in s.get("sales_attributes") or []:
-                attrs.append({"id": a.get("id") or self.world.new_id(), "name": a.get("name", ""),
-                              "value_id": a.get("value_id") or self.world.new_id(),
-                              "value_name": a.get("value_name", "")})
-            skus.append({"id": sid, "seller_sku": s["seller_sku"], "external_sku_id": s.get("external_sku_id", ""),
-                         "price": {"currency": s["price"]["currency"], "sale_price": str(s["price"]["amount"])},
-                         "inventory": [dict(i) for i in s["inventory"]], "sales_attributes": attrs})
-            shop.sku_index[s["seller_sku"]] = (pid, sid)
-        product = {
-            "id": pid, "title": body["title"], "description": body["description"],
-            "category_id": body["category_id"], "brand_id": body.get("brand_id"),
-            "status": "PENDING", "audit": {"status": "AUDITING"}, "main_images": body["main_images"],
-            "product_attributes": body.get("product_attributes") or [],
-            "package_weight": body.get("package_weight"), "package_dimensions": body.get("package_dimensions"),
-            "external_product_id": body.get("external_product_id", ""), "skus": skus,
-            "create_time": (old or {}).get("create_time", now), "update_time": now,
-            "sales_regions": [shop.region], "audit_at": now + self.sb.audit_seconds,
-        }
-        shop.products[pid] = product
-        return {"product_id": pid, "skus": [{"id": s["id"], "seller_sku": s["seller_sku"],
-                                             "external_sku_id": s["external_sku_id"],
-                                             "sales_attributes": [{"id": a["id"], "value_id": a["value_id"]}
-                                                                  for a in s["sales_attributes"]]}
-                                            for s in skus],
-                "warnings": self._warnings(body)}
-
-    def _warnings(self, body: dict[str, Any]) -> list[dict[str, str]]:
-        brand = body.get("brand_id")
-        if brand and brand not in {b["id"] for b in seed.BRANDS}:
-            body.pop("brand_id", None)
-            return [{"message": f"The [brand_id]:{brand} field is incorrect and has been automatically cleared."}]
-        return []
-
     def create_product(self, ctx: Ctx) -> dict[str, Any]:
         shop, body = _shop(ctx), ctx.body
         key = body.get("idempotency_key")
@@ -230,39 +132,35 @@ class ProductRoutes:
             return {"product_id": p["id"], "skus": [{"id": s["id"], "seller_sku": s["seller_sku"],
                                                      "external_sku_id": s["external_sku_id"]} for s in p["skus"]],
                     "warnings": []}
-        self._validate(shop, body, None)
-        pid = self.world.new_id()
-        answer = self._store(shop, pid, body, None)
+        out = listing.create(self.sb, shop, body)
         if key:
-            shop.idempotency[key] = pid
-        return answer
+            shop.idempotency[key] = out["product_id"]
+        return out
 
     def edit_product(self, ctx: Ctx) -> dict[str, Any]:
+        """Full edit (PUT): every field overwritten, SKUs left out deleted."""
         shop = _shop(ctx)
-        old = _product(shop, ctx.params["product_id"])
-        if old["status"] not in EDITABLE:
-            raise ApiError(12019109, f"A product in status {old['status']} cannot be edited.")
-        self._validate(shop, ctx.body, old)
-        return self._store(shop, old["id"], ctx.body, old)
+        p = listing.audited(self.sb, shop, _product(shop, ctx.params["product_id"]))
+        return listing.edit(self.sb, shop, p, ctx.body, partial=False)
 
-    def _audited(self, shop: Shop, p: dict[str, Any]) -> dict[str, Any]:
-        if p["status"] == "PENDING" and self.world.now() >= p.get("audit_at", 0):
-            reasons = self.world.audit_failures.pop(p["id"], None)
-            p["status"] = "FAILED" if reasons else "ACTIVATE"
-            p["audit"] = {"status": "FAILED" if reasons else "APPROVED"}
-            if reasons:
-                p["audit_failed_reasons"] = [{"position": "product", "reasons": reasons,
-                                              "suggestions": ["Edit the product and submit it again."]}]
-            p["update_time"] = self.world.now()
-            self.sb.notify(shop, "PRODUCT_STATUS_CHANGE", {
-                "product_id": int(p["id"]), "status": "PRODUCT_AUDIT_FAILURE" if reasons else "PRODUCT_FIRST_PASS_REVIEW",
-                "suspended_reason": "", "update_time": p["update_time"]})
-        return p
+    def partial_edit(self, ctx: Ctx) -> dict[str, Any]:
+        """Partial edit: only the top-level properties sent change."""
+        shop = _shop(ctx)
+        p = listing.audited(self.sb, shop, _product(shop, ctx.params["product_id"]))
+        return listing.edit(self.sb, shop, p, ctx.body, partial=True)
+
+    def update_prices(self, ctx: Ctx) -> dict[str, Any]:
+        shop = _shop(ctx)
+        return listing.update_prices(self.sb, shop, _product(shop, ctx.params["product_id"]), ctx.body)
+
+    def listing_check(self, ctx: Ctx) -> dict[str, Any]:
+        return listing.check(self.sb, _shop(ctx), ctx.body)
 
     def get_product(self, ctx: Ctx) -> dict[str, Any]:
         shop = _shop(ctx)
-        p = self._audited(shop, _product(shop, ctx.params["product_id"]))
-        return {k: v for k, v in p.items() if k != "audit_at"}
+        p = listing.audited(self.sb, shop, _product(shop, ctx.params["product_id"]))
+        self.sb.product_reads += 1
+        return listing.public(p, review_version=ctx.query.get("return_under_review_version") == "true")
 
     def search_products(self, ctx: Ctx) -> dict[str, Any]:
         shop, body = _shop(ctx), ctx.body
@@ -285,7 +183,7 @@ class ProductRoutes:
             raise ApiError(12052180, "The search matches more than 10,000 products: narrow it.")
         items, nxt = page(found, ctx)
         return {"products": [{
-            "id": p["id"], "title": p["title"], "status": self._audited(shop, p)["status"],
+            "id": p["id"], "title": p["title"], "status": listing.audited(self.sb, shop, p)["status"],
             "sales_regions": p["sales_regions"], "create_time": p["create_time"], "update_time": p["update_time"],
             "skus": [{"id": s["id"], "seller_sku": s["seller_sku"], "price": s["price"],
                       "inventory": s["inventory"]} for s in p["skus"]]} for p in items],
@@ -301,13 +199,19 @@ class ProductRoutes:
             p = shop.products.get(pid)
             if p is None or p["status"] == "DELETED":
                 errors.append({"code": 12019150, "message": "Product does not exist.", "detail": {"product_id": pid}})
-            elif p["status"] == to:
                 continue
-            elif p["status"] not in frm:
-                errors.append({"code": 12019109, "message": f"Product in status {p['status']} cannot change.",
+            listing.audited(self.sb, shop, p)
+            if p["status"] == to or (to == "PENDING" and p["status"] == "ACTIVATE"):
+                continue
+            if p["status"] not in frm:
+                errors.append({"code": listing.NOT_EDITABLE_CODE,
+                               "message": f"Product in status {p['status']} cannot change.",
                                "detail": {"product_id": pid}})
-            else:
-                p["status"], p["update_time"] = to, self.world.now()
+                continue
+            p["status"], p["update_time"] = to, self.world.now()
+            if to == "PENDING":  # activation goes through review again (reference §5.12)
+                self.sb.activations += 1
+                listing.start_review(self.sb, p, None)
         return {"errors": errors} if errors else {}
 
     def deactivate(self, ctx: Ctx) -> dict[str, Any]:

@@ -25,11 +25,13 @@ CATEGORIES: list[dict[str, Any]] = [
     {"id": "601152", "parent_id": "600001", "local_name": "T-shirts", "is_leaf": True},
     {"id": "600001", "parent_id": "0", "local_name": "Womenswear & Underwear", "is_leaf": False},
     {"id": "601153", "parent_id": "600001", "local_name": "Blouses & Shirts", "is_leaf": True},
+    {"id": "601154", "parent_id": "600001", "local_name": "Dresses", "is_leaf": True},
     {"id": "700001", "parent_id": "0", "local_name": "Home Supplies", "is_leaf": False},
     {"id": "700100", "parent_id": "700001", "local_name": "Home Organisers", "is_leaf": True},
     {"id": "800001", "parent_id": "0", "local_name": "Beauty & Personal Care", "is_leaf": False},
     {"id": "800100", "parent_id": "800001", "local_name": "Skincare", "is_leaf": True,
      "permission_statuses": ["INVITE_ONLY"]},
+    {"id": "800200", "parent_id": "800001", "local_name": "Hand & Body Care", "is_leaf": True},
     {"id": "900001", "parent_id": "0", "local_name": "Phones & Electronics", "is_leaf": False},
     {"id": "900100", "parent_id": "900001", "local_name": "Phone Cases", "is_leaf": True},
 ]
@@ -48,6 +50,9 @@ _MATERIAL = {"id": "101001", "name": "Material", "type": "PRODUCT_PROPERTY", "is
 _OCCASION = {"id": "100392", "name": "Occasion", "type": "PRODUCT_PROPERTY", "is_requried": False,
              "is_customizable": True, "is_multiple_selection": True,
              "values": [{"id": "1001533", "name": "Birthday"}, {"id": "1001534", "name": "Casual"}]}
+_SPF = {"id": "103001", "name": "Sun Protection", "type": "PRODUCT_PROPERTY", "is_requried": False,
+        "is_customizable": False, "is_multiple_selection": False,
+        "values": [{"id": "1030011", "name": "None"}, {"id": "1030012", "name": "SPF 30"}]}
 _MODEL = {"id": "102003", "name": "Compatible Phone Models", "type": "PRODUCT_PROPERTY",
           "is_requried": True, "is_customizable": False, "is_multiple_selection": True,
           "values": [{"id": "1020031", "name": "iPhone 15"}, {"id": "1020032", "name": "Galaxy S24"}]}
@@ -55,8 +60,10 @@ _MODEL = {"id": "102003", "name": "Compatible Phone Models", "type": "PRODUCT_PR
 ATTRIBUTES: dict[str, list[dict[str, Any]]] = {
     "601152": [_COLOUR, _SIZE, _MATERIAL, _OCCASION],
     "601153": [_COLOUR, _SIZE, _MATERIAL],
+    "601154": [_COLOUR, _SIZE, _MATERIAL],
     "700100": [_COLOUR, _MATERIAL],
     "800100": [_OCCASION],
+    "800200": [_SPF],
     "900100": [_COLOUR, _MODEL],
 }
 
@@ -70,8 +77,18 @@ RULES: dict[str, dict[str, Any]] = {
 RULES["800100"]["product_certifications"] = [
     {"id": "602362", "name": "Cosmetic Product Safety Report", "is_required": True,
      "sample_image_url": "https://example.invalid/sample.png", "requirement_conditions": []}]
+#: Dresses: a size chart is required (reference §5.2 size_chart.is_required).
+RULES["601154"]["size_chart"] = {"is_supported": True, "is_required": True}
+#: Hand & Body Care: a safety report always, a sunscreen test report when "SPF 30" is chosen.
+RULES["800200"]["product_certifications"] = [
+    {"id": "602362", "name": "Cosmetic Product Safety Report", "is_required": True,
+     "sample_image_url": "https://example.invalid/sample.png", "requirement_conditions": []},
+    {"id": "602363", "name": "SPF Test Report", "is_required": False,
+     "sample_image_url": "https://example.invalid/sample.png",
+     "requirement_conditions": [{"condition_type": "VALUE_ID_MATCH", "attribute_id": "103001",
+                                 "attribute_value_id": "1030012"}]}]
 
-RECOMMEND = [("shirt", "601152"), ("tee", "601152"), ("top", "601152"), ("blouse", "601153"),
+RECOMMEND = [("dress", "601154"), ("lotion", "800200"), ("hand cream", "800200"), ("shirt", "601152"), ("tee", "601152"), ("top", "601152"), ("blouse", "601153"),
              ("case", "900100"), ("phone", "900100"), ("box", "700100"), ("organiser", "700100"),
              ("storage", "700100"), ("serum", "800100"), ("cream", "800100")]
 

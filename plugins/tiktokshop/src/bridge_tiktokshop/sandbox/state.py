@@ -49,6 +49,8 @@ class Shop:
     return_records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     cancellations: dict[str, dict[str, Any]] = field(default_factory=dict)
     failed_checks: dict[str, str] = field(default_factory=dict)
+    price_locks: set[str] = field(default_factory=set)
+    """Products in a running promotion: prices/update answers 12019045."""
 
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "region": self.region, "seller_type": self.seller_type,
