@@ -9,8 +9,15 @@ import httpx
 import pytest
 import respx
 
-from bridge import http
-from bridge.errors import Misconfigured, RateLimited, Transient
+from bridge import http, pacing
+from bridge.errors import (
+    Misconfigured,
+    NeedsReconnect,
+    OutcomeUnknown,
+    RateLimited,
+    Rejected,
+    Transient,
+)
 
 
 @pytest.fixture()
@@ -23,6 +30,7 @@ def router():
 def no_sleep(monkeypatch):
     slept: list[float] = []
     monkeypatch.setattr(http.time, "sleep", lambda s: slept.append(s))
+    monkeypatch.setattr(pacing.time, "sleep", lambda s: slept.append(s))
     return slept
 
 
@@ -88,8 +96,114 @@ def test_secrets_never_reach_the_logs(router, caplog):
 
 def test_rate_limiter_spaces_requests(monkeypatch):
     monkeypatch.undo()  # real sleep
-    limit = http.RateLimit(rate=20, burst=1)
+    pacer = pacing.BucketPacer({"default": http.RateLimit(rate=20, burst=1)})
     started = time.monotonic()
     for _ in range(5):
-        http.throttle("store-x", "k", limit)
+        pacer.before("k")
     assert time.monotonic() - started >= 0.18
+
+
+# --------------------------------------------------------------------------- never twice
+
+def test_a_post_whose_answer_is_lost_is_never_sent_again(router):
+    route = router.post("https://api.example.com/orders").mock(side_effect=httpx.ReadError("reset"))
+    with pytest.raises(OutcomeUnknown, match="looks it up"):
+        client().post("/orders", json={})
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_post_answered_5xx_is_unknown_not_retried(router, status):
+    route = router.post("https://api.example.com/orders").mock(return_value=httpx.Response(status))
+    with pytest.raises(OutcomeUnknown) as err:
+        client().post("/orders", json={})
+    assert route.call_count == 1 and err.value.status == status
+    assert isinstance(err.value, Transient)  # the scheduler's handling still applies
+
+
+def test_a_timeout_on_a_post_is_unknown(router):
+    route = router.post("https://api.example.com/orders").mock(side_effect=httpx.ReadTimeout("slow"))
+    with pytest.raises(OutcomeUnknown):
+        client().post("/orders", json={})
+    assert route.call_count == 1
+
+
+def test_a_post_not_sent_at_all_or_refused_429_is_retried(router, no_sleep):
+    route = router.post("https://api.example.com/orders").mock(side_effect=[
+        httpx.ConnectError("refused"), httpx.Response(429, headers={"Retry-After": "1"}),
+        httpx.Response(201, json={"id": 7})])
+    assert client().post("/orders", json={}).json() == {"id": 7}
+    assert route.call_count == 3
+
+
+def test_an_idempotent_post_is_retried(router):
+    route = router.post("https://api.example.com/search").mock(side_effect=[
+        httpx.ReadError("reset"), httpx.Response(500), httpx.Response(200, json={"hits": []})])
+    c = client()
+    assert c.post("/search", idempotent=True).json() == {"hits": []}
+    assert route.call_count == 3 and c.retries == 2
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_reads_are_retried_on_5xx(router, status):
+    route = router.get("https://api.example.com/x").mock(side_effect=[
+        httpx.Response(status), httpx.Response(200, json={"ok": 1})])
+    assert client().get("/x").json() == {"ok": 1} and route.call_count == 2
+
+
+def test_backoff_grows_with_jitter_and_the_time_budget_bounds_it(router, no_sleep):
+    router.get("https://api.example.com/x").mock(side_effect=httpx.ReadTimeout("slow"))
+    policy = http.RetryPolicy(attempts=10, base=1.0, cap=8.0, budget=10.0)
+    with pytest.raises(Transient):
+        client(retry=policy).get("/x")
+    assert sum(no_sleep) <= 10.0
+    assert 1 < len(no_sleep) < 9, "the time budget, not the count, must have stopped it"
+    assert 0.5 <= no_sleep[0] <= 1.0 and 1.0 <= no_sleep[1] <= 2.0
+
+
+def test_a_2xx_write_body_that_cannot_be_read_is_unknown(router):
+    router.post("https://api.example.com/orders").mock(return_value=httpx.Response(201, content=b'{"id": 4'))
+    response = client().post("/orders", json={})
+    with pytest.raises(OutcomeUnknown):
+        http.read_json(response, platform="test", write=True)
+    with pytest.raises(Transient):
+        http.read_json(response, platform="test", write=False)
+
+
+# --------------------------------------------------------------------------- the error table
+
+def _answer(status, **headers):  # type: ignore[no-untyped-def]
+    return httpx.Response(status, headers=headers, request=httpx.Request("GET", "https://x/y"))
+
+
+def test_default_table():
+    table = http.ErrorTable("Example")
+    assert table.error(_answer(200)) is None
+    unauthorized = table.error(_answer(401))
+    assert isinstance(unauthorized, NeedsReconnect) and unauthorized.definitive is False
+    limited = table.error(_answer(429, **{"Retry-After": "7"}))
+    assert isinstance(limited, RateLimited) and limited.retry_after == 7
+    assert isinstance(table.error(_answer(503)), Transient)
+    refused = table.error(_answer(422), message="bad sku", code="invalid", item="p1")
+    assert isinstance(refused, Rejected) and refused.code == "invalid" and refused.item == "p1"
+    assert "Example: bad sku" in str(refused)
+
+
+def test_a_plugin_overrides_only_where_its_platform_differs():
+    table = http.ErrorTable("Example", {403: lambda a: Misconfigured(f"scope missing: {a.message}"),
+                                        "4xx": lambda a: None})
+    assert isinstance(table.error(_answer(403), message="orders"), Misconfigured)
+    assert isinstance(table.error(_answer(404)), Rejected)  # None from an override: the default
+
+
+def test_pacers_are_shared_by_the_clients_of_a_store():
+    from bridge.connection import AppContext, Connection
+
+    def conn():  # type: ignore[no-untyped-def]
+        return Connection("example", {}, {}, AppContext("example"), store_id=4242)
+
+    limits = {"default": http.RateLimit(rate=5, burst=2)}
+    a = conn().http_client("https://api.example.com", rate_limits=limits)
+    b = conn().http_client("https://api.example.com", rate_limits=limits)
+    assert a is not b and a.pacer is b.pacer
+    assert conn().pacer("quota", dict) is conn().pacer("quota", dict)

@@ -6,12 +6,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
+from bridge import pacing
 from bridge.errors import Misconfigured
-from bridge.http import HttpClient, RateLimit, make_client
+from bridge.http import HttpClient, make_client
+from bridge.pacing import BucketPacer, Pacer, RateLimit
+
+P = TypeVar("P")
 
 
 class MemoryState(dict):
@@ -103,18 +107,33 @@ class Connection:
         if self.on_credentials:
             self.on_credentials(dict(self.credentials))
 
+    def pacer(self, name: str, factory: Callable[[], P]) -> P:
+        """The store's shared pacer called ``name`` (every client and worker of this store in
+        the process shares it; see :mod:`bridge.pacing`), made by ``factory`` on first use."""
+        return pacing.registry().get(self.store_key, name, factory)
+
     def http_client(
         self,
         base_url: str,
         *,
         name: str = "default",
+        pacer: Pacer | None = None,
         rate_limits: dict[str, RateLimit] | None = None,
         **kwargs: Any,
     ) -> HttpClient:
         """The store's HTTP client for ``base_url`` (created once, then reused).
 
+        :param pacer: paces the client's requests (a :class:`~bridge.pacing.Pacer`, usually from
+            :meth:`pacer` so that it is shared by the store's clients).
+        :param rate_limits: documented limits per rate key: the store's shared
+            :class:`~bridge.pacing.BucketPacer` named after the client, set to these limits.
         Credentials of this connection are redacted from its logs.
         """
+        if pacer is None and rate_limits:
+            platform = self.platform
+            pacer = self.pacer(f"buckets:{name}", lambda: BucketPacer(rate_limits, platform))
+            if pacer.limits != rate_limits:
+                pacer.configure(rate_limits)
         with self._lock:
             key = f"{name}:{base_url}"
             client = self._clients.get(key)
@@ -125,7 +144,7 @@ class Connection:
                     base_url,
                     platform=self.platform,
                     store_key=self.store_key,
-                    rate_limits=rate_limits,
+                    pacer=pacer,
                     secrets=secrets,
                     **kwargs,
                 )

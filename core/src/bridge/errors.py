@@ -9,6 +9,8 @@ error                         what the core does
 :class:`NeedsReconnect`       marks the store ``needs_reconnect`` and pauses its jobs
 :class:`RateLimited`          waits ``retry_after`` seconds, then runs the job again
 :class:`Transient`            backs off exponentially with jitter, capped
+:class:`OutcomeUnknown`       a write was sent and its answer lost: the flow looks it up at the
+                              platform (by the key bridge stored there) before writing again
 :class:`Rejected`             records the item's failure with the platform's code and message;
                               the other items go on
 :class:`Misconfigured`        surfaces the message to the user; the job waits for a fix
@@ -35,7 +37,16 @@ class BridgeError(Exception):
 
 
 class NeedsReconnect(BridgeError):
-    """Authorization revoked or expired beyond refresh: the user must connect the store again."""
+    """Authorization revoked or expired beyond refresh: the user must connect the store again.
+
+    ``definitive`` is True only on the platform's own final word (a refresh token refused as
+    invalid or revoked, keys the platform says are unknown). A single 401 is a *candidate*
+    (``definitive=False``): the core retries and marks the store only when the refusal persists.
+    """
+
+    def __init__(self, message: str, *, definitive: bool = True, detail: str | None = None) -> None:
+        super().__init__(message, detail=detail)
+        self.definitive = definitive
 
 
 class RateLimited(BridgeError):
@@ -48,6 +59,20 @@ class RateLimited(BridgeError):
 
 class Transient(BridgeError):
     """A network failure or a 5xx: the same call may succeed later."""
+
+
+class OutcomeUnknown(Transient):
+    """A write that is not idempotent was sent, and whether the platform did it is unknown
+    (timeout, connection reset, 5xx, or a 2xx whose body could not be read).
+
+    The HTTP layer never sends such a write again; the flow records the item as unconfirmed and
+    its next attempt looks the write up at the platform (after the platform's lookup lag) before
+    writing again.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, detail: str | None = None) -> None:
+        super().__init__(message, detail=detail)
+        self.status = status
 
 
 class Rejected(BridgeError):

@@ -87,7 +87,9 @@ def test_sandbox_failures_and_latency_reach_the_connector(sandbox: MagentoSandbo
 
     sandbox.seed_catalog(2, 1)
     connector.connect(conn)
-    sandbox.fail_next(1, 500)
+    sandbox.fail_next(1, 500)  # a read is retried through one 500
+    assert len([p for page in connector.list_products(conn, None) for p in page.products]) == 2
+    sandbox.fail_next(4, 500)  # ... but not past the retry policy's four attempts
     with pytest.raises(Transient, match="Internal Error"):
         list(connector.list_products(conn, None))
     sandbox.set_latency(150)

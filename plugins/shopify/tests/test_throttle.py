@@ -6,7 +6,7 @@ import pytest
 
 from bridge.errors import RateLimited
 from bridge_shopify import catalog
-from bridge_shopify.throttle import bucket_for
+from bridge_shopify.throttle import CostBucket
 
 
 def test_reading_paces_by_cost_and_is_never_throttled(served_factory) -> None:
@@ -17,7 +17,7 @@ def test_reading_paces_by_cost_and_is_never_throttled(served_factory) -> None:
     snap = s.sandbox.stats.snapshot()
     assert snap["throttled"] == 0
     assert snap["total"] >= 5
-    assert bucket_for(conn.store_key).waited > 0, "the client must have waited for the bucket"
+    assert conn.pacer("cost", CostBucket).waited > 0, "the client must have waited for the bucket"
 
 
 def test_a_throttled_answer_becomes_rate_limited(served_factory) -> None:

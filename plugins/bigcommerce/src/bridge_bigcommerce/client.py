@@ -8,16 +8,16 @@ this package (catalog, orders, webhooks), which turn it into :mod:`bridge.models
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
 from bridge.connection import Connection
-from bridge.errors import Misconfigured, Rejected
+from bridge.errors import Misconfigured
+from bridge.http import read_json
 from bridge_bigcommerce.errormap import map_error
-from bridge_bigcommerce.pacing import QuotaPacer, default_rate_limit
+from bridge_bigcommerce.pacing import QuotaPacer
 
 API_HOST = "https://api.bigcommerce.com"
 LOGIN_HOST = "https://login.bigcommerce.com"
@@ -25,18 +25,6 @@ LOGIN_HOST = "https://login.bigcommerce.com"
 V3_MAX_LIMIT = 250
 #: v2 lists (orders, shipments): 250 (max UNCONFIRMED in the spec; 50 by default).
 V2_MAX_LIMIT = 250
-
-_pacers: dict[str, QuotaPacer] = {}
-_pacers_lock = threading.Lock()
-
-
-def pacer_for(store_key: str) -> QuotaPacer:
-    """The quota pacer of a store (the quota is store-wide, so one per store)."""
-    with _pacers_lock:
-        pacer = _pacers.get(store_key)
-        if pacer is None:
-            pacer = _pacers[store_key] = QuotaPacer()
-        return pacer
 
 
 def api_base(connection: Connection) -> str:
@@ -53,11 +41,12 @@ class BigCommerceClient:
             raise Misconfigured("bigcommerce: setting 'store_hash' is missing: it is the short id "
                                 "in the API path https://api.bigcommerce.com/stores/<store_hash>/v3/")
         token = connection.secret("access_token")
+        # the quota is store-wide: one pacer per store, shared by its clients
+        self.pacer = connection.pacer("quota", QuotaPacer)
         self.http = connection.http_client(
-            api_base(connection), name="api", rate_limits={"default": default_rate_limit()},
+            api_base(connection), name="api", pacer=self.pacer,
             headers={"X-Auth-Token": str(token)},
         )
-        self.pacer = pacer_for(connection.store_key)
         self.last_date: str | None = None
 
     # ------------------------------------------------------------------ raw requests
@@ -68,16 +57,12 @@ class BigCommerceClient:
     def send(self, method: str, version: str, path: str, *, params: dict[str, Any] | None = None,
              json: Any = None) -> httpx.Response:
         """Send one request (paced by the quota headers); returns the response as is."""
-        self.pacer.before_request()
         kwargs: dict[str, Any] = {"params": params}
         if json is not None:
             kwargs["json"] = json
             kwargs["headers"] = {"Content-Type": "application/json"}
         response = self.http.request(method, self.path(version, path), **kwargs)
         self.last_date = response.headers.get("date") or self.last_date
-        bucket = self.pacer.observe(response)
-        if bucket is not None and self.http.rate_limits.get("default") != bucket:
-            self.http.rate_limits["default"] = bucket
         return response
 
     def call(self, method: str, version: str, path: str, *, params: dict[str, Any] | None = None,
@@ -93,11 +78,7 @@ class BigCommerceClient:
             raise map_error(response, item=item)
         if response.status_code == 204 or not response.content:
             return None
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise Rejected(f"BigCommerce answered {response.status_code} with a body that is not "
-                           "JSON", code=response.status_code) from exc
+        return read_json(response, platform="BigCommerce", write=method.upper() == "POST")
 
     # ------------------------------------------------------------------ pagination
 

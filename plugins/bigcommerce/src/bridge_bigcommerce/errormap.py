@@ -12,15 +12,8 @@ from typing import Any
 
 import httpx
 
-from bridge.errors import (
-    BridgeError,
-    Misconfigured,
-    NeedsReconnect,
-    RateLimited,
-    Rejected,
-    Transient,
-)
-from bridge.http import retry_after_seconds
+from bridge.errors import BridgeError, Misconfigured, Rejected
+from bridge.http import Answer, ErrorTable
 
 #: Headers BigCommerce (or its edge) uses to identify a request, first found wins.
 REQUEST_ID_HEADERS = ("x-request-id", "x-bc-request-id", "x-correlation-id")
@@ -59,29 +52,28 @@ def request_id(response: httpx.Response) -> str | None:
     return None
 
 
+def _forbidden(a: Answer) -> BridgeError:
+    return Misconfigured("BigCommerce refused the call (403): the API account lacks an OAuth scope "
+                         f"bridge needs, or the store hash is wrong ({a.message or 'forbidden'})")
+
+
+def _bad_format(a: Answer) -> BridgeError:
+    return Misconfigured(f"BigCommerce refused the request format ({a.status}): {a.message}")
+
+
+def _plan_limit(a: Answer) -> BridgeError:
+    return Rejected(f"BigCommerce plan limit reached: {a.message}", code=a.status,
+                    request_id=a.request_id, item=a.item)
+
+
+#: Where BigCommerce differs from the core's table (bridge.http.ErrorTable).
+TABLE = ErrorTable("BigCommerce", {403: _forbidden, 406: _bad_format, 415: _bad_format,
+                                   507: _plan_limit}, retry_after_default=30.0)
+
+
 def map_error(response: httpx.Response, *, item: str | None = None) -> BridgeError:
     """The bridge error for a non-success response (never returns a success)."""
-    status = response.status_code
-    message = error_message(response)
-    rid = request_id(response)
-    if status == 401:
-        return NeedsReconnect(
-            "BigCommerce refused the access token (401): connect the store again with a valid "
-            "API account token", detail=message)
-    if status == 403:
-        return Misconfigured(
-            "BigCommerce refused the call (403): the API account lacks an OAuth scope bridge "
-            f"needs, or the store hash is wrong ({message or 'forbidden'})")
-    if status == 429:
-        return RateLimited("BigCommerce rate limit reached",
-                           retry_after=retry_after_seconds(response, default=30.0), detail=message)
-    if status == 507:
-        return Rejected(f"BigCommerce plan limit reached: {message}", code=status,
-                        request_id=rid, item=item)
-    if status >= 500:
-        return Transient(f"BigCommerce answered {status}: {message or 'server error'}",
-                         detail=f"request {rid}" if rid else None)
-    if status in (406, 415):
-        return Misconfigured(f"BigCommerce refused the request format ({status}): {message}")
-    return Rejected(message or f"BigCommerce refused the request ({status})", code=status,
-                    request_id=rid, item=item)
+    err = TABLE.error(response, message=error_message(response), request_id=request_id(response),
+                      item=item)
+    assert err is not None, "map_error is only called for error answers"
+    return err

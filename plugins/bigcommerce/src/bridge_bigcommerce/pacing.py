@@ -2,9 +2,11 @@
 
 Every response carries the store-wide quota (shared by every app of the store) of the current
 window: ``X-Rate-Limit-Requests-Quota``, ``-Requests-Left``, ``-Time-Reset-Ms`` and
-``-Time-Window-Ms``. :class:`QuotaPacer` remembers the last figures and, before a request, waits
-for the window to reset when only a small reserve is left — so bridge slows down *before* a 429.
-A 429 itself is handled by the shared HTTP layer, which waits ``X-Rate-Limit-Time-Reset-Ms``.
+``-Time-Window-Ms``. :class:`QuotaPacer` (a :class:`bridge.pacing.Pacer`, one per store) remembers
+the last figures and, before a request, waits for the window to reset when only a small reserve
+is left — so bridge slows down *before* a 429 — and spaces requests with a token bucket tuned to
+the quota the headers report. A 429 itself is handled by the shared HTTP layer, which waits
+``X-Rate-Limit-Time-Reset-Ms``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 import httpx
 
 from bridge.errors import RateLimited
-from bridge.http import MAX_INLINE_WAIT, RateLimit
+from bridge.pacing import MAX_INLINE_WAIT, BucketPacer, RateLimit
 
 #: Standard & Plus plans: 150 requests per 30 s window (the documented floor).
 DEFAULT_QUOTA = 150
@@ -45,6 +47,18 @@ class QuotaPacer:
         self.state: Quota | None = None
         self.waited = 0.0
         self._lock = threading.Lock()
+        self.buckets = BucketPacer({"default": default_rate_limit()}, "bigcommerce", sleep=sleep)
+
+    # the bridge.pacing.Pacer protocol
+    def before(self, rate_key: str) -> float:
+        """Wait for the quota window when it is nearly spent, then for the bucket."""
+        return self.before_request() + self.buckets.before(rate_key)
+
+    def after(self, rate_key: str, response: httpx.Response) -> None:
+        """Read the quota headers; retune the bucket to the quota they report."""
+        bucket = self.observe(response)
+        if bucket is not None and self.buckets.limits.get("default") != bucket:
+            self.buckets.configure({"default": bucket})
 
     def reserve(self, quota: int) -> int:
         return max(self.min_reserve, int(quota * self.reserve_fraction))

@@ -19,8 +19,8 @@ from urllib.parse import quote
 import httpx
 
 from bridge.connection import Connection
-from bridge.errors import Misconfigured, NeedsReconnect, RateLimited, Rejected, Transient
-from bridge.http import HttpClient, RateLimit, retry_after_seconds
+from bridge.errors import BridgeError, Misconfigured, NeedsReconnect, Rejected, Transient
+from bridge.http import Answer, ErrorTable, HttpClient, RateLimit, read_json
 from bridge_magento2.oauth import BearerAuth, OAuth1Auth
 from bridge_magento2.search import Criteria
 
@@ -58,19 +58,36 @@ def error_text(body: Any, fallback: str) -> str:
     return message
 
 
-def raise_for(response: httpx.Response, *, item: str | None = None) -> None:
-    """Map a non-2xx Magento answer to a bridge error (the one table of this plugin).
+def _forbidden(a: Answer) -> BridgeError:
+    return Misconfigured(f"Magento forbade the call ({a.message})")
 
-    ======================  =================================================================
-    401                     NeedsReconnect: a bad signature, a revoked or re-authorized token, or
-                            an integration without access to the resource (Magento answers all
-                            three alike: "The consumer isn't authorized to access %resources")
-    403                     Misconfigured: the host or Magento forbids the call
-    429                     RateLimited with the Retry-After the host sent
-    5xx                     Transient
-    400, 404, other 4xx     Rejected with Magento's message (placeholders filled)
-    ======================  =================================================================
-    """
+
+def _unauthorized(a: Answer) -> BridgeError:
+    return NeedsReconnect(f"Magento refused the request ({a.message}): check that the integration is "
+                          "active and has access to this resource, then connect again",
+                          definitive=False)
+
+
+def _server(a: Answer) -> BridgeError:
+    return Transient(f"Magento answered {a.status}: {a.message}")
+
+
+#: Where Magento differs from the core's table (bridge.http.ErrorTable):
+#:
+#: ======================  =================================================================
+#: 401                     NeedsReconnect (a candidate): a bad signature, a revoked or
+#:                         re-authorized token, or an integration without access to the
+#:                         resource (Magento answers all three alike: "The consumer isn't
+#:                         authorized to access %resources")
+#: 403                     Misconfigured: the host or Magento forbids the call
+#: 429, 5xx, other 4xx     the core's: RateLimited, Transient, Rejected with Magento's message
+#: ======================  =================================================================
+TABLE = ErrorTable(DISPLAY, {401: _unauthorized, 403: _forbidden, "5xx": _server},
+                   retry_after_default=30.0)
+
+
+def raise_for(response: httpx.Response, *, item: str | None = None) -> None:
+    """Map a non-2xx Magento answer to a bridge error (see :data:`TABLE`)."""
     status = response.status_code
     if status < 400:
         return
@@ -80,17 +97,11 @@ def raise_for(response: httpx.Response, *, item: str | None = None) -> None:
         body = None
     text = error_text(body, response.reason_phrase or f"HTTP {status}")
     request_id = response.headers.get("x-request-id") or response.headers.get("x-magento-request-id")
-    if status == 401:
-        raise NeedsReconnect(f"Magento refused the request ({text}): check that the integration is active "
-                             "and has access to this resource, then connect again")
-    if status == 403:
-        raise Misconfigured(f"Magento forbade the call ({text})")
-    if status == 429:
-        wait = retry_after_seconds(response, default=30.0)
-        raise RateLimited(f"Magento host rate limited bridge: retry in {wait:.0f}s", retry_after=wait)
-    if status >= 500:
-        raise Transient(f"Magento answered {status}: {text}")
-    raise Rejected(text, code=str(status), request_id=request_id, item=item)
+    err = TABLE.error(response, message=text, code=str(status), request_id=request_id, item=item)
+    if isinstance(err, Rejected):
+        err.message = text  # Magento's own words, placeholders filled
+    if err is not None:
+        raise err
 
 
 def store_base(connection: Connection) -> str:
@@ -144,10 +155,7 @@ class MagentoClient:
         if response.status_code == 404 and missing_ok:
             return None
         raise_for(response, item=item)
-        try:
-            return response.json()
-        except ValueError:
-            raise Transient(f"Magento answered {resource} with a body that is not JSON") from None
+        return read_json(response, platform=DISPLAY, write=method.upper() == "POST")
 
     def get(self, resource: str, params: Any = None, *, missing_ok: bool = False) -> Any:
         return self.send("GET", resource, params=params, missing_ok=missing_ok)

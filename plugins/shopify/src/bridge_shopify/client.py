@@ -17,9 +17,10 @@ import httpx
 
 from bridge.connection import Connection
 from bridge.errors import Transient
+from bridge.http import read_json
 from bridge_shopify import errors
 from bridge_shopify.auth import TokenSource, normalize_shop, shop_base_url
-from bridge_shopify.throttle import CostBucket, bucket_for
+from bridge_shopify.throttle import CostBucket
 
 log = logging.getLogger("bridge_shopify")
 
@@ -36,7 +37,8 @@ class ShopifyClient:
         self.api_version = str(connection.setting("api_version", DEFAULT_API_VERSION))
         self.base_url = shop_base_url(self.shop, connection.base_url)
         self.tokens = TokenSource(connection, self.base_url)
-        self.bucket: CostBucket = bucket_for(connection.store_key)
+        # the cost budget is per store: one bucket shared by the store's clients (bridge.pacing)
+        self.bucket: CostBucket = connection.pacer("cost", CostBucket)
 
     @property
     def path(self) -> str:
@@ -45,9 +47,9 @@ class ShopifyClient:
     def _http(self) -> Any:
         return self.conn.http_client(self.base_url, name="admin")
 
-    def _post(self, token: str, body: dict[str, Any]) -> httpx.Response:
+    def _post(self, token: str, body: dict[str, Any], idempotent: bool) -> httpx.Response:
         return self._http().post(
-            self.path, json=body,
+            self.path, json=body, idempotent=idempotent,
             headers={"X-Shopify-Access-Token": token, "Content-Type": "application/json"},
         )
 
@@ -55,23 +57,24 @@ class ShopifyClient:
         """Run one query or mutation; returns its ``data``.
 
         Paces by query cost first; on 401 renews the token once (refresh or client credentials)
-        and sends again, else :class:`~bridge.errors.NeedsReconnect`.
+        and sends again, else :class:`~bridge.errors.NeedsReconnect`. A query is sent again after
+        a lost answer; a mutation never is (:class:`~bridge.errors.OutcomeUnknown`).
         """
         body = {"query": document, "variables": variables or {}, "operationName": operation}
+        write = is_mutation(document)
         self.bucket.before(operation)
         token = self.tokens.token()
-        response = self._post(token, body)
+        response = self._post(token, body, not write)
         if response.status_code == 401 and self.tokens.renew(stale=token):
-            response = self._post(self.conn.credentials["access_token"], body)
+            response = self._post(self.conn.credentials["access_token"], body, not write)
         if response.status_code != 200:
             raise errors.http_error(response)
         served = response.headers.get("x-shopify-api-version")
         if served and served != self.api_version:
             log.warning("shopify: asked for API %s, Shopify served %s", self.api_version, served)
-        try:
-            payload = response.json()
-        except ValueError:
-            raise Transient("shopify: the Admin API answered with a body that is not JSON") from None
+        payload = read_json(response, platform="shopify", write=write)
+        if not isinstance(payload, dict):
+            raise Transient("shopify: the Admin API answered with a body that is not a JSON object")
         cost = (payload.get("extensions") or {}).get("cost")
         self.bucket.update(operation, cost)
         if payload.get("errors"):
@@ -109,3 +112,11 @@ class ShopifyClient:
             raise Transient(
                 f"shopify: the bulk operation result could not be read: {type(exc).__name__}"
             ) from None
+
+
+def is_mutation(document: str) -> bool:
+    """True when a GraphQL document is a mutation (a write), False for a query."""
+    text = document.lstrip()
+    while text.startswith("#"):
+        text = text.split("\n", 1)[-1].lstrip()
+    return text.startswith("mutation")

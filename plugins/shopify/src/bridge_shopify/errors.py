@@ -21,7 +21,7 @@ from bridge.errors import (
     Rejected,
     Transient,
 )
-from bridge.http import retry_after_seconds
+from bridge.http import Answer, ErrorTable
 
 PLATFORM = "shopify"
 
@@ -57,38 +57,55 @@ def _body_message(response: httpx.Response) -> str:
     return response.reason_phrase or ""
 
 
+def _unauthorized(a: Answer) -> BridgeError:
+    return NeedsReconnect(
+        f"{PLATFORM}: the store refused bridge's access token ({a.message or 'unauthorized'}): "
+        "reconnect the store (the app may have been uninstalled)", definitive=False)
+
+
+def _frozen(a: Answer) -> BridgeError:
+    return Transient(f"{PLATFORM}: the shop is frozen (unpaid Shopify bill); bridge retries later")
+
+
+def _forbidden(a: Answer) -> BridgeError:
+    return AccessDenied(
+        f"{PLATFORM}: access denied to {a.item} ({a.message}): grant the app the missing scope "
+        "or protected customer data access, then reconnect")
+
+
+def _not_found(a: Answer) -> BridgeError:
+    return Misconfigured(
+        f"{PLATFORM}: {a.item} was not found (404): check the shop domain and the API version")
+
+
+def _locked(a: Answer) -> BridgeError:
+    return Transient(f"{PLATFORM}: the shop is locked (423); bridge retries later")
+
+
+def _server(a: Answer) -> BridgeError:
+    return Transient(f"{PLATFORM}: Shopify answered {a.status} for {a.item}; bridge retries later")
+
+
+def _refused(a: Answer) -> BridgeError | None:
+    if a.status == 429:
+        return None
+    return Rejected(f"{PLATFORM}: {a.item} refused the request: {a.message}", code=a.status,
+                    request_id=a.request_id)
+
+
+#: Where Shopify differs from the core's table (bridge.http.ErrorTable); ``item`` names the API.
+TABLE = ErrorTable(PLATFORM, {401: _unauthorized, 402: _frozen, 403: _forbidden, 404: _not_found,
+                              423: _locked, "5xx": _server, "4xx": _refused},
+                   retry_after_default=2.0)
+
+
 def http_error(response: httpx.Response, *, what: str = "the Admin API") -> BridgeError:
     """The bridge error for a non-2xx HTTP answer (the HTTP layer already retried 429/5xx)."""
-    status = response.status_code
-    message = _body_message(response)
-    rid = request_id(response)
-    if status == 401:
-        return NeedsReconnect(
-            f"{PLATFORM}: the store refused bridge's access token ({message or 'unauthorized'}): "
-            "reconnect the store (the app may have been uninstalled)"
-        )
-    if status == 402:
-        return Transient(f"{PLATFORM}: the shop is frozen (unpaid Shopify bill); bridge retries later")
-    if status == 403:
-        return AccessDenied(
-            f"{PLATFORM}: access denied to {what} ({message}): grant the app the missing scope "
-            "or protected customer data access, then reconnect"
-        )
-    if status == 404:
-        return Misconfigured(
-            f"{PLATFORM}: {what} was not found (404): check the shop domain and the API version"
-        )
-    if status == 423:
-        return Transient(f"{PLATFORM}: the shop is locked (423); bridge retries later")
-    if status == 429:
-        return RateLimited(f"{PLATFORM}: rate limited", retry_after=retry_after_seconds(response, 2.0))
-    if status >= 500:
-        return Transient(f"{PLATFORM}: Shopify answered {status} for {what}; bridge retries later")
-    return Rejected(
-        f"{PLATFORM}: {what} refused the request: {message or response.reason_phrase}",
-        code=status,
-        request_id=rid,
-    )
+    err = TABLE.error(response, message=_body_message(response) or response.reason_phrase,
+                      request_id=request_id(response), item=what)
+    if err is None:
+        return Transient(f"{PLATFORM}: unexpected answer {response.status_code} from {what}")
+    return err
 
 
 def graphql_error(

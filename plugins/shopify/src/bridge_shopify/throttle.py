@@ -95,16 +95,3 @@ class CostBucket:
         available = float(status.get("currentlyAvailable", self.available))
         rate = float(status.get("restoreRate", self.restore_rate)) or DEFAULT_RESTORE
         return max(1.0, (requested - available) / rate)
-
-
-_buckets: dict[str, CostBucket] = {}
-_buckets_lock = threading.Lock()
-
-
-def bucket_for(store_key: str) -> CostBucket:
-    """The shared bucket of one store (all clients of the store in this process share it)."""
-    with _buckets_lock:
-        bucket = _buckets.get(store_key)
-        if bucket is None:
-            bucket = _buckets[store_key] = CostBucket()
-        return bucket

@@ -58,10 +58,10 @@ def _auth_get(client: HttpClient, path: str, params: dict[str, str], secrets: li
         payload = {}
     try:
         errormap.raise_for(response.status_code, payload)
-    except errormap.TokenExpired as exc:
-        raise NeedsReconnect("TikTok Shop refused the authorization: connect the shop again",
-                             detail=exc.detail) from None
-    except errormap.Rejected as exc:  # an invalid code or refresh token is not an item error
+    except errormap.TokenExpired as exc:  # one 401 is not TikTok's final word on the grant
+        raise NeedsReconnect("TikTok Shop refused the authorization: connect the shop again if "
+                             "this persists", definitive=False, detail=exc.detail) from None
+    except errormap.Rejected as exc:  # an invalid code or refresh token: TikTok's final word
         raise NeedsReconnect(f"TikTok Shop refused the authorization ({exc.message}): connect the "
                              "shop again", detail=f"code={exc.code} request_id={exc.request_id}") from None
     data = payload.get("data") or {}

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from bridge.connection import Connection
-from bridge.errors import Misconfigured, NeedsReconnect
+from bridge.errors import Misconfigured, NeedsReconnect, OutcomeUnknown
 from bridge.http import HttpClient, RateLimit
 from bridge_tiktokshop import auth, errormap, signing
 from bridge_tiktokshop.markets import API_HOST, DEFAULT_QPS
@@ -24,6 +24,12 @@ from bridge_tiktokshop.markets import API_HOST, DEFAULT_QPS
 PLATFORM = "tiktokshop"
 #: Share of the documented rate actually used (headroom for arrival jitter).
 PACING_MARGIN = 0.9
+#: POST endpoints that only read (searches), by the end of their path.
+READS_BY_POST = ("/search", "/categories/recommend")
+#: POST writes that may be sent twice with the effect of once (absolute sets, status changes,
+#: image uploads, whose second copy is merely unused), by the end of their path.
+IDEMPOTENT_POSTS = ("/inventory/update", "/prices/update", "/deactivate", "/activate",
+                    "/images/upload", "/images/optimize")
 _refresh_lock = threading.Lock()
 
 
@@ -110,24 +116,30 @@ class TikTokClient:
 
     def call(self, method: str, path: str, *, query: dict[str, Any] | None = None,
              body: Any = None, shop: bool = True, files: dict[str, Any] | None = None,
-             data: dict[str, str] | None = None, rate_key: str | None = None) -> dict[str, Any]:
+             data: dict[str, str] | None = None, rate_key: str | None = None,
+             idempotent: bool | None = None) -> dict[str, Any]:
         """One signed API call; returns ``data`` of the envelope (``{}`` when absent).
 
         :param shop: the endpoint is shop-scoped (sends ``shop_cipher``).
         :param files: multipart upload fields (the body is then not signed).
+        :param idempotent: sending it twice does what sending it once does; by default reads,
+            the writes of :data:`IDEMPOTENT_POSTS` and a body with an ``idempotency_key``. A
+            write that is not is never sent twice once it may have been done
+            (:class:`~bridge.errors.OutcomeUnknown`).
         """
+        idem = is_idempotent(method, path, body) if idempotent is None else idempotent
         try:
-            return self._call_once(method, path, query, body, shop, files, data, rate_key)
+            return self._call_once(method, path, query, body, shop, files, data, rate_key, idem)
         except errormap.TokenExpired:
             self.refresh()
             try:
-                return self._call_once(method, path, query, body, shop, files, data, rate_key)
+                return self._call_once(method, path, query, body, shop, files, data, rate_key, idem)
             except errormap.TokenExpired as exc:
-                raise NeedsReconnect(exc.message, detail=exc.detail) from None
+                raise NeedsReconnect(exc.message, definitive=False, detail=exc.detail) from None
 
     def _call_once(self, method: str, path: str, query: dict[str, Any] | None, body: Any,
                    shop: bool, files: dict[str, Any] | None, data: dict[str, str] | None,
-                   rate_key: str | None) -> dict[str, Any]:
+                   rate_key: str | None, idempotent: bool) -> dict[str, Any]:
         params: dict[str, str] = {k: _qs(v) for k, v in (query or {}).items() if v not in (None, "", [])}
         params["app_key"] = self.app_key
         params["timestamp"] = str(int(time.time()))
@@ -141,12 +153,17 @@ class TikTokClient:
             headers["content-type"] = "application/json"
         params["sign"] = signing.sign(path, params, content, content_type, self.app_secret)
         response = self.http.request(method, path, params=params, content=content, files=files,
-                                     data=data, headers=headers, rate_key=rate_key or path_key(path))
+                                     data=data, headers=headers, rate_key=rate_key or path_key(path),
+                                     idempotent=idempotent)
         try:
             payload = response.json()
         except ValueError:
+            if response.is_success and not idempotent:
+                raise OutcomeUnknown(f"TikTok Shop: the answer to {method} {path} could not be read: "
+                                     "bridge looks it up before writing again",
+                                     status=response.status_code) from None
             payload = {"code": None, "message": f"HTTP {response.status_code} without JSON"}
-        errormap.raise_for(response.status_code, payload)
+        errormap.raise_for(response.status_code, payload, write=not idempotent)
         return payload.get("data") or {}
 
     def pages(self, method: str, path: str, *, query: dict[str, Any] | None = None,
@@ -163,6 +180,15 @@ class TikTokClient:
             yield list(data.get(key) or []), token
             if not token:
                 return
+
+
+def is_idempotent(method: str, path: str, body: Any) -> bool:
+    """Whether a call may be sent again after its answer was lost (see :meth:`TikTokClient.call`)."""
+    if method.upper() != "POST":
+        return True
+    if path.endswith(READS_BY_POST) or path.endswith(IDEMPOTENT_POSTS):
+        return True
+    return isinstance(body, dict) and bool(body.get("idempotency_key"))
 
 
 def _qs(value: Any) -> str:

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.errors import Misconfigured, NeedsReconnect, RateLimited, Rejected, Transient
+from bridge.errors import (
+    Misconfigured,
+    NeedsReconnect,
+    OutcomeUnknown,
+    RateLimited,
+    Rejected,
+    Transient,
+)
 
 
 class TokenExpired(NeedsReconnect):
@@ -32,8 +39,13 @@ _HINTS = {
 }
 
 
-def raise_for(status: int, payload: dict[str, Any] | None, *, retry_after: float = 1.0) -> None:
-    """Raise the bridge error an answer means; return quietly when it is a success."""
+def raise_for(status: int, payload: dict[str, Any] | None, *, retry_after: float = 1.0,
+              write: bool = False) -> None:
+    """Raise the bridge error an answer means; return quietly when it is a success.
+
+    ``write``: the call was a write that is not idempotent, so an internal error or a timeout
+    (5xx, 36009003, 36009007) leaves its outcome unknown (:class:`OutcomeUnknown`).
+    """
     payload = payload if isinstance(payload, dict) else {}
     code = payload.get("code")
     message = str(payload.get("message") or "")
@@ -44,12 +56,16 @@ def raise_for(status: int, payload: dict[str, Any] | None, *, retry_after: float
     if status == 429 or code in RATE_LIMITED:
         raise RateLimited(f"TikTok Shop: too many requests, retry in {retry_after:.0f}s",
                           retry_after=retry_after)
+    if write and (status >= 500 or code in TRANSIENT):
+        raise OutcomeUnknown(f"TikTok Shop failed while writing (HTTP {status}, code {code}): "
+                             "bridge looks it up before writing again",
+                             status=status, detail=f"request_id={request_id}")
     if status >= 500 or code in TRANSIENT:
         raise Transient(f"TikTok Shop is unavailable (HTTP {status}, code {code}): retry later",
                         detail=f"request_id={request_id}")
     if code in TOKEN or status == 401:
         raise TokenExpired("TikTok Shop: the access token expired or was refused: reconnect the shop",
-                           detail=f"code={code} request_id={request_id}")
+                           definitive=False, detail=f"code={code} request_id={request_id}")
     if code == 36009004:  # overloaded: the message says which common parameter is wrong
         low = message.lower()
         if "token" in low:

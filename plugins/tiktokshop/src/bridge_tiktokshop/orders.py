@@ -139,12 +139,29 @@ def push_tracking(client: TikTokClient, push: TrackingPush) -> TrackingResult:
     lines = o.get("line_items") or []
     wanted = _line_items(lines, push.line_ids)
     chosen = [li for li in lines if str(li["id"]) in wanted]
-    numbers = {li.get("tracking_number") for li in chosen if li.get("tracking_number")}
+    numbers = _tracking_numbers(o, wanted)
     package = push.package_id or next((str(li["package_id"]) for li in chosen if li.get("package_id")), None)
     result = TrackingResult(order_id=push.order_id, package_id=package, tracking_number=push.tracking_number)
     if numbers == {push.tracking_number}:
         return result.model_copy(update={"pushed": False})
     provider = _provider_id(client, push, o)
+    try:
+        return _ship(client, push, o, result, numbers, package, wanted, provider)
+    except Rejected:
+        # Refused, e.g. "already in transit" after an earlier push whose answer was lost: TikTok
+        # may hold this very number. Confirm by reading the order's packages again.
+        if _tracking_numbers(_one(client, push.order_id), wanted) == {push.tracking_number}:
+            return result.model_copy(update={"pushed": False})
+        raise
+
+
+def _tracking_numbers(o: dict[str, Any], wanted: set[str]) -> set[str]:
+    return {li["tracking_number"] for li in o.get("line_items") or []
+            if str(li.get("id")) in wanted and li.get("tracking_number")}
+
+
+def _ship(client: TikTokClient, push: TrackingPush, o: dict[str, Any], result: TrackingResult,
+          numbers: set[str], package: str | None, wanted: set[str], provider: str) -> TrackingResult:
     info = {"tracking_number": push.tracking_number, "shipping_provider_id": provider}
     region = client.connection.setting("region")
     if numbers:  # already shipped with another number: correct it

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from bridge.connection import Connection
-from bridge.errors import Misconfigured
+from bridge.errors import Misconfigured, OutcomeUnknown, Transient
 from bridge.http import HttpClient, RateLimit, check_base_url
 from bridge_woocommerce import auth, errormap
 
@@ -111,18 +111,23 @@ class WooClient:
         """Send an authenticated request to a REST route; :raises: the mapped bridge error."""
         query = [(k, _param(v)) for k, v in (params or {}).items() if v is not None]
         path, query = self._target(route, query, self.permalinks)
-        response = self.http.request(method, path, params=query, json=json, auth=self.auth)
+        idempotent = True if method.upper() == "POST" and route.endswith("/batch") else None
+        response = self.http.request(method, path, params=query, json=json, auth=self.auth,
+                                     idempotent=idempotent)
         errormap.raise_for(response, what)
         return response
 
     def call(self, method: str, route: str, **kw: Any) -> Any:
-        """:meth:`request` and return its JSON body."""
+        """:meth:`request` and return its JSON body (a create whose answer cannot be read raises
+        :class:`~bridge.errors.OutcomeUnknown`: it may have been made)."""
         response = self.request(method, route, **kw)
         try:
             return errormap.parse_json(response)
         except ValueError:
-            from bridge.errors import Transient
-
+            if method.upper() == "POST" and not route.endswith("/batch"):
+                raise OutcomeUnknown(f"WooCommerce: the answer to POST {route} could not be read: "
+                                     "bridge looks it up before writing again",
+                                     status=response.status_code) from None
             raise Transient(f"WooCommerce answered {route} with a body that is not JSON") from None
 
     def get(self, route: str, params: dict[str, Any] | None = None, what: str = "") -> Any:

@@ -1,0 +1,172 @@
+"""Pacing requests under a platform's limits: the :class:`Pacer` protocol and its in-process home.
+
+A pacer is asked before every request (:meth:`Pacer.before`: wait, or hand a long wait to the
+scheduler as :class:`~bridge.errors.RateLimited`) and told every answer (:meth:`Pacer.after`:
+learn from quota headers). The shared HTTP layer calls both; a plugin only chooses or builds the
+pacer of its platform and passes it to :meth:`bridge.connection.Connection.http_client`:
+
+- :class:`BucketPacer` — request-count token buckets from documented limits (one per rate key);
+- a plugin's own class (a quota read from response headers, a cost budget) implementing the
+  protocol.
+
+Pacers are shared by every client of one store: :meth:`bridge.connection.Connection.pacer`
+keeps them in the :class:`PacerRegistry` of the process. The registry is the seam for sharing
+limits across processes (a Redis-backed registry installs itself with :func:`set_registry`);
+nothing else in bridge keeps pacing state.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar, runtime_checkable
+
+import httpx
+
+from bridge import metrics
+from bridge.errors import RateLimited
+
+#: Longest wait the HTTP layer spends inline; longer waits go to the scheduler.
+MAX_INLINE_WAIT = 30.0
+
+
+@runtime_checkable
+class Pacer(Protocol):
+    """Paces one store's requests. Implementations are thread-safe."""
+
+    def before(self, rate_key: str) -> float:
+        """Wait until a request spending ``rate_key`` may go; return the seconds waited.
+
+        :raises RateLimited: the wait is longer than :data:`MAX_INLINE_WAIT`.
+        """
+
+    def after(self, rate_key: str, response: httpx.Response) -> None:
+        """Learn from an answer (quota headers); called for every response received."""
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A token bucket: ``rate`` requests per second on average, bursts up to ``burst``."""
+
+    rate: float
+    burst: int = 1
+
+
+class TokenBucket:
+    """One :class:`RateLimit` in motion."""
+
+    def __init__(self, limit: RateLimit, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.clock = clock
+        self.tokens = float(limit.burst)
+        self.stamp = clock()
+        self.lock = threading.Lock()
+
+    def reserve(self) -> float:
+        """Take a token; return how long to wait before using it."""
+        with self.lock:
+            now = self.clock()
+            self.tokens = min(self.limit.burst, self.tokens + (now - self.stamp) * self.limit.rate)
+            self.stamp = now
+            self.tokens -= 1
+            if self.tokens >= 0:
+                return 0.0
+            return -self.tokens / self.limit.rate
+
+    def retune(self, limit: RateLimit) -> None:
+        """Move to another limit (learned from the platform), keeping the tokens in hand."""
+        with self.lock:
+            if limit != self.limit:
+                self.limit = limit
+                self.tokens = min(self.tokens, float(limit.burst))
+
+
+class BucketPacer:
+    """Token buckets per rate key (``"default"`` covers keys without their own limit)."""
+
+    def __init__(self, limits: dict[str, RateLimit], platform: str = "",
+                 sleep: Callable[[float], None] | None = None) -> None:
+        self.platform = platform
+        self.sleep = sleep
+        self.buckets: dict[str, TokenBucket] = {}
+        self.limits: dict[str, RateLimit] = {}
+        self._lock = threading.Lock()
+        self.configure(limits)
+
+    def configure(self, limits: dict[str, RateLimit]) -> None:
+        """Set the limits (a changed setting or what the platform reported)."""
+        with self._lock:
+            self.limits = dict(limits)
+            for key, bucket in list(self.buckets.items()):
+                limit = self.limits.get(key) or self.limits.get("default")
+                if limit is None:
+                    del self.buckets[key]
+                else:
+                    bucket.retune(limit)
+
+    def _bucket(self, rate_key: str) -> TokenBucket | None:
+        with self._lock:
+            bucket = self.buckets.get(rate_key)
+            if bucket is None:
+                limit = self.limits.get(rate_key) or self.limits.get("default")
+                if limit is None:
+                    return None
+                bucket = self.buckets[rate_key] = TokenBucket(limit)
+            return bucket
+
+    def before(self, rate_key: str) -> float:
+        bucket = self._bucket(rate_key)
+        wait = bucket.reserve() if bucket is not None else 0.0
+        if wait <= 0:
+            return 0.0
+        if wait > MAX_INLINE_WAIT:
+            raise RateLimited(f"{self.platform or 'platform'}: request budget spent, retry in "
+                              f"{wait:.0f}s", retry_after=wait)
+        metrics.inc("bridge_rate_limit_waits_total", platform=self.platform)
+        (self.sleep or time.sleep)(wait)
+        return wait
+
+    def after(self, rate_key: str, response: httpx.Response) -> None:
+        return None
+
+
+P = TypeVar("P")
+
+
+class PacerRegistry:
+    """The pacers of this process, one per (store, name): every client of a store shares them."""
+
+    def __init__(self) -> None:
+        self._pacers: dict[tuple[str, str], object] = {}
+        self._lock = threading.Lock()
+
+    def get(self, store_key: str, name: str, factory: Callable[[], P]) -> P:
+        """The store's pacer called ``name``, made by ``factory`` on first use."""
+        with self._lock:
+            pacer = self._pacers.get((store_key, name))
+            if pacer is None:
+                pacer = self._pacers[(store_key, name)] = factory()
+            return pacer  # type: ignore[return-value]
+
+    def forget(self, store_key: str) -> None:
+        """Drop a store's pacers (disconnected)."""
+        with self._lock:
+            for key in [k for k in self._pacers if k[0] == store_key]:
+                del self._pacers[key]
+
+
+_registry = PacerRegistry()
+
+
+def registry() -> PacerRegistry:
+    """The registry in use (in-process unless a shared one was installed)."""
+    return _registry
+
+
+def set_registry(new: PacerRegistry) -> PacerRegistry:
+    """Install another registry (e.g. one sharing limits across processes); returns the old."""
+    global _registry
+    old, _registry = _registry, new
+    return old
