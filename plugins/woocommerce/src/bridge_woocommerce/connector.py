@@ -13,6 +13,8 @@ from bridge.models import (
     CreatedOrder,
     Fulfillment,
     InventoryLevel,
+    LineCancel,
+    LineCancelResult,
     Order,
     OrderDraft,
     OrderPage,
@@ -20,11 +22,13 @@ from bridge.models import (
     Prerequisite,
     Product,
     ProductPage,
+    RefundDraft,
     StoreInfo,
+    StoreRefund,
     WebhookDelivery,
     WebhookRequest,
 )
-from bridge_woocommerce import catalog, orders, store, webhooks
+from bridge_woocommerce import catalog, orders, refunds, store, webhooks
 
 
 @hookimpl
@@ -92,6 +96,21 @@ def create_order(connection: Connection, draft: OrderDraft) -> CreatedOrder:
 @hookimpl
 def cancel_order(connection: Connection, order_id: str, reason: str) -> bool:
     return orders.cancel_order(connection, order_id, reason)
+
+
+@hookimpl
+def cancel_order_lines(connection: Connection, cancel: LineCancel) -> LineCancelResult:
+    return refunds.cancel_lines(connection, cancel)
+
+
+@hookimpl
+def create_refund(connection: Connection, refund: RefundDraft) -> StoreRefund:
+    return refunds.create_refund(connection, refund)
+
+
+@hookimpl
+def find_refund(connection: Connection, order_id: str, key: str) -> StoreRefund | None:
+    return refunds.find_refund(connection, order_id, key)
 
 
 @hookimpl

@@ -14,6 +14,7 @@ from bridge.models import CreatedOrder, Fulfillment, Order, OrderDraft, OrderPag
 from bridge_woocommerce import mapping, tracking
 from bridge_woocommerce.catalog import _after, _server_now
 from bridge_woocommerce.client import WooClient
+from bridge_woocommerce.refunds import order_refunds, refunded_units
 from bridge_woocommerce.store import NO_TRACKING, active_tracking
 
 #: How far back find_order looks for an order carrying a TikTok order id.
@@ -89,8 +90,18 @@ def get_orders(connection: Connection, order_ids: list[str]) -> list[Order]:
     out: list[Order] = []
     for n in range(0, len(ids), 100):
         for _, items, _, _ in client.pages("/orders", {"include": ids[n:n + 100], "status": "any"}, what="orders"):
-            out.extend(mapping.order(o) for o in items)
+            out.extend(_with_refunds(client, o) for o in items)
     return out
+
+
+def _with_refunds(client: WooClient, obj: dict[str, Any]) -> Order:
+    """The order with each line's refunded units (read from its refunds, when it has any)."""
+    order = mapping.order(obj)
+    if not obj.get("refunds"):
+        return order
+    done = refunded_units(order_refunds(client, str(obj["id"])))
+    return order.model_copy(update={"lines": [ln.model_copy(update={"cancelled_quantity": done.get(ln.remote_id, 0)})
+                                              for ln in order.lines]})
 
 
 def list_orders(connection: Connection, cursor: str | None) -> Iterator[OrderPage]:

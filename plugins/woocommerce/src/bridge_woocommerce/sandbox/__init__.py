@@ -137,6 +137,29 @@ class WooSandbox:
             order_ops.update(self.site, self.site.orders[int(order_id)], {"status": "cancelled"})
         self.pump()
 
+    def refunds(self, order_id: str) -> list[dict[str, Any]]:
+        """Refunds recorded on an order: id, amount, units per SKU, reason."""
+        from decimal import Decimal
+
+        with self.site.lock:
+            return [{"id": str(r["id"]), "amount": Decimal(r["amount"]), "note": r["reason"],
+                     "lines": {li["sku"]: abs(int(li["quantity"])) for li in r["line_items"] if li["quantity"]}}
+                    for r in self.site.refunds.get(int(order_id), [])]
+
+    def cancel_line(self, order_id: str, sku: str, quantity: int) -> None:
+        """The merchant takes units of a line off an unshipped order, as WooCommerce's admin
+        does it: a refund of those units with restock, no money through the gateway."""
+        from decimal import Decimal
+
+        with self.site.lock:
+            order = self.site.orders[int(order_id)]
+            item = next(li for li in order["line_items"] if li["sku"] == sku)
+            unit = Decimal(item["total"]) / int(item["quantity"])
+            order_ops.create_refund(self.site, order, {
+                "amount": str(unit * quantity), "reason": "Out of stock", "api_refund": False,
+                "line_items": [{"id": item["id"], "quantity": quantity, "refund_total": str(unit * quantity)}]})
+        self.deliverer.notify()
+
     def orders(self) -> list[Order]:
         with self.site.lock:
             return [mapping.order(o) for o in self.site.orders.values()]

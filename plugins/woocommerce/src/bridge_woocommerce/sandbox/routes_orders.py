@@ -95,6 +95,29 @@ def add_note(site: SiteState, req: Req, oid: str) -> Resp:
         return Resp(201, note)
 
 
+@route("GET", "/wc/v3/orders/{oid}/refunds")
+def list_refunds(site: SiteState, req: Req, oid: str) -> Resp:
+    with site.lock:
+        items = list(reversed(site.refunds.get(_order(site, oid)["id"], [])))
+        page, headers = paginate(req, items)
+        return Resp(200, page, headers)
+
+
+@route("POST", "/wc/v3/orders/{oid}/refunds")
+def create_refund(site: SiteState, req: Req, oid: str) -> Resp:
+    with site.lock:
+        return Resp(201, ops.create_refund(site, _order(site, oid), req.json or {}))
+
+
+@route("GET", "/wc/v3/orders/{oid}/refunds/{rid}")
+def get_refund(site: SiteState, req: Req, oid: str, rid: str) -> Resp:
+    with site.lock:
+        for ref in site.refunds.get(_order(site, oid)["id"], []):
+            if str(ref["id"]) == rid:
+                return Resp(200, ref)
+    raise ApiError(404, "woocommerce_rest_invalid_id", "Invalid ID.")
+
+
 # --------------------------------------------------------------------------- WooCommerce Shipment Tracking
 
 

@@ -55,6 +55,8 @@ class SiteState:
         self.variations: dict[int, dict[str, Any]] = {}
         self.orders: dict[int, dict[str, Any]] = {}
         self.notes: dict[int, list[dict[str, Any]]] = {}
+        self.refunds: dict[int, list[dict[str, Any]]] = {}
+        """Order id -> its refund objects (``GET /orders/{id}/refunds``)."""
         self.webhooks: dict[int, dict[str, Any]] = {}
         self.stock_reduced: set[int] = set()
         self.by_sku: dict[str, tuple[int, int | None]] = {}
