@@ -32,6 +32,7 @@ DEFAULTS: dict[str, tuple[Any, str, bool]] = {
     "interval.tracking": (300, "Seconds between tracking syncs", False),
     "interval.products": (900, "Seconds between product syncs", False),
     "interval.listings": (300, "Seconds between checks of listings in review", False),
+    "interval.refunds": (300, "Seconds between refunds syncs (returns, refunds, line cancellations)", False),
 }
 
 

@@ -89,7 +89,7 @@ def sandbox(platform: str, port: int, seed: int, variants: int, latency_ms: floa
 
 
 @click.command()
-@click.argument("flow", type=click.Choice(["products", "listings", "inventory", "orders", "tracking",
+@click.argument("flow", type=click.Choice(["products", "listings", "inventory", "orders", "tracking", "refunds",
                                            "all"]))
 @click.option("--org", "org_ref", help="Organization (default: every organization).")
 @click.option("--shop", "shop_id", type=int, help="Only this TikTok shop (store id).")
@@ -100,7 +100,7 @@ def sync(flow: str, org_ref: str | None, shop_id: int | None, as_json: bool) -> 
     from bridge.sync import run_flow
 
     orgs = [get_org(org_ref)] if org_ref else list_orgs()
-    flows = ["products", "listings", "inventory", "orders", "tracking"] if flow == "all" else [flow]
+    flows = ["products", "listings", "inventory", "orders", "tracking", "refunds"] if flow == "all" else [flow]
     rows = []
     failed = False
     for org in orgs:

@@ -10,7 +10,7 @@ import click
 
 from bridge.cli.output import emit
 
-FLOW_NAMES = ["products", "inventory", "orders", "tracking"]
+FLOW_NAMES = ["products", "inventory", "orders", "tracking", "refunds"]
 
 
 def _org(ref: str | None) -> Any:
@@ -41,7 +41,8 @@ def _detail(entry: dict[str, Any]) -> str:
     if skus:
         return "; ".join(f"{s['sku']}: {s['price']} ({s['price_rule']}), qty {s['quantity']} "
                          f"({s['quantity_rule']})" for s in skus)
-    bits = [f"{k}={entry[k]}" for k in ("quantity", "was", "total", "tracking_number", "provider_id")
+    bits = [f"{k}={entry[k]}" for k in ("quantity", "was", "total", "restock", "lines", "tracking_number",
+                                        "provider_id")
             if entry.get(k) is not None]
     return ", ".join(bits)
 

@@ -35,7 +35,7 @@ class FlowSpec:
 FLOWS: dict[str, FlowSpec] = {}
 #: Modules that register the built-in flows when imported.
 BUILTIN_FLOW_MODULES = ("bridge.sync.products", "bridge.sync.review", "bridge.sync.inventory",
-                        "bridge.sync.orders", "bridge.sync.tracking")
+                        "bridge.sync.orders", "bridge.sync.tracking", "bridge.sync.refunds")
 
 
 def register_flow(name: str, fn: Callable[[FlowContext], None], *, interval_key: str,

@@ -158,7 +158,7 @@ class WooSandbox:
             order_ops.create_refund(self.site, order, {
                 "amount": str(unit * quantity), "reason": "Out of stock", "api_refund": False,
                 "line_items": [{"id": item["id"], "quantity": quantity, "refund_total": str(unit * quantity)}]})
-        self.deliverer.notify()
+        self.pump()
 
     def orders(self) -> list[Order]:
         with self.site.lock:

@@ -1,0 +1,479 @@
+"""Refunds: TikTok returns, refunds and line cancellations -> the store order, exactly once;
+lines cancelled in the store before shipment -> TikTok cancellations.
+
+Decide, then apply. :func:`decide_channel` turns one channel record (a return or a cancellation)
+plus what bridge remembers into one typed action: ``Wait`` (the buyer is not paid back yet),
+``Close`` (rejected, closed, or a whole-order cancellation the orders flow handles), ``Hold``
+(cannot be applied: the reason says what to do), ``Refund`` (a store refund) or ``CancelLines``
+(a TikTok line cancelled in an order that goes on: the store order changes for those units).
+:func:`decide_store` turns a store order whose lines were cancelled before shipment (beyond
+what bridge itself changed there) into ``CancelOnChannel``. ``bridge plan refunds`` shows the
+actions; ``bridge sync refunds`` applies exactly those.
+
+Exactly once: a :class:`~bridge.tables.RefundRecord` (unique per shop, kind and TikTok id) is
+claimed *before* the write, its attempt counted before the call. A record whose earlier attempt
+may have reached the platform (a crash, a lost answer) is first looked up there by the key bridge
+stores with every write (``find_refund``; for channel cancellations, TikTok's cancelled units
+against the target written into the record). The plugins refuse a refund that cannot be applied
+whole (order missing, lines already refunded, amount above what is left): it is held with the
+reason, never half-applied, and tried again on every run.
+
+Restock (shop option ``refunds.restock``): ``returned`` (default) restocks a return only once
+the item came back to the seller, and units cancelled before shipment; ``always``; ``never``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import col, select
+
+from bridge import db, journal
+from bridge.errors import Misconfigured, Rejected
+from bridge.models import ChannelRefund, LineCancel, Order, RefundDraft, RefundLine
+from bridge.sync import links
+from bridge.sync.base import FlowContext, register_flow
+from bridge.tables import OrderLink, RefundRecord, SkuLink, utcnow
+
+RESTOCK_CHOICES = ("returned", "always", "never")
+OPEN = ("pending", "waiting", "held", "creating")
+DONE = ("applied", "closed", "skipped")
+RECENT = timedelta(days=30)
+TARGET = "tiktok_cancelled"
+"""Key in a ``store_cancel`` record's ``lines``: TikTok's cancelled units of the SKU once done."""
+
+
+# =========================================================================== actions
+
+
+@dataclass(frozen=True)
+class Wait:
+    why: str
+
+
+@dataclass(frozen=True)
+class Close:
+    why: str
+    status: str = "closed"
+
+
+@dataclass(frozen=True)
+class Hold:
+    why: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Refund:
+    """Record a refund on the store order (``cancel``: units never shipped)."""
+
+    draft: RefundDraft
+    units: dict[str, int]
+    why: str
+
+
+@dataclass(frozen=True)
+class CancelLines:
+    """Take cancelled units off the store order before fulfilment."""
+
+    cancel: LineCancel
+    units: dict[str, int]
+    why: str
+
+
+@dataclass(frozen=True)
+class CancelOnChannel:
+    """Cancel units on TikTok that the store cancelled before shipment."""
+
+    order_link: OrderLink
+    key: str
+    variant_id: str
+    channel_sku_id: str
+    quantity: int
+    why: str
+
+
+@dataclass
+class Memory:
+    """What bridge remembers that the decisions need."""
+
+    link: OrderLink | None
+    skus: dict[str, SkuLink] = field(default_factory=dict)
+    """Channel SKU id (and seller SKU) -> its link."""
+
+
+def restock_setting(options: dict[str, Any] | None) -> str:
+    value = str(((options or {}).get("refunds") or {}).get("restock") or "returned")
+    if value not in RESTOCK_CHOICES:
+        raise Misconfigured(f"shop option refunds.restock is '{value}': choose one of {', '.join(RESTOCK_CHOICES)}")
+    return value
+
+
+def key_for(r: ChannelRefund) -> str:
+    return f"tiktok-{r.kind}-{r.remote_id}"
+
+
+def decide_channel(r: ChannelRefund, mem: Memory, restock: str) -> Wait | Close | Hold | Refund | CancelLines:
+    """One channel record -> one action (pure)."""
+    if r.kind == "cancel" and r.whole_order:
+        return Close("the whole order is cancelled: the orders flow cancels the store order", "skipped")
+    if r.status in ("rejected", "closed"):
+        return Close(f"{r.raw_status or r.status} on TikTok: nothing was refunded")
+    if r.status == "other":
+        return Hold(f"TikTok status '{r.raw_status}' is unknown to bridge: nothing is written until it is "
+                    "understood (report it)", "UNKNOWN_STATUS")
+    if r.status != "completed":
+        return Wait(f"{r.raw_status or r.status} on TikTok: the buyer is not paid back yet")
+    link = mem.link
+    if link is None or not link.ecommerce_order_id:
+        why = ("its order is not in the store (not created by bridge yet, or held)" if link is None or
+               link.status in ("pending", "held", "creating") else f"its order link is {link.status}")
+        return Hold(f"{why}: retried on every run", "ORDER_NOT_FOUND")
+    if link.status == "cancelled":
+        return Close("the store order is cancelled already", "skipped")
+    lines, units, missing = [], Counter[str](), []
+    for ln in r.lines:
+        hit = mem.skus.get(ln.variant_id or "") or mem.skus.get(ln.sku or "")
+        if hit is None:
+            missing.append(f"{ln.sku or ln.variant_id}")
+            continue
+        lines.append(RefundLine(variant_id=hit.source_variant_id, sku=hit.seller_sku, quantity=ln.quantity,
+                                amount=ln.amount))
+        units[hit.source_variant_id] += ln.quantity
+    if missing:
+        return Hold(f"SKU(s) {', '.join(missing)} match no product linked to this shop: link them, then "
+                    "`bridge sync refunds` retries", "UNMATCHED_LINE")
+    key = key_for(r)
+    what = {"refund_only": "refund", "return_and_refund": "return and refund", "replacement": "replacement refund",
+            "cancel": "cancellation"}[r.return_type]
+    note = f"TikTok Shop {what} {r.remote_id} ({key}) of order {r.order_id}: {r.total}, paid out by TikTok"
+    if r.kind == "cancel":
+        restocked = restock != "never"
+        cancel = LineCancel(order_id=link.ecommerce_order_id, key=key, reason=note, lines=lines, total=r.total,
+                            restock=restocked)
+        return CancelLines(cancel, dict(units), f"{len(lines)} line(s) cancelled on TikTok in an order that goes on")
+    restocked = restock == "always" or (restock == "returned" and r.item_returned)
+    draft = RefundDraft(order_id=link.ecommerce_order_id, key=key, note=note, lines=lines, shipping=r.shipping,
+                        total=r.total, restock=restocked)
+    why = f"{what} completed on TikTok" + (", item back with the seller" if r.item_returned else "")
+    return Refund(draft, dict(units), why)
+
+
+def decide_store(link: OrderLink, store_order: Order, applied: Counter[str], pushed: Counter[str],
+                 skus: dict[str, SkuLink]) -> list[CancelOnChannel | Hold]:
+    """A store order's lines cancelled before shipment, beyond what bridge changed there
+    (``applied``) and what it already cancelled on TikTok (``pushed``) -> channel actions."""
+    out: list[CancelOnChannel | Hold] = []
+    cancelled: Counter[str] = Counter()
+    for ln in store_order.lines:
+        if ln.cancelled_quantity and ln.variant_id:
+            cancelled[ln.variant_id] += ln.cancelled_quantity
+    for variant, n in sorted(cancelled.items()):
+        extra = n - applied[variant] - pushed[variant]
+        if extra <= 0:
+            continue
+        sku = skus.get(variant)
+        if sku is None or not sku.remote_sku_id:
+            out.append(Hold(f"store variant {variant} is linked to no TikTok SKU of this shop", "UNMATCHED_LINE"))
+            continue
+        key = f"store-cancel-{link.ecommerce_order_id}-{variant}-{pushed[variant] + extra}"
+        out.append(CancelOnChannel(link, key, variant, sku.remote_sku_id, extra,
+                                   f"{extra} unit(s) of {sku.seller_sku} cancelled in the store before shipment"))
+    return out
+
+
+# =========================================================================== apply
+
+
+class RefundsRun:
+    def __init__(self, ctx: FlowContext) -> None:
+        assert ctx.channel is not None and ctx.ecommerce is not None
+        self.ctx, self.channel, self.eco = ctx, ctx.channel, ctx.ecommerce
+        self.restock = restock_setting(self.channel.options)
+        self.seen: set[tuple[str, str]] = set()
+
+    # ------------------------------------------------------------------ state
+
+    def record(self, kind: str, remote_id: str) -> RefundRecord | None:
+        with db.session() as s:
+            return s.exec(select(RefundRecord).where(RefundRecord.channel_store_id == self.channel.id,
+                                                     RefundRecord.kind == kind,
+                                                     RefundRecord.remote_id == remote_id)).first()
+
+    def memory(self, r: ChannelRefund) -> Memory:
+        ids = [ln.variant_id for ln in r.lines if ln.variant_id]
+        sellers = [ln.sku for ln in r.lines if ln.sku]
+        with db.session() as s:
+            link = s.exec(select(OrderLink).where(OrderLink.channel_store_id == self.channel.id,
+                                                  OrderLink.channel_order_id == r.order_id)).first()
+            rows = list(s.exec(select(SkuLink).where(
+                SkuLink.channel_store_id == self.channel.id,
+                col(SkuLink.remote_sku_id).in_(ids) | col(SkuLink.seller_sku).in_(sellers)))) if ids or sellers else []
+        skus: dict[str, SkuLink] = {}
+        for row in rows:
+            skus[row.seller_sku] = row
+            if row.remote_sku_id:
+                skus[row.remote_sku_id] = row
+        return Memory(link, skus)
+
+    def _save(self, r: ChannelRefund, rec: RefundRecord | None, **values: Any) -> RefundRecord | None:
+        if rec is None:
+            return links.insert_claimed(RefundRecord(
+                channel_store_id=self.channel.id, kind=r.kind, remote_id=r.remote_id,  # type: ignore[arg-type]
+                channel_order_id=r.order_id, key=key_for(r), amount=str(r.total.amount), currency=r.total.currency,
+                channel_status=r.raw_status or r.status, **values)) or self.record(r.kind, r.remote_id)
+        if all(getattr(rec, k) == v for k, v in values.items()) and rec.channel_status == (r.raw_status or r.status):
+            return rec
+        return links.save(rec, channel_status=r.raw_status or r.status, **values)
+
+    # ------------------------------------------------------------------ channel -> store
+
+    def channel_refund(self, r: ChannelRefund) -> None:
+        ctx = self.ctx
+        self.seen.add((r.kind, r.remote_id))
+        rec = self.record(r.kind, r.remote_id)
+        if rec is not None and rec.status in DONE:
+            return
+        action = decide_channel(r, self.memory(r), self.restock)
+        item = f"{r.kind} {r.remote_id}"
+        if isinstance(action, Wait):
+            if rec is None or rec.status != "waiting" or rec.channel_status != (r.raw_status or r.status):
+                ctx.decide("wait", item, why=action.why, order=r.order_id)
+            if not ctx.dry_run:
+                self._save(r, rec, status="waiting", message=action.why)
+            return
+        if isinstance(action, Close):
+            ctx.decide("skip" if action.status == "skipped" else "close", item, why=action.why, order=r.order_id)
+            if not ctx.dry_run:
+                self._save(r, rec, status=action.status, message=action.why)
+                ctx.count("skipped")
+            return
+        if isinstance(action, Hold):
+            ctx.decide("hold", item, why=action.why, order=r.order_id)
+            if not ctx.dry_run:
+                self._save(r, rec, status="held", message=action.why)
+                ctx.fail(item, Rejected(action.why, code=action.code))
+            return
+        if isinstance(action, Refund):
+            d = action.draft
+            ctx.decide("refund", item, why=action.why, order=r.order_id, ecommerce_order_id=d.order_id,
+                       total=str(d.total.amount), restock=d.restock, lines=[(ln.sku, ln.quantity) for ln in d.lines])
+        else:
+            c = action.cancel
+            ctx.decide("cancel_lines", item, why=action.why, order=r.order_id, ecommerce_order_id=c.order_id,
+                       total=str(c.total.amount if c.total else 0), restock=c.restock,
+                       lines=[(ln.sku, ln.quantity) for ln in c.lines])
+        if ctx.dry_run:
+            return
+        self.apply_store(r, rec, action)
+
+    def _claim(self, rec: RefundRecord | None, make: Any) -> tuple[RefundRecord, int] | None:
+        """Insert or claim the record and count the attempt (committed before any call); returns
+        it with the attempts made before (>0: an earlier one may have reached the platform), or
+        None when another worker holds it."""
+        if rec is None:
+            rec = links.insert_claimed(make())
+            if rec is None:
+                return None
+        if not links.claim(RefundRecord, rec.id, owner_field="message"):  # type: ignore[arg-type]
+            return None
+        with db.session() as s:
+            row = s.get(RefundRecord, rec.id)
+            assert row is not None
+            tried = row.attempts
+            row.attempts += 1
+            row.updated_at = utcnow()
+            s.add(row)
+        return row, tried
+
+    def apply_store(self, r: ChannelRefund, rec: RefundRecord | None, action: Refund | CancelLines) -> None:
+        ctx = self.ctx
+        item = f"{r.kind} {r.remote_id}"
+        order_id = action.draft.order_id if isinstance(action, Refund) else action.cancel.order_id
+        key = key_for(r)
+        claimed = self._claim(rec, lambda: RefundRecord(
+            channel_store_id=self.channel.id, kind=r.kind, remote_id=r.remote_id,  # type: ignore[arg-type]
+            channel_order_id=r.order_id, key=key, status="pending", channel_status=r.raw_status,
+            amount=str(r.total.amount), currency=r.total.currency))
+        if claimed is None:
+            ctx.count("skipped")  # another worker holds it
+            return
+        rec, tried = claimed
+        if tried and ctx.has(self.eco, "find_refund"):
+            found = ctx.call(self.eco, "find_refund", order_id=order_id, key=key)
+            if found is not None:
+                self._applied(r, rec, order_id, found.remote_id, action, existed=True)
+                return
+        try:
+            if isinstance(action, Refund):
+                made = ctx.call(self.eco, "create_refund", refund=action.draft)
+                result_id = made.remote_id
+            else:
+                done = ctx.call(self.eco, "cancel_order_lines", cancel=action.cancel)
+                result_id = done.remote_id
+        except Rejected as exc:
+            links.save(rec, status="held", ecommerce_order_id=order_id, message=str(exc))
+            ctx.fail(item, exc)
+            return
+        except BaseException:
+            # outcome unknown: the next run looks the refund up by its key before writing again
+            links.save(rec, status="pending", message="interrupted while writing: looked up before retrying")
+            raise
+        self._applied(r, rec, order_id, result_id, action, existed=False)
+
+    def _applied(self, r: ChannelRefund, rec: RefundRecord, order_id: str, result_id: str | None,
+                 action: Refund | CancelLines, *, existed: bool) -> None:
+        restocked = action.draft.restock if isinstance(action, Refund) else action.cancel.restock
+        with db.session() as s:
+            links.save_in(s, rec, status="applied", ecommerce_order_id=order_id, result_id=result_id,
+                          lines=action.units, restocked=restocked, channel_status=r.raw_status,
+                          message="found at the store (written before an interruption)" if existed else None)
+            journal.record("refunds.found" if existed else "refunds.applied",
+                           f"TikTok {r.kind} {r.remote_id} -> store order {order_id}: {r.total}"
+                           + (" (restocked)" if restocked else ""),
+                           org_id=self.ctx.org_id, store_id=self.channel.id, flow="refunds", item=r.remote_id,
+                           data={"order": r.order_id, "ecommerce_order_id": order_id, "result_id": result_id,
+                                 "units": action.units, "existed": existed}, session=s)
+        self.ctx.count("linked" if existed else ("refunded" if isinstance(action, Refund) else "cancelled"))
+
+    # ------------------------------------------------------------------ store -> channel
+
+    def store_cancellations(self, channel_order_ids: list[str] | None = None) -> None:
+        """Lines cancelled in the store before shipment are cancelled on TikTok."""
+        ctx = self.ctx
+        if not ctx.has(self.eco, "get_orders") or not ctx.has(self.channel, "cancel_order_lines"):
+            return
+        with db.session() as s:
+            q = select(OrderLink).where(OrderLink.channel_store_id == self.channel.id, OrderLink.status == "created",
+                                        col(OrderLink.ecommerce_order_id).is_not(None),
+                                        OrderLink.created_at >= utcnow() - RECENT)
+            if channel_order_ids is not None:
+                q = q.where(col(OrderLink.channel_order_id).in_(channel_order_ids))
+            open_links = list(s.exec(q))
+        if not open_links:
+            return
+        by_id = {ln.ecommerce_order_id: ln for ln in open_links}
+        ids = list(by_id)
+        for i in range(0, len(ids), 50):
+            for eo in ctx.call(self.eco, "get_orders", order_ids=ids[i:i + 50]):
+                if eo.status == "cancelled" or not any(ln.cancelled_quantity for ln in eo.lines):
+                    continue
+                self.store_order(by_id[eo.remote_id], eo)
+
+    def store_order(self, link: OrderLink, eo: Order) -> None:
+        ctx = self.ctx
+        applied: Counter[str] = Counter()
+        pushed: Counter[str] = Counter()
+        with db.session() as s:
+            recs = list(s.exec(select(RefundRecord).where(RefundRecord.channel_store_id == self.channel.id,
+                                                          RefundRecord.channel_order_id == link.channel_order_id)))
+            skus = {row.source_variant_id: row for row in s.exec(select(SkuLink).where(
+                SkuLink.channel_store_id == self.channel.id,
+                col(SkuLink.source_variant_id).in_([ln.variant_id for ln in eo.lines if ln.variant_id])))}
+        for rec in recs:
+            units = {k: int(v) for k, v in (rec.lines or {}).items() if k != TARGET}
+            if rec.kind == "store_cancel":
+                pushed.update(units)
+            elif rec.status == "applied":
+                applied.update(units)
+        for action in decide_store(link, eo, applied, pushed, skus):
+            if isinstance(action, Hold):
+                ctx.decide("hold", link.channel_order_id, why=action.why)
+                if not ctx.dry_run:
+                    ctx.fail(link.channel_order_id, Rejected(action.why, code=action.code))
+                continue
+            ctx.decide("cancel_on_channel", link.channel_order_id, why=action.why, sku=action.channel_sku_id,
+                       quantity=action.quantity, ecommerce_order_id=link.ecommerce_order_id)
+            if not ctx.dry_run:
+                self.apply_channel(action, recs)
+        for rec in recs:  # an interrupted channel cancellation is finished (or found done) first
+            if rec.kind == "store_cancel" and rec.status in ("pending", "creating") and not ctx.dry_run:
+                self.resume_channel(link, rec)
+
+    def _tiktok_cancelled(self, order_id: str, sku_id: str) -> int:
+        orders = self.ctx.call(self.channel, "get_orders", order_ids=[order_id])
+        return sum(ln.cancelled_quantity for o in orders for ln in o.lines if ln.variant_id == sku_id)
+
+    def apply_channel(self, a: CancelOnChannel, recs: list[RefundRecord]) -> None:
+        before = self._tiktok_cancelled(a.order_link.channel_order_id, a.channel_sku_id)
+        rec = links.insert_claimed(RefundRecord(
+            channel_store_id=self.channel.id, kind="store_cancel", remote_id=a.key,  # type: ignore[arg-type]
+            channel_order_id=a.order_link.channel_order_id, ecommerce_order_id=a.order_link.ecommerce_order_id,
+            key=a.key, status="pending", lines={a.variant_id: a.quantity, TARGET: before + a.quantity,
+                                               "sku": a.channel_sku_id}))
+        if rec is None:
+            self.ctx.count("skipped")
+            return
+        self.resume_channel(a.order_link, rec)
+
+    def resume_channel(self, link: OrderLink, rec: RefundRecord) -> None:
+        ctx = self.ctx
+        claimed = self._claim(rec, lambda: rec)
+        if claimed is None:
+            ctx.count("skipped")
+            return
+        rec, _ = claimed
+        data = dict(rec.lines or {})
+        sku, target = str(data.get("sku") or ""), int(data.get(TARGET) or 0)
+        now = self._tiktok_cancelled(link.channel_order_id, sku)
+        if now >= target:  # done already (before an interruption, or by another cancellation)
+            self._channel_done(link, rec, None, existed=True)
+            return
+        try:
+            done = ctx.call(self.channel, "cancel_order_lines", cancel=LineCancel(
+                order_id=link.channel_order_id, key=rec.key, reason="cancelled by the seller in the store",
+                lines=[RefundLine(variant_id=sku, quantity=target - now)]))
+        except Rejected as exc:
+            links.save(rec, status="held", message=f"not cancelled on TikTok Shop: {exc}")
+            ctx.fail(link.channel_order_id, exc)
+            return
+        except BaseException:
+            links.save(rec, status="pending", message="interrupted while cancelling on TikTok: checked before retrying")
+            raise
+        self._channel_done(link, rec, done.remote_id, existed=False)
+
+    def _channel_done(self, link: OrderLink, rec: RefundRecord, cancel_id: str | None, *, existed: bool) -> None:
+        with db.session() as s:
+            links.save_in(s, rec, status="applied", result_id=cancel_id or rec.result_id,
+                          message="found done on TikTok" if existed else None)
+            journal.record("refunds.channel_cancelled", f"store order {link.ecommerce_order_id}: units cancelled "
+                           f"before shipment -> TikTok order {link.channel_order_id} lines cancelled",
+                           org_id=self.ctx.org_id, store_id=self.channel.id, flow="refunds",
+                           item=link.channel_order_id, data={"cancel_id": cancel_id, "key": rec.key}, session=s)
+        self.ctx.count("cancelled")
+
+
+def refunds_flow(ctx: FlowContext) -> None:
+    run = RefundsRun(ctx)
+    channel = run.channel
+    if not ctx.has(channel, "list_refunds"):
+        return
+    if ctx.items is not None:  # a webhook named these channel orders
+        for r in ctx.call(channel, "get_refunds", order_ids=list(ctx.items)):
+            run.channel_refund(r)
+        run.store_cancellations(list(ctx.items))
+        return
+    for page in ctx.call(channel, "list_refunds", cursor=ctx.cursor(channel)):
+        for r in page.refunds:
+            run.channel_refund(r)
+        if page.cursor:
+            ctx.save_cursor(channel, page.cursor)
+        if ctx.stopping():
+            return
+    with db.session() as s:  # records still open (held, waiting, interrupted) are read again
+        orders = sorted({rec.channel_order_id for rec in s.exec(select(RefundRecord).where(
+            RefundRecord.channel_store_id == channel.id, RefundRecord.kind != "store_cancel",
+            col(RefundRecord.status).in_(OPEN)).limit(200)) if (rec.kind, rec.remote_id) not in run.seen})
+    for i in range(0, len(orders), 50):
+        for r in ctx.call(channel, "get_refunds", order_ids=orders[i:i + 50]):
+            if (r.kind, r.remote_id) not in run.seen:
+                run.channel_refund(r)
+    run.store_cancellations()
+
+
+register_flow("refunds", refunds_flow, interval_key="interval.refunds",
+              description="TikTok returns, refunds and line cancellations -> store refunds (exactly once); "
+                          "store line cancellations -> TikTok")

@@ -1,0 +1,134 @@
+"""End to end, for each eCommerce platform with TikTok Shop, through the real plugins and their
+sandboxes: a TikTok refund-only, a partial return and refund, a line cancelled on TikTok, a line
+cancelled in the store, a whole-order cancellation and a refund that cannot be applied, each
+checked in the sandboxes' own state (store refunds and stock, TikTok cancellation records)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from decimal import Decimal
+
+import pytest
+from sqlmodel import select
+
+from bridge import db
+from bridge.plugins import get_manager
+from bridge.tables import RefundRecord
+from tests.e2e.harness import CHANNEL, Harness, missing_plugin
+
+PLATFORMS = ["shopify", "woocommerce", "magento2", "bigcommerce"]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(params=PLATFORMS)
+def harness(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+    pm = get_manager()
+    for name in (request.param, CHANNEL):
+        reason = missing_plugin(pm, name)
+        if reason:
+            pytest.skip(reason)
+    with ExitStack() as stack:
+        yield Harness(request.param, stack, monkeypatch.setenv, pm=pm)
+
+
+def _store_order(h: Harness, tiktok_order: str) -> str:
+    found = h.store_orders_for(tiktok_order)
+    assert len(found) == 1, found
+    return found[0].remote_id
+
+
+def _records() -> dict[str, RefundRecord]:
+    with db.session() as s:
+        return {r.remote_id: r for r in s.exec(select(RefundRecord))}
+
+
+def test_refunds_returns_and_line_cancellations_both_ways(harness: Harness) -> None:
+    h = harness
+    h.eco.seed_catalog(2, 1, seed=11)
+    h.map_everything()
+    h.sync("products")
+    a, b = (p["skus"][0]["seller_sku"] for p in h.tiktok_products()[:2])
+    for sku in (a, b):
+        h.eco.set_quantity(sku, 50)
+    h.sync("inventory")
+    o1 = h.tt.create_order(h.shop_remote, [(a, 2), (b, 1)])
+    o2 = h.tt.create_order(h.shop_remote, [(a, 2), (b, 1)])
+    o3 = h.tt.create_order(h.shop_remote, [(a, 1), (b, 2)])
+    o4 = h.tt.create_order(h.shop_remote, [(a, 1)])
+    o5 = h.tt.create_order(h.shop_remote, [(b, 1)])
+    h.sync("orders")
+    s1, s2, s3, s4, s5 = (_store_order(h, o) for o in (o1, o2, o3, o4, o5))
+    stock = {a: h.eco.quantity(a), b: h.eco.quantity(b)}
+
+    # refund-only of one unit, completed on TikTok: the plan shows it, the sync writes it once;
+    # nothing came back, so nothing is restocked (the default setting)
+    r1 = h.tt.create_return(o1, [(a, 1)], return_type="REFUND", status="RETURN_OR_REFUND_REQUEST_COMPLETE")
+    h.reset_stats()
+    plan = h.sync("refunds", dry_run=True)
+    assert h.writes() == {"ecommerce": 0, "tiktok": 0}
+    assert [(e["action"], e["item"]) for e in plan.plan] == [("refund", f"return {r1}")]
+    assert plan.plan[0]["restock"] is False
+    res = h.sync("refunds")
+    assert res.counts["refunded"] == 1, (res.counts, res.errors)
+    refunds = h.eco.refunds(s1)
+    price_a = Decimal(h.tiktok_sku(a)["price"])
+    assert [(r["lines"], r["amount"]) for r in refunds] == [({a: 1}, price_a)]
+    assert h.eco.quantity(a) == stock[a]
+
+    # a partial return and refund with shipping: waits until TikTok completes it, then restocks
+    r2 = h.tt.create_return(o1, [(b, 1)], return_type="RETURN_AND_REFUND", refund_shipping=True)
+    h.sync("refunds")
+    assert len(h.eco.refunds(s1)) == 1 and _records()[r2].status == "waiting"
+    h.tt.advance_return(r2, "RETURN_OR_REFUND_REQUEST_COMPLETE")
+    res = h.sync("refunds")
+    assert res.counts["refunded"] == 1, (res.counts, res.errors)
+    price_b = Decimal(h.tiktok_sku(b)["price"])
+    refunds = h.eco.refunds(s1)
+    assert len(refunds) == 2 and refunds[1]["lines"] == {b: 1}
+    assert refunds[1]["amount"] == price_b + Decimal("2.99")
+    assert h.eco.quantity(b) == stock[b] + 1
+    stock[b] += 1
+
+    # again: nothing is written twice
+    h.reset_stats()
+    h.sync("refunds")
+    assert h.writes() == {"ecommerce": 0, "tiktok": 0}
+    assert len(h.eco.refunds(s1)) == 2
+
+    # a line cancelled on TikTok in an order that goes on: the store order changes for it
+    c2 = h.tt.cancel_lines(o2, [(a, 1)])
+    res = h.sync("refunds")
+    assert res.counts["cancelled"] == 1, (res.counts, res.errors)
+    assert h.tt.order(o2)["status"] == "AWAITING_SHIPMENT"
+    assert [r["lines"] for r in h.eco.refunds(s2)] == [{a: 1}]
+    assert h.eco.quantity(a) == stock[a] + 1
+    stock[a] += 1
+    assert _records()[c2].status == "applied"
+    h.sync("refunds")  # the store change is bridge's own: nothing goes back to TikTok
+    assert [c["role"] for c in h.tt.cancellations(o2)] == ["BUYER"]
+
+    # a line cancelled in the store before shipment: a TikTok cancellation of that unit
+    h.eco.cancel_line(s3, b, 1)
+    res = h.sync("refunds")
+    assert res.counts["cancelled"] == 1, (res.counts, res.errors)
+    seller = [c for c in h.tt.cancellations(o3) if c["role"] == "SELLER"]
+    assert len(seller) == 1 and [li["seller_sku"] for li in seller[0]["cancel_line_items"]] == [b]
+    assert h.tt.order(o3)["status"] == "AWAITING_SHIPMENT"
+    h.sync("refunds")
+    assert len([c for c in h.tt.cancellations(o3) if c["role"] == "SELLER"]) == 1
+
+    # a whole order cancelled on TikTok: the orders flow cancels it, the refunds flow leaves it
+    h.tt.cancel_order(o4)
+    h.sync("orders")
+    assert h.store_orders_for(o4)[0].status == "cancelled"
+    h.sync("refunds")
+    assert h.eco.refunds(s4) == []
+    assert {r.status for r in _records().values() if r.channel_order_id == o4} == {"skipped"}
+
+    # a refund that cannot be applied (more than is left) is held with the reason, nothing written
+    r5 = h.tt.create_return(o5, [(b, 1)], amount="999.00", status="RETURN_OR_REFUND_REQUEST_COMPLETE")
+    res = h.sync("refunds")
+    assert res.status == "partial" and h.eco.refunds(s5) == []
+    held = _records()[r5]
+    assert held.status == "held" and held.message
