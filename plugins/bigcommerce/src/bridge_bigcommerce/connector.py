@@ -14,6 +14,8 @@ from bridge.models import (
     CreatedOrder,
     Fulfillment,
     InventoryLevel,
+    LineCancel,
+    LineCancelResult,
     Order,
     OrderDraft,
     OrderPage,
@@ -21,12 +23,14 @@ from bridge.models import (
     Prerequisite,
     Product,
     ProductPage,
+    RefundDraft,
     Setting,
     StoreInfo,
+    StoreRefund,
     WebhookDelivery,
     WebhookRequest,
 )
-from bridge_bigcommerce import auth, catalog, orders, prerequisites, webhooks
+from bridge_bigcommerce import auth, catalog, orders, prerequisites, refunds, webhooks
 
 NAME = "bigcommerce"
 #: The path of the install callback under the admin pages (register it as the app's Auth URL).
@@ -136,6 +140,21 @@ def create_order(connection: Connection, draft: OrderDraft) -> CreatedOrder:
 @hookimpl
 def cancel_order(connection: Connection, order_id: str, reason: str) -> bool:
     return orders.cancel(connection, order_id, reason)
+
+
+@hookimpl
+def cancel_order_lines(connection: Connection, cancel: LineCancel) -> LineCancelResult:
+    return refunds.cancel_lines(connection, cancel)
+
+
+@hookimpl
+def create_refund(connection: Connection, refund: RefundDraft) -> StoreRefund:
+    return refunds.create_refund(connection, refund)
+
+
+@hookimpl
+def find_refund(connection: Connection, order_id: str, key: str) -> StoreRefund | None:
+    return refunds.find_refund(connection, order_id, key)
 
 
 @hookimpl

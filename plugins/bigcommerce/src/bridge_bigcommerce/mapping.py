@@ -242,7 +242,8 @@ def to_order(o: dict, lines: list[dict], shipping: list[dict]) -> Order:
                          variant_id=str(ln.get("variant_id") or "") or None, sku=ln.get("sku") or None,
                          title=str(ln.get("name") or ""), quantity=max(1, int(ln.get("quantity") or 1)),
                          unit_price=Money(amount=dec(ln.get("price_inc_tax")) or Decimal(0),
-                                          currency=currency))
+                                          currency=currency),
+                         cancelled_quantity=int(ln.get("quantity_refunded") or 0))
                for ln in lines],
         created_at=parse_rfc2822(o.get("date_created")),
         updated_at=parse_rfc2822(o.get("date_modified")),

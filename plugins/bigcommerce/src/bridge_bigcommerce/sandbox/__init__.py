@@ -26,6 +26,7 @@ from bridge_bigcommerce.sandbox.delivery import Deliverer, signed_payload_jwt
 from bridge_bigcommerce.sandbox.gate import Gate
 from bridge_bigcommerce.sandbox.routes_catalog import CatalogRoutes
 from bridge_bigcommerce.sandbox.routes_orders import OrderRoutes
+from bridge_bigcommerce.sandbox.routes_refunds import RefundRoutes
 from bridge_bigcommerce.sandbox.routes_store import StoreRoutes
 from bridge_bigcommerce.sandbox.state import DEFAULT_LOCATION, StoreState
 
@@ -51,6 +52,7 @@ class BigCommerceSandbox:
                                    sign=bool(opts.get("sign_webhooks", True)))
         self.catalog = CatalogRoutes(self.state)
         self.order_routes = OrderRoutes(self.state, self.deliverer.emit)
+        self.refund_routes = RefundRoutes(self.state, self.deliverer.emit)
         self.store_routes = StoreRoutes(self.state, client_id=self.client_id,
                                         client_secret=self.client_secret, token=self.token)
         self.app = Starlette(routes=self._routes())
@@ -59,8 +61,12 @@ class BigCommerceSandbox:
                               seed=int(opts.get("seed_random", 0) or 0))
 
     def _routes(self) -> list[Route]:
-        g, c, o, s = self.gate, self.catalog, self.order_routes, self.store_routes
+        g, c, o, s, r = self.gate, self.catalog, self.order_routes, self.store_routes, self.refund_routes
         table = [
+            ("POST", "/v3/orders/{order_id:int}/payment_actions/refund_quotes", r.quote),
+            ("POST", "/v3/orders/{order_id:int}/payment_actions/refunds", r.create),
+            ("GET", "/v3/orders/{order_id:int}/payment_actions/refunds", r.list),
+            ("POST", "/v3/inventory/adjustments/relative", r.adjust),
             ("GET", "/v3/catalog/products", c.products), ("GET", "/v3/catalog/products/{product_id:int}", c.product),
             ("GET", "/v3/catalog/products/{product_id:int}/variants", c.product_variants),
             ("GET", "/v3/catalog/variants", c.variants), ("GET", "/v3/inventory/items", c.items),
@@ -153,6 +159,34 @@ class BigCommerceSandbox:
         self.deliverer.emit("store/order/statusUpdated", {"type": "order", "id": int(order_id), "status": {
             "previous_status_id": previous, "new_status_id": 5}})
 
+    def refunds(self, order_id: str) -> list[dict[str, Any]]:
+        """Refunds recorded on an order: id, amount, units per SKU, reason."""
+        from decimal import Decimal
+
+        with self.state.lock:
+            lines = {ln["id"]: ln for ln in self.state.order_lines[int(order_id)]}
+            return [{"id": str(r["id"]), "amount": Decimal(str(r["total_amount"])).quantize(Decimal("0.01")),
+                     "note": r["reason"], "lines": {lines[i["item_id"]]["sku"]: i["quantity"] for i in r["items"]
+                                                    if i["item_type"] == "PRODUCT"}}
+                    for r in self.state.refunds.get(int(order_id), [])]
+
+    def cancel_line(self, order_id: str, sku: str, quantity: int) -> None:
+        """The merchant takes units of a line off an unshipped order, as the control panel's
+        refund does it: an offline refund of those units, then the stock adjusted back."""
+        from decimal import Decimal
+
+        from bridge_bigcommerce.sandbox.routes_refunds import MANUAL
+
+        with self.state.lock:
+            order = self.state.orders[int(order_id)]
+            line = next(ln for ln in self.state.order_lines[order["id"]] if ln["sku"] == sku)
+            amount = Decimal(line["price_inc_tax"]) * quantity
+            self.refund_routes.create(_Req(order["id"]), {  # type: ignore[arg-type]
+                "items": [{"item_type": "PRODUCT", "item_id": line["id"], "quantity": quantity,
+                           "reason": "Out of stock"}],
+                "payments": [{"provider_id": MANUAL, "amount": float(amount), "offline": True}]})
+            self.state.adjust(self.state.variant_index[line["variant_id"]], quantity)
+
     def orders(self) -> list[Order]:
         with self.state.lock:
             return [to_order(o, self.state.order_lines[i], self.state.order_addresses[i])
@@ -191,3 +225,10 @@ class BigCommerceSandbox:
         self.stats.reset()
         if products:
             self.seed_catalog(products, variants, seed=seed)
+
+
+class _Req:
+    """Just enough of a request for the refund routes called from the control methods."""
+
+    def __init__(self, order_id: int) -> None:
+        self.path_params = {"order_id": order_id}

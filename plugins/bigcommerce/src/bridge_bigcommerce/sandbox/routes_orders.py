@@ -94,7 +94,8 @@ class OrderRoutes:
                 "type": "physical", "quantity": qty, "quantity_shipped": 0,
                 "price_inc_tax": money(price), "price_ex_tax": money(ex),
                 "total_inc_tax": money(price * qty), "total_ex_tax": money(ex * qty),
-                "product_options": [], "order_address_id": 0, "is_refunded": False}
+                "product_options": [], "order_address_id": 0, "is_refunded": False,
+                "quantity_refunded": 0, "refund_amount": "0.0000"}
 
     def create(self, request: Request, body: Any) -> Response:
         if not isinstance(body, dict):

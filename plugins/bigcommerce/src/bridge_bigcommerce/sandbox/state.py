@@ -64,7 +64,10 @@ class StoreState:
         self.order_addresses: dict[int, list[dict[str, Any]]] = {}
         self.shipments: dict[int, list[dict[str, Any]]] = {}
         self.hooks: dict[int, dict[str, Any]] = {}
+        self.refunds: dict[int, list[dict[str, Any]]] = {}
+        """Order id -> its v3 payment-action refunds."""
         self.ids = {k: itertools.count(start) for k, start in (
+            ("refund", 1), ("refund_payment", 1), ("adjustment", 1),
             ("product", 100), ("variant", 1000), ("image", 5000), ("option", 200),
             ("value", 300), ("order", 100), ("line", 1), ("address", 1), ("shipment", 1),
             ("hook", 18048000), ("sku", 70))}
