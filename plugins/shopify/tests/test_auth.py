@@ -103,6 +103,6 @@ def test_describe_flags_secrets_and_defaults() -> None:
     info = connecting.describe()
     settings = {s.name: s for s in info.settings}
     assert settings["access_token"].secret and settings["client_secret"].secret
-    assert settings["api_version"].default == "2025-10"
+    assert settings["api_version"].default == "2025-01"  # the schema the documents are checked against
     assert "base_url" not in settings
     assert {a.name for a in info.app_settings} == {"client_id", "client_secret", "scopes"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from bridge.errors import Misconfigured, RateLimited
@@ -37,7 +38,9 @@ def test_product_fields_are_mapped(served, conn) -> None:
     assert product.title == record["title"] and product.vendor == record["vendor"]
     assert product.options == ["Size"] and len(product.variants) == 3
     assert len(product.categories) == 3  # two collections and the taxonomy category
-    assert product.images and product.images[0].url.startswith("https://cdn.shopify.com/")
+    assert product.images and product.images[0].url.startswith(served.url + "/s/files/")
+    image = httpx.get(product.images[0].url)  # the sandbox serves its own images (offline)
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
     variant = product.variants[0]
     item = served.sandbox.state.items[served.sandbox.state.variants[variant.remote_id]["item"]]
     assert variant.price.currency == "GBP" and variant.price.amount == Decimal(

@@ -11,11 +11,11 @@ import respx
 from bridge.connection import AppContext, Connection
 from bridge.errors import Misconfigured, NeedsReconnect, RateLimited, Rejected, Transient
 from bridge_shopify import orders, throttle
-from bridge_shopify.client import ShopifyClient
+from bridge_shopify.client import DEFAULT_API_VERSION, ShopifyClient
 from bridge_shopify.errors import AccessDenied
 
 BASE = "https://err-shop.myshopify.com"
-GRAPHQL = f"{BASE}/admin/api/2025-10/graphql.json"
+GRAPHQL = f"{BASE}/admin/api/{DEFAULT_API_VERSION}/graphql.json"
 TOKEN = f"{BASE}/admin/oauth/access_token"
 COST = {"requestedQueryCost": 10, "actualQueryCost": 5,
         "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 1990.0, "restoreRate": 100.0}}

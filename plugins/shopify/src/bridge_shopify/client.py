@@ -24,8 +24,10 @@ from bridge_shopify.throttle import CostBucket
 
 log = logging.getLogger("bridge_shopify")
 
-#: The API version used when the store's settings name none (a setting: ``api_version``).
-DEFAULT_API_VERSION = "2025-10"
+#: The API version used when the store's settings name none (a setting: ``api_version``): the
+#: version of the vendored Admin schema every document is validated against and the sandbox runs
+#: (see the plugin README, "API version").
+DEFAULT_API_VERSION = "2025-01"
 
 
 class ShopifyClient:

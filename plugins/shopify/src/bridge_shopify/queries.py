@@ -268,7 +268,7 @@ query Fulfillments($ids: [ID!]!) {
 WEBHOOKS = """
 query Webhooks($callbackUrl: URL!) {
   webhookSubscriptions(first: 100, callbackUrl: $callbackUrl) {
-    nodes { id topic callbackUrl }
+    nodes { id topic endpoint { __typename ... on WebhookHttpEndpoint { callbackUrl } } }
   }
 }
 """

@@ -48,7 +48,7 @@ def register(connection: Connection, url: str) -> list[str]:
     client = ShopifyClient(connection)
     data = client.execute("Webhooks", queries.WEBHOOKS, {"callbackUrl": url})
     existing = {n["topic"]: n["id"] for n in (data.get("webhookSubscriptions") or {}).get("nodes") or []
-                if n.get("callbackUrl") == url}
+                if (n.get("endpoint") or {}).get("callbackUrl") == url}  # callbackUrl: deprecated
     ids = []
     for topic in TOPICS:
         if topic in existing:

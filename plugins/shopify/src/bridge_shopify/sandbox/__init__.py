@@ -22,11 +22,18 @@ import threading
 from typing import Any
 
 from bridge.models import Order, Tracking
+from bridge.sandboxing import SandboxKit, Subscription
 from bridge_shopify.sandbox import orders as order_ops
 from bridge_shopify.sandbox.auth import AuthState
 from bridge_shopify.sandbox.bulk import BulkOperations
 from bridge_shopify.sandbox.delivery import Webhooks
-from bridge_shopify.sandbox.routes import LeakyBucket, ShopifyStats, build_app
+from bridge_shopify.sandbox.routes import (
+    API_VERSION,
+    LeakyBucket,
+    ShopifyStats,
+    build_app,
+    render_fault,
+)
 from bridge_shopify.sandbox.state import StoreState
 
 
@@ -39,21 +46,23 @@ class ShopifySandbox:
         seed_random = int(options.get("seed_random", 0))
         self.auth = AuthState(seed=seed_random, token_ttl=int(options.get("token_ttl", 3600)))
         self.state = StoreState(currency=str(options.get("currency", "GBP")), emit=self._emit)
-        self.webhooks = Webhooks(self.auth.client_secret, self.state.shop["myshopifyDomain"])
+        self.webhooks = Webhooks(self.auth.client_secret, self.state.shop["myshopifyDomain"], API_VERSION)
         self.bulk = BulkOperations(int(options.get("bulk_running_polls", 0)))
         self.bucket = LeakyBucket(float(options.get("bucket_size", 2000)),
                                   float(options.get("restore_rate", 100)))
-        self.stats = ShopifyStats()
-        self.latency_ms = float(options.get("latency_ms", 0) or 0)
+        self.kit = SandboxKit(self, platform="shopify", kind="ecommerce", render_error=render_fault,
+                              stats=ShopifyStats(), latency_ms=float(options.get("latency_ms", 0) or 0))
+        self.stats: ShopifyStats = self.kit.stats  # type: ignore[assignment]
+        self.faults = self.kit.faults
+        self.webhooks.deliverer = self.kit.deliverer(self.webhooks.kit_subscriptions, self.webhooks.headers)
         self.protected_data = str(options.get("protected_data", True)).lower() not in (
             "0", "false", "no", "off")
         self._switch = threading.Lock()
-        self._failures: list[int] = []
         self._throttles = 0
         if int(options.get("seed", 0) or 0):
             self.seed_catalog(int(options["seed"]), int(options.get("variants", 1) or 1),
                               seed=seed_random)
-        self.app = build_app(self)
+        self.app = self.kit.wrap(build_app(self))
 
     def _emit(self, topic: str, payload: dict[str, Any]) -> None:
         self.webhooks.emit(topic, payload)
@@ -70,15 +79,26 @@ class ShopifySandbox:
         return {"client_id": self.auth.client_id, "client_secret": self.auth.client_secret}
 
     def fail_next(self, count: int, status: int = 503) -> None:
-        with self._switch:
-            self._failures.extend([status] * count)
+        self.kit.fail_next(count, status)
 
     def set_latency(self, ms: float) -> None:
-        self.latency_ms = float(ms)
+        self.kit.set_latency(ms)
 
-    def take_failure(self) -> int | None:
+    def subscriptions(self) -> list[Subscription]:
+        return self.webhooks.kit_subscriptions()
+
+    def reset(self) -> None:
+        """An empty shop (no products, orders, subscriptions, bulk operations); tokens stay."""
+        self.webhooks.wait(1.0)
+        self.state.__init__(currency=self.state.currency, emit=self._emit)  # type: ignore[misc]
+        with self.webhooks.lock:
+            self.webhooks.subs.clear()
+        with self.bulk.lock:
+            self.bulk.ops.clear()
+        self.bucket.available = self.bucket.maximum
         with self._switch:
-            return self._failures.pop(0) if self._failures else None
+            self._throttles = 0
+        self.kit.reset()
 
     def throttle_next(self, count: int) -> None:
         """Answer the next ``count`` GraphQL requests THROTTLED."""

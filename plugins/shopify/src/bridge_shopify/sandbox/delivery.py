@@ -1,6 +1,6 @@
 """Webhook subscriptions of the sandbox store and their delivery, signed as Shopify signs them.
 
-Deliveries are POSTed from a background thread with httpx: JSON body, ``X-Shopify-Topic``,
+Deliveries go through the sandbox kit's deliverer (to subscribed addresses only): JSON body, ``X-Shopify-Topic``,
 ``X-Shopify-Hmac-Sha256`` (base64 HMAC-SHA256 of the raw body with the app's client secret),
 ``X-Shopify-Shop-Domain``, ``X-Shopify-API-Version``, ``X-Shopify-Webhook-Id``,
 ``X-Shopify-Event-Id`` and ``X-Shopify-Triggered-At``.
@@ -8,17 +8,12 @@ Deliveries are POSTed from a background thread with httpx: JSON body, ``X-Shopif
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import queue
 import threading
 import uuid
 from typing import Any
 
-import httpx
-
+from bridge.sandboxing import Subscription, WebhookDeliverer
+from bridge.sandboxing.auth import hmac_sha256_b64
 from bridge_shopify.sandbox.state import gid, iso, now
 
 TOPICS_ON_WIRE = {
@@ -39,9 +34,8 @@ class Webhooks:
         self.api_version = api_version
         self.lock = threading.Lock()
         self.subs: dict[str, dict[str, Any]] = {}
-        self.delivered: list[dict[str, Any]] = []
-        self.queue: queue.Queue[tuple[str, str, bytes, str] | None] = queue.Queue()
-        self.thread: threading.Thread | None = None
+        self.deliverer: WebhookDeliverer | None = None
+        """The kit's deliverer (set by the sandbox)."""
         self._next = 9_000_000
 
     def create(self, topic: str, sub_in: dict[str, Any]) -> tuple[dict | None, list[dict]]:
@@ -75,57 +69,37 @@ class Webhooks:
                 "endpoint": {"__typename": "WebhookHttpEndpoint", "callbackUrl": sub["callbackUrl"]}}
 
     def sign(self, body: bytes) -> str:
-        return base64.b64encode(hmac.new(self.secret.encode(), body, hashlib.sha256).digest()).decode()
+        return hmac_sha256_b64(self.secret, body)
+
+    def kit_subscriptions(self) -> list[Subscription]:
+        """The subscriptions as the kit's deliverer sees them (topics as sent on the wire)."""
+        return [Subscription(id=s["id"], topic=TOPICS_ON_WIRE.get(s["topic"], s["topic"]), address=s["callbackUrl"],
+                             extra={"format": s["format"], "api_version": self.api_version})
+                for s in self.subscriptions()]
+
+    def headers(self, sub: Subscription, topic: str, body: bytes) -> dict[str, str]:
+        """The headers Shopify sends with a delivery (HMAC of the raw body with the app secret)."""
+        return {"Content-Type": "application/json", "X-Shopify-Topic": topic,
+                "X-Shopify-Hmac-Sha256": self.sign(body), "X-Shopify-Shop-Domain": self.shop_domain,
+                "X-Shopify-API-Version": self.api_version, "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+                "X-Shopify-Event-Id": str(uuid.uuid4()),
+                "X-Shopify-Triggered-At": iso(now()) or ""}
 
     def emit(self, wire_topic: str, payload: dict[str, Any]) -> None:
         """Queue a delivery of ``payload`` to every subscription of the topic."""
-        targets = [s["callbackUrl"] for s in self.subscriptions()
-                   if TOPICS_ON_WIRE.get(s["topic"]) == wire_topic]
-        if not targets:
-            return
-        body = json.dumps(payload, separators=(",", ":")).encode()
-        event_id = str(uuid.uuid4())
-        for url in targets:
-            self.queue.put((url, wire_topic, body, event_id))
-        self._start()
+        if self.deliverer is not None:
+            self.deliverer.emit(wire_topic, payload)
 
-    def _start(self) -> None:
-        with self.lock:
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._run, name="shopify-sandbox-webhooks",
-                                               daemon=True)
-                self.thread.start()
-
-    def _run(self) -> None:
-        with httpx.Client(timeout=5.0) as client:
-            while True:
-                job = self.queue.get()
-                if job is None:
-                    return
-                url, topic, body, event_id = job
-                headers = {
-                    "Content-Type": "application/json", "X-Shopify-Topic": topic,
-                    "X-Shopify-Hmac-Sha256": self.sign(body), "X-Shopify-Shop-Domain": self.shop_domain,
-                    "X-Shopify-API-Version": self.api_version,
-                    "X-Shopify-Webhook-Id": str(uuid.uuid4()), "X-Shopify-Event-Id": event_id,
-                    "X-Shopify-Triggered-At": iso(now()) or "",
-                }
-                try:
-                    status = client.post(url, content=body, headers=headers).status_code
-                except httpx.HTTPError as exc:
-                    status = f"error: {type(exc).__name__}"
-                with self.lock:
-                    self.delivered.append({"url": url, "topic": topic, "status": status,
-                                           "headers": headers, "body": body})
-                self.queue.task_done()
+    @property
+    def delivered(self) -> list[dict[str, Any]]:
+        """Deliveries attempted: url, topic, status, headers, body."""
+        if self.deliverer is None:
+            return []
+        with self.deliverer.lock:
+            return [{"url": d["address"], "topic": d["topic"], "status": d["status"] or f"error: {d['error']}",
+                     "headers": d["headers"], "body": d["body"]} for d in self.deliverer.log]
 
     def wait(self, timeout: float = 5.0) -> None:
         """Block until queued deliveries are sent (tests)."""
-        done = threading.Event()
-
-        def join() -> None:
-            self.queue.join()
-            done.set()
-
-        threading.Thread(target=join, daemon=True).start()
-        done.wait(timeout)
+        if self.deliverer is not None:
+            self.deliverer.flush(timeout)

@@ -102,7 +102,11 @@ class Views:
     def media(self, m: dict[str, Any]) -> dict[str, Any]:
         return {"__typename": "MediaImage", "id": m["id"], "alt": m["alt"],
                 "mediaContentType": "IMAGE", "status": "READY",
-                "image": {"url": m["url"], "altText": m["alt"], "width": 1200, "height": 1600}}
+                "image": {"url": self.url(m["url"]), "altText": m["alt"], "width": 800, "height": 800}}
+
+    def url(self, path: str) -> str:
+        """A sandbox-served file's address as this request reached the sandbox."""
+        return str(self.ctx.extra.get("base_url", "")) + path if path.startswith("/") else path
 
     def variant(self, v: dict[str, Any]) -> dict[str, Any]:
         product = self.s.products[v["product"]]
@@ -115,7 +119,7 @@ class Views:
             "availableForSale": product["status"] == "ACTIVE",
             "selectedOptions": v["selectedOptions"], "createdAt": iso(v["createdAt"]),
             "updatedAt": iso(v["updatedAt"]),
-            "image": {"url": product["media"][0]["url"]} if product["media"] else None,
+            "image": {"url": self.url(product["media"][0]["url"])} if product["media"] else None,
             "inventoryItem": lambda info, **a: self.item(self.s.items[v["item"]]),
             "product": lambda info, **a: self.product(product),
         }

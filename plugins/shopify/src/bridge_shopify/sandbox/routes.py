@@ -1,15 +1,18 @@
 """The sandbox's HTTP surface (Starlette): the Admin GraphQL endpoint, OAuth, bulk results.
 
-Every request is counted in ``stats``; the failure, throttle and latency switches of the sandbox
-apply here. Error shapes follow the platform doc §10: HTTP errors as ``{"errors": "…"}``, GraphQL
+Every request is counted in ``stats``; injected faults and latency come from the sandbox kit
+(:func:`render_fault` gives them Shopify's shape), the THROTTLED switch applies here. The sandbox
+models one API version, :data:`API_VERSION` (the vendored 2025-01 schema): asked for any other,
+it answers as Shopify answers for a version it no longer serves, with the version it runs named
+in ``X-Shopify-API-Version`` (a malformed version is a 404). Error shapes follow the platform doc §10: HTTP errors as ``{"errors": "…"}``, GraphQL
 errors (validation, ``ACCESS_DENIED``, ``THROTTLED``, ``MAX_COST_EXCEEDED``) with HTTP 200 and
 ``extensions.cost`` on every GraphQL answer.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
+import re
 import threading
 import time
 import uuid
@@ -23,14 +26,19 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from bridge.sandboxing import RequestStats
+from bridge.sandboxing import Fault, RequestStats, retry_after_headers
+from bridge.sandboxing.images import image_response
 from bridge_shopify.sandbox.resolvers import Context
 from bridge_shopify.sandbox.root import root_value
 from bridge_shopify.sandbox.schema import CostCalculator, operation, parse_and_validate, schema
+from bridge_shopify.sandbox.state import CDN_PATH
 
 if TYPE_CHECKING:  # pragma: no cover
     from bridge_shopify.sandbox import ShopifySandbox
 
+API_VERSION = "2025-01"
+"""The one Admin API version the sandbox models (its schema, ``admin_schema_2025-01.json.gz``)."""
+VERSION_RE = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
 MAX_QUERY_COST = 1000
 GRAPHQL_ROUTE = "/admin/api/{version}/graphql.json"
 HTTP_ERRORS = {
@@ -99,33 +107,31 @@ def _cost(requested: int, actual: int | None, bucket: LeakyBucket) -> dict[str, 
                      "throttleStatus": bucket.status()}}
 
 
+def render_fault(fault: Fault, scope: dict[str, Any]) -> Response:
+    """An injected HTTP error as Shopify answers it (``Retry-After`` on 429 and 503)."""
+    status = int(fault.status or 500)
+    headers = retry_after_headers(fault) or ({"Retry-After": "1.0"} if status in (429, 503) else {})
+    return JSONResponse({"errors": HTTP_ERRORS.get(status, "Error")}, status, headers=headers)
+
+
 def build_app(sb: ShopifySandbox) -> Starlette:
     """The ASGI app serving one sandbox store."""
 
-    async def preamble(request: Request, route: str, write: bool = False) -> Response | None:
-        sb.stats.record(request.method, route, write=write)
-        if sb.latency_ms:
-            await asyncio.sleep(sb.latency_ms / 1000)
-        status = sb.take_failure()
-        if status:
-            headers = {"Retry-After": "1.0"} if status in (429, 503) else {}
-            return JSONResponse({"errors": HTTP_ERRORS.get(status, "Error")}, status, headers=headers)
-        return None
-
     async def graphql(request: Request) -> Response:
-        version = request.path_params["version"]
+        if not VERSION_RE.match(request.path_params["version"]):
+            sb.stats.record(request.method, GRAPHQL_ROUTE)
+            return JSONResponse({"errors": HTTP_ERRORS[404]}, 404)
+        version = API_VERSION  # any other version falls forward to the one modelled
         try:
             body = json.loads(await request.body())
             query = body["query"]
         except (ValueError, KeyError, TypeError):
-            await preamble(request, GRAPHQL_ROUTE)
+            sb.stats.record(request.method, GRAPHQL_ROUTE)
             return JSONResponse({"errors": {"query": "Required parameter missing or invalid"}}, 400)
         ast, errors = parse_and_validate(query)
         op = operation(ast, body.get("operationName")) if ast else None
         is_mutation = bool(op and op.operation.value == "mutation")
-        failed = await preamble(request, GRAPHQL_ROUTE, write=is_mutation)
-        if failed:
-            return failed
+        sb.stats.record(request.method, GRAPHQL_ROUTE, write=is_mutation)
         headers = {"X-Shopify-API-Version": version, "X-Request-Id": str(uuid.uuid4())}
         token = request.headers.get("x-shopify-access-token")
         if not sb.auth.check(token):
@@ -146,8 +152,7 @@ def build_app(sb: ShopifySandbox) -> Starlette:
                 "cost": requested, "maxCost": MAX_QUERY_COST}}],
                 "extensions": _cost(requested, None, sb.bucket)}, 200, headers=headers)
         if sb.take_throttle() or not sb.bucket.take(requested):
-            with sb.stats.lock:
-                sb.stats.throttled += 1
+            sb.stats.throttle()
             return JSONResponse({"errors": [{"message": "Throttled", "extensions": {
                 "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
                 "extensions": _cost(requested, None, sb.bucket)}, 200, headers=headers)
@@ -168,9 +173,7 @@ def build_app(sb: ShopifySandbox) -> Starlette:
         return JSONResponse(payload, 200, headers=headers)
 
     async def authorize(request: Request) -> Response:
-        failed = await preamble(request, "/admin/oauth/authorize")
-        if failed:
-            return failed
+        sb.stats.record(request.method, "/admin/oauth/authorize")
         q = request.query_params
         if q.get("client_id") != sb.auth.client_id or not q.get("redirect_uri"):
             return JSONResponse({"errors": "Oauth error invalid_request: The client_id or "
@@ -182,9 +185,7 @@ def build_app(sb: ShopifySandbox) -> Starlette:
         return RedirectResponse(q["redirect_uri"] + sep + sb.auth.signed_query(params), 302)
 
     async def access_token(request: Request) -> Response:
-        failed = await preamble(request, "/admin/oauth/access_token", write=True)
-        if failed:
-            return failed
+        sb.stats.record(request.method, "/admin/oauth/access_token", write=True)
         raw = await request.body()
         if request.headers.get("content-type", "").startswith("application/json"):
             form = json.loads(raw or b"{}")
@@ -194,9 +195,7 @@ def build_app(sb: ShopifySandbox) -> Starlette:
         return JSONResponse(body, status)
 
     async def bulk_result(request: Request) -> Response:
-        failed = await preamble(request, "/bulk/{id}.jsonl")
-        if failed:
-            return failed
+        sb.stats.record(request.method, "/bulk/{id}.jsonl")
         path = sb.bulk.path(int(request.path_params["num"]))
         if path is None:
             return Response("<?xml version='1.0'?><Error><Code>NoSuchKey</Code></Error>", 404,
@@ -209,8 +208,13 @@ def build_app(sb: ShopifySandbox) -> Starlette:
                              "authorize": "/admin/oauth/authorize?" + urlencode(
                                  {"client_id": sb.auth.client_id})})
 
+    async def image(request: Request) -> Response:
+        sb.stats.record("GET", CDN_PATH + "/{file}.png")
+        return image_response(request.path_params["name"])
+
     return Starlette(routes=[
         Route("/", index),
+        Route(CDN_PATH + "/{name}.png", image, methods=["GET", "HEAD"]),
         Route("/admin/api/{version}/graphql.json", graphql, methods=["POST"]),
         Route("/admin/oauth/authorize", authorize, methods=["GET"]),
         Route("/admin/oauth/access_token", access_token, methods=["POST"]),

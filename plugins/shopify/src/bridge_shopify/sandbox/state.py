@@ -38,6 +38,10 @@ def num_of(ident: str) -> int:
     return int(str(ident).rsplit("/", 1)[-1])
 
 
+CDN_PATH = "/s/files/1/0000/0001/products"
+"""Where the sandbox serves its products' images itself (generated PNGs): media hold this path,
+and answers carry it under the address the request reached, so a catalog is reachable offline."""
+
 class StoreState:
     """Everything one sandbox shop holds. Guard changes with ``lock``."""
 
@@ -110,7 +114,7 @@ class StoreState:
                     "category": "Apparel & Accessories > Clothing",
                     "collections": rng.sample(collections, 2),
                     "media": [{"id": gid("MediaImage", self.next_num()), "alt": title,
-                               "url": f"https://cdn.shopify.com/s/files/1/0000/0001/products/{pn}-{k}.jpg"}
+                               "url": f"{CDN_PATH}/{pn}-{k}.png"}
                               for k in range(1 + i % 2)],
                     "variants": [],
                 }
