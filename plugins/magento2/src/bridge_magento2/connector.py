@@ -18,6 +18,8 @@ from bridge.models import (
     CreatedOrder,
     Fulfillment,
     InventoryLevel,
+    LineCancel,
+    LineCancelResult,
     Order,
     OrderDraft,
     OrderPage,
@@ -25,11 +27,13 @@ from bridge.models import (
     Prerequisite,
     Product,
     ProductPage,
+    RefundDraft,
     Setting,
     StoreInfo,
+    StoreRefund,
     WebhookRequest,
 )
-from bridge_magento2 import activation
+from bridge_magento2 import activation, refunds
 from bridge_magento2.catalog import CatalogReader
 from bridge_magento2.client import DISPLAY, PLATFORM, MagentoClient
 from bridge_magento2.inventory import InventoryReader
@@ -151,6 +155,21 @@ def create_order(connection: Connection, draft: OrderDraft) -> CreatedOrder:
 @bridge.hookimpl
 def cancel_order(connection: Connection, order_id: str, reason: str) -> bool:
     return Orders(connection).cancel(order_id, reason)
+
+
+@bridge.hookimpl
+def cancel_order_lines(connection: Connection, cancel: LineCancel) -> LineCancelResult:
+    return refunds.cancel_lines(connection, cancel)
+
+
+@bridge.hookimpl
+def create_refund(connection: Connection, refund: RefundDraft) -> StoreRefund:
+    return refunds.create_refund(connection, refund)
+
+
+@bridge.hookimpl
+def find_refund(connection: Connection, order_id: str, key: str) -> StoreRefund | None:
+    return refunds.find_refund(connection, order_id, key)
 
 
 @bridge.hookimpl

@@ -171,7 +171,8 @@ def order(raw: dict[str, Any]) -> Order:
         OrderLine(remote_id=str(i.get("item_id") or i.get("sku")), product_id=_opt(i.get("product_id")),
                   variant_id=_opt(i.get("product_id")), sku=i.get("sku"), title=i.get("name") or "",
                   quantity=max(1, int(float(i.get("qty_ordered") or 1))),
-                  unit_price=money(i.get("price"), currency))
+                  unit_price=money(i.get("price"), currency),
+                  cancelled_quantity=int(float(i.get("qty_refunded") or 0) + float(i.get("qty_canceled") or 0)))
         for i in raw.get("items") or [] if not i.get("parent_item_id")
     ]
     name = " ".join(p for p in (raw.get("customer_firstname"), raw.get("customer_lastname")) if p)

@@ -20,7 +20,7 @@ from bridge.models import Order, Tracking
 from bridge.sandboxing import RequestStats
 from bridge_magento2 import mapping
 from bridge_magento2.sandbox import app as app_module
-from bridge_magento2.sandbox import catalog_routes, sales_routes
+from bridge_magento2.sandbox import catalog_routes, creditmemo_routes, sales_routes
 from bridge_magento2.sandbox.auth import AuthError, Gate, Integration
 from bridge_magento2.sandbox.state import State, now
 
@@ -38,6 +38,7 @@ class MagentoSandbox:
         self._failures: list[int] = []
         self._lock = threading.Lock()
         self.app = app_module.build(self, [*catalog_routes.routes(self), *sales_routes.routes(self),
+                                           *creditmemo_routes.routes(self),
                                            *self._oauth_routes()])
 
     @classmethod
@@ -150,6 +151,36 @@ class MagentoSandbox:
     def cancel_order(self, order_id: str) -> None:
         with self.state.lock:
             self.state.orders[int(order_id)].update(state="canceled", status="canceled", updated_at=now())
+
+    def refunds(self, order_id: str) -> list[dict[str, Any]]:
+        """Credit memos of an order: id, amount, units per SKU, comment."""
+        from decimal import Decimal
+
+        with self.state.lock:
+            return [{"id": str(m["entity_id"]), "amount": Decimal(str(m["grand_total"])).quantize(Decimal("0.01")),
+                     "note": " ".join(c["comment"] for c in m["comments"]),
+                     "lines": {i["sku"]: int(i["qty"]) for i in m["items"] if i["qty"]}}
+                    for m in self.state.creditmemos.values() if m["order_id"] == int(order_id)]
+
+    def cancel_line(self, order_id: str, sku: str, quantity: int) -> None:
+        """The merchant takes units of an unshipped order off, as the admin does it: invoice if
+        needed, then an offline credit memo of those units."""
+        st = self.state
+        with st.lock:
+            order = st.orders[int(order_id)]
+            item = next(it for it in order["items"] if it["sku"] == sku)
+            if not float(order.get("total_paid") or 0):
+                for it in order["items"]:
+                    it["qty_invoiced"] = float(it.get("qty_ordered") or 0)
+                order["total_invoiced"] = order["total_paid"] = float(order.get("grand_total") or 0)
+            price = float(item.get("price_incl_tax") or item.get("price") or 0) * quantity
+            item["qty_refunded"] = float(item.get("qty_refunded") or 0) + quantity
+            order["total_refunded"] = float(order.get("total_refunded") or 0) + price
+            mid = st.new_id("creditmemo")
+            st.creditmemos[mid] = {"entity_id": mid, "increment_id": f"{mid:09d}", "order_id": int(order_id),
+                                   "grand_total": price, "shipping_amount": 0.0, "created_at": now(),
+                                   "items": [{"order_item_id": item["item_id"], "sku": sku, "qty": float(quantity)}],
+                                   "comments": [{"comment": "Out of stock", "is_visible_on_front": 0}]}
 
     def orders(self) -> list[Order]:
         with self.state.lock:

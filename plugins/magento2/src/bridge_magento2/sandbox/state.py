@@ -41,7 +41,10 @@ class State:
         self.orders: dict[int, dict[str, Any]] = {}
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self.shipments: dict[int, dict[str, Any]] = {}
-        self.next_id = {"product": 1, "order": 1, "item": 1, "shipment": 1, "track": 1, "comment": 1}
+        self.invoices: dict[int, dict[str, Any]] = {}
+        self.creditmemos: dict[int, dict[str, Any]] = {}
+        self.next_id = {"product": 1, "order": 1, "item": 1, "shipment": 1, "track": 1, "comment": 1,
+                        "invoice": 1, "creditmemo": 1}
         self.attributes = {
             COLOR_ID: {"attribute_id": COLOR_ID, "attribute_code": "color", "default_frontend_label": "Color",
                        "frontend_input": "select",
