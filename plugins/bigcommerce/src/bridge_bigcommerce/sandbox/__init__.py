@@ -20,10 +20,10 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from bridge.models import Order, Tracking
-from bridge.sandboxing import RequestStats
+from bridge.sandboxing import SandboxKit, Subscription
 from bridge_bigcommerce.mapping import to_order
-from bridge_bigcommerce.sandbox.delivery import Deliverer, signed_payload_jwt
-from bridge_bigcommerce.sandbox.gate import Gate
+from bridge_bigcommerce.sandbox.delivery import Deliverer, signed_payload_jwt, subscriptions
+from bridge_bigcommerce.sandbox.gate import Gate, render_fault
 from bridge_bigcommerce.sandbox.routes_catalog import CatalogRoutes
 from bridge_bigcommerce.sandbox.routes_orders import OrderRoutes
 from bridge_bigcommerce.sandbox.routes_refunds import RefundRoutes
@@ -44,18 +44,21 @@ class BigCommerceSandbox:
         self.client_id = "sbx-client-" + self.store_hash
         self.client_secret = "sbx-secret-" + self.store_hash
         self.state = StoreState(self.store_hash, str(opts.get("currency") or "GBP"))
-        self.stats = RequestStats()
+        self.kit = SandboxKit(self, platform="bigcommerce", kind="ecommerce", render_error=render_fault,
+                              latency_ms=float(opts.get("latency_ms") or 0))
+        self.stats = self.kit.stats
+        self.faults = self.kit.faults
         self.gate = Gate(token=self.token, store_hash=self.store_hash,
                          quota=int(opts.get("quota", 10_000)), window_ms=int(opts.get("window_ms", 30_000)),
-                         latency_ms=float(opts.get("latency_ms") or 0), stats=self.stats)
-        self.deliverer = Deliverer(self.state, self.client_secret,
+                         stats=self.stats)
+        self.deliverer = Deliverer(self.state, self.client_secret, self.kit,
                                    sign=bool(opts.get("sign_webhooks", True)))
         self.catalog = CatalogRoutes(self.state)
         self.order_routes = OrderRoutes(self.state, self.deliverer.emit)
         self.refund_routes = RefundRoutes(self.state, self.deliverer.emit)
         self.store_routes = StoreRoutes(self.state, client_id=self.client_id,
                                         client_secret=self.client_secret, token=self.token)
-        self.app = Starlette(routes=self._routes())
+        self.app = self.kit.wrap(Starlette(routes=self._routes()))
         if int(opts.get("seed", 0) or 0) > 0:
             self.seed_catalog(int(opts["seed"]), int(opts.get("variants", 1) or 1),
                               seed=int(opts.get("seed_random", 0) or 0))
@@ -102,10 +105,13 @@ class BigCommerceSandbox:
         return {"client_id": self.client_id, "client_secret": self.client_secret}
 
     def fail_next(self, count: int, status: int = 503) -> None:
-        self.gate.fail_next(count, status)
+        self.kit.fail_next(count, status)
 
     def set_latency(self, ms: float) -> None:
-        self.gate.latency_ms = float(ms)
+        self.kit.set_latency(ms)
+
+    def subscriptions(self) -> list[Subscription]:
+        return subscriptions(self.state)
 
     # ------------------------------------------------------------------ EcommerceSandbox
 
@@ -211,18 +217,14 @@ class BigCommerceSandbox:
             return list(self.gate.bodies)
 
     def reset(self, products: int = 0, variants: int = 1, *, seed: int = 0) -> None:
-        """Empty the store (and the quota, failures, stats and delivery log); seed again."""
+        """Empty the store (and the quota, faults, stats and delivery log); seed again."""
         self.deliverer.flush()
         with self.state.lock:
             self.state.__init__(self.store_hash, self.state.currency)  # type: ignore[misc]
         with self.gate.lock:
-            self.gate.failures.clear()
             self.gate.bodies.clear()
             self.gate.used = 0
-            self.gate.latency_ms = float(self.options.get("latency_ms") or 0)
-        with self.deliverer.lock:
-            self.deliverer.log.clear()
-        self.stats.reset()
+        self.kit.reset()
         if products:
             self.seed_catalog(products, variants, seed=seed)
 

@@ -1,6 +1,6 @@
 """Webhook deliveries and signed app callbacks of the sandbox.
 
-Deliveries go from a background thread with httpx to every active hook whose scope matches
+Deliveries go through the sandbox kit's deliverer to every active hook whose scope matches
 (exactly or by a ``/*`` wildcard), with the hook's own headers plus a Standard Webhooks
 signature keyed with the app's client secret. ``signed_payload_jwt`` of the load/uninstall
 callbacks is an HS256 JWT with the same secret.
@@ -12,14 +12,11 @@ import base64
 import hashlib
 import hmac
 import json
-import queue
-import threading
 import time
 import uuid
 from typing import Any
 
-import httpx
-
+from bridge.sandboxing import SandboxKit, Subscription, WebhookDeliverer
 from bridge_bigcommerce.sandbox.state import StoreState
 
 
@@ -53,67 +50,50 @@ def scope_matches(pattern: str, scope: str) -> bool:
     return pattern == scope
 
 
-class Deliverer:
-    """Queues events and POSTs them to matching hooks from one background thread."""
+def subscriptions(state: StoreState) -> list[Subscription]:
+    """The store's hooks (``scope`` may end in ``/*``; only active ones receive deliveries)."""
+    with state.lock:
+        return [Subscription(id=str(h["id"]), topic=h["scope"], address=h["destination"], active=h["is_active"],
+                             extra={"_headers": dict(h.get("headers") or {})})
+                for h in state.hooks.values()]
 
-    def __init__(self, state: StoreState, client_secret: str, *, sign: bool = True) -> None:
+
+class Deliverer:
+    """Builds BigCommerce's payload for an event and hands it to the kit's deliverer: to every
+    active hook of a matching scope, with the hook's own headers plus a Standard Webhooks
+    signature keyed with the app's client secret."""
+
+    def __init__(self, state: StoreState, client_secret: str, kit: SandboxKit, *, sign: bool = True) -> None:
         self.st = state
         self.client_secret = client_secret
         self.sign = sign
-        self.queue: queue.Queue[tuple[str, bytes, dict[str, str]] | None] = queue.Queue()
-        self.log: list[dict[str, Any]] = []
-        """Every delivery attempt: scope, destination, status (or error)."""
-        self.thread: threading.Thread | None = None
-        self.lock = threading.Lock()
+        self.kit: WebhookDeliverer = kit.deliverer(lambda: subscriptions(self.st), self._headers,
+                                                   matches=scope_matches, timeout=10.0)
+
+    def _headers(self, sub: Subscription, scope: str, body: bytes) -> dict[str, str]:
+        headers = {**sub.extra["_headers"], "Content-Type": "application/json"}
+        if self.sign:
+            msg_id = f"msg_{uuid.uuid4().hex}"
+            stamp = int(json.loads(body)["created_at"])
+            headers.update({"webhook-id": msg_id, "webhook-timestamp": str(stamp),
+                            "webhook-signature": standard_signature(self.client_secret, msg_id, stamp, body)})
+        return headers
 
     def emit(self, scope: str, data: dict[str, Any]) -> None:
         """An event happened: queue a delivery to every active hook of a matching scope."""
-        with self.st.lock:
-            hooks = [dict(h) for h in self.st.hooks.values()
-                     if h["is_active"] and scope_matches(h["scope"], scope)]
-        if not hooks:
-            return
         stamp = int(time.time())
         payload = {"scope": scope, "store_id": "1001", "producer": f"stores/{self.st.store_hash}",
                    "data": data, "created_at": stamp,
                    "hash": hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()}
-        body = json.dumps(payload).encode()
-        for hook in hooks:
-            headers = {**hook.get("headers", {}), "Content-Type": "application/json"}
-            if self.sign:
-                msg_id = f"msg_{uuid.uuid4().hex}"
-                headers.update({"webhook-id": msg_id, "webhook-timestamp": str(stamp),
-                                "webhook-signature": standard_signature(self.client_secret, msg_id,
-                                                                        stamp, body)})
-            self.queue.put((hook["destination"], body, headers))
-        self._ensure_thread()
+        self.kit.emit(scope, payload)
 
-    def _ensure_thread(self) -> None:
-        with self.lock:
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._run, name="bigcommerce-webhooks",
-                                               daemon=True)
-                self.thread.start()
-
-    def _run(self) -> None:
-        with httpx.Client(timeout=10.0) as client:
-            while True:
-                item = self.queue.get()
-                if item is None:
-                    self.queue.task_done()
-                    return
-                url, body, headers = item
-                scope = json.loads(body)["scope"]
-                try:
-                    status: Any = client.post(url, content=body, headers=headers).status_code
-                except httpx.HTTPError as exc:
-                    status = type(exc).__name__
-                with self.lock:
-                    self.log.append({"scope": scope, "destination": url, "status": status})
-                self.queue.task_done()
+    @property
+    def log(self) -> list[dict[str, Any]]:
+        """Every delivery attempt: scope, destination, status (or error)."""
+        with self.kit.lock:
+            return [{"scope": d["topic"], "destination": d["address"], "status": d["status"] or d["error"]}
+                    for d in self.kit.log]
 
     def flush(self, timeout: float = 5.0) -> None:
         """Wait until every queued delivery was attempted."""
-        deadline = time.monotonic() + timeout
-        while self.queue.unfinished_tasks and time.monotonic() < deadline:
-            time.sleep(0.01)
+        self.kit.flush(timeout)

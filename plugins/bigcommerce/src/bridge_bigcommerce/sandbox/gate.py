@@ -1,11 +1,10 @@
-"""What every sandbox request passes through, as BigCommerce does it: request counting, added
-latency, forced failures, the ``X-Auth-Token`` and store-hash checks, the Accept/Content-Type
+"""What every sandbox request passes through, as BigCommerce does it (latency and injected faults
+come from the sandbox kit before this): request counting, the ``X-Auth-Token`` and store-hash checks, the Accept/Content-Type
 checks, the store-wide quota with ``X-Rate-Limit-*`` headers and 429s, and both error shapes
 (v3 problem JSON, v2 arrays)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
@@ -15,7 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bridge.sandboxing import RequestStats
+from bridge.sandboxing import Fault, RequestStats, retry_after_headers
 
 ERROR_TYPE = "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
@@ -44,27 +43,27 @@ def error_response(version: str, status: int, title: str | None = None,
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def render_fault(fault: Fault, scope: dict[str, Any]) -> Response:
+    """An injected error in the shape of the API the path belongs to (v2 array, v3 problem)."""
+    version = "v2" if "/v2/" in scope.get("path", "") else "v3"
+    return error_response(version, int(fault.status or 500), headers=retry_after_headers(fault) or None)
+
+
 class Gate:
     """Quota, failures, latency and auth shared by every route of one sandbox."""
 
     def __init__(self, *, token: str, store_hash: str, quota: int, window_ms: int,
-                 latency_ms: float, stats: RequestStats) -> None:
+                 stats: RequestStats) -> None:
         self.token = token
         self.store_hash = store_hash
         self.quota = quota
         self.window_ms = window_ms
-        self.latency_ms = latency_ms
         self.stats = stats
         self.lock = threading.Lock()
         self.window_start = time.monotonic()
         self.used = 0
-        self.failures: list[int] = []
         self.bodies: list[tuple[str, str, Any]] = []
         """(method, route, JSON body) of every write served (spec conformance tests)."""
-
-    def fail_next(self, count: int, status: int) -> None:
-        with self.lock:
-            self.failures.extend([status] * count)
 
     def _spend(self) -> tuple[bool, int, int]:
         """Spend one request of the window; returns (allowed, left, reset ms)."""
@@ -90,18 +89,11 @@ class Gate:
 
         async def endpoint(request: Request) -> Response:
             self.stats.record(request.method, route)
-            if self.latency_ms:
-                await asyncio.sleep(self.latency_ms / 1000)
-            with self.lock:
-                forced = self.failures.pop(0) if self.failures else None
-            if forced is not None:
-                return error_response(version, forced)
             if store_api:
                 allowed, left, reset = self._spend()
                 headers = self._quota_headers(left, reset)
                 if not allowed:
-                    with self.stats.lock:
-                        self.stats.throttled += 1
+                    self.stats.throttle()
                     headers["X-Retry-After"] = str(max(1, reset // 1000))
                     return error_response(version, 429, "You have exceeded your request quota",
                                           headers=headers)

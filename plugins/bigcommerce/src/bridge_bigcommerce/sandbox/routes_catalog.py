@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from bridge.sandboxing.images import make_png
 from bridge_bigcommerce.sandbox.gate import ApiError
-from bridge_bigcommerce.sandbox.state import StoreState
+from bridge_bigcommerce.sandbox.state import DEFAULT_LOCATION, StoreState
 
 MAX_LIMIT = 250
 ITEMS_MAX_LIMIT = 1000
@@ -177,7 +177,7 @@ class CatalogRoutes:
         ids = _ints(q.get("location_id:in"))
         rows = [loc for loc in self.st.locations
                 if (ids is None or loc["id"] in ids)
-                and (q.get("is_default") is None or loc["is_default"] == (q["is_default"] == "true"))
+                and (q.get("is_default") is None or (loc["id"] == DEFAULT_LOCATION) == (q["is_default"] == "true"))
                 and (q.get("is_active") is None or loc["enabled"] == (q["is_active"] == "true"))]
         page, meta = paginate(rows, request)
         return {"data": page, "meta": meta}

@@ -47,6 +47,16 @@ def parse_when(value: str) -> datetime:
             raise ApiError(400, f"The date '{value}' is invalid.") from exc
 
 
+ADDRESS_BASE = ("first_name", "last_name", "company", "street_1", "street_2", "city", "state", "zip",
+                "country", "country_iso2", "phone", "email")
+"""A shipment's addresses carry these fields only (``shippingAddress_Base``/``billingAddress_Base``
+of the orders v2 schema), not the order address's ``id``, ``order_id``, ``items_total`` ..."""
+
+
+def _address_base(address: dict[str, Any]) -> dict[str, Any]:
+    return {k: address.get(k, "") for k in ADDRESS_BASE}
+
+
 class OrderRoutes:
     def __init__(self, state: StoreState, notify: Notify) -> None:
         self.st = state
@@ -297,7 +307,8 @@ class OrderRoutes:
             "tracking_carrier": carrier, "tracking_link": "",
             "generated_tracking_link": f"https://track.aftership.com/{carrier}/{number}" if carrier else "",
             "merchant_shipping_cost": "0.0000", "comments": "",
-            "billing_address": order["billing_address"], "shipping_address": address, "items": items,
+            "billing_address": _address_base(order["billing_address"]),
+            "shipping_address": _address_base(address), "items": items,
         }
         self.st.shipments.setdefault(oid, []).append(shipment)
         shipped = sum(ln["quantity_shipped"] for ln in lines)

@@ -51,11 +51,11 @@ class StoreState:
         self.safety: dict[tuple, int] = {}
         self.locations = [
             {"id": DEFAULT_LOCATION, "code": "BC-LOCATION-1", "label": "Default location",
-             "description": "", "type_id": "PHYSICAL", "enabled": True, "is_default": True,
+             "description": "", "type_id": "PHYSICAL", "enabled": True,
              "managed_by_external_source": False, "storefront_visibility": True,
              "time_zone": "Europe/London"},
             {"id": SECOND_LOCATION, "code": "WAREHOUSE-2", "label": "Second warehouse",
-             "description": "", "type_id": "PHYSICAL", "enabled": True, "is_default": False,
+             "description": "", "type_id": "PHYSICAL", "enabled": True,
              "managed_by_external_source": False, "storefront_visibility": True,
              "time_zone": "Europe/London"},
         ]
@@ -104,7 +104,7 @@ class StoreState:
                     "map_price": 0, "tax_class_id": 0, "categories": [23], "brand_id": 0,
                     "inventory_tracking": mode, "inventory_warning_level": 0,
                     "is_visible": n % 17 != 0, "availability": "available",
-                    "availability_description": "", "condition": "new", "is_condition_shown": False,
+                    "availability_description": "", "condition": "New", "is_condition_shown": False,
                     "upc": "", "gtin": "", "mpn": "", "total_sold": 0, "is_free_shipping": False,
                     "custom_url": {"url": f"/sandbox-product-{n}/", "is_customized": False},
                     "date_created": stamp, "date_modified": stamp, "base_variant_id": None,
