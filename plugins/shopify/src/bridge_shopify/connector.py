@@ -16,6 +16,8 @@ from bridge.models import (
     CreatedOrder,
     Fulfillment,
     InventoryLevel,
+    LineCancel,
+    LineCancelResult,
     Order,
     OrderDraft,
     OrderPage,
@@ -23,11 +25,13 @@ from bridge.models import (
     Prerequisite,
     Product,
     ProductPage,
+    RefundDraft,
     StoreInfo,
+    StoreRefund,
     WebhookDelivery,
     WebhookRequest,
 )
-from bridge_shopify import catalog, connecting, orders, webhooks
+from bridge_shopify import catalog, connecting, orders, refunds, webhooks
 
 
 @bridge.hookimpl
@@ -93,6 +97,21 @@ def create_order(connection: Connection, draft: OrderDraft) -> CreatedOrder:
 @bridge.hookimpl
 def cancel_order(connection: Connection, order_id: str, reason: str) -> bool:
     return orders.cancel_order(connection, order_id, reason)
+
+
+@bridge.hookimpl
+def cancel_order_lines(connection: Connection, cancel: LineCancel) -> LineCancelResult:
+    return refunds.cancel_lines(connection, cancel)
+
+
+@bridge.hookimpl
+def create_refund(connection: Connection, refund: RefundDraft) -> StoreRefund:
+    return refunds.create_refund(connection, refund)
+
+
+@bridge.hookimpl
+def find_refund(connection: Connection, order_id: str, key: str) -> StoreRefund | None:
+    return refunds.find_refund(connection, order_id, key)
 
 
 @bridge.hookimpl

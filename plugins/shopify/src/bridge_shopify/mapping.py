@@ -185,6 +185,8 @@ def order_line(node: dict[str, Any], currency: str) -> OrderLine:
         variant_id=(node.get("variant") or {}).get("id"), sku=node.get("sku"),
         title=node.get("title") or "", quantity=max(1, int(node.get("quantity") or 1)),
         unit_price=_set_money(node.get("originalUnitPriceSet")) or Money(amount=0, currency=currency),
+        cancelled_quantity=max(0, int(node.get("quantity") or 0) - int(node["currentQuantity"]))
+        if node.get("currentQuantity") is not None else 0,
     )
 
 

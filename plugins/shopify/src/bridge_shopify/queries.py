@@ -192,7 +192,7 @@ _ORDER_FIELDS = """
       lineItems(first: 30) {
         pageInfo { hasNextPage }
         nodes {
-          id title sku quantity
+          id title sku quantity currentQuantity
           variant { id }
           product { id }
           originalUnitPriceSet { shopMoney { amount currencyCode } }
@@ -288,3 +288,30 @@ DOCUMENTS: dict[str, str] = {
     for name, value in dict(globals()).items()
     if name.isupper() and isinstance(value, str) and not name.startswith("_")
 }
+
+REFUND_STATE = """
+query RefundState($id: ID!) {
+  order(id: $id) {
+    id currencyCode cancelledAt
+    totalPriceSet { shopMoney { amount } }
+    totalRefundedSet { shopMoney { amount } }
+    transactions(first: 10) { id kind status gateway manualPaymentGateway amountSet { shopMoney { amount } } }
+    refunds(first: 20) {
+      id note createdAt totalRefundedSet { shopMoney { amount currencyCode } }
+      refundLineItems(first: 20) { nodes { quantity restockType restocked lineItem { id variant { id } } } }
+    }
+    lineItems(first: 100) {
+      nodes { id quantity currentQuantity refundableQuantity variant { id } product { id } }
+    }
+  }
+}
+"""
+
+REFUND_CREATE = """
+mutation RefundCreate($input: RefundInput!) {
+  refundCreate(input: $input) {
+    refund { id note createdAt totalRefundedSet { shopMoney { amount currencyCode } } }
+    userErrors { field message }
+  }
+}
+"""

@@ -132,6 +132,19 @@ class ShopifySandbox:
         if errors:
             raise ValueError(errors[0]["message"])
 
+    def refunds(self, order_id: str) -> list[dict[str, Any]]:
+        """Refunds recorded on an order: id, amount, units per SKU, note."""
+        with self.state.lock:
+            order = self.state.orders[order_id]
+            lines = {ln["id"]: ln for ln in order["lineItems"]}
+            return [{"id": r["id"], "amount": r["total"], "note": r["note"] or "",
+                     "lines": {lines[x["line"]]["sku"]: x["quantity"] for x in r["lineItems"]}}
+                    for r in order.get("refunds", [])]
+
+    def cancel_line(self, order_id: str, sku: str, quantity: int) -> None:
+        """The merchant removes units of an unfulfilled line (an order edit with restock)."""
+        order_ops.remove_units(self.state, order_id, sku, quantity)
+
     def orders(self) -> list[Order]:
         from bridge_shopify import mapping
         from bridge_shopify.sandbox.resolvers import Context, Views

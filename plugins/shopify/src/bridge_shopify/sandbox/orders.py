@@ -85,6 +85,8 @@ def create_order(state: StoreState, order_in: dict[str, Any],
             "subtotal": subtotal, "shipping": shipping, "tax": tax,
             "total": subtotal + shipping + tax,
         }
+        order["transactions"] = sale_transactions(state, order, order_in.get("transactions"))
+        order["refunds"] = []
         state.orders[order["id"]] = order
         for line in lines:
             if line["claimed"]:
@@ -145,3 +147,148 @@ def fulfill_order(state: StoreState, order_id: str, number: str, company: str,
         "line_items": [{"id": num_of(i)} for i in fulfillment["lineItems"]],
         "created_at": iso(fulfillment["createdAt"])})
     return fulfillment["id"]
+
+
+# --------------------------------------------------------------------------- transactions and refunds
+
+
+def sale_transactions(state: StoreState, order: dict[str, Any], given: list[dict[str, Any]] | None) -> list[dict]:
+    """The order's payment transactions: those given to ``orderCreate``, else — for an order
+    created ``PAID`` without any — one successful SALE of the total on the manual gateway
+    (how Shopify records a paid order without transactions is UNCONFIRMED; see the README)."""
+    out = []
+    for t in given or []:
+        n = state.next_num()
+        out.append({"_num": n, "id": gid("OrderTransaction", n), "kind": t.get("kind") or "SALE",
+                    "status": t.get("status") or "SUCCESS", "gateway": t.get("gateway") or "manual",
+                    "manualPaymentGateway": (t.get("gateway") or "manual") not in ("shopify_payments", "paypal"),
+                    "amount": _money(t.get("amountSet")), "parent": None, "createdAt": now()})
+    if not out and order["financialStatus"] == "PAID":
+        n = state.next_num()
+        out.append({"_num": n, "id": gid("OrderTransaction", n), "kind": "SALE", "status": "SUCCESS",
+                    "gateway": "manual", "manualPaymentGateway": True, "amount": order["total"], "parent": None,
+                    "createdAt": now()})
+    return out
+
+
+def refundable(line: dict[str, Any]) -> int:
+    return line["quantity"] - line.get("refunded", 0) - line.get("removed", 0)
+
+
+def fulfilled(order: dict[str, Any], line: dict[str, Any]) -> int:
+    return sum(line["quantity"] for f in order["fulfillments"] if f["status"] == "SUCCESS" and line["id"] in f["lineItems"])
+
+
+def create_refund(state: StoreState, data: dict[str, Any]) -> tuple[dict | None, list[dict]]:
+    """``refundCreate``: validate everything first (nothing is half-written), then record the
+    refund, its transactions, the restocks, and send ``refunds/create``."""
+    errors: list[dict] = []
+    with state.lock:
+        order = state.orders.get(data.get("orderId") or "")
+        if order is None:
+            return None, [_err(["orderId"], "Order does not exist", "NOT_FOUND")]
+        if data.get("currency") and data["currency"] != order["currencyCode"]:
+            errors.append(_err(["currency"], "Currency must match the order's presentment currency"))
+        lines = {ln["id"]: ln for ln in order["lineItems"]}
+        wanted: dict[str, int] = {}
+        for i, rl in enumerate(data.get("refundLineItems") or []):
+            ln = lines.get(rl.get("lineItemId"))
+            path = ["refundLineItems", str(i)]
+            if ln is None:
+                errors.append(_err([*path, "lineItemId"], "Line item does not exist", "NOT_FOUND"))
+                continue
+            qty = int(rl.get("quantity") or 0)
+            wanted[ln["id"]] = wanted.get(ln["id"], 0) + qty
+            kind = rl.get("restockType") or "RETURN"
+            if qty <= 0 or wanted[ln["id"]] > refundable(ln):
+                errors.append(_err([*path, "quantity"], "Quantity cannot refund more items than were purchased",
+                                   "INVALID"))
+            if kind == "LEGACY_RESTOCK":
+                errors.append(_err([*path, "restockType"], "LEGACY_RESTOCK is deprecated"))
+            shipped = fulfilled(order, ln) - ln.get("returned", 0)
+            if kind == "RETURN" and qty > shipped:
+                errors.append(_err([*path, "restockType"], "Cannot return items that have not been fulfilled"))
+            if kind == "CANCEL" and qty > ln["quantity"] - fulfilled(order, ln) - ln.get("removed", 0) - \
+                    ln.get("cancelled", 0):
+                errors.append(_err([*path, "restockType"], "Cannot cancel items that have been fulfilled"))
+        shipping = _money({"shopMoney": (data.get("shipping") or {}).get("amount")}) \
+            if isinstance((data.get("shipping") or {}).get("amount"), dict) else \
+            Decimal(str((data.get("shipping") or {}).get("amount") or 0))
+        if (data.get("shipping") or {}).get("fullRefund"):
+            shipping = order["shipping"] - order.get("shippingRefunded", Decimal(0))
+        if shipping > order["shipping"] - order.get("shippingRefunded", Decimal(0)):
+            errors.append(_err(["shipping", "amount"], "Shipping refund amount exceeds the refundable shipping"))
+        txns = {t["id"]: t for t in order.get("transactions", [])}
+        money = Decimal(0)
+        for i, t in enumerate(data.get("transactions") or []):
+            path = ["transactions", str(i)]
+            parent = txns.get(t.get("parentId") or "")
+            amount = Decimal(str(t.get("amount") or 0))
+            money += amount
+            if t.get("kind") != "REFUND":
+                errors.append(_err([*path, "kind"], "Refund transactions must be of kind REFUND"))
+            if parent is None or parent["kind"] not in ("SALE", "CAPTURE") or parent["status"] != "SUCCESS":
+                errors.append(_err([*path, "parentId"], "Parent transaction must be a successful sale or capture"))
+                continue
+            if t.get("gateway") != parent["gateway"]:
+                errors.append(_err([*path, "gateway"], "Gateway must match the parent transaction's gateway"))
+            if not parent["manualPaymentGateway"]:  # a real gateway would move money: not in the sandbox
+                errors.append(_err([*path, "gateway"], f"The {parent['gateway']} gateway cannot refund here"))
+            done = sum((x["amount"] for x in order["transactions"] if x["parent"] == parent["id"]), Decimal(0))
+            if amount > parent["amount"] - done:
+                errors.append(_err([*path, "amount"], f"Amount cannot exceed {parent['amount'] - done}"))
+        if errors:
+            return None, errors
+        stamp = now()
+        rn = state.next_num()
+        refund = {"_num": rn, "id": gid("Refund", rn), "note": data.get("note"), "createdAt": stamp,
+                  "lineItems": [], "transactions": [], "shipping": shipping}
+        for rl in data.get("refundLineItems") or []:
+            ln = lines[rl["lineItemId"]]
+            qty, kind = int(rl["quantity"]), rl.get("restockType") or "RETURN"
+            ln["refunded"] = ln.get("refunded", 0) + qty
+            restocked = kind in ("RETURN", "CANCEL") and bool(ln["variant"])
+            if kind == "RETURN":
+                ln["returned"] = ln.get("returned", 0) + qty
+            if kind == "CANCEL":
+                ln["cancelled"] = ln.get("cancelled", 0) + qty
+            if restocked and (kind == "RETURN" or ln["claimed"]):
+                state.adjust(ln["variant"], qty)
+            refund["lineItems"].append({"line": ln["id"], "quantity": qty, "restockType": kind,
+                                        "restocked": restocked, "price": ln["price"]})
+        for t in data.get("transactions") or []:
+            n = state.next_num()
+            parent = txns[t["parentId"]]
+            tx = {"_num": n, "id": gid("OrderTransaction", n), "kind": "REFUND", "status": "SUCCESS",
+                  "gateway": parent["gateway"], "manualPaymentGateway": parent["manualPaymentGateway"],
+                  "amount": Decimal(str(t["amount"])), "parent": parent["id"], "createdAt": stamp}
+            order["transactions"].append(tx)
+            refund["transactions"].append(tx["id"])
+        refund["total"] = money
+        order.setdefault("refunds", []).append(refund)
+        order["shippingRefunded"] = order.get("shippingRefunded", Decimal(0)) + shipping
+        refunded = sum((r["total"] for r in order["refunds"]), Decimal(0))
+        received = sum((t["amount"] for t in order["transactions"] if t["kind"] in ("SALE", "CAPTURE")
+                        and t["status"] == "SUCCESS"), Decimal(0))
+        if refunded:
+            order["financialStatus"] = "REFUNDED" if refunded >= received else "PARTIALLY_REFUNDED"
+        order["updatedAt"] = stamp
+    state.emit("refunds/create", {"id": rn, "order_id": order["_num"], "note": refund["note"],
+                                  "created_at": iso(stamp), "admin_graphql_api_id": refund["id"]})
+    return refund, []
+
+
+def remove_units(state: StoreState, order_id: str, sku: str, quantity: int) -> None:
+    """The merchant edits an unfulfilled order: fewer units of a line (orderEditSetQuantity with
+    restock, then orderEditCommit), the units go back to stock."""
+    with state.lock:
+        order = state.orders[order_id]
+        ln = next(x for x in order["lineItems"] if x["sku"] == sku)
+        if quantity > ln["quantity"] - fulfilled(order, ln) - ln.get("removed", 0) - ln.get("cancelled", 0):
+            raise ValueError("cannot remove fulfilled units")
+        ln["removed"] = ln.get("removed", 0) + quantity
+        if ln["claimed"]:
+            state.adjust(ln["variant"], quantity)
+        order["updatedAt"] = now()
+    state.emit("orders/edited", {"order_edit": {"order_id": order["_num"], "line_items": {"removals": [
+        {"id": num_of(ln["id"]), "delta": quantity}]}}})

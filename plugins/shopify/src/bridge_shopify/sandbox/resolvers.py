@@ -189,12 +189,45 @@ class Views:
                                                     lambda ln: self.line(ln, cur)),
             "fulfillments": lambda info, first=None: [
                 self.fulfillment(f, o) for f in o["fulfillments"][:first or None]],
+            "transactions": lambda info, first=None, **a: [
+                self.transaction(t, cur) for t in o.get("transactions", [])[:first or None]],
+            "refunds": lambda info, first=None: [self.refund(r, o) for r in o.get("refunds", [])[:first or None]],
+            "totalRefundedSet": _bag(sum((r["total"] for r in o.get("refunds", [])), Decimal(0)), cur),
+            "totalReceivedSet": _bag(sum((t["amount"] for t in o.get("transactions", [])
+                                          if t["kind"] in ("SALE", "CAPTURE") and t["status"] == "SUCCESS"),
+                                         Decimal(0)), cur),
+        }
+
+    def transaction(self, t: dict[str, Any], currency: str) -> dict[str, Any]:
+        return {"__typename": "OrderTransaction", "id": t["id"], "kind": t["kind"], "status": t["status"],
+                "gateway": t["gateway"], "formattedGateway": t["gateway"].replace("_", " ").title(),
+                "manualPaymentGateway": t["manualPaymentGateway"], "amountSet": _bag(t["amount"], currency),
+                "createdAt": iso(t["createdAt"]), "processedAt": iso(t["createdAt"]), "test": False,
+                "parentTransaction": ({"id": t["parent"]} if t["parent"] else None)}
+
+    def refund(self, r: dict[str, Any], o: dict[str, Any]) -> dict[str, Any]:
+        cur = o["currencyCode"]
+        lines = {ln["id"]: ln for ln in o["lineItems"]}
+        items = [{"_num": i, **x} for i, x in enumerate(r["lineItems"])]
+        txns = {t["id"]: t for t in o.get("transactions", [])}
+        return {
+            "__typename": "Refund", "id": r["id"], "legacyResourceId": str(r["_num"]), "note": r["note"],
+            "createdAt": iso(r["createdAt"]), "updatedAt": iso(r["createdAt"]),
+            "totalRefundedSet": _bag(r["total"], cur),
+            "refundLineItems": lambda info, **a: paginate(items, a, SORTS["ID"], lambda x: {
+                "id": f"gid://shopify/RefundLineItem/{r['_num']}{x['_num']}", "quantity": x["quantity"],
+                "restockType": x["restockType"], "restocked": x["restocked"],
+                "priceSet": _bag(x["price"], cur), "lineItem": self.line(lines[x["line"]], cur)}),
+            "transactions": lambda info, **a: paginate([txns[i] for i in r["transactions"]], a, SORTS["ID"],
+                                                       lambda t: self.transaction(t, cur)),
         }
 
     def line(self, ln: dict[str, Any], currency: str) -> dict[str, Any]:
         return {
             "__typename": "LineItem", "id": ln["id"], "title": ln["title"], "name": ln["title"],
-            "sku": ln["sku"], "quantity": ln["quantity"], "currentQuantity": ln["quantity"],
+            "sku": ln["sku"], "quantity": ln["quantity"],
+            "currentQuantity": ln["quantity"] - ln.get("removed", 0) - ln.get("refunded", 0),
+            "refundableQuantity": order_ops.refundable(ln),
             "originalUnitPriceSet": _bag(ln["price"], currency),
             "variant": lambda info, **a: (self.variant(self.s.variants[ln["variant"]])
                                           if ln["variant"] in self.s.variants else None),

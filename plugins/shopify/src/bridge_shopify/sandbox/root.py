@@ -95,6 +95,12 @@ def root_value(ctx: Context) -> dict[str, Any]:
                                    "done": True}
         return {"job": job, "orderCancelUserErrors": errors, "userErrors": errors}
 
+    def refund_create(info: Any, input: dict) -> dict:  # noqa: A002 - the schema's argument name
+        refund, errors = order_ops.create_refund(s, input)
+        order = s.orders.get(input.get("orderId") or "")
+        return {"refund": views.refund(refund, order) if refund and order else None,
+                "order": views.order(order) if refund and order else None, "userErrors": errors}
+
     def bulk_run(info: Any, query: str) -> dict:
         return ctx.bulk.run(query, ctx)
 
@@ -126,6 +132,7 @@ def root_value(ctx: Context) -> dict[str, Any]:
         "currentBulkOperation": lambda info, type=None: ctx.bulk.current(),
         "orderCreate": order_create,
         "orderCancel": order_cancel,
+        "refundCreate": refund_create,
         "bulkOperationRunQuery": bulk_run,
         "webhookSubscriptionCreate": webhook_create,
     }
