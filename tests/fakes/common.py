@@ -6,6 +6,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import json
 import threading
 from typing import Any
 
@@ -15,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bridge.errors import NeedsReconnect, Rejected, Transient
+from bridge.models import WebhookRequest
 from bridge.sandboxing import RequestStats
 
 TOKEN = "fake-token-0123456789"
@@ -23,6 +25,12 @@ WEBHOOK_SECRET = "fake-webhook-secret"
 
 def sign(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def sample_webhook(kind: str, ids: list[str]) -> WebhookRequest:
+    """A delivery signed as the fakes sign them."""
+    body = json.dumps({"delivery_id": "kit-delivery-1", "kind": kind, "ids": ids}).encode()
+    return WebhookRequest(headers={"Content-Type": "application/json", "X-Fake-Signature": sign(body)}, body=body)
 
 
 def check_response(resp: Any, item: str | None = None) -> Any:
@@ -37,13 +45,43 @@ def check_response(resp: Any, item: str | None = None) -> Any:
     return resp.json()
 
 
+class FaultQueue:
+    """Injected faults, first come first served: (status, Retry-After or None) per request."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.queue: list[tuple[int, float | None]] = []
+
+    def take(self) -> tuple[int, float | None] | None:
+        with self.lock:
+            return self.queue.pop(0) if self.queue else None
+
+    def clear(self) -> int:
+        with self.lock:
+            n = len(self.queue)
+            self.queue.clear()
+            return n
+
+
+class FakeKit:
+    """The part of :class:`bridge.sandboxing.SandboxKit` the connector test kit drives."""
+
+    def __init__(self) -> None:
+        self.faults = FaultQueue()
+
+    def fail_next(self, count: int, status: int = 503, *, retry_after: float | None = None,
+                  method: str = "*", path: str = "*", after: bool = False) -> None:
+        with self.faults.lock:
+            self.faults.queue.extend([(status, retry_after)] * count)
+
+
 class FakeSandboxBase:
     """State lock, auth check, stats, failure injection and latency for both fakes."""
 
     def __init__(self, routes: list[Route], options: dict[str, Any]) -> None:
         self.lock = threading.RLock()
         self.stats = RequestStats()
-        self.failures: list[int] = []
+        self.kit = FakeKit()
         self.latency = float(options.get("latency_ms", 0)) / 1000
         self.app = Starlette(routes=routes)
         self.app.add_middleware(_Guard, sandbox=self)  # type: ignore[arg-type]
@@ -58,7 +96,7 @@ class FakeSandboxBase:
         return {"base_url": server_url}
 
     def fail_next(self, count: int, status: int = 503) -> None:
-        self.failures.extend([status] * count)
+        self.kit.fail_next(count, status)
 
     def set_latency(self, ms: float) -> None:
         self.latency = ms / 1000
@@ -80,9 +118,12 @@ class _Guard:
         sb.stats.record(request.method, request.url.path)
         if sb.latency:
             await asyncio.sleep(sb.latency)
-        if sb.failures:
-            status = sb.failures.pop(0)
-            await JSONResponse({"message": "injected failure"}, status_code=status)(scope, receive, send)
+        fault = sb.kit.faults.take()
+        if fault is not None:
+            status, wait = fault
+            headers = {"Retry-After": f"{wait:g}"} if wait is not None else {}
+            await JSONResponse({"message": "injected failure", "code": f"E{status}"}, status_code=status,
+                               headers=headers)(scope, receive, send)
             return
         if request.headers.get("authorization") != f"Bearer {TOKEN}":
             await JSONResponse({"message": "bad token"}, status_code=401)(scope, receive, send)

@@ -37,7 +37,7 @@ from bridge.models import (
     WebhookEvent,
     WebhookRequest,
 )
-from tests.fakes.common import FakeSandboxBase, check_response, sign
+from tests.fakes.common import FakeSandboxBase, check_response, sample_webhook, sign
 
 PROVIDERS = [{"id": "P-RM", "name": "Royal Mail"}, {"id": "P-DPD", "name": "DPD"}]
 
@@ -241,6 +241,9 @@ class FakeChannelSandbox(FakeSandboxBase):
         self.seq = 0
 
     # ChannelSandbox ---------------------------------------------------------------------
+    def sample_webhook(self) -> WebhookRequest:
+        return sample_webhook("order", ["T1000"])
+
     def shops(self) -> list[dict[str, Any]]:
         return [{"id": "shop-1", "name": "Fake GB shop", "region": "GB", "currency": "GBP"}]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -34,7 +35,7 @@ from bridge.models import (
     WebhookEvent,
     WebhookRequest,
 )
-from tests.fakes.common import FakeSandboxBase, check_response, sign
+from tests.fakes.common import FakeSandboxBase, check_response, sample_webhook, sign
 
 PAGE = 10
 
@@ -110,10 +111,15 @@ def read_inventory(connection: Connection, variant_ids: list[str] | None) -> Ite
 
 
 def _order(o: dict[str, Any]) -> Order:
+    def money(v: Any) -> Money | None:
+        return None if v is None else Money(amount=v, currency="GBP")
+
     return Order(remote_id=o["id"], status=o["status"], currency="GBP", source_order_id=o["source_id"],
                  lines=[OrderLine(remote_id=str(i), variant_id=ln["variant_id"], quantity=ln["quantity"],
                                   unit_price=Money(amount=ln["price"], currency="GBP"))
-                        for i, ln in enumerate(o["lines"])])
+                        for i, ln in enumerate(o["lines"])],
+                 buyer_email=o.get("buyer_email"), buyer_name=o.get("buyer_name"),
+                 shipping=money(o.get("shipping")), total=money(o.get("total")))
 
 
 @hookimpl
@@ -127,7 +133,9 @@ def create_order(connection: Connection, draft: OrderDraft) -> CreatedOrder:
     existing = find_order(connection, draft.source_order_id)
     if existing:
         return CreatedOrder(remote_id=existing, existed=True)
-    body = {"source_id": draft.source_order_id, "note": draft.note,
+    body = {"source_id": draft.source_order_id, "note": draft.note, "buyer_email": draft.buyer_email,
+            "buyer_name": draft.buyer_name, "shipping": str(draft.shipping.amount),
+            "total": str(draft.total.amount),
             "lines": [{"variant_id": ln.variant_id, "quantity": ln.quantity,
                        "price": str(ln.unit_price.amount)} for ln in draft.lines]}
     data = check_response(_client(connection).post("/orders", json=body), item=draft.source_order_id)
@@ -185,12 +193,19 @@ class FakeShopSandbox(FakeSandboxBase):
         ]
         super().__init__(routes, options)
         self.seq = 0
+        self.held_at: float | None = None
         self.products_: dict[str, dict[str, Any]] = {}
         self.orders_: dict[str, dict[str, Any]] = {}
         self.seed_catalog(int(options.get("seed", 0)), int(options.get("variants", 1)))
 
-    def _touch(self) -> int:
+    def now(self) -> int:
+        """The sandbox clock in whole seconds (as many platforms stamp updates)."""
+        return int(self.held_at if self.held_at is not None else time.time())
+
+    def _touch(self, product: dict[str, Any] | None = None) -> int:
         self.seq += 1
+        if product is not None:
+            product.update(seq=self.seq, updated=self.now())
         return self.seq
 
     # EcommerceSandbox -------------------------------------------------------------------
@@ -204,7 +219,7 @@ class FakeShopSandbox(FakeSandboxBase):
                 self.products_[pid] = {
                     "id": pid, "title": f"Fake product {i + 1}", "body": f"<p>Product {i + 1}</p>",
                     "type": "Shirts" if i % 2 == 0 else "Mugs", "tags": ["fake"], "status": "active",
-                    "seq": self._touch(),
+                    "seq": self._touch(), "updated": self.now(),
                     "variants": [{"id": f"{pid}v{j + 1}", "sku": f"SKU-{i + 1}-{j + 1}",
                                   "size": ["S", "M", "L", "XL"][j % 4], "price": f"{10 + i % 7}.50",
                                   "qty": 5 + (i + j) % 10} for j in range(n)],
@@ -223,7 +238,7 @@ class FakeShopSandbox(FakeSandboxBase):
         with self.lock:
             p, v = self._variant(sku)
             v["qty"] = quantity
-            p["seq"] = self._touch()
+            self._touch(p)
 
     def quantity(self, sku: str) -> int:
         return self._variant(sku)[1]["qty"]
@@ -242,6 +257,23 @@ class FakeShopSandbox(FakeSandboxBase):
     def orders(self) -> list[Order]:
         return [_order(o) for o in self.orders_.values()]
 
+    # what the connector test kit reads and drives (bridge.testing.protocol) ----------------
+    def catalog(self) -> list[Product]:
+        with self.lock:
+            return [_product(p) for p in self.products_.values()]
+
+    def edit_product(self, product_id: str, title: str) -> None:
+        with self.lock:
+            p = self.products_[product_id]
+            p["title"] = title
+            self._touch(p)
+
+    def hold_clock(self, at: float | None) -> None:
+        self.held_at = at
+
+    def sample_webhook(self) -> WebhookRequest:
+        return sample_webhook("product", [next(iter(self.products_), "p1")])
+
     # routes -------------------------------------------------------------------------------
     async def _shop(self, request: Request) -> JSONResponse:
         return JSONResponse({"id": "fakeshop-1", "name": "Fake Shop", "currency": "GBP"})
@@ -253,11 +285,16 @@ class FakeShopSandbox(FakeSandboxBase):
                 ids = q["ids"].split(",")
                 return JSONResponse({"products": [self.products_[i] for i in ids if i in self.products_]})
             after, page = int(q.get("after", 0)), int(q.get("page", 0))
-            rows = sorted((p for p in self.products_.values() if p["seq"] > after), key=lambda p: p["seq"])
+            if "updated_after" in q:  # whole seconds, strictly after (as some platforms filter)
+                since = int(q["updated_after"])
+                rows = sorted((p for p in self.products_.values() if p["updated"] > since),
+                              key=lambda p: (p["updated"], p["seq"]))
+            else:
+                rows = sorted((p for p in self.products_.values() if p["seq"] > after), key=lambda p: p["seq"])
             chunk = rows[page * PAGE:(page + 1) * PAGE]
             more = len(rows) > (page + 1) * PAGE
             return JSONResponse({"products": chunk, "next_page": page + 1 if more else None,
-                                 "max_seq": self.seq})
+                                 "max_seq": self.seq, "now": self.now()})
 
     async def _inventory(self, request: Request) -> JSONResponse:
         wanted = request.query_params.get("variant_ids")
@@ -287,10 +324,18 @@ class FakeShopSandbox(FakeSandboxBase):
                     return JSONResponse({"code": "unknown_variant",
                                          "message": f"variant {ln['variant_id']} does not exist"}, 422)
             oid = f"o{len(self.orders_) + 1}"
+            lines = []
             for ln in body["lines"]:
-                self._variant(ln["variant_id"])[1]["qty"] -= ln["quantity"]
-            self.orders_[oid] = {"id": oid, "source_id": body["source_id"], "lines": body["lines"],
-                                 "status": "processing", "fulfillments": []}
+                _p, v = self._variant(ln["variant_id"])
+                v["qty"] -= ln["quantity"]
+                # a line without a price is charged at the store's price, as platforms do
+                lines.append({**ln, "price": ln.get("price") or v["price"]})
+            shipping = body.get("shipping")
+            total = body.get("total") or str(sum(Decimal(ln["price"]) * ln["quantity"] for ln in lines)
+                                              + Decimal(shipping or 0))
+            self.orders_[oid] = {"id": oid, "source_id": body["source_id"], "lines": lines,
+                                 "status": "processing", "fulfillments": [], "buyer_email": body.get("buyer_email"),
+                                 "buyer_name": body.get("buyer_name"), "shipping": shipping, "total": total}
         return JSONResponse({"id": oid}, 201)
 
     async def _cancel(self, request: Request) -> JSONResponse:

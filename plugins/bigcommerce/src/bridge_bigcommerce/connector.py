@@ -44,17 +44,17 @@ def describe_platform() -> PlatformInfo:
         settings=[
             Setting(name="store_hash", required=True,
                     help="The store hash: the id in the API path "
-                         "https://api.bigcommerce.com/stores/<store_hash>/v3/"),
+                         "https://api.bigcommerce.com/stores/<store_hash>/v3/", secret=False),
             Setting(name="access_token", required=True, secret=True,
                     help="Access token of a store-level API account (Settings > API)"),
             Setting(name="location_id", type="int",
                     help="Inventory location whose stock goes to TikTok (default: the store's "
-                         "default location)"),
+                         "default location)", secret=False),
             Setting(name="channel_id", type="int",
-                    help="Channel id for the orders bridge creates (default: the storefront, 1)"),
+                    help="Channel id for the orders bridge creates (default: the storefront, 1)", secret=False),
         ],
         app_settings=[
-            AppSetting(name="client_id", help="Client ID of the BigCommerce app (Developer Portal)"),
+            AppSetting(name="client_id", help="Client ID of the BigCommerce app (Developer Portal)", secret=False),
             AppSetting(name="client_secret", secret=True,
                        help="Client secret of the app: verifies callbacks and signed webhooks"),
         ],

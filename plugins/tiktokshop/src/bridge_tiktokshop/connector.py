@@ -49,16 +49,16 @@ def describe_platform() -> PlatformInfo:
     return PlatformInfo(
         name=PLATFORM, kind="channel", display_name="TikTok Shop",
         settings=[
-            Setting(name="shop_id", help="TikTok shop id, when the authorization covers several shops"),
+            Setting(name="shop_id", help="TikTok shop id, when the authorization covers several shops", secret=False),
             Setting(name="access_token", secret=True, help="access token (headless connecting)"),
             Setting(name="refresh_token", secret=True, help="refresh token (headless connecting)"),
             Setting(name="category_version", type="choice", choices=["v1", "v2"], default="v2",
-                    help="category tree version (TikTok asks connectors for v2)"),
+                    help="category tree version (TikTok asks connectors for v2)", secret=False),
         ],
         app_settings=[
-            AppSetting(name="app_key", required=True, help="app key from Partner Center"),
+            AppSetting(name="app_key", required=True, help="app key from Partner Center", secret=False),
             AppSetting(name="app_secret", required=True, secret=True, help="app secret from Partner Center"),
-            AppSetting(name="service_id", help="service id of the app's authorization link"),
+            AppSetting(name="service_id", help="service id of the app's authorization link", secret=False),
         ],
         connect_methods=["oauth", "credentials"], webhooks=True, markets=MARKETS,
         docs_url="https://partner.tiktokshop.com/docv2",
