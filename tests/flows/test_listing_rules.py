@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 
 from bridge.errors import Misconfigured
-from bridge.listing import ListingProblem, build_listing, content_hash, reduce_html, render
 from bridge.mapping import Mapped, attribute_value, matching_rule
 from bridge.models import AttributeValue, CategoryAttribute, Money, Product, Variant
+from bridge.sync.listing import ListingProblem, build_listing, content_hash, reduce_html, render
 from bridge.sync.options import InventoryRules, Pricing, shop_options
 from bridge.sync.pricing import compute_price, compute_quantity
 from bridge.tables import CategoryRule

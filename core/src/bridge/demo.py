@@ -107,20 +107,20 @@ def map_categories(org_id: int, shop: Any, pm: Any) -> str:
     from collections import Counter
 
     from bridge import db
-    from bridge.cli.flows import _set_rule
     from bridge.errors import Rejected
+    from bridge.facade import StoreReader
+    from bridge.mapping import set_rule
     from bridge.stores import list_stores
-    from bridge.sync.base import FlowContext
     from bridge.tables import ProductMapping
 
-    eco = next(s for s in list_stores(org_id) if s.kind == "ecommerce")
-    ctx = FlowContext(flow="map", org_id=org_id, ecommerce=eco, channel=shop, pm=pm, dry_run=True)
+    eco = StoreReader(pm, next(s for s in list_stores(org_id) if s.kind == "ecommerce"))
+    channel = StoreReader(pm, shop)
     chosen: dict[str, str] = {}
     attrs: dict[str, dict[str, list[str]]] = {}
-    for page in ctx.call(eco, "list_products", cursor=None):
+    for page in eco.list_products(None):
         for p in page.products:
             try:
-                cat = ctx.call(shop, "recommend_category", title=p.title, description="")
+                cat = channel.recommend_category(p.title, "")
             except Rejected:
                 cat = None
             if cat is None:
@@ -128,12 +128,12 @@ def map_categories(org_id: int, shop: Any, pm: Any) -> str:
             chosen[p.remote_id] = cat.id
             if cat.id not in attrs:
                 attrs[cat.id] = {a.id: [a.values[0].id] if a.values else ["Demo"]
-                                 for a in ctx.call(shop, "category_attributes", category_id=cat.id)
+                                 for a in channel.category_attributes(cat.id)
                                  if a.required and not a.sales}
     if not chosen:
         return "TikTok recommended no category: map them with `bridge map rule`"
     common = Counter(chosen.values()).most_common(1)[0][0]
-    _set_rule(shop.id, "all", "*", common, "", attrs[common], -1)
+    set_rule(shop.id, "all", "*", common, "", attrs[common], -1)
     with db.session() as s:
         for pid, cid in chosen.items():
             if cid != common:

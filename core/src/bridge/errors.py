@@ -48,6 +48,9 @@ class NeedsReconnect(BridgeError):
         super().__init__(message, detail=detail)
         self.definitive = definitive
 
+    store_id: int | None = None
+    """The store it came from, when the core knows it (set by :mod:`bridge.facade`)."""
+
 
 class RateLimited(BridgeError):
     """The platform said to slow down; ``retry_after`` is the wait in seconds it asked for."""

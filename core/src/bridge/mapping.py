@@ -169,3 +169,17 @@ class Mapper:
                 out.missing.append(f"attribute {attr.name} (required): set it with "
                                    f"`bridge map rule ... --attr \"{attr.name}=VALUE\"` or `bridge map product`")
         return out
+
+
+def set_rule(channel_store_id: int, facet: str, value: str, category_id: str, name: str,
+             attributes: dict[str, Any], priority: int) -> None:
+    """Create or change the shop's rule mapping ``facet`` = ``value`` to ``category_id``
+    (attribute defaults are merged into the rule's)."""
+    with db.session() as s:
+        row = s.exec(select(CategoryRule).where(CategoryRule.channel_store_id == channel_store_id,
+                                                CategoryRule.facet == facet, CategoryRule.value == value)).first()
+        row = row or CategoryRule(channel_store_id=channel_store_id, facet=facet, value=value,
+                                  category_id=category_id)
+        row.category_id, row.category_name, row.priority = category_id, name, priority
+        row.attributes = {**(row.attributes or {}), **attributes}
+        s.add(row)

@@ -26,6 +26,7 @@ from sqlmodel import select
 from bridge import db, journal
 from bridge.errors import Misconfigured, NeedsReconnect, RateLimited, Transient
 from bridge.plugins import PluginManager, get_manager
+from bridge.shutdown import stopping
 from bridge.stores import mark_needs_reconnect
 from bridge.sync import base as flows
 from bridge.tables import Job, Organization, Store, utcnow
@@ -43,10 +44,6 @@ def backoff_seconds(failures: int, *, base: float = BACKOFF_BASE, cap: float = B
     """Exponential backoff with full jitter in [50%, 100%] of the capped delay."""
     delay = min(cap, base * 2 ** max(0, failures - 1))
     return delay * (0.5 + random.random() / 2)
-
-
-#: Set while the process is shutting down: flows check it between items and stop cleanly.
-stopping = threading.Event()
 
 
 class Scheduler:

@@ -54,13 +54,13 @@ def _detail(entry: dict[str, Any]) -> str:
 @click.option("--json", "as_json", is_flag=True)
 def plan(flow: str, org_ref: str | None, shop_ref: str | None, as_json: bool) -> None:
     """Show what a sync would create, update, deactivate or push — with no write call."""
-    from bridge.sync import run_flow
+    from bridge.sync import plan_flow
 
     org = _org(org_ref)
     shop_id = _shop(org, shop_ref).id if shop_ref else None
     rows = []
     for f in FLOW_NAMES if flow == "all" else [flow]:
-        for r in run_flow(f, org.id, shop_id, dry_run=True):
+        for r in plan_flow(f, org.id, shop_id):
             for e in r.plan:
                 rows.append({"flow": f, **e, "detail": _detail(e)})
     if as_json:
@@ -85,15 +85,15 @@ def _ctx(org: Any, shop: Any) -> Any:
     eco = next((s for s in list_stores(org.id, include_disconnected=False) if s.kind == "ecommerce"), None)
     if eco is None:
         raise click.UsageError("the organization has no eCommerce store connected")
-    return FlowContext(flow="map", org_id=org.id, ecommerce=eco, channel=shop, pm=get_manager(), dry_run=True)
+    return FlowContext(flow="map", org_id=org.id, ecommerce=eco, channel=shop, pm=get_manager())
 
 
 def _unmapped(ctx: Any, limit: int) -> list[tuple[Any, Any]]:
     from bridge.mapping import Mapper, load_overrides
 
-    mapper = Mapper(ctx.channel.id, lambda cid: ctx.call(ctx.channel, "category_attributes", category_id=cid))
+    mapper = Mapper(ctx.channel.id, ctx.reader(ctx.channel).category_attributes)
     out = []
-    for page in ctx.call(ctx.ecommerce, "list_products", cursor=None):
+    for page in ctx.reader(ctx.ecommerce).list_products(None):
         overrides = load_overrides(ctx.channel.id, [p.remote_id for p in page.products])
         for p in page.products:
             if p.status != "active" or not p.published:
@@ -129,7 +129,7 @@ def map_unmapped(org_ref: str | None, shop_ref: str | None, limit: int, as_json:
 @click.option("--json", "as_json", is_flag=True)
 def map_suggest(org_ref: str | None, shop_ref: str | None, facet: str, apply: bool, as_json: bool) -> None:
     """TikTok's recommended category for each facet value of the unmapped products."""
-    from bridge.mapping import facet_values
+    from bridge.mapping import facet_values, set_rule
 
     org = _org(org_ref)
     shop = _shop(org, shop_ref)
@@ -142,12 +142,12 @@ def map_suggest(org_ref: str | None, shop_ref: str | None, facet: str, apply: bo
             samples.setdefault(v, p)
     rows = []
     for value, p in sorted(samples.items()):
-        cat = ctx.call(shop, "recommend_category", title=p.title, description=p.description_html[:500])
+        cat = ctx.reader(shop).recommend_category(p.title, p.description_html[:500])
         rows.append({"facet": facet, "value": value, "category_id": cat.id if cat else None,
                      "category": " > ".join(cat.path or [cat.name]) if cat else "(no suggestion)",
                      "sample": p.title})
         if apply and cat:
-            _set_rule(shop.id, facet, value, cat.id, cat.name, {}, 0)
+            set_rule(shop.id, facet, value, cat.id, cat.name, {}, 0)
     emit(rows, ["facet", "value", "category_id", "category", "sample"], as_json)
     if apply:
         click.echo(f"{sum(1 for r in rows if r['category_id'])} rule(s) set", err=True)
@@ -161,22 +161,6 @@ def _attrs(pairs: tuple[str, ...]) -> dict[str, list[str]]:
         k, v = item.split("=", 1)
         out.setdefault(k.strip(), []).append(v.strip())
     return out
-
-
-def _set_rule(shop_id: int, facet: str, value: str, category_id: str, name: str,
-              attrs: dict[str, Any], priority: int) -> None:
-    from sqlmodel import select
-
-    from bridge import db
-    from bridge.tables import CategoryRule
-
-    with db.session() as s:
-        row = s.exec(select(CategoryRule).where(CategoryRule.channel_store_id == shop_id,
-                                                CategoryRule.facet == facet, CategoryRule.value == value)).first()
-        row = row or CategoryRule(channel_store_id=shop_id, facet=facet, value=value, category_id=category_id)
-        row.category_id, row.category_name, row.priority = category_id, name, priority
-        row.attributes = {**(row.attributes or {}), **attrs}
-        s.add(row)
 
 
 @map_cmd.command("rule")
@@ -209,7 +193,9 @@ def map_rule(facet: str, value: str, category_id: str | None, attrs: tuple[str, 
         return
     if not category_id:
         raise click.UsageError("give the TikTok CATEGORY_ID (see `bridge map suggest`)")
-    _set_rule(shop.id, facet, value, category_id, "", _attrs(attrs), priority)
+    from bridge.mapping import set_rule
+
+    set_rule(shop.id, facet, value, category_id, "", _attrs(attrs), priority)
     click.echo(f"rule set: {facet}={value} -> {category_id}")
 
 
@@ -285,13 +271,13 @@ def map_carrier(carrier: str, provider_id: str, name: str, org_ref: str | None) 
 @click.option("--shop", "shop_ref")
 def map_preview(product_id: str, org_ref: str | None, shop_ref: str | None) -> None:
     """The title and description PRODUCT_ID gets on the shop, through its templates."""
-    from bridge.listing import preview
+    from bridge.sync.listing import preview
     from bridge.sync.options import shop_options
 
     org = _org(org_ref)
     shop = _shop(org, shop_ref)
     ctx = _ctx(org, shop)
-    found = ctx.call(ctx.ecommerce, "get_products", product_ids=[product_id])
+    found = ctx.reader(ctx.ecommerce).get_products([product_id])
     if not found:
         raise click.ClickException(f"no product {product_id} in the eCommerce store")
     out = preview(shop_options(shop.options), found[0],

@@ -1,35 +1,54 @@
-"""Flow registry, the context a flow runs in, and the run record."""
+"""Flow registry, the context a flow runs in, the two sinks (plan and sync), the run record.
+
+A flow reads and decides; what it decided goes to the context's *sink* as typed actions
+(:mod:`bridge.sync.actions`):
+
+* :class:`PlanSink` (``bridge plan``) keeps the actions to print. It holds nothing that writes:
+  no platform writer, no database session, no journal — a plan writes nothing by construction.
+* :class:`SyncSink` (a sync) journals each action and hands it to the flow's
+  :class:`~bridge.sync.actions.Applier`, the one writer of the flow; it also keeps cursors
+  (checkpoints) and records item failures of the run.
+
+Both count ``plan.<kind>`` from the actions, so the plan and the sync report the same decisions.
+"""
 
 from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import select
-
 from bridge import config, db, journal, metrics
-from bridge.errors import BridgeError, Misconfigured, NeedsReconnect, Rejected
+from bridge.errors import BridgeError, Misconfigured
+from bridge.facade import StoreReader, StoreWriter
 from bridge.plugins import PluginManager, get_manager
 from bridge.rules import active_stores
-from bridge.stores import connection_for
+from bridge.shutdown import stopping
+from bridge.sync.actions import Action, Applier
 from bridge.tables import ItemError, Store, SyncCursor, SyncRun, utcnow
 
 log = logging.getLogger("bridge.sync")
+
+FlowFn = Callable[["FlowContext"], None]
+ApplierFactory = Callable[["FlowContext", "SyncSink"], Applier]
 
 
 @dataclass(frozen=True)
 class FlowSpec:
     name: str
-    fn: Callable[[FlowContext], None]
+    fn: FlowFn
+    """Reads and decides; hands its actions to ``ctx.act`` (writes nothing itself)."""
     interval_key: str
     """Config key of the default interval, e.g. ``interval.orders``."""
     per_channel: bool = True
     """True: one job per (eCommerce store, channel store) pair; False: one per organization."""
     description: str = ""
+    applier: ApplierFactory | None = None
+    """Builds the flow's writer of actions (None: the flow decides no action)."""
 
 
 FLOWS: dict[str, FlowSpec] = {}
@@ -38,18 +57,14 @@ BUILTIN_FLOW_MODULES = ("bridge.sync.products", "bridge.sync.review", "bridge.sy
                         "bridge.sync.orders", "bridge.sync.tracking", "bridge.sync.refunds")
 
 
-def register_flow(name: str, fn: Callable[[FlowContext], None], *, interval_key: str,
-                  per_channel: bool = True, description: str = "") -> None:
-    FLOWS[name] = FlowSpec(name, fn, interval_key, per_channel, description)
+def register_flow(name: str, fn: FlowFn, *, interval_key: str, per_channel: bool = True,
+                  description: str = "", applier: ApplierFactory | None = None) -> None:
+    FLOWS[name] = FlowSpec(name, fn, interval_key, per_channel, description, applier)
 
 
 def load_builtin_flows() -> dict[str, FlowSpec]:
     for mod in BUILTIN_FLOW_MODULES:
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name != mod:
-                raise
+        importlib.import_module(mod)
     return FLOWS
 
 
@@ -60,78 +75,171 @@ class RunResult:
     status: str
     counts: dict[str, int]
     errors: list[tuple[str, str]] = field(default_factory=list)
-    plan: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    """The decided actions: always for a plan; for a sync only when asked (``keep_actions``)."""
+
+    @property
+    def plan(self) -> list[dict[str, Any]]:
+        """The actions as ``bridge plan`` prints them."""
+        return [a.row() for a in self.actions]
+
+
+# ============================================================================ sinks
+
+
+class PlanSink:
+    """Where a plan's actions go: kept, never applied. Holds no way to write."""
+
+    def __init__(self) -> None:
+        self.actions: list[Action] = []
+
+    def act(self, ctx: FlowContext, actions: Sequence[Action]) -> None:
+        for action in actions:
+            ctx.counts[f"plan.{action.kind}"] += 1
+            self.actions.append(action)
+            err = action.failure()
+            if err is not None:
+                self.fail(ctx, action.item, err)
+
+    def fail(self, ctx: FlowContext, item: str, err: BaseException) -> None:
+        ctx.errors.append((item, str(err)))
+        ctx.counts["failed"] += 1
+
+    def checkpoint(self, ctx: FlowContext, store: Store, value: str | None, name: str) -> None:
+        """A plan moves no cursor."""
+
+
+class SyncSink:
+    """Where a sync's actions go: journalled, then written by the flow's applier."""
+
+    def __init__(self, ctx: FlowContext, factory: ApplierFactory | None, *, keep: bool = False) -> None:
+        self.keep = keep
+        self.pm = ctx.pm
+        self.actions: list[Action] = []
+        self._writers: dict[int | None, StoreWriter] = {}
+        self.applier = factory(ctx, self) if factory is not None else None
+
+    def writer(self, store: Store) -> StoreWriter:
+        """The typed writer of ``store`` (one per store and run)."""
+        w = self._writers.get(store.id)
+        if w is None:
+            w = self._writers[store.id] = StoreWriter(self.pm, store)
+        return w
+
+    def act(self, ctx: FlowContext, actions: Sequence[Action]) -> None:
+        if not actions:
+            return
+        if self.applier is None:
+            raise TypeError(f"flow {ctx.flow} decided actions but registered no applier")
+        for action in actions:
+            ctx.counts[f"plan.{action.kind}"] += 1
+        if self.keep:
+            self.actions.extend(actions)
+        self.applier.apply_all(actions)
+
+    def journal(self, ctx: FlowContext, action: Action) -> None:
+        """The journal entry of an action being applied (``<flow>.<kind>``)."""
+        data = {k: v for k, v in action.row().items() if k not in ("action", "item")}
+        journal.record(f"{ctx.flow}.{action.kind}", action.why, org_id=ctx.org_id,
+                       store_id=ctx.channel.id if ctx.channel else None, flow=ctx.flow,
+                       item=action.item, data=data)
+
+    def fail(self, ctx: FlowContext, item: str, err: BaseException) -> None:
+        """Record one item's failure; the flow goes on with the others."""
+        code = getattr(err, "code", None)
+        msg = str(err)
+        ctx.errors.append((item, msg))
+        ctx.counts["failed"] += 1
+        metrics.inc("bridge_errors_total", flow=ctx.flow, kind=type(err).__name__)
+        if ctx.run_id is not None:
+            with db.session() as s:
+                s.add(ItemError(run_id=ctx.run_id, item=item, code=None if code is None else str(code),
+                                message=msg))
+        journal.record(f"{ctx.flow}.failed", msg, org_id=ctx.org_id,
+                       store_id=ctx.channel.id if ctx.channel else None, flow=ctx.flow,
+                       item=item, level="error", data={"code": code})
+
+    def checkpoint(self, ctx: FlowContext, store: Store, value: str | None, name: str) -> None:
+        """Keep a cursor, once the actions before it are applied."""
+        assert store.id is not None
+        if self.applier is not None:
+            self.applier.drain()
+        with db.session() as s:
+            row = s.get(SyncCursor, (store.id, name))
+            if row is None:
+                row = SyncCursor(store_id=store.id, flow=name)
+            row.value = value
+            row.updated_at = utcnow()
+            s.add(row)
+
+    def finish(self) -> None:
+        """Wait for every action to be written (re-raising the first error of one)."""
+        if self.applier is not None:
+            self.applier.drain()
+
+    def close(self) -> None:
+        if self.applier is not None:
+            self.applier.close()
+
+
+Sink = PlanSink | SyncSink
+
+# ============================================================================ context
 
 
 @dataclass
 class FlowContext:
-    """What a flow works with: the organization's stores, the plugins, the run's bookkeeping."""
+    """What a flow works with: the organization's stores, typed readers of the platforms, and
+    the sink its decisions go to."""
 
     flow: str
     org_id: int
     ecommerce: Store | None
     channel: Store | None
     pm: PluginManager
-    dry_run: bool = False
     items: list[str] | None = None
     """Limit the flow to these source ids (webhook-triggered runs)."""
     run_id: int | None = None
-    counts: Counter = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)
     errors: list[tuple[str, str]] = field(default_factory=list)
-    plan: list[dict[str, Any]] = field(default_factory=list)
     progress: Callable[[int], None] | None = None
+    sink: Sink = field(default_factory=PlanSink)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def call(self, store: Store, operation: str, **kwargs: Any) -> Any:
-        """Call a platform operation for ``store`` with its connection.
+    @property
+    def planning(self) -> bool:
+        """True for ``bridge plan`` (nothing will be applied)."""
+        return isinstance(self.sink, PlanSink)
 
-        A :class:`NeedsReconnect` is tagged with the store it came from (``store_id``)."""
-        try:
-            return self.pm.call(store.platform, operation,
-                                connection=connection_for(store, self.pm), **kwargs)
-        except NeedsReconnect as exc:
-            exc.store_id = store.id  # type: ignore[attr-defined]
-            raise
+    def reader(self, store: Store) -> StoreReader:
+        """The typed, read-only operations of ``store``."""
+        return StoreReader(self.pm, store)
 
-    def stopping(self) -> bool:
-        """True when the daemon is shutting down: finish the current item, checkpoint, return."""
-        from bridge.scheduler import stopping
+    def act(self, actions: Sequence[Action]) -> None:
+        """Hand decided actions on: printed by a plan, applied by a sync."""
+        self.sink.act(self, actions)
 
-        return stopping.is_set()
-
-    def has(self, store: Store, operation: str) -> bool:
-        return self.pm.has(store.platform, operation)
-
-    def decide(self, action: str, item: str, **details: Any) -> None:
-        """Record a decision: in the plan (dry run) and in the journal."""
-        entry = {"action": action, "item": item, **details}
-        if self.dry_run:  # a sync keeps its decisions in the journal only (memory stays flat)
-            self.plan.append(entry)
-        self.counts[f"plan.{action}"] += 0  # keeps the key visible in counts
-        journal.record(f"{self.flow}.{action}" + (".planned" if self.dry_run else ""),
-                       details.get("why", ""), org_id=self.org_id,
-                       store_id=self.channel.id if self.channel else None,
-                       flow=self.flow, item=item, data=details)
+    def note(self, what: str, n: int = 1) -> None:
+        """Count an item the flow decided to leave alone (``unchanged``, already ``held``)."""
+        self.counts[what] += n
 
     def count(self, what: str, n: int = 1) -> None:
-        self.counts[what] += n
+        """Count an applied outcome (``created``, ``updated``, ...); thread-safe."""
+        with self._lock:
+            self.counts[what] += n
         if what in ("created", "updated", "pushed", "deactivated", "cancelled"):
             metrics.inc("bridge_items_synced_total", n, flow=self.flow)
         if self.progress:
             self.progress(n)
 
     def fail(self, item: str, err: BaseException) -> None:
-        """Record one item's failure; the flow goes on with the others."""
-        code = getattr(err, "code", None)
-        msg = str(err)
-        self.errors.append((item, msg))
-        self.counts["failed"] += 1
-        metrics.inc("bridge_errors_total", flow=self.flow, kind=type(err).__name__)
-        if self.run_id is not None:
-            with db.session() as s:
-                s.add(ItemError(run_id=self.run_id, item=item, code=code, message=msg))
-        journal.record(f"{self.flow}.failed", msg, org_id=self.org_id,
-                       store_id=self.channel.id if self.channel else None, flow=self.flow,
-                       item=item, level="error", data={"code": code})
+        """Record one item's failure; the flow goes on with the others (thread-safe)."""
+        with self._lock:
+            self.sink.fail(self, item, err)
+
+    def stopping(self) -> bool:
+        """True when the daemon is shutting down: finish the current item, checkpoint, return."""
+        return stopping.is_set()
 
     # cursors ---------------------------------------------------------------------------
 
@@ -140,16 +248,9 @@ class FlowContext:
             row = s.get(SyncCursor, (store.id, name or self.flow))
             return row.value if row else None
 
-    def save_cursor(self, store: Store, value: str | None, name: str | None = None) -> None:
-        if self.dry_run:
-            return
-        with db.session() as s:
-            row = s.get(SyncCursor, (store.id, name or self.flow))
-            if row is None:
-                row = SyncCursor(store_id=store.id, flow=name or self.flow)  # type: ignore[arg-type]
-            row.value = value
-            row.updated_at = utcnow()
-            s.add(row)
+    def checkpoint(self, store: Store, value: str | None, name: str | None = None) -> None:
+        """Move a cursor past what was handled (a plan moves none)."""
+        self.sink.checkpoint(self, store, value, name or self.flow)
 
 
 def _stores(org_id: int, channel_store_id: int | None) -> tuple[Store | None, list[Store]]:
@@ -161,19 +262,28 @@ def _stores(org_id: int, channel_store_id: int | None) -> tuple[Store | None, li
     return ecommerce, channels
 
 
-def run_flow(flow: str, org_id: int, channel_store_id: int | None = None, *, dry_run: bool = False,
-             items: list[str] | None = None, pm: PluginManager | None = None,
-             progress: Callable[[int], None] | None = None) -> list[RunResult]:
-    """Run ``flow`` for an organization (each channel store, or the one given).
+def plan_flow(flow: str, org_id: int, channel_store_id: int | None = None, *,
+              items: list[str] | None = None, pm: PluginManager | None = None) -> list[RunResult]:
+    """What ``flow`` would do for an organization (each channel store, or the one given): the
+    decide step alone. Writes nothing: no platform write, no state, no journal."""
+    spec, pm, ecommerce, targets = _prepare(flow, org_id, channel_store_id, pm)
+    results = []
+    for channel in targets:
+        sink = PlanSink()
+        ctx = FlowContext(flow=flow, org_id=org_id, ecommerce=ecommerce, channel=channel, pm=pm,
+                          items=items, sink=sink)
+        spec.fn(ctx)
+        status = "partial" if ctx.errors else "ok"
+        results.append(RunResult(None, flow, status, dict(ctx.counts), ctx.errors, sink.actions))
+    return results
 
-    Platform errors other than :class:`Rejected` (which the flow records per item) propagate to
-    the caller (the scheduler decides retry and backoff).
-    """
+
+def _prepare(flow: str, org_id: int, channel_store_id: int | None,
+             pm: PluginManager | None) -> tuple[FlowSpec, PluginManager, Store, list[Store | None]]:
     load_builtin_flows()
     if flow not in FLOWS:
         raise Misconfigured(f"unknown flow '{flow}': choose one of {', '.join(sorted(FLOWS))}")
     spec = FLOWS[flow]
-    pm = pm or get_manager()
     ecommerce, channels = _stores(org_id, channel_store_id)
     if ecommerce is None or not channels:
         raise Misconfigured(
@@ -181,19 +291,39 @@ def run_flow(flow: str, org_id: int, channel_store_id: int | None = None, *, dry
             "(`bridge stores`)"
         )
     targets: list[Store | None] = list(channels) if spec.per_channel else [None]
+    return spec, pm or get_manager(), ecommerce, targets
+
+
+def run_flow(flow: str, org_id: int, channel_store_id: int | None = None, *, dry_run: bool = False,
+             items: list[str] | None = None, pm: PluginManager | None = None,
+             progress: Callable[[int], None] | None = None,
+             keep_actions: bool = False) -> list[RunResult]:
+    """Run ``flow`` for an organization (each channel store, or the one given): decide, then
+    apply exactly the decided actions. ``dry_run``: :func:`plan_flow` (nothing applied).
+    ``keep_actions``: return the applied actions too (tests; a sync keeps them in the journal).
+
+    Platform errors other than :class:`Rejected` (which the flow records per item) propagate to
+    the caller (the scheduler decides retry and backoff).
+    """
+    if dry_run:
+        return plan_flow(flow, org_id, channel_store_id, items=items, pm=pm)
+    spec, pm, ecommerce, targets = _prepare(flow, org_id, channel_store_id, pm)
     results = []
     for channel in targets:
         ctx = FlowContext(flow=flow, org_id=org_id, ecommerce=ecommerce, channel=channel, pm=pm,
-                          dry_run=dry_run, items=items, progress=progress)
+                          items=items, progress=progress)
         with db.session() as s:
             run = SyncRun(flow=flow, org_id=org_id, store_id=ecommerce.id,
-                          channel_store_id=channel.id if channel else None, dry_run=dry_run)
+                          channel_store_id=channel.id if channel else None)
             s.add(run)
             s.flush()
             ctx.run_id = run.id
+        sink = SyncSink(ctx, spec.applier, keep=keep_actions)
+        ctx.sink = sink
         status, error = "ok", None
         try:
             spec.fn(ctx)
+            sink.finish()
             if ctx.errors:
                 status = "partial"
         except BridgeError as exc:
@@ -203,23 +333,28 @@ def run_flow(flow: str, org_id: int, channel_store_id: int | None = None, *, dry
             status, error = "failed", f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            with db.session() as s:
-                run = s.get(SyncRun, ctx.run_id)
-                if run is not None:
-                    run.status = status
-                    run.error = error
-                    run.counts = dict(ctx.counts)
-                    run.finished_at = utcnow()
-                    s.add(run)
+            sink.close()
+            _finish_run(ctx, status, error)
             metrics.inc("bridge_jobs_total", flow=flow, outcome=status)
-        results.append(RunResult(ctx.run_id, flow, status, dict(ctx.counts), ctx.errors, ctx.plan))
+        results.append(RunResult(ctx.run_id, flow, status, dict(ctx.counts), ctx.errors, sink.actions))
     return results
+
+
+def _finish_run(ctx: FlowContext, status: str, error: str | None) -> None:
+    with db.session() as s:
+        run = s.get(SyncRun, ctx.run_id)
+        if run is not None:
+            run.status = status
+            run.error = error
+            run.counts = dict(ctx.counts)
+            run.finished_at = utcnow()
+            s.add(run)
 
 
 def jobs_for_org(org_id: int) -> list[tuple[str, str, int | None, int]]:
     """(job key, flow, channel store id, interval seconds) for every flow of an organization."""
     load_builtin_flows()
-    out = []
+    out: list[tuple[str, str, int | None, int]] = []
     with db.session() as s:
         ecommerce = next(iter(active_stores(s, org_id, "ecommerce")), None)
         channels = active_stores(s, org_id, "channel")
@@ -237,12 +372,3 @@ def jobs_for_org(org_id: int) -> list[tuple[str, str, int | None, int]]:
         elif channels:
             out.append((f"{spec.name}:{org_id}", spec.name, None, interval))
     return out
-
-
-def stores_of_org(org_id: int) -> list[Store]:
-    with db.session() as s:
-        return list(s.exec(select(Store).where(Store.org_id == org_id)))
-
-
-def reject_message(err: Rejected) -> str:
-    return str(err)

@@ -20,7 +20,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from bridge import db
-from bridge.plugins import PluginManager
+from bridge.plugins import PluginManager, get_manager
 from bridge.sync.base import FlowContext, _stores, run_flow
 from bridge.sync.options import shop_options
 from bridge.sync.pricing import compute_price, compute_quantity
@@ -60,10 +60,11 @@ def compare(ctx: FlowContext) -> list[Difference]:
         listed = {ln.source_product_id: ln for ln in s.exec(select(ListingLink).where(
             ListingLink.channel_store_id == ch.id, col(ListingLink.status).in_(ON_SALE),
             col(ListingLink.remote_product_id).is_not(None)))}
-    actual_qty = {lv.variant_id: lv.quantity for lv in ctx.call(ch, "read_inventory", variant_ids=None)}
-    for page in ctx.call(eco, "list_products", cursor=None):
+    channel, store = ctx.reader(ch), ctx.reader(eco)
+    actual_qty = {lv.variant_id: lv.quantity for lv in channel.read_inventory(None)}
+    for page in store.list_products(None):
         variant_ids = [v.remote_id for p in page.products if p.remote_id in listed for v in p.variants]
-        links = _sku_links(ch.id, variant_ids) if variant_ids else {}  # type: ignore[arg-type]
+        links = _sku_links(ch.id, variant_ids) if variant_ids else {}
         for p in page.products:
             if p.remote_id not in listed:
                 continue
@@ -79,11 +80,11 @@ def compare(ctx: FlowContext) -> list[Difference]:
                 if link.last_price is not None and str(price.amount) != link.last_price:
                     out.append(Difference(ch.name, "price", link.seller_sku, str(price.amount),
                                           link.last_price, p.remote_id))
-    if listed and ctx.has(ch, "listing_status"):
+    if listed and channel.has("listing_status"):
         by_remote = {ln.remote_product_id: ln for ln in listed.values()}
         ids = list(by_remote)
         for i in range(0, len(ids), 50):
-            for res in ctx.call(ch, "listing_status", remote_product_ids=ids[i:i + 50]):
+            for res in channel.listing_status(ids[i:i + 50]):
                 ln = by_remote.get(res.remote_product_id)
                 if ln is not None and res.status in ("deactivated", "deleted", "failed") and res.status != ln.status:
                     out.append(Difference(ch.name, "status", ln.source_product_id, ln.status, res.status,
@@ -92,13 +93,11 @@ def compare(ctx: FlowContext) -> list[Difference]:
 
 
 def drift(org_id: int, shop_id: int | None = None, pm: PluginManager | None = None) -> list[Difference]:
-    from bridge.plugins import get_manager
-
     pm = pm or get_manager()
     ecommerce, channels = _stores(org_id, shop_id)
     out: list[Difference] = []
     for ch in channels:
-        ctx = FlowContext(flow="drift", org_id=org_id, ecommerce=ecommerce, channel=ch, pm=pm, dry_run=True)
+        ctx = FlowContext(flow="drift", org_id=org_id, ecommerce=ecommerce, channel=ch, pm=pm)
         out += compare(ctx)
     return out
 

@@ -5,26 +5,48 @@ most the cap; an untracked variant gets the configured quantity (options in
 :mod:`bridge.sync.options`). Only SKUs whose quantity differs from the one last sent
 (:attr:`SkuLink.last_quantity`) are written, in one ``update_inventory`` call per TikTok product
 with all its changed SKUs. A webhook-triggered run (``items``: product or variant ids) reads
-only those variants. Dry run (``bridge plan inventory``) makes no write.
+only those variants.
+
+Decide: one :class:`UpdateQuantity` per changed SKU; :class:`InventoryApplier` writes a
+product's SKUs in one call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import col, or_, select
 
 from bridge import db
 from bridge.errors import Rejected
-from bridge.models import InventoryLevel, InventoryUpdate
-from bridge.sync.base import FlowContext, register_flow
-from bridge.sync.options import shop_options
+from bridge.models import InventoryLevel, InventoryUpdate, ItemResult
+from bridge.sync.actions import Action, Applier, applies
+from bridge.sync.base import FlowContext, SyncSink, register_flow
+from bridge.sync.options import InventoryRules, shop_options
 from bridge.sync.pricing import compute_quantity
 from bridge.tables import ListingLink, SkuLink, utcnow
 
 CHUNK = 500
 LISTED = ("pending", "draft", "live")
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateQuantity(Action):
+    """Send one SKU's new quantity (batched with the other SKUs of its product)."""
+
+    kind = "update"
+    link: SkuLink
+    quantity: int
+
+    @property
+    def product_id(self) -> str:
+        return self.link.remote_product_id or ""
+
+    def details(self) -> dict[str, Any]:
+        return {"quantity": self.quantity, "was": self.link.last_quantity,
+                "remote_sku_id": self.link.remote_sku_id}
 
 
 def _chunks(levels: Iterator[InventoryLevel], size: int) -> Iterator[list[InventoryLevel]]:
@@ -60,73 +82,95 @@ def _variants_for(channel_store_id: int, items: list[str]) -> list[str]:
     return sorted({r.source_variant_id for r in rows} | {i for i in items if i not in known})
 
 
+def decide(ctx: FlowContext, chunk: list[InventoryLevel], known: dict[str, SkuLink],
+           rules: InventoryRules) -> list[UpdateQuantity]:
+    """The SKUs of ``chunk`` whose quantity to send differs from the one last sent."""
+    out = []
+    for lv in chunk:
+        link = known.get(lv.variant_id)
+        if link is None:
+            continue
+        qty, why = compute_quantity(lv.quantity, lv.tracked, rules)
+        if link.last_quantity == qty:
+            ctx.note("unchanged")
+            continue
+        out.append(UpdateQuantity(item=link.seller_sku, why=why, link=link, quantity=qty))
+    return out
+
+
 def inventory_flow(ctx: FlowContext) -> None:
     assert ctx.channel is not None and ctx.ecommerce is not None
-    channel, eco = ctx.channel, ctx.ecommerce
-    rules = shop_options(channel.options).inventory
+    channel_id = ctx.channel.id
+    assert channel_id is not None
+    rules = shop_options(ctx.channel.options).inventory
     variant_ids: list[str] | None = None
     if ctx.items is not None:
-        variant_ids = _variants_for(channel.id, ctx.items)  # type: ignore[arg-type]
+        variant_ids = _variants_for(channel_id, ctx.items)
         if not variant_ids:
             return
-    pending: dict[str, list[tuple[InventoryUpdate, SkuLink, str]]] = {}
-    levels = ctx.call(eco, "read_inventory", variant_ids=variant_ids)
-    for chunk in _chunks(iter(levels), CHUNK):
-        known = _links(channel.id, [lv.variant_id for lv in chunk])  # type: ignore[arg-type]
-        for lv in chunk:
-            link = known.get(lv.variant_id)
-            if link is None:
-                continue
-            qty, why = compute_quantity(lv.quantity, lv.tracked, rules)
-            if link.last_quantity == qty:
-                ctx.count("unchanged")
-                continue
-            ctx.decide("update", link.seller_sku, why=why, quantity=qty, was=link.last_quantity,
-                       remote_sku_id=link.remote_sku_id)
-            update = InventoryUpdate(product_id=link.remote_product_id or "", sku_id=link.remote_sku_id or "",
-                                     quantity=qty)
-            pending.setdefault(update.product_id, []).append((update, link, why))
-        # flush every product but the chunk's last one (its SKUs may continue in the next chunk)
+    pending: list[UpdateQuantity] = []
+    for chunk in _chunks(ctx.reader(ctx.ecommerce).read_inventory(variant_ids), CHUNK):
+        known = _links(channel_id, [lv.variant_id for lv in chunk])
+        pending += decide(ctx, chunk, known, rules)
+        # hand on every product but the chunk's last one (its SKUs may continue in the next chunk)
         tail = known.get(chunk[-1].variant_id)
-        for pid in [p for p in pending if tail is None or p != tail.remote_product_id]:
-            _flush(ctx, pending.pop(pid))
+        keep = tail.remote_product_id if tail is not None else None
+        ctx.act([a for a in pending if keep is None or a.product_id != keep])
+        pending = [a for a in pending if keep is not None and a.product_id == keep]
         if ctx.stopping():
             break
-    for batch in pending.values():
-        _flush(ctx, batch)
+    ctx.act(pending)
 
 
-def _flush(ctx: FlowContext, batch: list[tuple[InventoryUpdate, SkuLink, str]]) -> None:
-    if ctx.dry_run or not batch:
-        return
-    assert ctx.channel is not None
-    updates = [u for u, _, _ in batch]
-    try:
-        results = ctx.call(ctx.channel, "update_inventory", updates=updates)
-    except Rejected as exc:
-        for _, link, _ in batch:
-            ctx.fail(link.seller_sku, exc)
-        return
-    by_key: dict[str, Any] = {r.key: r for r in results}
-    done = []
-    for update, link, _ in batch:
-        res = by_key.get(update.sku_id)
-        if res is not None and res.ok:
-            done.append((link.id, update.quantity))
-        else:
-            ctx.fail(link.seller_sku, Rejected(
-                f"quantity of {link.seller_sku} refused: {res.message if res else 'no result for this SKU'}",
-                code=res.code if res else None))
-    if done:
-        with db.session() as s:
-            for link_id, qty in done:
-                row = s.get(SkuLink, link_id)
-                if row is not None:
-                    row.last_quantity = qty
-                    row.updated_at = utcnow()
-                    s.add(row)
-        ctx.count("updated", len(done))
+class InventoryApplier(Applier):
+    """Writes quantities: one ``update_inventory`` call per channel product."""
+
+    def __init__(self, ctx: FlowContext, sink: SyncSink) -> None:
+        super().__init__(ctx, sink)
+        assert ctx.channel is not None
+        self.channel = sink.writer(ctx.channel)
+
+    def apply_all(self, actions: Iterable[Action]) -> None:
+        by_product: dict[str, list[UpdateQuantity]] = {}
+        for a in actions:
+            assert isinstance(a, UpdateQuantity)
+            by_product.setdefault(a.product_id, []).append(a)
+        for batch in by_product.values():
+            self.update(batch)
+
+    @applies(UpdateQuantity)
+    def update_one(self, a: UpdateQuantity) -> None:
+        self.update([a])
+
+    def update(self, batch: list[UpdateQuantity]) -> None:
+        updates = [InventoryUpdate(product_id=a.product_id, sku_id=a.link.remote_sku_id or "",
+                                   quantity=a.quantity) for a in batch]
+        try:
+            results = self.channel.update_inventory(updates)
+        except Rejected as exc:
+            for a in batch:
+                self.ctx.fail(a.item, exc)
+            return
+        by_key: dict[str, ItemResult] = {r.key: r for r in results}
+        done = []
+        for a in batch:
+            res = by_key.get(a.link.remote_sku_id or "")
+            if res is not None and res.ok:
+                done.append((a.link.id, a.quantity))
+            else:
+                self.ctx.fail(a.item, Rejected(
+                    f"quantity of {a.item} refused: {res.message if res else 'no result for this SKU'}",
+                    code=res.code if res else None))
+        if done:
+            with db.session() as s:
+                for link_id, qty in done:
+                    row = s.get(SkuLink, link_id)
+                    if row is not None:
+                        row.last_quantity = qty
+                        row.updated_at = utcnow()
+                        s.add(row)
+            self.ctx.count("updated", len(done))
 
 
-register_flow("inventory", inventory_flow, interval_key="interval.inventory",
+register_flow("inventory", inventory_flow, interval_key="interval.inventory", applier=InventoryApplier,
               description="eCommerce stock -> TikTok SKU quantities (changed SKUs only, batched per product)")

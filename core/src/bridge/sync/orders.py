@@ -13,10 +13,15 @@ Lines are matched through the SKU links (TikTok SKU id, then seller SKU); an ord
 unmatched line is ``held`` with the reason and retried on every run until it goes through.
 A TikTok cancellation cancels the eCommerce order; an eCommerce cancellation of a linked order
 cancels it on TikTok where the plugin can, else it is reported.
+
+Decide (:class:`OrdersDecider`) turns each channel order and its link into actions
+(:class:`WaitOrder`, :class:`RecordOrder`, :class:`HoldOrder`, :class:`CreateOrder`,
+:class:`CancelStoreOrder`, :class:`CancelChannelOrder`); :class:`OrdersApplier` writes them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -24,16 +29,19 @@ from typing import Any
 from sqlmodel import col, select
 
 from bridge import db, journal
-from bridge.errors import Rejected
+from bridge.errors import BridgeError, Rejected
+from bridge.facade import StoreReader, StoreWriter
 from bridge.models import Address, Money, Order, OrderDraft, OrderLine
 from bridge.sync import links
-from bridge.sync.base import FlowContext, register_flow
+from bridge.sync.actions import Action, Applier, applies
+from bridge.sync.base import FlowContext, SyncSink, register_flow
 from bridge.sync.options import shop_options
-from bridge.tables import OrderLink, SkuLink, utcnow
+from bridge.tables import OrderLink, SkuLink, Store, utcnow
 
 TO_SHIP = ("awaiting_shipment", "awaiting_collection")
 WAITING = ("unpaid", "on_hold")
 OPEN = ("pending", "held", "creating")
+DONE = ("created", "recorded", "cancelled", "shipped")
 RECENT = timedelta(days=30)
 
 
@@ -42,116 +50,132 @@ def _link_data(o: Order) -> dict[str, Any]:
     return {"packages": o.package_ids, "label_by": o.shipping_label_by}
 
 
-class OrdersRun:
-    def __init__(self, ctx: FlowContext) -> None:
-        assert ctx.channel is not None and ctx.ecommerce is not None
-        self.ctx, self.channel, self.eco = ctx, ctx.channel, ctx.ecommerce
-        self.options = shop_options(self.channel.options)
-        self.source = ctx.pm.info(self.channel.platform).display_name
+# ============================================================================ actions
+
+
+@dataclass(frozen=True, kw_only=True)
+class WaitOrder(Action):
+    """Not paid or not released yet: remembered as ``pending``."""
+
+    kind = "wait"
+    order: Order
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordOrder(Action):
+    """Fulfilled by the channel: recorded, not created."""
+
+    kind = "record"
+    order: Order
+    link: OrderLink | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldOrder(Action):
+    """A line matches no linked product: held with the reason (an item failure each run)."""
+
+    kind = "hold"
+    order: Order
+    link: OrderLink | None
+
+    def failure(self) -> BridgeError:
+        return Rejected(self.why, code="UNMATCHED_LINE")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateOrder(Action):
+    """Create the order in the eCommerce store (claimed first, exactly once)."""
+
+    kind = "create"
+    order: Order
+    draft: OrderDraft
+    link: OrderLink | None
+
+    def details(self) -> dict[str, Any]:
+        return {"total": str(self.draft.total.amount),
+                "lines": [(ln.sku, ln.quantity) for ln in self.draft.lines]}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelStoreOrder(Action):
+    """Cancelled on the channel: cancel the eCommerce order (none yet: just mark the link)."""
+
+    kind = "cancel"
+    link: OrderLink
+    ecommerce_order_id: str | None
+    reason: str | None
+
+    def details(self) -> dict[str, Any]:
+        return {"ecommerce_order_id": self.ecommerce_order_id} if self.ecommerce_order_id else {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelChannelOrder(Action):
+    """Cancelled in the eCommerce store: cancel it on the channel (or report that it cannot)."""
+
+    kind = "cancel"
+    link: OrderLink
+
+    def details(self) -> dict[str, Any]:
+        return {"ecommerce_order_id": self.link.ecommerce_order_id}
+
+
+# ============================================================================ decide
+
+
+class OrdersDecider:
+    """Decides what each channel order needs; reads only."""
+
+    def __init__(self, ctx: FlowContext, channel: Store, eco: Store) -> None:
+        self.ctx = ctx
+        self.channel_store = channel
+        self.channel = ctx.reader(channel)
+        self.eco = ctx.reader(eco)
+        self.options = shop_options(channel.options)
+        self.source = ctx.pm.info(channel.platform).display_name
         self.seen: set[str] = set()
 
     def link(self, order_id: str) -> OrderLink | None:
         with db.session() as s:
-            return s.exec(select(OrderLink).where(OrderLink.channel_store_id == self.channel.id,
+            return s.exec(select(OrderLink).where(OrderLink.channel_store_id == self.channel_store.id,
                                                   OrderLink.channel_order_id == order_id)).first()
 
-    def _new(self, o: Order, status: str, message: str | None = None) -> OrderLink | None:
-        return links.insert_claimed(OrderLink(
-            channel_store_id=self.channel.id, channel_order_id=o.remote_id,  # type: ignore[arg-type]
-            ecommerce_store_id=self.eco.id, status=status, channel_status=o.status, message=message,
-            data=_link_data(o)))
-
-    # ------------------------------------------------------------------ channel orders
-
-    def order(self, o: Order) -> None:
+    def decide(self, o: Order) -> list[Action]:
         self.seen.add(o.remote_id)
-        ctx, link = self.ctx, self.link(o.remote_id)
+        link = self.link(o.remote_id)
         if o.status == "cancelled":
-            self.channel_cancelled(o, link)
-            return
-        if link is not None and link.status in ("created", "recorded", "cancelled", "shipped"):
-            return
+            return self.channel_cancelled(o, link)
+        if link is not None and link.status in DONE:
+            return []
         if o.status in WAITING or not o.released:
             why = "not paid yet" if o.status in WAITING else "TikTok has not released it yet"
-            if link is None:
-                ctx.decide("wait", o.remote_id, why=why)
-                if not ctx.dry_run:
-                    self._new(o, "pending", why)
-            return
+            return [] if link is not None else [WaitOrder(item=o.remote_id, why=why, order=o)]
         if o.status not in TO_SHIP:
-            return  # shipped or completed before bridge saw it: nothing to create
+            return []  # shipped or completed before bridge saw it: nothing to create
         if o.fulfilled_by == "platform" and not self.options.create_platform_fulfilled:
-            ctx.decide("record", o.remote_id, why="fulfilled by TikTok: recorded, not created "
-                       "(shop option orders.create_platform_fulfilled)")
-            if not ctx.dry_run:
-                if link is None:
-                    self._new(o, "recorded", "fulfilled by TikTok")
-                else:
-                    links.save(link, status="recorded", message="fulfilled by TikTok")
-                ctx.count("recorded")
-            return
+            return [RecordOrder(item=o.remote_id, order=o, link=link,
+                                why="fulfilled by TikTok: recorded, not created "
+                                    "(shop option orders.create_platform_fulfilled)")]
         lines, unmatched = self.match(o)
         if unmatched:
             why = (f"line(s) {', '.join(unmatched)} match no product linked to this shop: list or link "
                    "the product (`bridge sync products`), then `bridge sync orders` retries")
-            ctx.decide("hold", o.remote_id, why=why)
-            if not ctx.dry_run:
-                if link is None:
-                    link = self._new(o, "held", why)
-                elif link.status != "held" or link.message != why:
-                    link = links.save(link, status="held", message=why)
-                ctx.fail(o.remote_id, Rejected(why, code="UNMATCHED_LINE"))
-            return
-        draft = self.draft(o, lines)
-        ctx.decide("create", o.remote_id, why="paid, seller-shipped, released",
-                   total=str(draft.total.amount), lines=[(ln.sku, ln.quantity) for ln in draft.lines])
-        if ctx.dry_run:
-            return
-        if link is None:
-            link = self._new(o, "pending")
-            if link is None:
-                ctx.count("skipped")  # another worker has just linked it
-                return
-        if not links.claim(OrderLink, link.id, owner_field="message"):  # type: ignore[arg-type]
-            ctx.count("skipped")
-            return
-        with db.session() as s:
-            row = s.get(OrderLink, link.id)
-            assert row is not None
-            row.attempts += 1
-            s.add(row)
-            link = row
-        try:
-            created = ctx.call(self.eco, "create_order", draft=draft)
-        except Rejected as exc:
-            links.save(link, status="held", message=str(exc))
-            ctx.fail(o.remote_id, exc)
-            return
-        except BaseException:
-            # outcome unknown: the plugin's idempotent create finds the order on the next run
-            links.save(link, status="pending", message="interrupted while creating: retried")
-            raise
-        links.save(link, status="created", ecommerce_order_id=created.remote_id, channel_status=o.status,
-                   message="found an existing order" if created.existed else None,
-                   data={**_link_data(o), "number": created.number})
-        ctx.count("linked" if created.existed else "created")
-        journal.record("orders.linked" if created.existed else "orders.created",
-                       f"TikTok order {o.remote_id} -> eCommerce order {created.number or created.remote_id}",
-                       org_id=ctx.org_id, store_id=self.channel.id, flow="orders", item=o.remote_id,
-                       data={"ecommerce_order_id": created.remote_id, "existed": created.existed})
+            return [HoldOrder(item=o.remote_id, why=why, order=o, link=link)]
+        return [CreateOrder(item=o.remote_id, why="paid, seller-shipped, released", order=o,
+                            draft=self.draft(o, lines), link=link)]
 
     def match(self, o: Order) -> tuple[list[OrderLine], list[str]]:
         sku_ids = [ln.variant_id for ln in o.lines if ln.variant_id]
         sellers = [ln.sku for ln in o.lines if ln.sku]
         with db.session() as s:
             rows = list(s.exec(select(SkuLink).where(
-                SkuLink.channel_store_id == self.channel.id,
+                SkuLink.channel_store_id == self.channel_store.id,
                 col(SkuLink.remote_sku_id).in_(sku_ids) | col(SkuLink.seller_sku).in_(sellers))))
         by_id = {r.remote_sku_id: r for r in rows}
         by_sku = {r.seller_sku: r for r in rows}
         out, missing = [], []
         for ln in o.lines:
-            hit = by_id.get(ln.variant_id) or by_sku.get(ln.sku)  # type: ignore[arg-type]
+            hit = by_id.get(ln.variant_id) or by_sku.get(ln.sku or "")
             if hit is None:
                 missing.append(f"{ln.title or ln.remote_id} (seller SKU {ln.sku or '?'})")
                 continue
@@ -177,65 +201,148 @@ class OrdersRun:
                           tax=o.tax, total=total, created_at=o.created_at,
                           note=f"{self.source} order {o.number or o.remote_id}")
 
-    # ------------------------------------------------------------------ cancellations
-
-    def channel_cancelled(self, o: Order, link: OrderLink | None) -> None:
-        ctx = self.ctx
+    def channel_cancelled(self, o: Order, link: OrderLink | None) -> list[Action]:
         if link is None or link.status in ("cancelled", "recorded"):
-            return
-        if link.status in ("pending", "held") or not link.ecommerce_order_id:
-            found = (ctx.call(self.eco, "find_order", source_order_id=o.remote_id)
-                     if link.status == "creating" and ctx.has(self.eco, "find_order") else None)
-            if not found:
-                ctx.decide("cancel", o.remote_id, why="cancelled on TikTok before it was created")
-                if not ctx.dry_run:
-                    links.save(link, status="cancelled", channel_status="cancelled", message=o.cancel_reason)
+            return []
+        eco_id = link.ecommerce_order_id
+        if link.status in ("pending", "held") or not eco_id:
+            eco_id = (self.eco.find_order(o.remote_id)
+                      if link.status == "creating" and self.eco.has("find_order") else None)
+            if not eco_id:
+                return [CancelStoreOrder(item=o.remote_id, why="cancelled on TikTok before it was created",
+                                         link=link, ecommerce_order_id=None, reason=o.cancel_reason)]
+        return [CancelStoreOrder(item=o.remote_id, why="cancelled on TikTok", link=link,
+                                 ecommerce_order_id=eco_id, reason=o.cancel_reason)]
+
+    def ecommerce_cancellations(self) -> list[Action]:
+        """Linked orders cancelled in the eCommerce store are cancelled on TikTok (orders this
+        run already decided are left to that decision)."""
+        with db.session() as s:
+            open_links = [ln for ln in s.exec(select(OrderLink).where(
+                OrderLink.channel_store_id == self.channel_store.id, OrderLink.status == "created",
+                col(OrderLink.ecommerce_order_id).is_not(None), OrderLink.created_at >= utcnow() - RECENT))
+                if ln.channel_order_id not in self.seen]
+        if not open_links or not self.eco.has("get_orders"):
+            return []
+        by_id = {ln.ecommerce_order_id: ln for ln in open_links}
+        ids = [i for i in by_id if i]
+        out: list[Action] = []
+        for i in range(0, len(ids), 50):
+            for eo in self.eco.get_orders(ids[i:i + 50]):
+                link = by_id.get(eo.remote_id)
+                if eo.status == "cancelled" and link is not None:
+                    out.append(CancelChannelOrder(item=link.channel_order_id, link=link,
+                                                  why="cancelled in the eCommerce store"))
+        return out
+
+
+# ============================================================================ apply
+
+
+class OrdersApplier(Applier):
+    """Writes the orders flow's actions."""
+
+    def __init__(self, ctx: FlowContext, sink: SyncSink) -> None:
+        super().__init__(ctx, sink)
+        assert ctx.channel is not None and ctx.ecommerce is not None
+        self.channel_store = ctx.channel
+        self.eco_store = ctx.ecommerce
+        self.channel: StoreWriter = sink.writer(ctx.channel)
+        self.eco: StoreWriter = sink.writer(ctx.ecommerce)
+
+    def _new(self, o: Order, status: str, message: str | None = None) -> OrderLink | None:
+        assert self.channel_store.id is not None
+        return links.insert_claimed(OrderLink(
+            channel_store_id=self.channel_store.id, channel_order_id=o.remote_id,
+            ecommerce_store_id=self.eco_store.id, status=status, channel_status=o.status, message=message,
+            data=_link_data(o)))
+
+    @applies(WaitOrder)
+    def wait(self, a: WaitOrder) -> None:
+        self._new(a.order, "pending", a.why)
+
+    @applies(RecordOrder)
+    def record(self, a: RecordOrder) -> None:
+        if a.link is None:
+            self._new(a.order, "recorded", "fulfilled by TikTok")
+        else:
+            links.save(a.link, status="recorded", message="fulfilled by TikTok")
+        self.ctx.count("recorded")
+
+    @applies(HoldOrder)
+    def hold(self, a: HoldOrder) -> None:
+        if a.link is None:
+            self._new(a.order, "held", a.why)
+        elif a.link.status != "held" or a.link.message != a.why:
+            links.save(a.link, status="held", message=a.why)
+        self.ctx.fail(a.item, a.failure())
+
+    @applies(CreateOrder)
+    def create(self, a: CreateOrder) -> None:
+        ctx, o = self.ctx, a.order
+        link = a.link
+        if link is None:
+            link = self._new(o, "pending")
+            if link is None:
+                ctx.count("skipped")  # another worker has just linked it
                 return
-            link.ecommerce_order_id = found
-        ctx.decide("cancel", o.remote_id, why="cancelled on TikTok", ecommerce_order_id=link.ecommerce_order_id)
-        if ctx.dry_run:
+        assert link.id is not None
+        if not links.claim(OrderLink, link.id, owner_field="message"):
+            ctx.count("skipped")
             return
+        with db.session() as s:
+            row = s.get(OrderLink, link.id)
+            assert row is not None
+            row.attempts += 1
+            s.add(row)
+            link = row
         try:
-            ctx.call(self.eco, "cancel_order", order_id=link.ecommerce_order_id,
-                     reason=o.cancel_reason or "cancelled on TikTok Shop")
+            created = self.eco.create_order(a.draft)
         except Rejected as exc:
-            links.save(link, message=f"cancelled on TikTok, not in the store: {exc}")
+            links.save(link, status="held", message=str(exc))
             ctx.fail(o.remote_id, exc)
             return
-        links.save(link, status="cancelled", channel_status="cancelled", message=o.cancel_reason)
-        ctx.count("cancelled")
+        except BaseException:
+            # outcome unknown: the plugin's idempotent create finds the order on the next run
+            links.save(link, status="pending", message="interrupted while creating: retried")
+            raise
+        links.save(link, status="created", ecommerce_order_id=created.remote_id, channel_status=o.status,
+                   message="found an existing order" if created.existed else None,
+                   data={**_link_data(o), "number": created.number})
+        ctx.count("linked" if created.existed else "created")
+        journal.record("orders.linked" if created.existed else "orders.created",
+                       f"TikTok order {o.remote_id} -> eCommerce order {created.number or created.remote_id}",
+                       org_id=ctx.org_id, store_id=self.channel_store.id, flow="orders", item=o.remote_id,
+                       data={"ecommerce_order_id": created.remote_id, "existed": created.existed})
 
-    def ecommerce_cancellations(self) -> None:
-        """Linked orders cancelled in the eCommerce store are cancelled on TikTok."""
-        with db.session() as s:
-            open_links = list(s.exec(select(OrderLink).where(
-                OrderLink.channel_store_id == self.channel.id, OrderLink.status == "created",
-                col(OrderLink.ecommerce_order_id).is_not(None), OrderLink.created_at >= utcnow() - RECENT)))
-        if not open_links or not self.ctx.has(self.eco, "get_orders"):
+    @applies(CancelStoreOrder)
+    def cancel_in_store(self, a: CancelStoreOrder) -> None:
+        if a.ecommerce_order_id is None:
+            links.save(a.link, status="cancelled", channel_status="cancelled", message=a.reason)
             return
-        by_id = {ln.ecommerce_order_id: ln for ln in open_links}
-        ids = list(by_id)
-        for i in range(0, len(ids), 50):
-            for eo in self.ctx.call(self.eco, "get_orders", order_ids=ids[i:i + 50]):
-                if eo.status == "cancelled":
-                    self.store_cancelled(by_id[eo.remote_id])
+        try:
+            self.eco.cancel_order(a.ecommerce_order_id, a.reason or "cancelled on TikTok Shop")
+        except Rejected as exc:
+            links.save(a.link, ecommerce_order_id=a.ecommerce_order_id,
+                       message=f"cancelled on TikTok, not in the store: {exc}")
+            self.ctx.fail(a.item, exc)
+            return
+        links.save(a.link, status="cancelled", channel_status="cancelled", message=a.reason,
+                   ecommerce_order_id=a.ecommerce_order_id)
+        self.ctx.count("cancelled")
 
-    def store_cancelled(self, link: OrderLink) -> None:
-        ctx = self.ctx
-        ctx.decide("cancel", link.channel_order_id, why="cancelled in the eCommerce store",
-                   ecommerce_order_id=link.ecommerce_order_id)
-        if ctx.dry_run:
-            return
-        if not ctx.has(self.channel, "cancel_order"):
+    @applies(CancelChannelOrder)
+    def cancel_on_channel(self, a: CancelChannelOrder) -> None:
+        ctx, link = self.ctx, a.link
+        if not self.channel.has("cancel_order"):
             msg = ("cancelled in the eCommerce store; TikTok Shop's API cannot cancel it: cancel it in "
                    "Seller Center")
             links.save(link, status="cancelled", message=msg)
-            journal.record("orders.cancel_reported", msg, org_id=ctx.org_id, store_id=self.channel.id,
+            journal.record("orders.cancel_reported", msg, org_id=ctx.org_id, store_id=self.channel_store.id,
                            flow="orders", item=link.channel_order_id, level="warning")
             return
         try:
-            ctx.call(self.channel, "cancel_order", order_id=link.channel_order_id,
-                     reason="cancelled by the seller")
+            self.channel.cancel_order(link.channel_order_id, "cancelled by the seller")
         except Rejected as exc:
             links.save(link, status="cancelled", message=f"not cancelled on TikTok Shop: {exc}")
             ctx.fail(link.channel_order_id, exc)
@@ -244,30 +351,38 @@ class OrdersRun:
         ctx.count("cancelled")
 
 
+# ============================================================================ the flow
+
+
+def _retry_ids(ctx: FlowContext, channel: Store, seen: set[str]) -> list[str]:
+    """Open orders (pending, held, creating) the stream did not show."""
+    with db.session() as s:
+        return [ln.channel_order_id for ln in s.exec(select(OrderLink).where(
+            OrderLink.channel_store_id == channel.id, col(OrderLink.status).in_(OPEN)).limit(200))
+            if ln.channel_order_id not in seen]
+
+
 def orders_flow(ctx: FlowContext) -> None:
-    run = OrdersRun(ctx)
-    channel = run.channel
+    assert ctx.channel is not None and ctx.ecommerce is not None
+    decider = OrdersDecider(ctx, ctx.channel, ctx.ecommerce)
+    channel: StoreReader = decider.channel
     if ctx.items is not None:
-        for o in ctx.call(channel, "get_orders", order_ids=list(ctx.items)):
-            run.order(o)
+        for o in channel.get_orders(list(ctx.items)):
+            ctx.act(decider.decide(o))
         return
-    cursor = ctx.cursor(channel)
-    for page in ctx.call(channel, "list_orders", cursor=cursor):
+    for page in channel.list_orders(ctx.cursor(ctx.channel)):
         for o in page.orders:
-            run.order(o)
+            ctx.act(decider.decide(o))
         if page.cursor:
-            ctx.save_cursor(channel, page.cursor)
+            ctx.checkpoint(ctx.channel, page.cursor)
         if ctx.stopping():
             return
-    with db.session() as s:
-        retry = [ln.channel_order_id for ln in s.exec(select(OrderLink).where(
-            OrderLink.channel_store_id == channel.id, col(OrderLink.status).in_(OPEN)).limit(200))
-            if ln.channel_order_id not in run.seen]
+    retry = _retry_ids(ctx, ctx.channel, decider.seen)
     for i in range(0, len(retry), 50):
-        for o in ctx.call(channel, "get_orders", order_ids=retry[i:i + 50]):
-            run.order(o)
-    run.ecommerce_cancellations()
+        for o in channel.get_orders(retry[i:i + 50]):
+            ctx.act(decider.decide(o))
+    ctx.act(decider.ecommerce_cancellations())
 
 
-register_flow("orders", orders_flow, interval_key="interval.orders",
+register_flow("orders", orders_flow, interval_key="interval.orders", applier=OrdersApplier,
               description="TikTok orders -> eCommerce orders (exactly once), cancellations both ways")

@@ -10,15 +10,20 @@ TikTok's reason when rejected); one failing product never stops the others. The 
 limit of new products (``products.daily_limit``) is respected: the rest waits (status
 ``waiting``) and is created on a later day.
 
-Options: see :mod:`bridge.sync.options`. Dry run (``bridge plan products``) makes no write.
+Decide (:class:`ProductsDecider`, a page at a time) turns products and their links into actions
+(:class:`CreateListing`, :class:`UpdateListing`, :class:`LinkListing`, :class:`WaitListing`,
+:class:`HoldListing`, :class:`FailListing`, :class:`DeactivateListing`); :class:`ProductsApplier`
+writes a page's actions, several products at once (``products.concurrency``).
+Options: see :mod:`bridge.sync.options`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 
@@ -26,90 +31,473 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bridge import db, journal
-from bridge.errors import Rejected
-from bridge.listing import ListingProblem, build_listing, content_hash
-from bridge.mapping import Mapper, load_overrides
+from bridge.errors import BridgeError, Rejected
+from bridge.facade import StoreWriter, transform_listing
+from bridge.mapping import Mapped, Mapper, load_overrides
 from bridge.models import ExistingListing, Listing, Product
 from bridge.sync import links
-from bridge.sync.base import FlowContext, register_flow
+from bridge.sync.actions import Action, Applier, applies
+from bridge.sync.base import FlowContext, SyncSink, register_flow
+from bridge.sync.listing import Built, ListingProblem, build_listing, content_hash
 from bridge.sync.options import ShopOptions, shop_options
-from bridge.tables import Event, ListingLink, ProductMapping, utcnow
+from bridge.tables import Event, ListingLink, ProductMapping, SkuLink, Store, utcnow
 
-HELD = ("held", "unmapped")
 ACTIVE = ("pending", "draft", "live", "creating")
 
 
-class ProductsRun:
-    """One run of the products flow for one (eCommerce store, TikTok shop) pair."""
+# ============================================================================ actions
 
-    def __init__(self, ctx: FlowContext) -> None:
-        assert ctx.channel is not None and ctx.ecommerce is not None
+
+@dataclass(frozen=True, kw_only=True)
+class ListingAction(Action):
+    """An action about one product's listing; ``link`` is its link as decide saw it."""
+
+    link: ListingLink | None
+    title: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Send(ListingAction):
+    listing: Listing
+    digest: str
+    product_title: str = ""
+    """The product's own title (a link's title until the channel took the listing)."""
+    warnings: list[str] = field(default_factory=list)
+    detail: dict[str, Any] = field(default_factory=dict)
+    """Rule, category, per-SKU price and quantity with their rules (shown by the plan)."""
+
+    def details(self) -> dict[str, Any]:
+        return {"title": self.title, **self.detail}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateListing(_Send):
+    """List a new product (claimed first: two workers never both create it)."""
+
+    kind = "create"
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateListing(_Send):
+    """Send a changed (or listable again) product to its listing."""
+
+    kind = "update"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkListing(_Send):
+    """Link a product to the channel product that already has its seller SKUs, then update it."""
+
+    kind = "link"
+    remote_product_id: str
+    found: dict[str, ExistingListing]
+
+
+@dataclass(frozen=True, kw_only=True)
+class WaitListing(_Send):
+    """Today's limit of new products is reached: created on a later day."""
+
+    kind = "wait"
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldListing(ListingAction):
+    """Not listable as it is (unmapped, attributes missing, over a limit): held with reasons."""
+
+    kind = "hold"
+    status: str
+    reasons: list[str]
+
+    def details(self) -> dict[str, Any]:
+        return {"title": self.title}
+
+
+@dataclass(frozen=True, kw_only=True)
+class FailListing(ListingAction):
+    """The channel refused the product's category itself: recorded as failed."""
+
+    kind = "fail"
+    error: BridgeError
+
+    def failure(self) -> BridgeError:
+        return self.error
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeactivateListing(ListingAction):
+    """Take a listed product off sale (unpublished, deleted, unmapped, no longer listable)."""
+
+    kind = "deactivate"
+    remote_product_id: str
+
+    def details(self) -> dict[str, Any]:
+        return {"remote_product_id": self.remote_product_id}
+
+
+# ============================================================================ decide
+
+
+class DailyBudget:
+    """Today's new-product slots of a shop (``products.daily_limit``), taken by decisions."""
+
+    def __init__(self, limit: int | None, used: int) -> None:
+        self.limit, self.used = limit, used
+
+    @property
+    def spent(self) -> bool:
+        return self.limit is not None and self.used >= self.limit
+
+    def take(self) -> bool:
+        if self.spent:
+            return False
+        self.used += 1
+        return True
+
+
+def created_today(channel_store_id: int | None) -> int:
+    midnight = datetime.combine(utcnow().date(), time.min, tzinfo=utcnow().tzinfo)
+    with db.session() as s:
+        return s.exec(select(func.count()).select_from(Event).where(
+            Event.kind == "products.created", Event.store_id == channel_store_id,
+            Event.at >= midnight)).one()
+
+
+@dataclass
+class PageState:
+    """What bridge remembers about one page of products."""
+
+    links: dict[str, ListingLink]
+    overrides: dict[str, ProductMapping]
+    existing: dict[str, ExistingListing]
+    """Channel products found by the seller SKUs of products not listed yet."""
+    sku_ids: dict[str, dict[str, str]]
+    """Per listed product: variant id -> channel SKU id."""
+
+
+class ProductsDecider:
+    """Decides what each product needs on one shop; reads only."""
+
+    def __init__(self, ctx: FlowContext, channel: Store, eco: Store) -> None:
+        assert channel.id is not None
         self.ctx = ctx
-        self.channel = ctx.channel
-        self.eco = ctx.ecommerce
-        self.options: ShopOptions = shop_options(self.channel.options)
-        self.mapper = Mapper(self.channel.id,  # type: ignore[arg-type]
-                             lambda cid: ctx.call(self.channel, "category_attributes", category_id=cid))
-        self.shop = {"name": self.channel.name, "region": self.channel.region,
-                     "currency": self.channel.currency}
-        self.created_today = self._created_today()
-        self.lock = threading.Lock()
-        workers = 1 if ctx.dry_run else self.options.concurrency
-        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="bridge-products") if workers > 1 else None
-
-    # ------------------------------------------------------------------ driving
+        self.channel_store, self.channel_id = channel, channel.id
+        self.channel = ctx.reader(channel)
+        self.eco = ctx.reader(eco)
+        self.options: ShopOptions = shop_options(channel.options)
+        self.mapper = Mapper(channel.id, self.channel.category_attributes)
+        self.shop = {"name": channel.name, "region": channel.region, "currency": channel.currency}
+        self.budget = DailyBudget(self.options.daily_limit, created_today(channel.id))
 
     def fingerprint(self) -> str:
         with db.session() as s:
             n, latest = s.exec(select(func.count(), func.max(ProductMapping.updated_at)).where(
-                ProductMapping.channel_store_id == self.channel.id)).one()
+                ProductMapping.channel_store_id == self.channel_id)).one()
         rules = [(r.id, r.facet, r.value, r.category_id, r.attributes, r.priority) for r in self.mapper.rules]
         raw = json.dumps([self.options.fingerprint(), rules, n, str(latest)], default=str, sort_keys=True)
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
-    def run(self) -> None:
-        ctx = self.ctx
-        if ctx.items is not None:
-            products = ctx.call(self.eco, "get_products", product_ids=list(ctx.items))
-            found = {p.remote_id for p in products}
-            self.page(products)
-            self.gone([i for i in ctx.items if i not in found])
-            return
-        fp = self.fingerprint()
-        name = f"products:{self.channel.id}"
-        saved = json.loads(ctx.cursor(self.eco, name) or "{}")
-        full = saved.get("fp") != fp or saved.get("c") is None
-        seen = links.SeenSet() if full else None
-        cursor = None if full else saved["c"]
+    def state(self, products: Sequence[Product]) -> PageState:
+        ids = [p.remote_id for p in products]
+        known = links.listing_links(self.channel_id, ids)
+        listed = [pid for pid, ln in known.items() if ln.remote_product_id]
+        sku_ids: dict[str, dict[str, str]] = {}
+        if listed:
+            with db.session() as s:
+                for r in s.exec(select(SkuLink).where(SkuLink.channel_store_id == self.channel_id,
+                                                      col(SkuLink.source_product_id).in_(listed))):
+                    if r.remote_sku_id:
+                        sku_ids.setdefault(r.source_product_id, {})[r.source_variant_id] = r.remote_sku_id
+        listed_ids = set(listed)
+        new_skus = [v.sku for p in products if p.remote_id not in listed_ids
+                    and p.status == "active" and p.published for v in p.variants if v.sku]
+        existing: dict[str, ExistingListing] = {}
+        if new_skus and self.channel.has("find_listings"):
+            existing = {e.seller_sku: e for e in self.channel.find_listings(new_skus)}
+        return PageState(known, load_overrides(self.channel_id, ids), existing, sku_ids)
+
+    def page(self, products: Sequence[Product]) -> list[Action]:
+        st = self.state(products)
+        out: list[Action] = []
+        for p in products:
+            out += self.product(p, st.links.get(p.remote_id), st)
+        return out
+
+    def gone(self, product_ids: list[str]) -> list[Action]:
+        return [DeactivateListing(item=pid, why="deleted in the eCommerce store", link=link,
+                                  remote_product_id=link.remote_product_id)
+                for pid, link in links.listing_links(self.channel_id, product_ids).items()
+                if link.remote_product_id and link.status != "deactivated"]
+
+    # ------------------------------------------------------------------ one product
+
+    def product(self, p: Product, link: ListingLink | None, st: PageState) -> list[Action]:
+        listed = link if link and link.remote_product_id and link.status != "deactivated" else None
+        if p.status != "active" or not p.published:
+            why = f"product is {p.status if p.status != 'active' else 'unpublished'}"
+            return self.deactivate(p, listed, why)
         try:
-            for page in ctx.call(self.eco, "list_products", cursor=cursor):
-                if seen is not None:
-                    seen.add_many(p.remote_id for p in page.products)
-                self.page(page.products)
-                cursor = page.cursor or cursor
-                if ctx.stopping():
-                    if not full:
-                        self._save(cursor, fp)
-                    return
-            if seen is not None:
+            mapped = self.mapper.resolve(p, st.overrides.get(p.remote_id))
+        except Rejected as exc:  # e.g. TikTok refuses the category itself
+            return [FailListing(item=p.remote_id, why=str(exc), link=link, title=p.title, error=exc)]
+        if not mapped.listable:
+            status = "unmapped" if not mapped.category_id else "held"
+            return self.not_listable(p, link, listed, status, mapped.missing, "unmapped: ")
+        try:
+            built = build_listing(p, mapped, self.options, self.shop, st.sku_ids.get(p.remote_id, {}))
+        except ListingProblem as exc:
+            return self.not_listable(p, link, listed, "held", exc.reasons, "")
+        return self.send(p, link, mapped, built, st.existing)
+
+    def send(self, p: Product, link: ListingLink | None, mapped: Mapped, built: Built,
+             existing: dict[str, ExistingListing]) -> list[Action]:
+        listing = transform_listing(self.ctx.pm, built.listing, p, self.channel_store)
+        digest = content_hash(listing)
+        base: dict[str, Any] = {
+            "item": p.remote_id, "link": link, "title": listing.title, "product_title": p.title,
+            "digest": digest,
+            "warnings": built.warnings,
+            "detail": {"rule": mapped.source, "category_id": mapped.category_id, "skus": built.notes,
+                       "warnings": built.warnings}}
+        if link is not None and link.status == "failed" and link.content_hash == digest:
+            self.ctx.note("unchanged")  # refused as it is: sent again once the product changes
+            return []
+        if link is not None and link.remote_product_id:
+            if link.content_hash == digest and link.status != "deactivated":
+                self.ctx.note("unchanged")
+                return []
+            why = "product changed" if link.status != "deactivated" else "product listable again"
+            listing = listing.model_copy(update={"remote_product_id": link.remote_product_id})
+            return [UpdateListing(why=why, listing=listing, **base)]
+        found = {s.seller_sku: existing[s.seller_sku] for s in listing.skus if s.seller_sku in existing}
+        if found:
+            return self.link_existing(p, link, listing, found, base)
+        if not self.budget.take():
+            why = (f"TikTok's daily limit of {self.options.daily_limit} new products on this shop is "
+                   "reached: waits for the next day")
+            self.ctx.note("waiting")
+            return [WaitListing(why=why, listing=listing, **base)]
+        return [CreateListing(why="new mapped product", listing=listing, **base)]
+
+    def link_existing(self, p: Product, link: ListingLink | None, listing: Listing,
+                      found: dict[str, ExistingListing], base: dict[str, Any]) -> list[Action]:
+        remote = sorted({e.remote_product_id for e in found.values()})
+        if len(remote) > 1:
+            return self.hold(p, link, "held", [f"its SKUs are spread over TikTok products {', '.join(remote)}: "
+                                               "merge them on TikTok Shop or change the SKUs"])
+        return [LinkListing(why=f"seller SKUs already on the shop in {remote[0]}", listing=listing,
+                            remote_product_id=remote[0], found=found, **base)]
+
+    def not_listable(self, p: Product, link: ListingLink | None, listed: ListingLink | None,
+                     status: str, reasons: list[str], prefix: str) -> list[Action]:
+        if listed is not None:
+            return self.deactivate(p, listed, prefix + "; ".join(reasons))
+        return self.hold(p, link, status, reasons)
+
+    def deactivate(self, p: Product, listed: ListingLink | None, why: str) -> list[Action]:
+        if listed is None or not listed.remote_product_id:
+            return []
+        return [DeactivateListing(item=p.remote_id, why=why, link=listed,
+                                  remote_product_id=listed.remote_product_id)]
+
+    def hold(self, p: Product, link: ListingLink | None, status: str, reasons: list[str]) -> list[Action]:
+        self.ctx.note(status)
+        if link is not None and link.status == status and link.reasons == reasons:
+            return []
+        return [HoldListing(item=p.remote_id, why="; ".join(reasons), link=link, title=p.title,
+                            status=status, reasons=reasons)]
+
+
+# ============================================================================ apply
+
+
+class ProductsApplier(Applier):
+    """Writes the products flow's actions; a page's actions several at a time."""
+
+    def __init__(self, ctx: FlowContext, sink: SyncSink) -> None:
+        super().__init__(ctx, sink)
+        assert ctx.channel is not None and ctx.channel.id is not None
+        self.channel_id = ctx.channel.id
+        self.channel: StoreWriter = sink.writer(ctx.channel)
+        workers = shop_options(ctx.channel.options).concurrency
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="bridge-products") if workers > 1 else None
+        self.in_flight: list[Future[None]] = []
+
+    def apply_all(self, actions: Iterable[Action]) -> None:
+        """Write a page's actions several at a time, while the flow decides the next page (one
+        page in flight: the previous one is finished first)."""
+        todo = list(actions)
+        if self.pool is None or len(todo) < 2:
+            self.drain()
+            super().apply_all(todo)
+            return
+        self.drain()
+        self.in_flight = [self.pool.submit(self.apply, a) for a in todo]
+
+    def drain(self) -> None:
+        futures, self.in_flight = self.in_flight, []
+        for f in futures:
+            f.result()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _upsert(self, a: ListingAction, *, status: str, reasons: list[str] | None = None) -> ListingLink | None:
+        title = a.product_title if isinstance(a, _Send) else a.title
+        if a.link is None:
+            return links.insert_claimed(ListingLink(
+                channel_store_id=self.channel_id, source_product_id=a.item,
+                status=status, reasons=reasons or [], title=title))
+        return links.save(a.link, status=status, reasons=reasons or [], title=title)
+
+    @applies(CreateListing)
+    def create(self, a: CreateListing) -> None:
+        if a.link is None:  # a new link is inserted already claimed: the unique key decides the race
+            link = links.insert_claimed(ListingLink(
+                channel_store_id=self.channel_id, source_product_id=a.item,
+                status="creating", reasons=[links.worker_id()], title=a.product_title))
+            claimed = link is not None
+        else:
+            link = a.link
+            assert link.id is not None
+            claimed = links.claim(ListingLink, link.id, owner_field="reasons")
+        if link is None or not claimed:
+            self.ctx.count("skipped")  # another worker is creating it
+            return
+        self.send(a, link, a.listing, create=True)
+
+    @applies(UpdateListing)
+    def update(self, a: UpdateListing) -> None:
+        assert a.link is not None
+        self.send(a, a.link, a.listing, create=False)
+
+    @applies(LinkListing)
+    def link(self, a: LinkListing) -> None:
+        row = self._upsert(a, status="live")
+        if row is None:
+            self.ctx.count("skipped")  # another worker has just linked it
+            return
+        ids = {sku: e.remote_sku_id for sku, e in a.found.items()}
+        links.save(row, remote_product_id=a.remote_product_id,
+                   status=next(iter(a.found.values())).status or "live",
+                   content_hash=None, reasons=["linked to an existing TikTok product by seller SKU"])
+        links.record_skus(self.channel_id, a.item, a.remote_product_id, a.listing.skus, None, ids,
+                          quantities=False)
+        self.ctx.count("linked")
+        # the eCommerce store is the source of truth: bring the linked product in line
+        listing = a.listing.model_copy(update={"remote_product_id": a.remote_product_id, "skus": [
+            s.model_copy(update={"remote_sku_id": ids.get(s.seller_sku)}) for s in a.listing.skus]})
+        self.send(a, row, listing, create=False, warnings=[])
+
+    @applies(WaitListing)
+    def wait(self, a: WaitListing) -> None:
+        self._upsert(a, status="waiting", reasons=[a.why])
+
+    @applies(HoldListing)
+    def hold(self, a: HoldListing) -> None:
+        self._upsert(a, status=a.status, reasons=a.reasons)
+
+    @applies(FailListing)
+    def fail(self, a: FailListing) -> None:
+        if a.link is None:
+            self._upsert(a, status="failed", reasons=[a.why])
+        else:
+            links.save(a.link, status="failed", reasons=[a.why], content_hash=None)
+        self.ctx.fail(a.item, a.error)
+
+    @applies(DeactivateListing)
+    def deactivate(self, a: DeactivateListing) -> None:
+        assert a.link is not None
+        try:
+            self.channel.deactivate_listing(a.remote_product_id)
+        except Rejected as exc:
+            self.ctx.fail(a.item, exc)
+            return
+        links.save(a.link, status="deactivated", reasons=[a.why], content_hash=None)
+        self.ctx.count("deactivated")
+
+    def send(self, a: _Send, link: ListingLink, listing: Listing, *, create: bool,
+             warnings: list[str] | None = None) -> None:
+        """Send a listing (create or update) and record what the channel said."""
+        try:
+            result = self.channel.create_listing(listing) if create else self.channel.update_listing(listing)
+        except Rejected as exc:
+            links.save(link, status="failed", reasons=[str(exc)], content_hash=a.digest)
+            self.ctx.fail(a.item, exc)
+            return
+        except BaseException:
+            if create:  # outcome unknown: the next run looks it up by seller SKU
+                links.save(link, status="pending", reasons=["interrupted while creating: retried"])
+            raise
+        kind = "created" if create else "updated"
+        with db.session() as s:  # the link, its SKUs and the journal entry: all or nothing
+            links.save_in(s, link, remote_product_id=result.remote_product_id, status=result.status,
+                          reasons=(a.warnings if warnings is None else warnings) + result.warnings,
+                          content_hash=a.digest, title=listing.title)
+            links.record_skus(self.channel_id, a.item, result.remote_product_id, listing.skus,
+                              result, session=s)
+            journal.record(f"products.{kind}", f"'{listing.title}' {kind} as {result.remote_product_id}",
+                           org_id=self.ctx.org_id, store_id=self.channel_id, flow="products",
+                           item=a.item, data={"status": result.status, "warnings": result.warnings},
+                           session=s)
+        self.ctx.count(kind)
+
+
+# ============================================================================ the flow
+
+
+class ProductsRun:
+    """One run of the products flow for one (eCommerce store, TikTok shop) pair: walks the
+    catalog, hands each page's decisions on, keeps the cursor."""
+
+    def __init__(self, ctx: FlowContext) -> None:
+        assert ctx.channel is not None and ctx.ecommerce is not None
+        self.ctx = ctx
+        self.decider = ProductsDecider(ctx, ctx.channel, ctx.ecommerce)
+        self.eco = self.decider.eco
+        self.cursor_name = f"products:{ctx.channel.id}"
+        self.eco_store = ctx.ecommerce
+
+    def run(self) -> None:
+        if self.ctx.items is not None:
+            self.named(list(self.ctx.items))
+            return
+        fp = self.decider.fingerprint()
+        saved = json.loads(self.ctx.cursor(self.eco_store, self.cursor_name) or "{}")
+        full = saved.get("fp") != fp or saved.get("c") is None
+        seen = links.SeenSet()
+        try:
+            if not self.stream(None if full else saved["c"], fp, seen, full):
+                return
+            if full:
                 self.sweep(seen)
-            self._save(cursor, fp)
+            self.retry_waiting(seen)
         finally:
-            if seen is not None:
-                seen.close()
-        self.retry_waiting()
+            seen.close()
 
-    def _save(self, cursor: str | None, fp: str | None) -> None:
+    def named(self, ids: list[str]) -> None:
+        """Products named by a webhook (missing ones were deleted)."""
+        products = self.eco.get_products(ids)
+        found = {p.remote_id for p in products}
+        self.ctx.act(self.decider.page(products))
+        self.ctx.act(self.decider.gone([i for i in ids if i not in found]))
+
+    def stream(self, cursor: str | None, fp: str, seen: links.SeenSet, full: bool) -> bool:
+        """The catalog from ``cursor``, page by page; False when stopped early."""
+        for page in self.eco.list_products(cursor):
+            seen.add_many(p.remote_id for p in page.products)
+            self.ctx.act(self.decider.page(page.products))
+            cursor = page.cursor or cursor
+            if self.ctx.stopping():
+                if not full:
+                    self.checkpoint(cursor, fp)
+                return False
+        self.checkpoint(cursor, fp)
+        return True
+
+    def checkpoint(self, cursor: str | None, fp: str) -> None:
         if cursor is not None:
-            self.ctx.save_cursor(self.eco, json.dumps({"c": cursor, "fp": fp}),
-                                 "products:" + str(self.channel.id))
-
-    def _created_today(self) -> int:
-        midnight = datetime.combine(utcnow().date(), time.min, tzinfo=utcnow().tzinfo)
-        with db.session() as s:
-            return s.exec(select(func.count()).select_from(Event).where(
-                Event.kind == "products.created", Event.store_id == self.channel.id,
-                Event.at >= midnight)).one()
+            self.ctx.checkpoint(self.eco_store, json.dumps({"c": cursor, "fp": fp}), self.cursor_name)
 
     def sweep(self, seen: links.SeenSet) -> None:
         """After a full pass: linked products the stream did not show are looked up; gone ones
@@ -118,257 +506,33 @@ class ProductsRun:
         while True:
             with db.session() as s:
                 rows = list(s.exec(select(ListingLink).where(
-                    ListingLink.channel_store_id == self.channel.id, col(ListingLink.id) > last,
+                    ListingLink.channel_store_id == self.decider.channel_id, col(ListingLink.id) > last,
                     col(ListingLink.remote_product_id).is_not(None),
                     col(ListingLink.status).in_(ACTIVE)).order_by(col(ListingLink.id)).limit(200)))
             if not rows:
                 return
-            last = rows[-1].id  # type: ignore[assignment]
+            last = rows[-1].id or last
             missing = seen.missing([r.source_product_id for r in rows])
             if missing:
-                products = self.ctx.call(self.eco, "get_products", product_ids=missing)
-                self.page(products)
-                found = {p.remote_id for p in products}
-                self.gone([m for m in missing if m not in found])
+                seen.add_many(missing)
+                self.named(missing)
 
-    def retry_waiting(self) -> None:
-        """Products waiting for the daily limit, and creations a crash interrupted."""
-        limit = self.options.daily_limit
-        statuses = ("creating",) if limit is not None and self.created_today >= limit else ("waiting", "creating")
+    def retry_waiting(self, seen: links.SeenSet) -> None:
+        """Products waiting for the daily limit, and creations a crash interrupted (those this
+        run has not decided already)."""
+        statuses = ("creating",) if self.decider.budget.spent else ("waiting", "creating")
         with db.session() as s:
             ids = [r.source_product_id for r in s.exec(select(ListingLink).where(
-                ListingLink.channel_store_id == self.channel.id,
+                ListingLink.channel_store_id == self.decider.channel_id,
                 col(ListingLink.status).in_(statuses)).limit(500))]
+        ids = seen.missing(ids)
         if ids:
-            self.page(self.ctx.call(self.eco, "get_products", product_ids=ids))
-
-    def gone(self, product_ids: list[str]) -> None:
-        for pid, link in links.listing_links(self.channel.id, product_ids).items():  # type: ignore[arg-type]
-            if link.remote_product_id and link.status != "deactivated":
-                self.deactivate(pid, link, "deleted in the eCommerce store")
-
-    # ------------------------------------------------------------------ one page
-
-    def page(self, products: list[Product]) -> None:
-        ids = [p.remote_id for p in products]
-        overrides = load_overrides(self.channel.id, ids)  # type: ignore[arg-type]
-        known = links.listing_links(self.channel.id, ids)  # type: ignore[arg-type]
-        new_skus = [v.sku for p in products if not (known.get(p.remote_id) and known[p.remote_id].remote_product_id)
-                    and p.status == "active" and p.published for v in p.variants if v.sku]
-        existing: dict[str, ExistingListing] = {}
-        if new_skus and self.ctx.has(self.channel, "find_listings"):
-            existing = {e.seller_sku: e for e in self.ctx.call(self.channel, "find_listings", seller_skus=new_skus)}
-        def one(product: Product) -> None:
-            if self.ctx.stopping():
-                return
-            try:
-                self.product(product, known.get(product.remote_id), overrides.get(product.remote_id), existing)
-            except Rejected as exc:
-                self.fail(product.remote_id, exc)
-
-        if self.pool is None or len(products) < 2:
-            for product in products:
-                one(product)
-        else:
-            for _ in self.pool.map(one, products):
-                pass
-
-    def count(self, what: str, n: int = 1) -> None:
-        with self.lock:
-            self.ctx.count(what, n)
-
-    def fail(self, item: str, err: BaseException) -> None:
-        with self.lock:
-            self.ctx.fail(item, err)
-
-    def product(self, p: Product, link: ListingLink | None, override: ProductMapping | None,
-                existing: dict[str, ExistingListing]) -> None:
-        ctx = self.ctx
-        listed = bool(link and link.remote_product_id and link.status != "deactivated")
-        if p.status != "active" or not p.published:
-            if listed:
-                self.deactivate(p.remote_id, link, f"product is {p.status if p.status != 'active' else 'unpublished'}")  # type: ignore[arg-type]
-            return
-        try:
-            mapped = self.mapper.resolve(p, override)
-        except Rejected as exc:  # e.g. TikTok refuses the category itself
-            if not self.ctx.dry_run:
-                if link is None:
-                    self._upsert(p, link, status="failed", reasons=[str(exc)])
-                else:
-                    links.save(link, status="failed", reasons=[str(exc)], content_hash=None)
-            raise
-        if not mapped.listable:
-            if listed:
-                self.deactivate(p.remote_id, link, "unmapped: " + "; ".join(mapped.missing))  # type: ignore[arg-type]
-            else:
-                self.hold(p, link, "unmapped" if not mapped.category_id else "held", mapped.missing)
-            return
-        skus_known = {k: v.remote_sku_id for k, v in links.sku_links(self.channel.id, p.remote_id).items()  # type: ignore[arg-type]
-                      if v.remote_sku_id} if link and link.remote_product_id else {}
-        try:
-            built = build_listing(p, mapped, self.options, self.shop, skus_known)
-        except ListingProblem as exc:
-            if listed:
-                self.deactivate(p.remote_id, link, "; ".join(exc.reasons))  # type: ignore[arg-type]
-            else:
-                self.hold(p, link, "held", exc.reasons)
-            return
-        listing = self.transform(built.listing, p)
-        digest = content_hash(listing)
-        detail: dict[str, Any] = {"rule": mapped.source, "category_id": mapped.category_id,
-                                  "skus": built.notes, "warnings": built.warnings}
-        if link is not None and link.status == "failed" and link.content_hash == digest:
-            self.count("unchanged")  # refused as it is: sent again once the product changes
-            return
-        if link is not None and link.remote_product_id:
-            if link.content_hash == digest and link.status != "deactivated":
-                self.count("unchanged")
-                return
-            listing = listing.model_copy(update={"remote_product_id": link.remote_product_id})
-            ctx.decide("update", p.remote_id, why="product changed" if link.status != "deactivated"
-                       else "product listable again", title=listing.title, **detail)
-            if not ctx.dry_run:
-                self.write(p, link, listing, digest, "update_listing", built.warnings)
-            return
-        found = {s.seller_sku: existing[s.seller_sku] for s in listing.skus if s.seller_sku in existing}
-        if found:
-            self.link_existing(p, link, listing, digest, found, detail)
-            return
-        if not self._reserve():
-            why = (f"TikTok's daily limit of {self.options.daily_limit} new products on this shop is "
-                   "reached: waits for the next day")
-            ctx.decide("wait", p.remote_id, why=why, title=listing.title, **detail)
-            self.count("waiting")
-            if not ctx.dry_run:
-                self._upsert(p, link, status="waiting", reasons=[why])
-            return
-        ctx.decide("create", p.remote_id, why="new mapped product", title=listing.title, **detail)
-        if ctx.dry_run:
-            return
-        if link is None:  # a new link is inserted already claimed: the unique key decides the race
-            link = links.insert_claimed(ListingLink(
-                channel_store_id=self.channel.id, source_product_id=p.remote_id,  # type: ignore[arg-type]
-                status="creating", reasons=[links.worker_id()], title=p.title))
-            claimed = link is not None
-        else:
-            claimed = links.claim(ListingLink, link.id, owner_field="reasons")  # type: ignore[arg-type]
-        if link is None or not claimed:
-            self._reserve(release=True)
-            self.count("skipped")  # another worker is creating it
-            return
-        if not self.write(p, link, listing, digest, "create_listing", built.warnings):
-            self._reserve(release=True)
-
-    def _reserve(self, *, release: bool = False) -> bool:
-        """Take (or give back) one of today's new-product slots; False when none is left."""
-        with self.lock:
-            if release:
-                self.created_today -= 1
-                return True
-            limit = self.options.daily_limit
-            if limit is not None and self.created_today >= limit:
-                return False
-            self.created_today += 1
-            return True
-
-    # ------------------------------------------------------------------ writes
-
-    def transform(self, listing: Listing, product: Product) -> Listing:
-        for out in self.ctx.pm.hook.transform_listing(listing=listing, product=product, store=self.channel):
-            if out is not None:
-                listing = out
-        return listing
-
-    def write(self, p: Product, link: ListingLink, listing: Listing, digest: str, op: str,
-              warnings: list[str]) -> bool:
-        """Send a listing; True when the channel took it."""
-        try:
-            result = self.ctx.call(self.channel, op, listing=listing)
-        except Rejected as exc:
-            links.save(link, status="failed", reasons=[str(exc)], content_hash=digest)
-            self.fail(p.remote_id, exc)
-            return False
-        except BaseException:
-            if op == "create_listing":  # outcome unknown: the next run looks it up by seller SKU
-                links.save(link, status="pending", reasons=["interrupted while creating: retried"])
-            raise
-        kind = "created" if op == "create_listing" else "updated"
-        with db.session() as s:  # the link, its SKUs and the journal entry: all or nothing
-            links.save_in(s, link, remote_product_id=result.remote_product_id, status=result.status,
-                          reasons=warnings + result.warnings, content_hash=digest, title=listing.title)
-            links.record_skus(self.channel.id, p.remote_id, result.remote_product_id, listing.skus,  # type: ignore[arg-type]
-                              result, session=s)
-            journal.record(f"products.{kind}", f"'{listing.title}' {kind} as {result.remote_product_id}",
-                           org_id=self.ctx.org_id, store_id=self.channel.id, flow="products",
-                           item=p.remote_id, data={"status": result.status, "warnings": result.warnings},
-                           session=s)
-        self.count(kind)
-        return True
-
-    def link_existing(self, p: Product, link: ListingLink | None, listing: Listing, digest: str,
-                      found: dict[str, ExistingListing], detail: dict[str, Any]) -> None:
-        remote = sorted({e.remote_product_id for e in found.values()})
-        self.ctx.decide("link", p.remote_id, why=f"seller SKUs already on the shop in {', '.join(remote)}",
-                        title=listing.title, **detail)
-        if self.ctx.dry_run:
-            return
-        if len(remote) > 1:
-            self.hold(p, link, "held", [f"its SKUs are spread over TikTok products {', '.join(remote)}: "
-                                        "merge them on TikTok Shop or change the SKUs"])
-            return
-        row = self._upsert(p, link, status="live")
-        assert row is not None
-        ids = {sku: e.remote_sku_id for sku, e in found.items()}
-        links.save(row, remote_product_id=remote[0], status=next(iter(found.values())).status or "live",
-                   content_hash=None, reasons=["linked to an existing TikTok product by seller SKU"])
-        links.record_skus(self.channel.id, p.remote_id, remote[0], listing.skus, None, ids, quantities=False)  # type: ignore[arg-type]
-        self.count("linked")
-        # the eCommerce store is the source of truth: bring the linked product in line
-        listing = listing.model_copy(update={"remote_product_id": remote[0], "skus": [
-            s.model_copy(update={"remote_sku_id": ids.get(s.seller_sku)}) for s in listing.skus]})
-        self.write(p, row, listing, digest, "update_listing", [])
-
-    def deactivate(self, pid: str, link: ListingLink, why: str) -> None:
-        self.ctx.decide("deactivate", pid, why=why, remote_product_id=link.remote_product_id)
-        if self.ctx.dry_run:
-            return
-        try:
-            self.ctx.call(self.channel, "deactivate_listing", remote_product_id=link.remote_product_id)
-        except Rejected as exc:
-            self.fail(pid, exc)
-            return
-        links.save(link, status="deactivated", reasons=[why], content_hash=None)
-        self.count("deactivated")
-
-    def hold(self, p: Product, link: ListingLink | None, status: str, reasons: list[str]) -> None:
-        if link is not None and link.status == status and link.reasons == reasons:
-            self.count(status)
-            return
-        self.ctx.decide("hold", p.remote_id, why="; ".join(reasons), title=p.title)
-        self.count(status)
-        if not self.ctx.dry_run:
-            self._upsert(p, link, status=status, reasons=reasons)
-
-    def _upsert(self, p: Product, link: ListingLink | None, *, status: str | None,
-                reasons: list[str] | None = None) -> ListingLink | None:
-        if link is None:
-            return links.insert_claimed(ListingLink(
-                channel_store_id=self.channel.id, source_product_id=p.remote_id,  # type: ignore[arg-type]
-                status=status or "pending", reasons=reasons or [], title=p.title))
-        if status is None:
-            return link
-        return links.save(link, status=status, reasons=reasons or [], title=p.title)
+            self.ctx.act(self.decider.page(self.eco.get_products(ids)))
 
 
 def products_flow(ctx: FlowContext) -> None:
-    run = ProductsRun(ctx)
-    try:
-        run.run()
-    finally:
-        if run.pool is not None:
-            run.pool.shutdown(wait=True)
+    ProductsRun(ctx).run()
 
 
-register_flow("products", products_flow, interval_key="interval.products",
+register_flow("products", products_flow, interval_key="interval.products", applier=ProductsApplier,
               description="eCommerce products -> TikTok listings (create, update, deactivate)")

@@ -6,15 +6,21 @@ the channel (``listing_status``, 50 products a call) for the status of every lin
 and records what it says — ``live``, or ``failed`` with the reasons the channel gives — so the
 admin pages and ``bridge log`` show the outcome without anybody asking. It only reads from the
 platforms; a status webhook makes it run at once.
+
+Decide: one :class:`RecordStatus` per link whose status changed; :class:`ReviewApplier` keeps it.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import col, select
 
 from bridge import db, journal
 from bridge.errors import Rejected
 from bridge.sync import links
+from bridge.sync.actions import Action, Applier, applies
 from bridge.sync.base import FlowContext, register_flow
 from bridge.tables import ListingLink
 
@@ -22,46 +28,75 @@ WAITING = ("pending", "draft")
 BATCH = 50
 
 
-def refresh_listing_status(ctx: FlowContext) -> None:
-    """Update every waiting listing link of ``ctx.channel`` from the channel's own status."""
-    ch = ctx.channel
-    if ch is None or not ctx.has(ch, "listing_status"):
-        return
+@dataclass(frozen=True, kw_only=True)
+class RecordStatus(Action):
+    """The channel reports a new status (and reasons) for a listing."""
+
+    kind = "status"
+    link: ListingLink
+    status: str
+    reasons: list[str]
+    remote_product_id: str
+
+    def details(self) -> dict[str, Any]:
+        return {"remote_product_id": self.remote_product_id, "reasons": self.reasons}
+
+
+def _waiting(ctx: FlowContext, channel_id: int | None) -> dict[str, ListingLink]:
     with db.session() as s:
-        q = select(ListingLink).where(ListingLink.channel_store_id == ch.id,
+        q = select(ListingLink).where(ListingLink.channel_store_id == channel_id,
                                       col(ListingLink.status).in_(WAITING),
                                       col(ListingLink.remote_product_id).is_not(None))
         if ctx.items:
             q = q.where(col(ListingLink.source_product_id).in_(ctx.items))
-        waiting = {link.remote_product_id: link for link in s.exec(q.order_by(col(ListingLink.id)))}
+        return {link.remote_product_id or "": link for link in s.exec(q.order_by(col(ListingLink.id)))}
+
+
+def refresh_listing_status(ctx: FlowContext) -> None:
+    """Decide a status update for every waiting listing link of ``ctx.channel`` whose status
+    on the channel differs."""
+    if ctx.channel is None:
+        return
+    channel = ctx.reader(ctx.channel)
+    if not channel.has("listing_status"):
+        return
+    waiting = _waiting(ctx, ctx.channel.id)
     ids = list(waiting)
     for start in range(0, len(ids), BATCH):
         if ctx.stopping():
             return
         chunk = ids[start:start + BATCH]
         try:
-            results = ctx.call(ch, "listing_status", remote_product_ids=chunk)
+            results = channel.listing_status(chunk)
         except Rejected as exc:
             ctx.fail(",".join(chunk), exc)
             continue
+        actions: list[Action] = []
         for res in results:
             link = waiting.get(res.remote_product_id)
             if link is None or (res.status == link.status and res.reasons == link.reasons):
-                ctx.count("unchanged")
+                ctx.note("unchanged")
                 continue
-            ctx.decide("status", link.source_product_id, why=f"{link.status} -> {res.status}",
-                       remote_product_id=res.remote_product_id, reasons=res.reasons)
-            if ctx.dry_run:
-                continue
-            links.save(link, status=res.status, reasons=res.reasons)
-            ctx.count("updated")
-            level = "error" if res.status == "failed" else "info"
-            journal.record(f"listing.{res.status}",
-                           "; ".join(res.reasons) or f"TikTok product {res.remote_product_id} is {res.status}",
-                           org_id=ctx.org_id, store_id=ch.id, flow=ctx.flow,
-                           item=link.source_product_id, level=level,
-                           data={"remote_product_id": res.remote_product_id})
+            actions.append(RecordStatus(item=link.source_product_id, why=f"{link.status} -> {res.status}",
+                                        link=link, status=res.status, reasons=res.reasons,
+                                        remote_product_id=res.remote_product_id))
+        ctx.act(actions)
 
 
-register_flow("listings", refresh_listing_status, interval_key="interval.listings",
+class ReviewApplier(Applier):
+    """Keeps the statuses the channel reported."""
+
+    @applies(RecordStatus)
+    def record(self, a: RecordStatus) -> None:
+        ctx = self.ctx
+        links.save(a.link, status=a.status, reasons=a.reasons)
+        ctx.count("updated")
+        level = "error" if a.status == "failed" else "info"
+        journal.record(f"listing.{a.status}",
+                       "; ".join(a.reasons) or f"TikTok product {a.remote_product_id} is {a.status}",
+                       org_id=ctx.org_id, store_id=ctx.channel.id if ctx.channel else None, flow=ctx.flow,
+                       item=a.item, level=level, data={"remote_product_id": a.remote_product_id})
+
+
+register_flow("listings", refresh_listing_status, interval_key="interval.listings", applier=ReviewApplier,
               description="follow listings through the channel's review")

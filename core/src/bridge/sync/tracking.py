@@ -12,20 +12,81 @@ when it cannot: the push is then ``held`` with that message and pushed again onc
 exists. A store that cannot report tracking at all (``Misconfigured``, e.g. WooCommerce without a
 tracking plugin) holds every order's push with that message — never a silent no-op.
 Once every package of an order has its tracking, the order link becomes ``shipped``.
+
+Decide: :class:`PushTracking`, :class:`HoldTracking`, :class:`ShippedByChannel`,
+:class:`MarkShipped`; :class:`TrackingApplier` writes them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from sqlmodel import col, select
 
 from bridge import db, journal
-from bridge.errors import Misconfigured, Rejected
+from bridge.errors import BridgeError, Misconfigured, Rejected
 from bridge.models import Fulfillment, TrackingPush
 from bridge.sync import links
-from bridge.sync.base import FlowContext, register_flow
+from bridge.sync.actions import Action, Applier, applies
+from bridge.sync.base import FlowContext, SyncSink, register_flow
 from bridge.tables import CarrierMapping, OrderLink, TrackingPushRecord
 
 BATCH = 50
+DEAD = ("cancelled", "failure", "error")
+
+
+# ============================================================================ actions
+
+
+@dataclass(frozen=True, kw_only=True)
+class PushTracking(Action):
+    """Give a package its tracking number (recorded before the call: once per package)."""
+
+    kind = "push"
+    link: OrderLink
+    record: TrackingPushRecord | None
+    tracking_number: str
+    carrier: str
+    provider_id: str
+    package: str
+    fulfillment_id: str
+    packages: tuple[str, ...]
+    """Every package of the order: once all have a pushed number, the order is shipped."""
+
+    def details(self) -> dict[str, Any]:
+        return {"tracking_number": self.tracking_number, "package": self.package,
+                "provider_id": self.provider_id or None}
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldTracking(Action):
+    """The store cannot report tracking at all: the order's push is held with the reason."""
+
+    kind = "hold"
+    link: OrderLink
+
+    def failure(self) -> BridgeError:
+        return Misconfigured(self.why)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShippedByChannel(Action):
+    """The channel issued the label and has the tracking: shipped, nothing pushed."""
+
+    kind = "skip"
+    link: OrderLink
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarkShipped(Action):
+    """Every package already has its tracking on the channel: the order is shipped."""
+
+    kind = "shipped"
+    link: OrderLink
+
+
+# ============================================================================ decide
 
 
 def _carriers(org_id: int) -> dict[str, CarrierMapping]:
@@ -33,7 +94,7 @@ def _carriers(org_id: int) -> dict[str, CarrierMapping]:
         return {c.carrier.lower(): c for c in s.exec(select(CarrierMapping).where(CarrierMapping.org_id == org_id))}
 
 
-def _records(link_id: int) -> dict[tuple[str, str], TrackingPushRecord]:
+def _records(link_id: int | None) -> dict[tuple[str, str], TrackingPushRecord]:
     with db.session() as s:
         rows = s.exec(select(TrackingPushRecord).where(TrackingPushRecord.order_link_id == link_id))
         return {(r.package_key, r.tracking_number): r for r in rows}
@@ -49,106 +110,129 @@ def _open_links(ctx: FlowContext, after: int) -> list[OrderLink]:
         return list(s.exec(q.order_by(col(OrderLink.id)).limit(BATCH)))
 
 
-def tracking_flow(ctx: FlowContext) -> None:
-    assert ctx.channel is not None and ctx.ecommerce is not None
-    carriers = _carriers(ctx.org_id)
-    after = 0
-    while True:
-        batch = _open_links(ctx, after)
-        if not batch:
-            return
-        after = batch[-1].id  # type: ignore[assignment]
-        try:
-            fulfillments = ctx.call(ctx.ecommerce, "list_fulfillments",
-                                    order_ids=[ln.ecommerce_order_id for ln in batch])
-        except Misconfigured as exc:
-            _hold_all(ctx, batch, exc)
-            return
-        by_order: dict[str, list[Fulfillment]] = {}
-        for f in fulfillments:
-            by_order.setdefault(f.order_id, []).append(f)
-        for link in batch:
-            _order(ctx, link, by_order.get(link.ecommerce_order_id or "", []), carriers)
-            if ctx.stopping():
-                return
-
-
-def _hold_all(ctx: FlowContext, batch: list[OrderLink], exc: Misconfigured) -> None:
-    msg = f"tracking cannot be read from the eCommerce store: {exc}"
-    for link in batch:
-        ctx.decide("hold", link.channel_order_id, why=msg)
-        if not ctx.dry_run:
-            if link.message != msg:
-                links.save(link, message=msg)
-            ctx.fail(link.channel_order_id, Misconfigured(msg))
-
-
-def _order(ctx: FlowContext, link: OrderLink, fulfillments: list[Fulfillment],
-           carriers: dict[str, CarrierMapping]) -> None:
-    assert ctx.channel is not None
-    if (link.data or {}).get("label_by") == "platform":
-        _platform_label(ctx, link, fulfillments)
-        return
-    packages: list[str] = list((link.data or {}).get("packages") or [])
-    done = _records(link.id)  # type: ignore[arg-type]
-    numbers: list[tuple[str, str, str]] = []  # (number, carrier, fulfilment id), first seen first
+def _numbers(fulfillments: list[Fulfillment]) -> list[tuple[str, str, str]]:
+    """(number, carrier, fulfilment id) of the live fulfilments, first seen first."""
+    numbers: list[tuple[str, str, str]] = []
     for f in sorted(fulfillments, key=lambda f: (f.created_at is None, f.created_at, f.remote_id)):
-        if f.status in ("cancelled", "failure", "error"):
+        if f.status in DEAD:
             continue
         for t in f.tracking:
             if t.number and t.number not in {n for n, _, _ in numbers}:
                 numbers.append((t.number, t.carrier, f.remote_id))
-    pushed_packages = {r.package_key for r in done.values() if r.status == "pushed"}
+    return numbers
+
+
+def decide_order(ctx: FlowContext, link: OrderLink, fulfillments: list[Fulfillment],
+                 carriers: dict[str, CarrierMapping]) -> list[Action]:
+    """What one linked order's fulfilments need on the channel."""
+    if (link.data or {}).get("label_by") == "platform":
+        if not any(f.status not in DEAD for f in fulfillments):
+            return []
+        ctx.note("label_by_channel")
+        return [ShippedByChannel(item=link.channel_order_id, link=link, why=(
+            "the channel issued this order's shipping label and has its tracking: nothing to push"))]
+    packages: list[str] = list((link.data or {}).get("packages") or [])
+    done = _records(link.id)
+    numbers = _numbers(fulfillments)
+    out: list[Action] = []
     for k, (number, carrier, fid) in enumerate(numbers):
         package = packages[min(k, len(packages) - 1)] if packages else ""
         rec = done.get((package, number))
         mapping = carriers.get(carrier.lower())
         provider = mapping.provider_id if mapping else ""
         if rec is not None and (rec.status == "pushed" or (rec.status == "held" and (rec.provider_id or "") == provider)):
-            ctx.count("unchanged" if rec.status == "pushed" else "held")
+            ctx.note("unchanged" if rec.status == "pushed" else "held")
             continue
         why = (f"carrier '{carrier}' -> provider {provider} (carrier mapping)" if mapping
                else f"carrier '{carrier}' matched by name on the channel")
-        ctx.decide("push", link.channel_order_id, why=why, tracking_number=number, package=package,
-                   provider_id=provider or None)
-        if ctx.dry_run:
-            continue
+        out.append(PushTracking(item=link.channel_order_id, why=why, link=link, record=rec,
+                                tracking_number=number, carrier=carrier, provider_id=provider,
+                                package=package, fulfillment_id=fid, packages=tuple(packages or [""])))
+    pushed = {r.package_key for r in done.values() if r.status == "pushed"}
+    if not out and numbers and all(p in pushed for p in (packages or [""])):
+        out.append(MarkShipped(item=link.channel_order_id, link=link, why="every package has its tracking"))
+    return out
+
+
+def tracking_flow(ctx: FlowContext) -> None:
+    assert ctx.channel is not None and ctx.ecommerce is not None
+    eco = ctx.reader(ctx.ecommerce)
+    carriers = _carriers(ctx.org_id)
+    after = 0
+    while True:
+        batch = _open_links(ctx, after)
+        if not batch:
+            return
+        after = batch[-1].id or after
+        try:
+            fulfillments = eco.list_fulfillments([ln.ecommerce_order_id or "" for ln in batch])
+        except Misconfigured as exc:
+            msg = f"tracking cannot be read from the eCommerce store: {exc}"
+            ctx.act([HoldTracking(item=ln.channel_order_id, why=msg, link=ln) for ln in batch])
+            return
+        by_order: dict[str, list[Fulfillment]] = {}
+        for f in fulfillments:
+            by_order.setdefault(f.order_id, []).append(f)
+        for link in batch:
+            ctx.act(decide_order(ctx, link, by_order.get(link.ecommerce_order_id or "", []), carriers))
+            if ctx.stopping():
+                return
+
+
+# ============================================================================ apply
+
+
+class TrackingApplier(Applier):
+    """Writes the tracking flow's actions."""
+
+    def __init__(self, ctx: FlowContext, sink: SyncSink) -> None:
+        super().__init__(ctx, sink)
+        assert ctx.channel is not None
+        self.channel_store_id = ctx.channel.id
+        self.channel = sink.writer(ctx.channel)
+
+    @applies(HoldTracking)
+    def hold(self, a: HoldTracking) -> None:
+        if a.link.message != a.why:
+            links.save(a.link, message=a.why)
+        self.ctx.fail(a.item, a.failure())
+
+    @applies(ShippedByChannel)
+    def shipped_by_channel(self, a: ShippedByChannel) -> None:
+        links.save(a.link, status="shipped", message=a.why)
+
+    @applies(MarkShipped)
+    def mark_shipped(self, a: MarkShipped) -> None:
+        links.save(a.link, status="shipped")
+
+    @applies(PushTracking)
+    def push(self, a: PushTracking) -> None:
+        rec = a.record
         if rec is None:
             rec = links.insert_claimed(TrackingPushRecord(
-                order_link_id=link.id, package_key=package, tracking_number=number,  # type: ignore[arg-type]
-                carrier=carrier, provider_id=provider or None, fulfillment_id=fid))
+                order_link_id=a.link.id or 0, package_key=a.package, tracking_number=a.tracking_number,
+                carrier=a.carrier, provider_id=a.provider_id or None, fulfillment_id=a.fulfillment_id))
             if rec is None:
-                continue  # another worker is pushing it
-        push = TrackingPush(order_id=link.channel_order_id, package_id=package or None,
-                            tracking_number=number, provider_id=provider, carrier=carrier)
+                return  # another worker is pushing it
+        push = TrackingPush(order_id=a.link.channel_order_id, package_id=a.package or None,
+                            tracking_number=a.tracking_number, provider_id=a.provider_id, carrier=a.carrier)
         try:
-            result = ctx.call(ctx.channel, "push_tracking", push=push)
+            result = self.channel.push_tracking(push)
         except Rejected as exc:
-            msg = f"{exc}: map the carrier with `bridge map carrier \"{carrier}\" PROVIDER_ID`"
-            links.save(rec, status="held", message=msg, provider_id=provider or None)
-            ctx.fail(link.channel_order_id, Rejected(msg, code=exc.code))
-            continue
+            msg = f"{exc}: map the carrier with `bridge map carrier \"{a.carrier}\" PROVIDER_ID`"
+            links.save(rec, status="held", message=msg, provider_id=a.provider_id or None)
+            self.ctx.fail(a.item, Rejected(msg, code=exc.code))
+            return
         links.save(rec, status="pushed", message=None if result.pushed else "already on TikTok",
-                   provider_id=provider or None)
-        pushed_packages.add(package)
-        ctx.count("pushed")
-        journal.record("tracking.pushed", f"{number} ({carrier}) -> package {package or '-'}",
-                       org_id=ctx.org_id, store_id=ctx.channel.id, flow="tracking",
-                       item=link.channel_order_id, data={"tracking_number": number})
-    if not ctx.dry_run and numbers and all(p in pushed_packages for p in (packages or [""])):
-        links.save(link, status="shipped")
+                   provider_id=a.provider_id or None)
+        self.ctx.count("pushed")
+        journal.record("tracking.pushed", f"{a.tracking_number} ({a.carrier}) -> package {a.package or '-'}",
+                       org_id=self.ctx.org_id, store_id=self.channel_store_id, flow="tracking",
+                       item=a.item, data={"tracking_number": a.tracking_number})
+        pushed = {r.package_key for r in _records(a.link.id).values() if r.status == "pushed"}
+        if all(p in pushed for p in a.packages):
+            links.save(a.link, status="shipped")
 
 
-def _platform_label(ctx: FlowContext, link: OrderLink, fulfillments: list[Fulfillment]) -> None:
-    """The channel issued the label: it has the tracking already. Shipped once fulfilled; no push."""
-    if not any(f.status not in ("cancelled", "failure", "error") for f in fulfillments):
-        return
-    why = "the channel issued this order's shipping label and has its tracking: nothing to push"
-    ctx.decide("skip", link.channel_order_id, why=why)
-    ctx.count("label_by_channel")
-    if not ctx.dry_run:
-        links.save(link, status="shipped", message=why)
-
-
-register_flow("tracking", tracking_flow, interval_key="interval.tracking",
+register_flow("tracking", tracking_flow, interval_key="interval.tracking", applier=TrackingApplier,
               description="eCommerce fulfilments -> TikTok tracking, once per package")

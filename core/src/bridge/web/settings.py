@@ -157,7 +157,7 @@ def _sample(ctx: Ctx, shop: Store) -> Product:
 @view()
 def preview(ctx: Ctx) -> Response:
     """POST (JSON answer): the title and description the templates give a product."""
-    from bridge.listing import preview as render_preview
+    from bridge.sync.listing import preview as render_preview
 
     shop = _shop(ctx)
     raw = {"templates": {"title": ctx.form.get("templates.title") or None,
