@@ -28,23 +28,32 @@ from bridge.models import (
     Category,
     CategoryAttribute,
     CategoryRules,
+    ChannelRefund,
     CreatedOrder,
     ExistingListing,
     Fulfillment,
     InventoryLevel,
     InventoryUpdate,
     ItemResult,
+    LineCancel,
+    LineCancelResult,
     Listing,
+    ListingCheck,
+    ListingIndexPage,
     ListingResult,
     Order,
     OrderDraft,
     OrderPage,
     PlatformInfo,
     Prerequisite,
+    PriceUpdate,
     Product,
     ProductPage,
+    RefundDraft,
+    RefundPage,
     ShippingProvider,
     StoreInfo,
+    StoreRefund,
     TrackingPush,
     TrackingResult,
     WebhookDelivery,
@@ -126,6 +135,13 @@ class StoreReader:
     def find_listings(self, seller_skus: list[str]) -> list[ExistingListing]:
         return list(self._call("find_listings", seller_skus=seller_skus))
 
+    def scan_listings(self) -> Iterator[ListingIndexPage]:
+        return iter(self._call("scan_listings"))
+
+    def check_listing(self, listing: Listing, dry_run: bool) -> ListingCheck:
+        return self._call("check_listing", listing=listing,  # type: ignore[no-any-return]
+                          dry_run=dry_run)
+
     def listing_status(self, remote_product_ids: list[str]) -> list[ListingResult]:
         return list(self._call("listing_status", remote_product_ids=remote_product_ids))
 
@@ -140,6 +156,15 @@ class StoreReader:
     def find_order(self, source_order_id: str) -> str | None:
         return self._call("find_order",  # type: ignore[no-any-return]
                           source_order_id=source_order_id)
+
+    def list_refunds(self, cursor: str | None) -> Iterator[RefundPage]:
+        return iter(self._call("list_refunds", cursor=cursor))
+
+    def get_refunds(self, order_ids: list[str]) -> list[ChannelRefund]:
+        return list(self._call("get_refunds", order_ids=order_ids))
+
+    def find_refund(self, order_id: str, key: str) -> StoreRefund | None:
+        return self._call("find_refund", order_id=order_id, key=key)  # type: ignore[no-any-return]
 
     def list_fulfillments(self, order_ids: list[str]) -> list[Fulfillment]:
         return list(self._call("list_fulfillments", order_ids=order_ids))
@@ -160,6 +185,17 @@ class StoreWriter(StoreReader):
     def update_listing(self, listing: Listing) -> ListingResult:
         return self._call("update_listing", listing=listing)  # type: ignore[no-any-return]
 
+    def partial_edit_listing(self, listing: Listing, parts: list[str]) -> ListingResult:
+        return self._call("partial_edit_listing", listing=listing,  # type: ignore[no-any-return]
+                          parts=parts)
+
+    def update_prices(self, updates: list[PriceUpdate]) -> list[ItemResult]:
+        return list(self._call("update_prices", updates=updates))
+
+    def activate_listing(self, remote_product_id: str) -> ListingResult:
+        return self._call("activate_listing",  # type: ignore[no-any-return]
+                          remote_product_id=remote_product_id)
+
     def deactivate_listing(self, remote_product_id: str) -> ListingResult:
         return self._call("deactivate_listing",  # type: ignore[no-any-return]
                           remote_product_id=remote_product_id)
@@ -169,6 +205,12 @@ class StoreWriter(StoreReader):
 
     def cancel_order(self, order_id: str, reason: str) -> bool:
         return bool(self._call("cancel_order", order_id=order_id, reason=reason))
+
+    def cancel_order_lines(self, cancel: LineCancel) -> LineCancelResult:
+        return self._call("cancel_order_lines", cancel=cancel)  # type: ignore[no-any-return]
+
+    def create_refund(self, refund: RefundDraft) -> StoreRefund:
+        return self._call("create_refund", refund=refund)  # type: ignore[no-any-return]
 
     def push_tracking(self, push: TrackingPush) -> TrackingResult:
         return self._call("push_tracking", push=push)  # type: ignore[no-any-return]

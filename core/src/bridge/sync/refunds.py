@@ -32,11 +32,13 @@ from typing import Any
 from sqlmodel import col, select
 
 from bridge import db, journal
-from bridge.errors import Misconfigured, Rejected
+from bridge.errors import BridgeError, Misconfigured, Rejected
+from bridge.facade import StoreReader, StoreWriter
 from bridge.models import ChannelRefund, LineCancel, Order, RefundDraft, RefundLine
 from bridge.sync import links
-from bridge.sync.base import FlowContext, register_flow
-from bridge.tables import OrderLink, RefundRecord, SkuLink, utcnow
+from bridge.sync.actions import Action, Applier, applies
+from bridge.sync.base import FlowContext, SyncSink, register_flow
+from bridge.tables import OrderLink, RefundRecord, SkuLink, Store, utcnow
 
 RESTOCK_CHOICES = ("returned", "always", "never")
 OPEN = ("pending", "waiting", "held", "creating")
@@ -46,7 +48,7 @@ TARGET = "tiktok_cancelled"
 """Key in a ``store_cancel`` record's ``lines``: TikTok's cancelled units of the SKU once done."""
 
 
-# =========================================================================== actions
+# =========================================================================== verdicts
 
 
 @dataclass(frozen=True)
@@ -185,32 +187,139 @@ def decide_store(link: OrderLink, store_order: Order, applied: Counter[str], pus
     return out
 
 
-# =========================================================================== apply
+# =========================================================================== actions
 
 
-class RefundsRun:
-    def __init__(self, ctx: FlowContext) -> None:
-        assert ctx.channel is not None and ctx.ecommerce is not None
-        self.ctx, self.channel, self.eco = ctx, ctx.channel, ctx.ecommerce
-        self.restock = restock_setting(self.channel.options)
+@dataclass(frozen=True, kw_only=True)
+class RefundAction(Action):
+    """An action about one channel record (a return, refund or cancellation)."""
+
+    refund: ChannelRefund
+    record: RefundRecord | None
+
+    def details(self) -> dict[str, Any]:
+        return {"order": self.refund.order_id}
+
+
+@dataclass(frozen=True, kw_only=True)
+class WaitRefund(RefundAction):
+    """Not paid back yet: remembered as ``waiting``."""
+
+    kind = "wait"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CloseRefund(RefundAction):
+    """Rejected or closed on the channel: nothing to write at the store."""
+
+    kind = "close"
+    status: str = "closed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SkipRefund(CloseRefund):
+    """Handled elsewhere (a whole-order cancellation, a cancelled store order)."""
+
+    kind = "skip"
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldRefund(RefundAction):
+    """Cannot be applied as it is: held with the reason (an item failure each run)."""
+
+    kind = "hold"
+    code: str
+
+    def failure(self) -> BridgeError:
+        return Rejected(self.why, code=self.code)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApplyRefund(RefundAction):
+    """Record a refund (or a line cancellation) on the store order, exactly once."""
+
+    kind = "refund"
+    verdict: Refund | CancelLines
+
+    @property
+    def order_id(self) -> str:
+        return self.verdict.draft.order_id if isinstance(self.verdict, Refund) else self.verdict.cancel.order_id
+
+    def details(self) -> dict[str, Any]:
+        v = self.verdict
+        if isinstance(v, Refund):
+            total, restock, lines = str(v.draft.total.amount), v.draft.restock, v.draft.lines
+        else:
+            total, restock, lines = str(v.cancel.total.amount if v.cancel.total else 0), v.cancel.restock, v.cancel.lines
+        return {"order": self.refund.order_id, "ecommerce_order_id": self.order_id, "total": total,
+                "restock": restock, "lines": [(ln.sku, ln.quantity) for ln in lines]}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelStoreLines(ApplyRefund):
+    """Take units cancelled on the channel off the store order (it goes on)."""
+
+    kind = "cancel_lines"
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldStoreCancel(Action):
+    """Units cancelled in the store cannot be matched to the channel: reported each run."""
+
+    kind = "hold"
+    code: str
+
+    def failure(self) -> BridgeError:
+        return Rejected(self.why, code=self.code)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelChannelLines(Action):
+    """Cancel on the channel units the store cancelled before shipment."""
+
+    kind = "cancel_on_channel"
+    verdict: CancelOnChannel
+
+    def details(self) -> dict[str, Any]:
+        v = self.verdict
+        return {"sku": v.channel_sku_id, "quantity": v.quantity,
+                "ecommerce_order_id": v.order_link.ecommerce_order_id}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResumeChannelCancel(Action):
+    """An interrupted channel cancellation: finished, or found done on the channel."""
+
+    kind = "resume"
+    link: OrderLink
+    record: RefundRecord
+
+
+# =========================================================================== decide
+
+
+class RefundsDecider:
+    """Decides what each channel record and each store cancellation needs; reads only."""
+
+    def __init__(self, ctx: FlowContext, channel: Store, eco: Store) -> None:
+        self.ctx = ctx
+        self.channel_store = channel
+        self.channel: StoreReader = ctx.reader(channel)
+        self.eco: StoreReader = ctx.reader(eco)
+        self.restock = restock_setting(channel.options)
         self.seen: set[tuple[str, str]] = set()
 
-    # ------------------------------------------------------------------ state
-
     def record(self, kind: str, remote_id: str) -> RefundRecord | None:
-        with db.session() as s:
-            return s.exec(select(RefundRecord).where(RefundRecord.channel_store_id == self.channel.id,
-                                                     RefundRecord.kind == kind,
-                                                     RefundRecord.remote_id == remote_id)).first()
+        return _record(self.channel_store.id, kind, remote_id)
 
     def memory(self, r: ChannelRefund) -> Memory:
         ids = [ln.variant_id for ln in r.lines if ln.variant_id]
         sellers = [ln.sku for ln in r.lines if ln.sku]
         with db.session() as s:
-            link = s.exec(select(OrderLink).where(OrderLink.channel_store_id == self.channel.id,
+            link = s.exec(select(OrderLink).where(OrderLink.channel_store_id == self.channel_store.id,
                                                   OrderLink.channel_order_id == r.order_id)).first()
             rows = list(s.exec(select(SkuLink).where(
-                SkuLink.channel_store_id == self.channel.id,
+                SkuLink.channel_store_id == self.channel_store.id,
                 col(SkuLink.remote_sku_id).in_(ids) | col(SkuLink.seller_sku).in_(sellers)))) if ids or sellers else []
         skus: dict[str, SkuLink] = {}
         for row in rows:
@@ -219,56 +328,127 @@ class RefundsRun:
                 skus[row.remote_sku_id] = row
         return Memory(link, skus)
 
-    def _save(self, r: ChannelRefund, rec: RefundRecord | None, **values: Any) -> RefundRecord | None:
+    def channel_refund(self, r: ChannelRefund) -> list[Action]:
+        self.seen.add((r.kind, r.remote_id))
+        rec = self.record(r.kind, r.remote_id)
+        if rec is not None and rec.status in DONE:
+            return []
+        verdict = decide_channel(r, self.memory(r), self.restock)
+        base: dict[str, Any] = {"item": f"{r.kind} {r.remote_id}", "why": verdict.why, "refund": r, "record": rec}
+        if isinstance(verdict, Wait):
+            unchanged = (rec is not None and rec.status == "waiting" and rec.message == verdict.why
+                         and rec.channel_status == (r.raw_status or r.status))
+            return [] if unchanged else [WaitRefund(**base)]
+        if isinstance(verdict, Close):
+            return [(SkipRefund if verdict.status == "skipped" else CloseRefund)(status=verdict.status, **base)]
+        if isinstance(verdict, Hold):
+            return [HoldRefund(code=verdict.code, **base)]
+        if isinstance(verdict, Refund):
+            return [ApplyRefund(verdict=verdict, **base)]
+        return [CancelStoreLines(verdict=verdict, **base)]
+
+    def store_cancellations(self, channel_order_ids: list[str] | None = None) -> list[Action]:
+        """Lines cancelled in the store before shipment are cancelled on TikTok."""
+        if not self.eco.has("get_orders") or not self.channel.has("cancel_order_lines"):
+            return []
+        with db.session() as s:
+            q = select(OrderLink).where(OrderLink.channel_store_id == self.channel_store.id,
+                                        OrderLink.status == "created",
+                                        col(OrderLink.ecommerce_order_id).is_not(None),
+                                        OrderLink.created_at >= utcnow() - RECENT)
+            if channel_order_ids is not None:
+                q = q.where(col(OrderLink.channel_order_id).in_(channel_order_ids))
+            open_links = list(s.exec(q))
+        by_id = {ln.ecommerce_order_id or "": ln for ln in open_links}
+        ids = list(by_id)
+        out: list[Action] = []
+        for i in range(0, len(ids), 50):
+            for eo in self.eco.get_orders(ids[i:i + 50]):
+                if eo.status == "cancelled" or not any(ln.cancelled_quantity for ln in eo.lines):
+                    continue
+                out += self.store_order(by_id[eo.remote_id], eo)
+        return out
+
+    def store_order(self, link: OrderLink, eo: Order) -> list[Action]:
+        applied: Counter[str] = Counter()
+        pushed: Counter[str] = Counter()
+        with db.session() as s:
+            recs = list(s.exec(select(RefundRecord).where(RefundRecord.channel_store_id == self.channel_store.id,
+                                                          RefundRecord.channel_order_id == link.channel_order_id)))
+            skus = {row.source_variant_id: row for row in s.exec(select(SkuLink).where(
+                SkuLink.channel_store_id == self.channel_store.id,
+                col(SkuLink.source_variant_id).in_([ln.variant_id for ln in eo.lines if ln.variant_id])))}
+        for rec in recs:
+            units = {k: int(v) for k, v in (rec.lines or {}).items() if k not in (TARGET, "sku")}
+            if rec.kind == "store_cancel":
+                pushed.update(units)
+            elif rec.status == "applied":
+                applied.update(units)
+        out: list[Action] = []
+        for v in decide_store(link, eo, applied, pushed, skus):
+            if isinstance(v, Hold):
+                out.append(HoldStoreCancel(item=link.channel_order_id, why=v.why, code=v.code))
+            else:
+                out.append(CancelChannelLines(item=link.channel_order_id, why=v.why, verdict=v))
+        # an interrupted channel cancellation is finished (or found done) first
+        out += [ResumeChannelCancel(item=link.channel_order_id, why="interrupted: checked on TikTok, then finished",
+                                    link=link, record=rec)
+                for rec in recs if rec.kind == "store_cancel" and rec.status in ("pending", "creating")]
+        return out
+
+
+def _record(channel_store_id: int | None, kind: str, remote_id: str) -> RefundRecord | None:
+    with db.session() as s:
+        return s.exec(select(RefundRecord).where(RefundRecord.channel_store_id == channel_store_id,
+                                                 RefundRecord.kind == kind,
+                                                 RefundRecord.remote_id == remote_id)).first()
+
+
+# =========================================================================== apply
+
+
+class RefundsApplier(Applier):
+    """Writes the refunds flow's actions."""
+
+    def __init__(self, ctx: FlowContext, sink: SyncSink) -> None:
+        super().__init__(ctx, sink)
+        assert ctx.channel is not None and ctx.channel.id is not None and ctx.ecommerce is not None
+        self.channel_id: int = ctx.channel.id
+        self.channel: StoreWriter = sink.writer(ctx.channel)
+        self.eco: StoreWriter = sink.writer(ctx.ecommerce)
+
+    def _save(self, a: RefundAction, **values: Any) -> RefundRecord | None:
+        r, rec = a.refund, a.record
         if rec is None:
             return links.insert_claimed(RefundRecord(
-                channel_store_id=self.channel.id, kind=r.kind, remote_id=r.remote_id,  # type: ignore[arg-type]
+                channel_store_id=self.channel_id, kind=r.kind, remote_id=r.remote_id,
                 channel_order_id=r.order_id, key=key_for(r), amount=str(r.total.amount), currency=r.total.currency,
-                channel_status=r.raw_status or r.status, **values)) or self.record(r.kind, r.remote_id)
+                channel_status=r.raw_status or r.status, **values)) or _record(self.channel_id, r.kind, r.remote_id)
         if all(getattr(rec, k) == v for k, v in values.items()) and rec.channel_status == (r.raw_status or r.status):
             return rec
         return links.save(rec, channel_status=r.raw_status or r.status, **values)
 
-    # ------------------------------------------------------------------ channel -> store
+    @applies(WaitRefund)
+    def wait(self, a: WaitRefund) -> None:
+        self._save(a, status="waiting", message=a.why)
 
-    def channel_refund(self, r: ChannelRefund) -> None:
-        ctx = self.ctx
-        self.seen.add((r.kind, r.remote_id))
-        rec = self.record(r.kind, r.remote_id)
-        if rec is not None and rec.status in DONE:
-            return
-        action = decide_channel(r, self.memory(r), self.restock)
-        item = f"{r.kind} {r.remote_id}"
-        if isinstance(action, Wait):
-            if rec is None or rec.status != "waiting" or rec.channel_status != (r.raw_status or r.status):
-                ctx.decide("wait", item, why=action.why, order=r.order_id)
-            if not ctx.dry_run:
-                self._save(r, rec, status="waiting", message=action.why)
-            return
-        if isinstance(action, Close):
-            ctx.decide("skip" if action.status == "skipped" else "close", item, why=action.why, order=r.order_id)
-            if not ctx.dry_run:
-                self._save(r, rec, status=action.status, message=action.why)
-                ctx.count("skipped")
-            return
-        if isinstance(action, Hold):
-            ctx.decide("hold", item, why=action.why, order=r.order_id)
-            if not ctx.dry_run:
-                self._save(r, rec, status="held", message=action.why)
-                ctx.fail(item, Rejected(action.why, code=action.code))
-            return
-        if isinstance(action, Refund):
-            d = action.draft
-            ctx.decide("refund", item, why=action.why, order=r.order_id, ecommerce_order_id=d.order_id,
-                       total=str(d.total.amount), restock=d.restock, lines=[(ln.sku, ln.quantity) for ln in d.lines])
-        else:
-            c = action.cancel
-            ctx.decide("cancel_lines", item, why=action.why, order=r.order_id, ecommerce_order_id=c.order_id,
-                       total=str(c.total.amount if c.total else 0), restock=c.restock,
-                       lines=[(ln.sku, ln.quantity) for ln in c.lines])
-        if ctx.dry_run:
-            return
-        self.apply_store(r, rec, action)
+    @applies(CloseRefund)
+    def close_(self, a: CloseRefund) -> None:
+        self._save(a, status=a.status, message=a.why)
+        self.ctx.count("skipped")
+
+    @applies(SkipRefund)
+    def skip(self, a: SkipRefund) -> None:
+        self.close_(a)
+
+    @applies(HoldRefund)
+    def hold(self, a: HoldRefund) -> None:
+        self._save(a, status="held", message=a.why)
+        self.ctx.fail(a.item, a.failure())
+
+    @applies(HoldStoreCancel)
+    def hold_store_cancel(self, a: HoldStoreCancel) -> None:
+        self.ctx.fail(a.item, a.failure())
 
     def _claim(self, rec: RefundRecord | None, make: Any) -> tuple[RefundRecord, int] | None:
         """Insert or claim the record and count the attempt (committed before any call); returns
@@ -278,7 +458,8 @@ class RefundsRun:
             rec = links.insert_claimed(make())
             if rec is None:
                 return None
-        if not links.claim(RefundRecord, rec.id, owner_field="message"):  # type: ignore[arg-type]
+        assert rec.id is not None
+        if not links.claim(RefundRecord, rec.id, owner_field="message"):
             return None
         with db.session() as s:
             row = s.get(RefundRecord, rec.id)
@@ -289,125 +470,80 @@ class RefundsRun:
             s.add(row)
         return row, tried
 
-    def apply_store(self, r: ChannelRefund, rec: RefundRecord | None, action: Refund | CancelLines) -> None:
-        ctx = self.ctx
-        item = f"{r.kind} {r.remote_id}"
-        order_id = action.draft.order_id if isinstance(action, Refund) else action.cancel.order_id
+    @applies(ApplyRefund)
+    def apply_refund(self, a: ApplyRefund) -> None:
+        ctx, r, order_id = self.ctx, a.refund, a.order_id
         key = key_for(r)
-        claimed = self._claim(rec, lambda: RefundRecord(
-            channel_store_id=self.channel.id, kind=r.kind, remote_id=r.remote_id,  # type: ignore[arg-type]
+        claimed = self._claim(a.record, lambda: RefundRecord(
+            channel_store_id=self.channel_id, kind=r.kind, remote_id=r.remote_id,
             channel_order_id=r.order_id, key=key, status="pending", channel_status=r.raw_status,
             amount=str(r.total.amount), currency=r.total.currency))
         if claimed is None:
             ctx.count("skipped")  # another worker holds it
             return
         rec, tried = claimed
-        if tried and ctx.has(self.eco, "find_refund"):
-            found = ctx.call(self.eco, "find_refund", order_id=order_id, key=key)
+        if tried and self.eco.has("find_refund"):
+            found = self.eco.find_refund(order_id, key)
             if found is not None:
-                self._applied(r, rec, order_id, found.remote_id, action, existed=True)
+                self._applied(a, rec, found.remote_id, existed=True)
                 return
         try:
-            if isinstance(action, Refund):
-                made = ctx.call(self.eco, "create_refund", refund=action.draft)
-                result_id = made.remote_id
+            if isinstance(a.verdict, Refund):
+                result_id = self.eco.create_refund(a.verdict.draft).remote_id
             else:
-                done = ctx.call(self.eco, "cancel_order_lines", cancel=action.cancel)
-                result_id = done.remote_id
+                result_id = self.eco.cancel_order_lines(a.verdict.cancel).remote_id
         except Rejected as exc:
             links.save(rec, status="held", ecommerce_order_id=order_id, message=str(exc))
-            ctx.fail(item, exc)
+            ctx.fail(a.item, exc)
             return
         except BaseException:
             # outcome unknown: the next run looks the refund up by its key before writing again
             links.save(rec, status="pending", message="interrupted while writing: looked up before retrying")
             raise
-        self._applied(r, rec, order_id, result_id, action, existed=False)
+        self._applied(a, rec, result_id, existed=False)
 
-    def _applied(self, r: ChannelRefund, rec: RefundRecord, order_id: str, result_id: str | None,
-                 action: Refund | CancelLines, *, existed: bool) -> None:
-        restocked = action.draft.restock if isinstance(action, Refund) else action.cancel.restock
+    @applies(CancelStoreLines)
+    def cancel_store_lines(self, a: CancelStoreLines) -> None:
+        self.apply_refund(a)
+
+    def _applied(self, a: ApplyRefund, rec: RefundRecord, result_id: str | None, *, existed: bool) -> None:
+        r, v, order_id = a.refund, a.verdict, a.order_id
+        restocked = v.draft.restock if isinstance(v, Refund) else v.cancel.restock
         with db.session() as s:
             links.save_in(s, rec, status="applied", ecommerce_order_id=order_id, result_id=result_id,
-                          lines=action.units, restocked=restocked, channel_status=r.raw_status,
+                          lines=v.units, restocked=restocked, channel_status=r.raw_status,
                           message="found at the store (written before an interruption)" if existed else None)
             journal.record("refunds.found" if existed else "refunds.applied",
                            f"TikTok {r.kind} {r.remote_id} -> store order {order_id}: {r.total}"
                            + (" (restocked)" if restocked else ""),
-                           org_id=self.ctx.org_id, store_id=self.channel.id, flow="refunds", item=r.remote_id,
+                           org_id=self.ctx.org_id, store_id=self.channel_id, flow="refunds", item=r.remote_id,
                            data={"order": r.order_id, "ecommerce_order_id": order_id, "result_id": result_id,
-                                 "units": action.units, "existed": existed}, session=s)
-        self.ctx.count("linked" if existed else ("refunded" if isinstance(action, Refund) else "cancelled"))
+                                 "units": v.units, "existed": existed}, session=s)
+        self.ctx.count("linked" if existed else ("refunded" if isinstance(v, Refund) else "cancelled"))
 
     # ------------------------------------------------------------------ store -> channel
 
-    def store_cancellations(self, channel_order_ids: list[str] | None = None) -> None:
-        """Lines cancelled in the store before shipment are cancelled on TikTok."""
-        ctx = self.ctx
-        if not ctx.has(self.eco, "get_orders") or not ctx.has(self.channel, "cancel_order_lines"):
-            return
-        with db.session() as s:
-            q = select(OrderLink).where(OrderLink.channel_store_id == self.channel.id, OrderLink.status == "created",
-                                        col(OrderLink.ecommerce_order_id).is_not(None),
-                                        OrderLink.created_at >= utcnow() - RECENT)
-            if channel_order_ids is not None:
-                q = q.where(col(OrderLink.channel_order_id).in_(channel_order_ids))
-            open_links = list(s.exec(q))
-        if not open_links:
-            return
-        by_id = {ln.ecommerce_order_id: ln for ln in open_links}
-        ids = list(by_id)
-        for i in range(0, len(ids), 50):
-            for eo in ctx.call(self.eco, "get_orders", order_ids=ids[i:i + 50]):
-                if eo.status == "cancelled" or not any(ln.cancelled_quantity for ln in eo.lines):
-                    continue
-                self.store_order(by_id[eo.remote_id], eo)
-
-    def store_order(self, link: OrderLink, eo: Order) -> None:
-        ctx = self.ctx
-        applied: Counter[str] = Counter()
-        pushed: Counter[str] = Counter()
-        with db.session() as s:
-            recs = list(s.exec(select(RefundRecord).where(RefundRecord.channel_store_id == self.channel.id,
-                                                          RefundRecord.channel_order_id == link.channel_order_id)))
-            skus = {row.source_variant_id: row for row in s.exec(select(SkuLink).where(
-                SkuLink.channel_store_id == self.channel.id,
-                col(SkuLink.source_variant_id).in_([ln.variant_id for ln in eo.lines if ln.variant_id])))}
-        for rec in recs:
-            units = {k: int(v) for k, v in (rec.lines or {}).items() if k != TARGET}
-            if rec.kind == "store_cancel":
-                pushed.update(units)
-            elif rec.status == "applied":
-                applied.update(units)
-        for action in decide_store(link, eo, applied, pushed, skus):
-            if isinstance(action, Hold):
-                ctx.decide("hold", link.channel_order_id, why=action.why)
-                if not ctx.dry_run:
-                    ctx.fail(link.channel_order_id, Rejected(action.why, code=action.code))
-                continue
-            ctx.decide("cancel_on_channel", link.channel_order_id, why=action.why, sku=action.channel_sku_id,
-                       quantity=action.quantity, ecommerce_order_id=link.ecommerce_order_id)
-            if not ctx.dry_run:
-                self.apply_channel(action, recs)
-        for rec in recs:  # an interrupted channel cancellation is finished (or found done) first
-            if rec.kind == "store_cancel" and rec.status in ("pending", "creating") and not ctx.dry_run:
-                self.resume_channel(link, rec)
-
     def _tiktok_cancelled(self, order_id: str, sku_id: str) -> int:
-        orders = self.ctx.call(self.channel, "get_orders", order_ids=[order_id])
+        orders = self.channel.get_orders([order_id])
         return sum(ln.cancelled_quantity for o in orders for ln in o.lines if ln.variant_id == sku_id)
 
-    def apply_channel(self, a: CancelOnChannel, recs: list[RefundRecord]) -> None:
-        before = self._tiktok_cancelled(a.order_link.channel_order_id, a.channel_sku_id)
+    @applies(CancelChannelLines)
+    def cancel_on_channel(self, a: CancelChannelLines) -> None:
+        v = a.verdict
+        before = self._tiktok_cancelled(v.order_link.channel_order_id, v.channel_sku_id)
         rec = links.insert_claimed(RefundRecord(
-            channel_store_id=self.channel.id, kind="store_cancel", remote_id=a.key,  # type: ignore[arg-type]
-            channel_order_id=a.order_link.channel_order_id, ecommerce_order_id=a.order_link.ecommerce_order_id,
-            key=a.key, status="pending", lines={a.variant_id: a.quantity, TARGET: before + a.quantity,
-                                               "sku": a.channel_sku_id}))
+            channel_store_id=self.channel_id, kind="store_cancel", remote_id=v.key,
+            channel_order_id=v.order_link.channel_order_id, ecommerce_order_id=v.order_link.ecommerce_order_id,
+            key=v.key, status="pending", lines={v.variant_id: v.quantity, TARGET: before + v.quantity,
+                                               "sku": v.channel_sku_id}))
         if rec is None:
             self.ctx.count("skipped")
             return
-        self.resume_channel(a.order_link, rec)
+        self.resume_channel(v.order_link, rec)
+
+    @applies(ResumeChannelCancel)
+    def resume(self, a: ResumeChannelCancel) -> None:
+        self.resume_channel(a.link, a.record)
 
     def resume_channel(self, link: OrderLink, rec: RefundRecord) -> None:
         ctx = self.ctx
@@ -423,7 +559,7 @@ class RefundsRun:
             self._channel_done(link, rec, None, existed=True)
             return
         try:
-            done = ctx.call(self.channel, "cancel_order_lines", cancel=LineCancel(
+            done = self.channel.cancel_order_lines(LineCancel(
                 order_id=link.channel_order_id, key=rec.key, reason="cancelled by the seller in the store",
                 lines=[RefundLine(variant_id=sku, quantity=target - now)]))
         except Rejected as exc:
@@ -441,39 +577,48 @@ class RefundsRun:
                           message="found done on TikTok" if existed else None)
             journal.record("refunds.channel_cancelled", f"store order {link.ecommerce_order_id}: units cancelled "
                            f"before shipment -> TikTok order {link.channel_order_id} lines cancelled",
-                           org_id=self.ctx.org_id, store_id=self.channel.id, flow="refunds",
+                           org_id=self.ctx.org_id, store_id=self.channel_id, flow="refunds",
                            item=link.channel_order_id, data={"cancel_id": cancel_id, "key": rec.key}, session=s)
         self.ctx.count("cancelled")
 
 
+# =========================================================================== the flow
+
+
+def _open_orders(channel_store_id: int | None, seen: set[tuple[str, str]]) -> list[str]:
+    """Channel orders with records still open (held, waiting, interrupted) this run has not seen."""
+    with db.session() as s:
+        return sorted({rec.channel_order_id for rec in s.exec(select(RefundRecord).where(
+            RefundRecord.channel_store_id == channel_store_id, RefundRecord.kind != "store_cancel",
+            col(RefundRecord.status).in_(OPEN)).limit(200)) if (rec.kind, rec.remote_id) not in seen})
+
+
 def refunds_flow(ctx: FlowContext) -> None:
-    run = RefundsRun(ctx)
-    channel = run.channel
-    if not ctx.has(channel, "list_refunds"):
+    assert ctx.channel is not None and ctx.ecommerce is not None
+    decider = RefundsDecider(ctx, ctx.channel, ctx.ecommerce)
+    channel = decider.channel
+    if not channel.has("list_refunds"):
         return
     if ctx.items is not None:  # a webhook named these channel orders
-        for r in ctx.call(channel, "get_refunds", order_ids=list(ctx.items)):
-            run.channel_refund(r)
-        run.store_cancellations(list(ctx.items))
+        for r in channel.get_refunds(list(ctx.items)):
+            ctx.act(decider.channel_refund(r))
+        ctx.act(decider.store_cancellations(list(ctx.items)))
         return
-    for page in ctx.call(channel, "list_refunds", cursor=ctx.cursor(channel)):
+    for page in channel.list_refunds(ctx.cursor(ctx.channel)):
         for r in page.refunds:
-            run.channel_refund(r)
+            ctx.act(decider.channel_refund(r))
         if page.cursor:
-            ctx.save_cursor(channel, page.cursor)
+            ctx.checkpoint(ctx.channel, page.cursor)
         if ctx.stopping():
             return
-    with db.session() as s:  # records still open (held, waiting, interrupted) are read again
-        orders = sorted({rec.channel_order_id for rec in s.exec(select(RefundRecord).where(
-            RefundRecord.channel_store_id == channel.id, RefundRecord.kind != "store_cancel",
-            col(RefundRecord.status).in_(OPEN)).limit(200)) if (rec.kind, rec.remote_id) not in run.seen})
+    orders = _open_orders(ctx.channel.id, decider.seen)
     for i in range(0, len(orders), 50):
-        for r in ctx.call(channel, "get_refunds", order_ids=orders[i:i + 50]):
-            if (r.kind, r.remote_id) not in run.seen:
-                run.channel_refund(r)
-    run.store_cancellations()
+        for r in channel.get_refunds(orders[i:i + 50]):
+            if (r.kind, r.remote_id) not in decider.seen:
+                ctx.act(decider.channel_refund(r))
+    ctx.act(decider.store_cancellations())
 
 
-register_flow("refunds", refunds_flow, interval_key="interval.refunds",
+register_flow("refunds", refunds_flow, interval_key="interval.refunds", applier=RefundsApplier,
               description="TikTok returns, refunds and line cancellations -> store refunds (exactly once); "
                           "store line cancellations -> TikTok")
