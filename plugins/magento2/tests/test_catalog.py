@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import httpx
+
 from bridge.sandboxing import SandboxServer
 from bridge_magento2 import connector
 from bridge_magento2.sandbox import MagentoSandbox
@@ -28,7 +30,9 @@ def test_configurable_products_map_children_options_and_media(sandbox: MagentoSa
     assert first.sku.startswith(raw["sku"] + "-XS-Black")
     assert first.price.currency == "GBP" and first.price.amount > 0
     assert first.weight_g == Decimal("450.00")  # 0.45 kgs
-    assert product.images[0].url == f"{server.url}/media/catalog/product/m/b/{raw['sku'].lower()}.jpg"
+    assert product.images[0].url == f"{server.url}/media/catalog/product/m/b/{raw['sku'].lower()}.png"
+    image = httpx.get(product.images[0].url)  # the sandbox serves its own media (offline)
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
     assert product.status == "active" and product.published
 
 

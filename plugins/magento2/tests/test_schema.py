@@ -115,3 +115,22 @@ def test_every_request_matches_the_rest_schema(sandbox: MagentoSandbox, conn: An
 def test_schema_check_catches_a_bad_body() -> None:
     validator = body_validator("/V1/orders", "POST")
     assert list(validator.iter_errors({"entity": {"grand_total": "x", "items": [{}]}}))
+
+
+@cache
+def response_validator(template: str) -> jsonschema.Draft4Validator:
+    schema = spec()["paths"][template]["get"]["responses"]["200"]["schema"]
+    needed: set[str] = set()
+    _refs(schema, needed)
+    return jsonschema.Draft4Validator({**schema, "definitions": {n: spec()["definitions"][n] for n in needed}})
+
+
+def test_attributes_answer_validates_against_the_schema(sandbox: MagentoSandbox, conn: Any) -> None:
+    from bridge_magento2.client import MagentoClient
+
+    page = MagentoClient(conn).get("products/attributes", {"searchCriteria[pageSize]": "10"})
+    errors = sorted(response_validator("/V1/products/attributes").iter_errors(page), key=str)
+    assert not errors, f"{errors[0].message} at {list(errors[0].absolute_path)}"
+    required = spec()["definitions"]["catalog-data-product-attribute-interface"]["required"]
+    assert {"entity_type_id", "is_required", "frontend_labels"} <= set(required)
+    assert page["items"] and all(set(required) <= set(item) for item in page["items"])

@@ -9,7 +9,6 @@ the last-page repetition, and Magento's error shapes. It offers the
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from bridge.models import Order, Tracking
-from bridge.sandboxing import RequestStats
+from bridge.sandboxing import SandboxKit, Subscription
 from bridge_magento2 import mapping
 from bridge_magento2.sandbox import app as app_module
 from bridge_magento2.sandbox import catalog_routes, creditmemo_routes, sales_routes
@@ -33,13 +32,13 @@ class MagentoSandbox:
         self.state = State(currency=currency, msi=msi)
         self.integration = Integration()
         self.gate = Gate(self.integration, bearer=bearer)
-        self.stats = RequestStats()
-        self.latency_ms = float(latency_ms)
-        self._failures: list[int] = []
-        self._lock = threading.Lock()
-        self.app = app_module.build(self, [*catalog_routes.routes(self), *sales_routes.routes(self),
-                                           *creditmemo_routes.routes(self),
-                                           *self._oauth_routes()])
+        self.kit = SandboxKit(self, platform="magento2", kind="ecommerce", render_error=app_module.render_fault,
+                              latency_ms=float(latency_ms))
+        self.stats = self.kit.stats
+        self.faults = self.kit.faults
+        self.app = self.kit.wrap(app_module.build(self, [*catalog_routes.routes(self), *sales_routes.routes(self),
+                                                         *creditmemo_routes.routes(self),
+                                                         *self._oauth_routes()]))
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> MagentoSandbox:
@@ -68,24 +67,21 @@ class MagentoSandbox:
         return {}
 
     def fail_next(self, count: int, status: int = 503) -> None:
-        with self._lock:
-            self._failures.extend([status] * count)
-
-    def take_failure(self) -> int | None:
-        with self._lock:
-            return self._failures.pop(0) if self._failures else None
+        self.kit.fail_next(count, status)
 
     def set_latency(self, ms: float) -> None:
-        self.latency_ms = float(ms)
+        self.kit.set_latency(ms)
+
+    def subscriptions(self) -> list[Subscription]:
+        """None: Magento Open Source has no webhook subscriptions over REST (bridge polls it)."""
+        return []
 
     def reset(self, *, msi: bool = True, bearer: bool = False) -> None:
         """Empty the store (catalog, stock, orders), clear faults, latency and stats."""
         self.state.__init__(currency=self.state.currency, msi=msi)  # type: ignore[misc]
         self.gate.bearer = bearer
-        self.latency_ms = 0.0
-        with self._lock:
-            self._failures.clear()
-        self.stats.reset()
+        self.kit.reset()
+        self.kit.set_latency(0)
 
     def set_msi(self, enabled: bool) -> None:
         """Turn Multi-Source Inventory on or off (its routes then answer 404)."""

@@ -1,14 +1,13 @@
 """The sandbox's Starlette application: the request pipeline every route shares.
 
-For each request: count it (``stats``), wait the configured latency, answer an injected failure
-(``fail_next``) in Magento's error shape, check authentication (REST routes), then run the
-route. ``/rest/V1/...`` and ``/index.php/rest/...`` reach the ``default`` store view as in
+Latency and injected faults come from the sandbox kit (:func:`render_fault` gives them Magento's
+error shape). For each request: count it (``stats``), check authentication (REST routes), then
+run the route; ``/media/catalog/product/...`` serves the catalog's images. ``/rest/V1/...`` and ``/index.php/rest/...`` reach the ``default`` store view as in
 Magento; unknown routes get Magento's ``Request does not match any route.`` 404.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bridge.sandboxing import Fault, retry_after_headers
+from bridge.sandboxing.images import image_response
 from bridge_magento2.sandbox.auth import AuthError
 from bridge_magento2.sandbox.criteria import SearchError
 
@@ -44,6 +45,21 @@ def error(status: int, message: str, parameters: Any = None) -> JSONResponse:
     return JSONResponse({"message": message, "parameters": parameters or [], "trace": None}, status_code=status)
 
 
+def render_fault(fault: Fault, scope: dict[str, Any]) -> Response:
+    """An injected error as Magento's web API answers an exception it does not expose."""
+    body = {"message": "Internal Error. Details are available in Magento log file. Report ID: %1",
+            "parameters": ["webapi-sandbox"], "trace": None}
+    return JSONResponse(body, status_code=int(fault.status or 500), headers=retry_after_headers(fault) or None)
+
+
+MEDIA = "/media/catalog/product/"
+
+
+async def media(request: Request) -> Response:
+    """A catalog image file (``{base_media_url}catalog/product/m/b/sku.png``), generated."""
+    return image_response(request.path_params["file"].rsplit("/", 1)[-1].rsplit(".", 1)[0])
+
+
 def signed_url(request: Request) -> str:
     """The URL as the client signed it: scheme, Host header, raw (still encoded) path."""
     raw = request.scope.get("raw_path") or request.url.path.encode()
@@ -53,14 +69,6 @@ def signed_url(request: Request) -> str:
 def endpoint(sb: MagentoSandbox, template: str, fn: Handler, *, rest: bool = True) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         sb.stats.record(request.method, template)
-        if sb.latency_ms:
-            await asyncio.sleep(sb.latency_ms / 1000)
-        failure = sb.take_failure()
-        if failure:
-            body = {"message": "Internal Error. Details are available in Magento log file. Report ID: %1",
-                    "parameters": ["webapi-sandbox"], "trace": None}
-            headers = {"Retry-After": "1"} if failure == 429 else None
-            return JSONResponse(body, status_code=failure, headers=headers)
         if rest and request.path_params.get("store") not in ("default", "all"):
             return error(400, "Requested store is not found")
         try:
@@ -114,6 +122,8 @@ def build(sb: MagentoSandbox, routes: list[tuple[str, str, Handler, bool]]) -> A
     """The ASGI app: ``routes`` are (method, path, handler, authenticated REST?)."""
     table = [Route(path, endpoint(sb, path, fn, rest=rest), methods=[method])
              for method, path, fn, rest in routes]
+    table.append(Route(MEDIA + "{file:path}", endpoint(sb, MEDIA + "{file}", media, rest=False),
+                       methods=["GET", "HEAD"]))
 
     async def not_found(request: Request, exc: Exception) -> Response:
         sb.stats.record(request.method, "unmatched")

@@ -75,7 +75,7 @@ def routes(sb: MagentoSandbox) -> list[tuple[str, str, Any, bool]]:
         if attr is None:
             raise NotFound('The attribute with a "%1" attributeCode doesn\'t exist. Verify the attribute and '
                            "try again.", [code])
-        return [{"label": " ", "value": ""}, *attr["options"]]
+        return attr["options"]
 
     async def stock_item(request: Request) -> Any:
         sku = request.path_params["sku"]

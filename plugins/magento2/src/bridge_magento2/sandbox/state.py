@@ -26,6 +26,26 @@ def now() -> str:
     return stamp(datetime.now(UTC))
 
 
+
+def select_attribute(attribute_id: int, code: str, label: str, values: list[str], first: int) -> dict[str, Any]:
+    """A user-defined dropdown product attribute as ``GET /V1/products/attributes`` answers it
+    (``catalog-data-product-attribute-interface``: every required field, the empty first option)."""
+    return {
+        "is_wysiwyg_enabled": False, "is_html_allowed_on_front": True, "used_for_sort_by": False,
+        "is_filterable": True, "is_filterable_in_search": False, "is_used_in_grid": True,
+        "is_visible_in_grid": False, "is_filterable_in_grid": True, "position": 0, "apply_to": [],
+        "is_searchable": "1", "is_visible_in_advanced_search": "1", "is_comparable": "1",
+        "is_used_for_promo_rules": "0", "is_visible_on_front": "0", "used_in_product_listing": "0",
+        "is_visible": True, "scope": "global", "attribute_id": attribute_id, "attribute_code": code,
+        "frontend_input": "select", "entity_type_id": "4", "is_required": False,
+        "options": [{"label": " ", "value": ""},
+                    *({"label": v, "value": str(first + i)} for i, v in enumerate(values))],
+        "is_user_defined": True, "default_frontend_label": label,
+        "frontend_labels": [{"store_id": 1, "label": label}], "backend_type": "int",
+        "source_model": "Magento\\Eav\\Model\\Entity\\Attribute\\Source\\Table", "default_value": "",
+        "is_unique": "0", "validation_rules": [],
+    }
+
 class State:
     """One Magento store with a single website ``base`` and store view ``default``."""
 
@@ -46,12 +66,8 @@ class State:
         self.next_id = {"product": 1, "order": 1, "item": 1, "shipment": 1, "track": 1, "comment": 1,
                         "invoice": 1, "creditmemo": 1}
         self.attributes = {
-            COLOR_ID: {"attribute_id": COLOR_ID, "attribute_code": "color", "default_frontend_label": "Color",
-                       "frontend_input": "select",
-                       "options": [{"label": c, "value": str(49 + i)} for i, c in enumerate(COLOURS)]},
-            SIZE_ID: {"attribute_id": SIZE_ID, "attribute_code": "size", "default_frontend_label": "Size",
-                      "frontend_input": "select",
-                      "options": [{"label": s, "value": str(166 + i)} for i, s in enumerate(SIZES)]},
+            COLOR_ID: select_attribute(COLOR_ID, "color", "Color", COLOURS, 49),
+            SIZE_ID: select_attribute(SIZE_ID, "size", "Size", SIZES, 166),
         }
 
     def new_id(self, kind: str) -> int:
@@ -84,9 +100,9 @@ class State:
             "product_links": [], "options": [], "tier_prices": [],
             "media_gallery_entries": [{"id": pid, "media_type": "image", "label": name, "position": 1,
                                        "disabled": False, "types": ["image", "small_image", "thumbnail"],
-                                       "file": f"/m/b/{sku.lower()}.jpg"}],
+                                       "file": f"/m/b/{sku.lower()}.png"}],
             "custom_attributes": [{"attribute_code": "url_key", "value": sku.lower()},
-                                  {"attribute_code": "image", "value": f"/m/b/{sku.lower()}.jpg"}, *attrs],
+                                  {"attribute_code": "image", "value": f"/m/b/{sku.lower()}.png"}, *attrs],
         }
         self.products[pid] = row
         self.by_sku[sku] = pid
