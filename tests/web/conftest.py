@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from bridge import db
+from bridge import db, webhooks
 from bridge.plugins import PluginManager, set_manager
 from bridge.tables import Store
 from bridge.web import auth
@@ -31,6 +31,7 @@ def pm() -> Iterator[PluginManager]:
     manager = web_manager()
     set_manager(manager)
     throttle._fails.clear()
+    webhooks._rejected_counts.clear()
     yield manager
     set_manager(None)
 

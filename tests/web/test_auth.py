@@ -93,3 +93,24 @@ def test_cli_user_create(pm, monkeypatch):
     monkeypatch.setenv("BRIDGE_USER_PASSWORD", "short")
     r = CliRunner().invoke(cli, ["user", "create", "c@example.com", "--operator"])
     assert r.exit_code != 0
+
+
+def test_a_stranger_cannot_lock_the_owner_out(app):
+    from bridge.web.login import throttle
+
+    make_user("ann@example.com")
+    with TestClient(app, base_url="http://testserver", client=("203.0.113.9", 4000)) as stranger:
+        for _ in range(8):
+            assert login(stranger, "ann@example.com", "guessing...").status_code in (401, 429)
+        assert login(stranger, "ann@example.com", "guessing...").status_code == 429  # per address
+    assert throttle.account_delay("email:ann@example.com") > 0  # the account answers slower
+    with TestClient(app, base_url="http://testserver", client=("198.51.100.7", 4001)) as owner:
+        r = login(owner, "ann@example.com")
+        assert r.status_code == 303 and "bridge_session" in owner.cookies
+
+
+def test_a_non_ascii_login_token_is_a_403(app):
+    with TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as c:
+        c.get("/login")
+        r = c.post("/login", data={"email": "a@b.co", "password": "x", "csrf_token": "é"})
+        assert r.status_code == 403

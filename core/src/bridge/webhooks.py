@@ -22,6 +22,8 @@ ping, other               nothing
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
@@ -78,11 +80,11 @@ def receive(platform: str, request: WebhookRequest, *, store_id: int | None = No
         delivery: WebhookDelivery = pm.call(platform, "receive_webhook", app=app_context(platform, pm),
                                             connection=conn, request=request)
     except WebhookRejected as exc:
-        metrics.inc("bridge_webhooks_total", platform=platform, outcome="rejected")
-        journal.record("webhook.rejected", f"{platform} webhook refused: {exc}", level="warning",
-                       org_id=store.org_id if store else None, store_id=store.id if store else None,
-                       data={"platform": platform})
-        return Outcome(401, "bad signature", store_id=store.id if store else None)
+        return _rejected(platform, store, str(exc))
+    if store is not None and delivery.store_remote_id is not None and \
+            str(delivery.store_remote_id).lower() != str(store.remote_id).lower():
+        return _rejected(platform, store, f"{platform} delivery names another store than "
+                                          f"'{store.name}' (the store of its address)")
     if store is None:
         store = _store(platform, None, delivery.store_remote_id)
         if store is None or store.status == "disconnected":
@@ -98,6 +100,35 @@ def receive(platform: str, request: WebhookRequest, *, store_id: int | None = No
     triggered = dispatch(store, delivery)
     metrics.inc("bridge_webhooks_total", platform=platform, outcome="accepted")
     return Outcome(200, "queued", store_id=store.id, triggered=triggered)
+
+
+#: Refused deliveries journaled per platform and store per minute (the rest are counted only):
+#: a stranger posting forged deliveries cannot fill the journal.
+REJECTED_JOURNAL_PER_MINUTE = 10
+_rejected_counts: dict[tuple[str, int | None], tuple[int, int]] = {}
+_rejected_lock = threading.Lock()
+
+
+def _journal_allowed(platform: str, store_id: int | None) -> bool:
+    minute = int(time.monotonic() // 60)
+    with _rejected_lock:
+        if len(_rejected_counts) > 10_000:
+            _rejected_counts.clear()
+        seen_minute, count = _rejected_counts.get((platform, store_id), (minute, 0))
+        if seen_minute != minute:
+            count = 0
+        _rejected_counts[(platform, store_id)] = (minute, count + 1)
+        return count < REJECTED_JOURNAL_PER_MINUTE
+
+
+def _rejected(platform: str, store: Store | None, reason: str) -> Outcome:
+    metrics.inc("bridge_webhooks_total", platform=platform, outcome="rejected")
+    store_id = store.id if store else None
+    if _journal_allowed(platform, store_id):
+        journal.record("webhook.rejected", f"{platform} webhook refused: {reason}", level="warning",
+                       org_id=store.org_id if store else None, store_id=store_id,
+                       data={"platform": platform})
+    return Outcome(401, "bad signature", store_id=store_id)
 
 
 def _source_ids(store: Store, remote_ids: list[str]) -> list[str] | None:

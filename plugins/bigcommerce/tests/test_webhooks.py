@@ -125,3 +125,31 @@ def test_event_kinds_by_scope():
                                                                   "location_id": 1}).remote_ids == ["3"]
     assert ev("store/app/uninstalled", {}).kind == "uninstalled"
     assert ev("store/order/statusUpdated", {"id": 5, "status": {"new_status_id": 11}}).kind == "order"
+
+
+def test_odd_deliveries_are_refused_or_parsed_never_crash():
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    from bridge.connection import AppContext
+
+    app = AppContext(platform="bigcommerce", settings={"client_secret": "cs"})
+
+    def signed(body: bytes, stamp: str) -> WebhookRequest:
+        sig = base64.b64encode(hmac.new(b"cs", f"m1.{stamp}.".encode() + body, hashlib.sha256).digest())
+        return WebhookRequest(headers={"webhook-id": "m1", "webhook-timestamp": stamp,
+                                       "webhook-signature": "v1," + sig.decode()}, body=body)
+
+    with pytest.raises(WebhookRejected):
+        webhooks.receive(app, None, signed(b"{}", "\u00b2"))
+    with pytest.raises(WebhookRejected):
+        webhooks.receive(app, None, WebhookRequest(headers={"webhook-id": "m", "webhook-timestamp": "1",
+                                                            "webhook-signature": "v1,\u00e9"}, body=b"{}"))
+    now = str(int(time.time()))
+    for data in ({"inventory": [1]}, {"sku": "x", "status": 3}, {"status": [1], "id": [1]}, {"id": {"a": 1}}):
+        for scope in ("store/sku/inventory/updated", "store/sku/updated", "store/order/updated",
+                      "store/product/updated"):
+            body = json.dumps({"scope": scope, "producer": "stores/abc", "data": data}).encode()
+            assert webhooks.receive(app, None, signed(body, now)).store_remote_id == "abc"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections.abc import Iterator
 
@@ -67,7 +69,7 @@ def test_signed_inventory_delivery_is_verified_and_parsed(served, conn, receiver
     served.sandbox.set_quantity(state.variants[vid]["sku"], 9)
     request = _next(r, "inventory_levels/update")
     delivery = webhooks.receive(served.app(), conn, request)
-    assert delivery.delivery_id == request.header("X-Shopify-Webhook-Id")
+    assert delivery.delivery_id == "sha256:" + hashlib.sha256(request.body).hexdigest()  # signed content
     assert delivery.store_remote_id == "bridge-sandbox.myshopify.com"
     [event] = delivery.events
     assert event.kind == "inventory" and event.remote_ids == [state.variants[vid]["item"]]
@@ -99,3 +101,58 @@ def test_missing_or_wrong_secret_is_refused(served) -> None:
         webhooks.receive(served.app(client_secret="another"), None, request)
     with pytest.raises(WebhookRejected):
         webhooks.receive(served.app(), None, WebhookRequest(headers={}, body=body))
+
+
+def _signed(served, body: bytes, topic: str = "products/update", shop: str = "a.myshopify.com",
+            webhook_id: str = "w-1", secret: str | None = None) -> WebhookRequest:
+    sig = webhooks.sign(body, secret or served.sandbox.auth.client_secret)
+    return WebhookRequest(headers={"X-Shopify-Hmac-Sha256": sig, "X-Shopify-Topic": topic,
+                                   "X-Shopify-Shop-Domain": shop, "X-Shopify-Webhook-Id": webhook_id},
+                          body=body)
+
+
+def test_a_replayed_body_under_a_new_webhook_id_is_the_same_delivery(served) -> None:
+    body = b'{"id": 7, "updated_at": "2099-01-01T00:00:00Z"}'
+    first = webhooks.receive(served.app(), None, _signed(served, body, webhook_id="w-1"))
+    again = webhooks.receive(served.app(), None, _signed(served, body, webhook_id="w-2-new"))
+    assert first.delivery_id == again.delivery_id  # keyed on the signed content, not the header
+
+
+def test_an_old_signed_body_is_refused_as_a_replay(served) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    stale = (datetime.now(UTC) - webhooks.REPLAY_WINDOW - timedelta(minutes=5)).isoformat()
+    body = json.dumps({"id": 7, "updated_at": stale}).encode()
+    with pytest.raises(WebhookRejected, match="old"):
+        webhooks.receive(served.app(), None, _signed(served, body))
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'"text"', b""])
+def test_a_signed_body_that_is_not_a_json_object_is_refused(served, body: bytes) -> None:
+    with pytest.raises(WebhookRejected):
+        webhooks.receive(served.app(), None, _signed(served, body))
+
+
+def test_an_uninstall_naming_another_shop_is_refused(served) -> None:
+    body = b'{"id": 1, "myshopify_domain": "a.myshopify.com", "domain": "a.example.com"}'
+    with pytest.raises(WebhookRejected, match="another shop"):
+        webhooks.receive(served.app(), None, _signed(served, body, "app/uninstalled", shop="b.myshopify.com"))
+    ok = webhooks.receive(served.app(), None, _signed(served, body, "app/uninstalled", shop="a.myshopify.com"))
+    assert ok.store_remote_id == "a.myshopify.com"
+
+
+def test_a_store_with_its_own_secret_refuses_the_app_secret(served, conn) -> None:
+    conn.credentials["client_secret"] = "the-store-own-secret"
+    body = b'{"id": 7}'
+    try:
+        with pytest.raises(WebhookRejected):
+            webhooks.receive(served.app(), conn, _signed(served, body))
+        assert webhooks.receive(served.app(), conn, _signed(served, body, secret="the-store-own-secret"))
+    finally:
+        conn.credentials.pop("client_secret")
+
+
+def test_a_non_ascii_signature_header_is_refused(served) -> None:
+    request = WebhookRequest(headers={"X-Shopify-Hmac-Sha256": "é" * 44}, body=b"{}")
+    with pytest.raises(WebhookRejected):
+        webhooks.receive(served.app(), None, request)

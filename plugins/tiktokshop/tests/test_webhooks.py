@@ -65,3 +65,21 @@ def test_product_status_and_deauthorization(sandbox, server) -> None:
     gone = connector.receive_webhook(app=app, connection=None, request=_signed(app, {
         "type": 6, "tts_notification_id": "2", "shop_id": "7", "timestamp": 1, "data": {"message": "bye"}}))
     assert gone.events[0].kind == "deauthorized" and gone.store_remote_id == "7"
+
+
+def test_odd_deliveries_are_refused_or_parsed_never_crash() -> None:
+    from bridge.connection import AppContext
+    from bridge_tiktokshop import webhooks
+
+    app = AppContext(platform="tiktokshop", settings={"app_key": "k", "app_secret": "s"})
+    with pytest.raises(WebhookRejected):
+        webhooks.receive(app, WebhookRequest(headers={"Authorization": "é" * 64}, body=b"{}"))
+    bodies = [b"[1]", b'{"type": [1]}', b'{"type": "\xc2\xb2"}', b'{"type": 1e400}', b"\xff"]
+    for body in bodies:
+        signed = WebhookRequest(headers={"Authorization": signing.webhook_signature("k", "s", body)}, body=body)
+        with pytest.raises(WebhookRejected):
+            webhooks.receive(app, signed)
+    for data in ([1, 2], "x", {"package_list": [1, {"order_id_list": "x"}]}, {"package_list": {"a": 1}}):
+        body = json.dumps({"type": 4, "shop_id": "1", "data": data}).encode()
+        signed = WebhookRequest(headers={"Authorization": signing.webhook_signature("k", "s", body)}, body=body)
+        assert webhooks.receive(app, signed).store_remote_id == "1"

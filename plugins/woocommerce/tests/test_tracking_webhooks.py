@@ -179,3 +179,18 @@ def test_key_callback_to_a_refused_site_makes_no_request(site: str) -> None:
     with pytest.raises(Misconfigured):
         connector.app_callback(app=app, name="keys", request=_keys_request({"site": site, "state": "STATE123"}))
     assert requests == []
+
+
+@pytest.mark.parametrize("source", ["http://[", "https://[::1", "http://x:99999999"])
+def test_a_malformed_webhook_source_is_refused(source: str) -> None:
+    with pytest.raises(WebhookRejected):
+        webhooks.receive(AppContext(platform="woocommerce"), None,
+                         WebhookRequest(headers={"X-WC-Webhook-Source": source, "X-WC-Webhook-Signature": "é"},
+                                        body=b"{}"))
+
+
+def test_odd_signed_payloads_are_parsed_never_crash() -> None:
+    for payload in ({"id": [1], "parent_id": {"a": 1}}, {"meta_data": "x", "status": "completed"},
+                    {"arg": "\u00b2"}, {"arg": [1]}, {"arg": {"id": [1]}}):
+        for topic in ("product.updated", "order.updated", "action.woocommerce_product_set_stock"):
+            assert webhooks.events(topic, payload)

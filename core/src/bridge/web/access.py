@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 
 from bridge import db
 from bridge.tables import OrderLink, Organization, Store
-from bridge.web.base import Ctx
+from bridge.web.base import Ctx, parse_id
 
 
 def _allowed(ctx: Ctx, org_id: int | None) -> bool:
@@ -19,10 +19,11 @@ def _allowed(ctx: Ctx, org_id: int | None) -> bool:
 
 def org(ctx: Ctx, org_id: int | str) -> Organization:
     """An organization the user may see, else 404."""
-    if not str(org_id).isdigit():
+    ident = parse_id(org_id)
+    if ident is None:
         raise HTTPException(404, "not found")
     with db.session() as s:
-        row = s.get(Organization, int(org_id))
+        row = s.get(Organization, ident)
     if row is None or not _allowed(ctx, row.id):
         raise HTTPException(404, "not found")
     return row
@@ -30,10 +31,11 @@ def org(ctx: Ctx, org_id: int | str) -> Organization:
 
 def store(ctx: Ctx, store_id: int | str, kind: str | None = None) -> Store:
     """A store of an organization the user may see (optionally of one kind), else 404."""
-    if not str(store_id).isdigit():
+    ident = parse_id(store_id)
+    if ident is None:
         raise HTTPException(404, "not found")
     with db.session() as s:
-        row = s.get(Store, int(store_id))
+        row = s.get(Store, ident)
     if row is None or not _allowed(ctx, row.org_id) or (kind and row.kind != kind):
         raise HTTPException(404, "not found")
     return row
@@ -41,10 +43,11 @@ def store(ctx: Ctx, store_id: int | str, kind: str | None = None) -> Store:
 
 def order_link(ctx: Ctx, link_id: int | str) -> tuple[OrderLink, Store]:
     """An order link of a shop the user may see, with that shop, else 404."""
-    if not str(link_id).isdigit():
+    ident = parse_id(link_id)
+    if ident is None:
         raise HTTPException(404, "not found")
     with db.session() as s:
-        row = s.get(OrderLink, int(link_id))
+        row = s.get(OrderLink, ident)
         shop = s.get(Store, row.channel_store_id) if row else None
     if row is None or shop is None or not _allowed(ctx, shop.org_id):
         raise HTTPException(404, "not found")

@@ -158,15 +158,21 @@ def end_session(session_id: str) -> None:
 
 
 def csrf_ok(expected: str | None, given: str | None) -> bool:
-    return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
+    return bool(expected) and bool(given) and hmac.compare_digest(
+        str(expected).encode("utf-8", "replace"), str(given).encode("utf-8", "replace"))
 
 
 # --------------------------------------------------------------------------- throttling
 
 
 class Throttle:
-    """At most ``limit`` failed logins per key (email, client address) within ``window``
-    seconds; a success clears the email's count."""
+    """Failed logins per key within ``window`` seconds. A client address with ``limit``
+    failures is refused (:meth:`blocked`); an account with as many is only answered more slowly
+    (:meth:`account_delay`), so a stranger cannot lock its owner out. A success clears the
+    account's count."""
+
+    #: Longest extra wait before an answer about an account under attack (seconds).
+    MAX_DELAY = 1.0
 
     def __init__(self, limit: int = 5, window: float = 300.0) -> None:
         self.limit = limit
@@ -190,6 +196,13 @@ class Throttle:
                 if len(q) >= self.limit:
                     wait = max(wait, self.window - (now - q[0]))
         return wait
+
+    def account_delay(self, key: str) -> float:
+        """Seconds to wait before checking a password of this account: 0 below ``limit``
+        failures, then growing to :data:`MAX_DELAY` (slower guessing, never a refusal)."""
+        with self._lock:
+            over = len(self._trim(key, time.monotonic())) - self.limit + 1
+        return 0.0 if over <= 0 else min(self.MAX_DELAY, 0.1 * 2 ** (over - 1))
 
     def failed(self, *keys: str) -> None:
         now = time.monotonic()

@@ -5,6 +5,7 @@ database and platform calls never block the event loop)."""
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,10 +79,14 @@ class Ctx:
         return str(self.request.path_params[name])
 
     def int_param(self, name: str) -> int:
-        value = self.param(name)
-        if not value.isdigit():
+        value = parse_id(self.param(name))
+        if value is None:
             raise HTTPException(404, "not found")
-        return int(value)
+        return value
+
+    def page(self) -> int:
+        """The ``page`` query parameter (1 when absent or not a sensible page number)."""
+        return parse_int(self.q("page", "1"), 1, MAX_PAGE) or 1
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         flashes = self.flashes + self._pop_flashes()
@@ -168,6 +173,27 @@ def _error(request: Request, status: int, message: str) -> HTMLResponse:
     html = env.get_template("error.html").render(user=None, csrf="", flashes=[], message=message,
                                                  path=request.url.path, request=request)
     return HTMLResponse(html, status_code=status)
+
+
+#: The largest id the database keeps (a 32-bit INTEGER column on PostgreSQL).
+MAX_ID = 2**31 - 1
+MAX_PAGE = 100_000
+_ASCII_INT = re.compile(r"-?[0-9]{1,12}")
+
+
+def parse_int(raw: object, low: int, high: int) -> int | None:
+    """``raw`` as a whole number within ``low..high`` written in ASCII digits, else None
+    (``str.isdigit`` accepts ``²`` and ``٣``, which ``int`` refuses or reads otherwise)."""
+    text = str(raw).strip() if raw is not None else ""
+    if not _ASCII_INT.fullmatch(text):
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
+def parse_id(raw: object) -> int | None:
+    """A database id from a URL or form (ASCII digits, within the column's range), else None."""
+    return parse_int(raw, 0, MAX_ID)
 
 
 def new_token() -> str:

@@ -20,7 +20,7 @@ from bridge.rules import normalize_region
 from bridge.stores import app_context, get_store, validate_credentials
 from bridge.tables import User
 from bridge.web import access, auth, connecting
-from bridge.web.base import Ctx, view
+from bridge.web.base import Ctx, parse_int, view
 
 
 def _platform(ctx: Ctx, name: str, kind: str | None = None) -> PlatformInfo:
@@ -88,10 +88,10 @@ def _settings(info: PlatformInfo, form: dict[str, str], *, secret: bool) -> dict
         if raw == "":
             continue
         if st.type == "int":
-            try:
-                out[st.name] = int(raw)
-            except ValueError:
-                raise Misconfigured(f"{st.name} must be a whole number") from None
+            value = parse_int(raw, -(2**31), 2**31 - 1)
+            if value is None:
+                raise Misconfigured(f"{st.name} must be a whole number")
+            out[st.name] = value
         elif st.type == "choice" and st.choices and raw not in st.choices:
             raise Misconfigured(f"{st.name} must be one of {', '.join(st.choices)}")
         else:
@@ -263,7 +263,8 @@ def done(ctx: Ctx) -> Response:
         raise HTTPException(404, "not found")
     if ctx.request.method == "POST":
         org = access.org(ctx, ctx.form.get("org_id", ""))
-        connecting.claim(ctx.pm, row, int(ctx.form.get("index", "-1") or -1), org.id)  # type: ignore[arg-type]
+        index = parse_int(ctx.form.get("index", ""), 0, 1000)
+        connecting.claim(ctx.pm, row, -1 if index is None else index, org.id)  # type: ignore[arg-type]
         return ctx.redirect(f"/connect/done/{row.state}")
     checks = {}
     for r in row.data.get("results", []):

@@ -3,6 +3,8 @@ yet), throttled failed attempts, the session cookie (HttpOnly, SameSite=Lax, Sec
 
 from __future__ import annotations
 
+import time
+
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
@@ -41,9 +43,12 @@ def login(ctx: Ctx) -> Response:
     email = ctx.form.get("email", "").strip().lower()
     client = ctx.request.client.host if ctx.request.client else "unknown"
     keys = (f"email:{email}", f"ip:{client}")
-    wait = throttle.blocked(*keys)
+    wait = throttle.blocked(keys[1])  # refused per address only: nobody locks another out
     if wait:
         return _form(ctx, 429, f"Too many failed sign-ins: wait {int(wait) + 1} seconds and try again.")
+    delay = throttle.account_delay(keys[0])
+    if delay:
+        time.sleep(delay)  # an account under attack answers more slowly, to everyone
     user = auth.authenticate(email, ctx.form.get("password", ""))
     if user is None:
         throttle.failed(*keys)

@@ -17,7 +17,7 @@ from bridge.web.base import Ctx, view
 def index(ctx: Ctx) -> Response:
     shops = access.stores(ctx, "channel", include_disconnected=True)
     chosen = [access.store(ctx, ctx.q("shop"), kind="channel")] if ctx.q("shop") else shops
-    page = int(ctx.q("page", "1")) if ctx.q("page", "1").isdigit() else 1
+    page = ctx.page()
     rows, total = queries.orders([s.id for s in chosen], status=ctx.q("status"),  # type: ignore[misc]
                                  search=ctx.q("q"), page=page)
     with db.session() as s:

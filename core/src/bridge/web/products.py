@@ -17,7 +17,7 @@ from bridge.models import Category, CategoryAttribute
 from bridge.stores import connection_for
 from bridge.tables import CategoryRule, ListingLink, ProductMapping, Store, utcnow
 from bridge.web import access, queries
-from bridge.web.base import Ctx, view
+from bridge.web.base import Ctx, parse_id, parse_int, view
 
 FACETS = ("product_type", "category", "tag", "vendor", "all")
 
@@ -73,7 +73,7 @@ def index(ctx: Ctx) -> Response:
     if not shops:
         return ctx.render("products.html", shops=[], shop=None)
     shop = access.store(ctx, ctx.q("shop") or shops[0].id, kind="channel")  # type: ignore[arg-type]
-    page = int(ctx.q("page", "1")) if ctx.q("page", "1").isdigit() else 1
+    page = ctx.page()
     rows, total = queries.listings(shop.id, status=ctx.q("status"), search=ctx.q("q"), page=page)  # type: ignore[arg-type]
     with db.session() as s:
         ids = [r.source_product_id for r in rows]
@@ -114,15 +114,24 @@ def add_rule(ctx: Ctx) -> Response:
         s.add(CategoryRule(channel_store_id=shop.id, facet=facet,  # type: ignore[arg-type]
                            value=ctx.form.get("value", "").strip() if facet != "all" else "*",
                            category_id=category_id, category_name=ctx.form.get("category_name", ""),
-                           priority=int(ctx.form.get("priority", "0") or 0)))
+                           priority=_priority(ctx.form.get("priority", ""))))
     scheduler.trigger("products", shop.org_id, shop.id, None)
     return ctx.redirect(f"/products?shop={shop.id}", "Rule added: the products it matches will be listed.")
 
 
+def _priority(raw: str) -> int:
+    if not raw.strip():
+        return 0
+    value = parse_int(raw, -1000, 1000)
+    if value is None:
+        raise Misconfigured(f"priority must be a whole number from -1000 to 1000, got '{raw[:20]}'")
+    return value
+
+
 def _rule(ctx: Ctx, shop: Store) -> CategoryRule:
-    rid = ctx.param("rule_id")
+    rid = parse_id(ctx.param("rule_id"))
     with db.session() as s:
-        rule = s.get(CategoryRule, int(rid)) if rid.isdigit() else None
+        rule = s.get(CategoryRule, rid) if rid is not None else None
     if rule is None or rule.channel_store_id != shop.id:
         raise HTTPException(404, "not found")
     return rule

@@ -20,7 +20,7 @@ from bridge.sync.base import load_builtin_flows
 from bridge.sync.options import shop_options
 from bridge.tables import CarrierMapping, ListingLink, Store, utcnow
 from bridge.web import access
-from bridge.web.base import Ctx, view
+from bridge.web.base import Ctx, parse_id, parse_int, view
 
 NUMBERS = {"pricing": ("markup_percent", "markup_fixed"),
            "inventory": ("buffer_units", "buffer_percent", "threshold", "cap", "untracked_quantity")}
@@ -56,10 +56,10 @@ def _options_from_form(form: dict[str, str], current: dict[str, Any]) -> dict[st
 
 
 def _num(section: str, name: str, raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise Misconfigured(f"{section}.{name} must be a whole number, got '{raw}'") from None
+    value = parse_int(raw, -(2**31), 2**31 - 1)
+    if value is None:
+        raise Misconfigured(f"{section}.{name} must be a whole number, got '{raw[:20]}'")
+    return value
 
 
 def _shop(ctx: Ctx) -> Store:
@@ -126,7 +126,8 @@ def _save_carrier(ctx: Ctx, shop: Store) -> None:
 def _delete_carrier(ctx: Ctx, shop: Store) -> None:
     cid = ctx.form.get("carrier_id", "")
     with db.session() as s:
-        row = s.get(CarrierMapping, int(cid)) if cid.isdigit() else None
+        ident = parse_id(cid)
+        row = s.get(CarrierMapping, ident) if ident is not None else None
         if row is None or row.org_id != shop.org_id:
             raise HTTPException(404, "not found")
         s.delete(row)

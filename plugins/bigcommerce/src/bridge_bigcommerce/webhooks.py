@@ -72,7 +72,7 @@ def verify_signature(request: WebhookRequest, client_secret: str) -> str:
     msg_id = request.header("webhook-id") or ""
     stamp = request.header("webhook-timestamp") or ""
     given = request.header("webhook-signature") or ""
-    if not msg_id or not stamp.isdigit():
+    if not msg_id or not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 12:
         raise WebhookRejected("BigCommerce delivery signature lacks its id or timestamp")
     if abs(time.time() - int(stamp)) > TOLERANCE_S:
         raise WebhookRejected("BigCommerce delivery timestamp is too old (replay?)")
@@ -117,10 +117,13 @@ def authenticate(app: AppContext | None, connection: Connection | None,
 def _event(scope: str, data: dict) -> WebhookEvent:
     """The event a scope and its thin ``data`` tell of."""
     def ids(*values: object) -> list[str]:
-        return [str(v) for v in values if v not in (None, "")]
+        return [str(v) for v in values if isinstance(v, int | str) and v != ""]
 
-    inventory = data.get("inventory") or {}
-    sku = data.get("sku") or {}
+    def obj(value: object) -> dict:
+        return value if isinstance(value, dict) else {}
+
+    inventory = obj(data.get("inventory"))
+    sku = obj(data.get("sku"))
     if scope.startswith("store/sku/inventory/"):
         return WebhookEvent(kind="inventory", remote_ids=ids(inventory.get("variant_id")), topic=scope)
     if scope.startswith("store/product/inventory/"):
@@ -134,7 +137,7 @@ def _event(scope: str, data: dict) -> WebhookEvent:
     if scope.startswith("store/product/"):
         return WebhookEvent(kind="product", remote_ids=ids(data.get("id")), topic=scope)
     if scope.startswith("store/order/"):
-        status = data.get("status") or {}
+        status = obj(data.get("status"))
         kind = "order_cancelled" if status.get("new_status_id") == CANCELLED else "order"
         return WebhookEvent(kind=kind, remote_ids=ids(data.get("id")), topic=scope)
     if scope.startswith("store/shipment/"):

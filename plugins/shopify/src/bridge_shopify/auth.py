@@ -69,7 +69,8 @@ def query_hmac(params: dict[str, Any], secret: str) -> str:
 def verify_query_hmac(params: dict[str, Any], secret: str) -> bool:
     """True when the query's ``hmac`` is Shopify's signature (constant-time comparison)."""
     given = str(params.get("hmac") or "")
-    return bool(given) and hmac.compare_digest(query_hmac(params, secret), given)
+    return bool(given) and hmac.compare_digest(query_hmac(params, secret).encode(),
+                                               given.encode("utf-8", "replace"))
 
 
 def authorize_url(base: str, *, client_id: str, scopes: str, redirect_uri: str, state: str) -> str:

@@ -2,7 +2,7 @@
 
 Deliveries carry ``X-Shopify-Hmac-Sha256``: base64 HMAC-SHA256 of the **raw body** keyed with the
 app's client secret, verified in constant time before any JSON is parsed. ``X-Shopify-Webhook-Id``
-is the delivery id the core uses to drop repeated deliveries.
+is not signed: the core drops repeated deliveries by the hash of the signed body instead.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bridge.connection import AppContext, Connection
@@ -38,6 +39,10 @@ EVENTS: dict[str, tuple[str, str | None, str | None]] = {
 }
 
 
+#: Shopify retries a failed delivery for 4 hours; a signed body older than this is a replay.
+REPLAY_WINDOW = timedelta(hours=48)
+
+
 def sign(body: bytes, secret: str) -> str:
     """Shopify's webhook signature of a raw body."""
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
@@ -62,33 +67,66 @@ def register(connection: Connection, url: str) -> list[str]:
 
 
 def _secrets(app: AppContext, connection: Connection | None) -> list[str]:
-    values: list[Any] = []
-    if connection is not None:
-        values += [connection.credentials.get("client_secret"),
-                   connection.credentials.get("previous_client_secret")]
-    values += [app.settings.get("client_secret"), app.settings.get("previous_client_secret")]
+    """The secrets a delivery may be signed with: the store's own app's (a custom app per
+    store) when it has one, else the bridge-wide app's; each with its predecessor during a
+    rotation."""
+    source: dict[str, Any] = app.settings
+    if connection is not None and connection.credentials.get("client_secret"):
+        source = connection.credentials
+    values = [source.get("client_secret"), source.get("previous_client_secret")]
     return [v for v in values if isinstance(v, str) and v]
 
 
+def _signed_time(body: dict[str, Any]) -> datetime | None:
+    raw = body.get("updated_at") or body.get("created_at")
+    if not isinstance(raw, str):
+        return None
+    try:
+        stamp = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
 def receive(app: AppContext, connection: Connection | None, request: WebhookRequest) -> WebhookDelivery:
-    """Verify the delivery's HMAC over the raw body, then parse it into events."""
-    given = request.header("X-Shopify-Hmac-Sha256") or ""
+    """Verify the delivery's HMAC over the raw body, then parse it into events.
+
+    Only the body is signed, so what matters is read from it: the delivery id is the body's
+    hash (a signed body sent again under a new ``X-Shopify-Webhook-Id`` is the same delivery),
+    a body whose own ``updated_at`` is older than :data:`REPLAY_WINDOW` is refused, an
+    ``app/uninstalled`` body must name the shop of the delivery, and a body that is not a JSON
+    object is refused.
+    """
+    given = (request.header("X-Shopify-Hmac-Sha256") or "").encode("utf-8", "replace")
     secrets = _secrets(app, connection)
     if not given or not secrets:
         raise WebhookRejected("shopify: webhook delivery without a verifiable X-Shopify-Hmac-Sha256")
-    if not any(hmac.compare_digest(sign(request.body, s), given) for s in secrets):
+    if not any(hmac.compare_digest(sign(request.body, s).encode(), given) for s in secrets):
         raise WebhookRejected("shopify: webhook signature does not match")
     topic = (request.header("X-Shopify-Topic") or "").lower()
     shop = (request.header("X-Shopify-Shop-Domain") or "").lower() or None
     try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        body = {}
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise WebhookRejected("shopify: signed webhook body is not JSON") from None
+    if not isinstance(body, dict):
+        raise WebhookRejected("shopify: signed webhook body is not a JSON object")
+    named = body.get("myshopify_domain")
+    if named is not None or topic == "app/uninstalled":
+        named = str(named or "").lower()
+        if not named or (shop is not None and named != shop):
+            raise WebhookRejected(f"shopify: {topic or 'webhook'} delivery names another shop than "
+                                  f"{shop or 'its address'}")
+        shop = named
+    stamp = _signed_time(body)
+    if topic != "app/uninstalled" and stamp is not None and \
+            datetime.now(UTC) - stamp > REPLAY_WINDOW:
+        raise WebhookRejected(f"shopify: webhook body of {stamp.isoformat()} is too old (a replay?)")
     kind, gid_type, key = EVENTS.get(topic, ("other", None, None))
     ids: list[str] = []
-    if gid_type and key and isinstance(body, dict) and body.get(key) is not None:
+    if gid_type and key and body.get(key) is not None and isinstance(body[key], int | str):
         ids.append(f"gid://shopify/{gid_type}/{body[key]}")
     return WebhookDelivery(
-        store_remote_id=shop, delivery_id=request.header("X-Shopify-Webhook-Id"),
+        store_remote_id=shop, delivery_id="sha256:" + hashlib.sha256(request.body).hexdigest(),
         events=[WebhookEvent(kind=kind, remote_ids=ids, topic=topic)],
     )

@@ -38,7 +38,8 @@ def sign(path: str, query: Mapping[str, str], body: bytes | None, content_type: 
 def verify(path: str, query: Mapping[str, str], body: bytes | None, content_type: str, secret: str) -> bool:
     """True when ``query['sign']`` is the signature of the request (constant-time compare)."""
     given = str(query.get("sign") or "")
-    return bool(given) and hmac.compare_digest(given, sign(path, query, body, content_type, secret))
+    return bool(given) and hmac.compare_digest(given.encode("utf-8", "replace"),
+                                               sign(path, query, body, content_type, secret).encode())
 
 
 def webhook_signature(app_key: str, app_secret: str, body: bytes) -> str:
@@ -50,4 +51,5 @@ def verify_webhook(app_key: str, app_secret: str, body: bytes, header: str | Non
     """Constant-time check of a webhook's ``Authorization`` header over the raw body."""
     if not header:
         return False
-    return hmac.compare_digest(header.strip().lower(), webhook_signature(app_key, app_secret, body))
+    return hmac.compare_digest(header.strip().lower().encode("utf-8", "replace"),
+                               webhook_signature(app_key, app_secret, body).encode())

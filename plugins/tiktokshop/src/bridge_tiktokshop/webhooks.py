@@ -47,7 +47,9 @@ def _events(kind: int, data: dict[str, Any]) -> list[WebhookEvent]:
     if kind == 12:  # the payload has no amounts or lines: the refunds flow re-reads the order's returns
         return [WebhookEvent(kind="refund", remote_ids=[str(data.get("order_id", ""))], topic=topic)]
     if kind == 4:
-        ids = sorted({str(o) for p in data.get("package_list") or [] for o in p.get("order_id_list") or []})
+        packages = data.get("package_list")
+        ids = sorted({str(o) for p in (packages if isinstance(packages, list) else []) if isinstance(p, dict)
+                      for o in (p.get("order_id_list") if isinstance(p.get("order_id_list"), list) else [])})
         return [WebhookEvent(kind="order", remote_ids=ids, topic=topic)]
     if kind in (5, 15, 16, 18, 37):
         return [WebhookEvent(kind="listing_status", remote_ids=[str(data.get("product_id", ""))], topic=topic)]
@@ -66,9 +68,12 @@ def receive(app: AppContext, request: WebhookRequest) -> WebhookDelivery:
         raise WebhookRejected("TikTok Shop webhook refused: bad or missing signature")
     try:
         payload = json.loads(request.body)
-        kind = int(payload["type"])
-    except (ValueError, KeyError, TypeError):
-        raise WebhookRejected("TikTok Shop webhook refused: not a TikTok notification") from None
+        kind = int(payload["type"]) if isinstance(payload["type"], int | str) else None
+    except (ValueError, KeyError, TypeError, OverflowError, UnicodeDecodeError):
+        kind = None
+    if kind is None or not isinstance(payload, dict):
+        raise WebhookRejected("TikTok Shop webhook refused: not a TikTok notification")
+    data = payload.get("data")
     return WebhookDelivery(store_remote_id=str(payload.get("shop_id") or "") or None,
                            delivery_id=str(payload.get("tts_notification_id") or "") or None,
-                           events=_events(kind, payload.get("data") or {}))
+                           events=_events(kind, data if isinstance(data, dict) else {}))

@@ -69,14 +69,18 @@ def register(connection: Connection, url: str) -> list[str]:
 
 def receive(app: AppContext, connection: Connection | None, request: WebhookRequest) -> WebhookDelivery:
     source = request.header("X-WC-Webhook-Source")
-    store = remote_id(source) if source else None
+    try:
+        store = remote_id(source) if source else None
+    except ValueError:  # not a URL (urlsplit refuses it)
+        raise WebhookRejected("WooCommerce webhook: X-WC-Webhook-Source is not a site address") from None
     given = request.header("X-WC-Webhook-Signature")
     if given is None and request.header("X-WC-Webhook-Topic") is None and PING.match(request.body.strip()):
         return WebhookDelivery(store_remote_id=store, events=[WebhookEvent(kind="ping", topic="ping")])
     secret = (connection.credentials.get(SECRET_CREDENTIAL) if connection is not None else None)
     if not secret:
         raise WebhookRejected("WooCommerce webhook: no secret is kept for this store: register the webhooks again")
-    if not given or not hmac.compare_digest(given.strip(), signature(request.body, str(secret))):
+    if not given or not hmac.compare_digest(given.strip().encode("utf-8", "replace"),
+                                            signature(request.body, str(secret)).encode()):
         raise WebhookRejected("WooCommerce webhook: X-WC-Webhook-Signature does not match the body")
     topic = request.header("X-WC-Webhook-Topic") or ""
     try:
@@ -91,8 +95,10 @@ def events(topic: str, payload: dict[str, Any]) -> list[WebhookEvent]:
     """What a verified delivery tells of."""
     resource, _, event = topic.partition(".")
     rid = payload.get("id")
+    rid = rid if isinstance(rid, int | str) else None
     if resource == "product":
-        pid = payload.get("parent_id") or rid  # a variation's change is its product's
+        parent = payload.get("parent_id")
+        pid = (parent if isinstance(parent, int | str) else None) or rid  # a variation's is its product's
         ids = [str(pid)] if pid else []
         out = [WebhookEvent(kind="product", remote_ids=ids, topic=topic)]
         if event == "updated":
@@ -102,13 +108,15 @@ def events(topic: str, payload: dict[str, Any]) -> list[WebhookEvent]:
         ids = [str(rid)] if rid else []
         kind = "order_cancelled" if payload.get("status") == "cancelled" else "order"
         out = [WebhookEvent(kind=kind, remote_ids=ids, topic=topic)]
-        keys = {m.get("key") for m in payload.get("meta_data") or [] if isinstance(m, dict)}
+        meta = payload.get("meta_data")
+        keys = {str(m.get("key")) for m in meta if isinstance(m, dict)} if isinstance(meta, list) else set()
         if keys & set(META_KEYS) or payload.get("status") == "completed":
             out.append(WebhookEvent(kind="fulfillment", remote_ids=ids, topic=topic))
         return out
     if resource == "action" and event.endswith("_set_stock"):
         arg = payload.get("arg")
-        vid = arg if isinstance(arg, int | str) and str(arg).isdigit() else (
-            arg.get("id") if isinstance(arg, dict) else None)
+        vid = arg if isinstance(arg, int) or (isinstance(arg, str) and arg.isascii() and arg.isdigit()) \
+            else (arg.get("id") if isinstance(arg, dict) else None)
+        vid = vid if isinstance(vid, int | str) else None
         return [WebhookEvent(kind="inventory", remote_ids=[str(vid)] if vid else [], topic=topic)]
     return [WebhookEvent(kind="other", topic=topic)]
