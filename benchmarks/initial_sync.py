@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import hashlib
 import multiprocessing
 import os
 import socket
@@ -33,6 +34,7 @@ import time
 import tracemalloc
 from typing import Any
 
+from bridge import hookimpl
 from bridge.plugins import PluginManager
 from bridge.sandboxing import SandboxServer, free_port
 
@@ -47,6 +49,25 @@ class _Images:
 
     def url(self, name: str) -> str:
         return f"{self.base}/{name}.png"
+
+
+class LocalImages:
+    """A ``transform_listing`` plugin: every image of a listing is served by the parent's image
+    server, so the measured process fetches images from one place whatever the platform."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+
+    def _url(self, url: str) -> str:
+        return self.server.url(hashlib.sha1(url.encode()).hexdigest()[:16])
+
+    @hookimpl
+    def transform_listing(self, listing: Any, product: Any, store: Any) -> Any:
+        return listing.model_copy(update={
+            "images": [i.model_copy(update={"url": self._url(i.url)}) for i in listing.images],
+            "skus": [s.model_copy(update={"image_url": self._url(s.image_url) if s.image_url else None})
+                     for s in listing.skus],
+        })
 
 
 class _PeakRss:
@@ -76,7 +97,6 @@ def _rss() -> int:
 def _child(args: Any, conn: dict[str, Any], img_url: str, env: dict[str, str], queue: Any, go: Any) -> None:
     os.environ.update(env)
     from bridge import db, stores
-    from bridge.demo import LocalImages
     from bridge.errors import RateLimited, Transient
     from bridge.plugins import set_manager
     from bridge.sync import run_flow

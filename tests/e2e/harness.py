@@ -9,7 +9,6 @@ from contextlib import ExitStack
 from typing import Any
 
 from bridge import db, stores
-from bridge.demo import local_images
 from bridge.errors import RateLimited, Transient
 from bridge.plugins import PluginManager, get_manager
 from bridge.sandboxing import SandboxServer
@@ -37,7 +36,6 @@ class Harness:
                  pm: PluginManager | None = None) -> None:
         self.platform = platform
         self.pm = pm or get_manager()
-        local_images(self.pm, stack)
         self.eco = self.pm.call(platform, "sandbox", options=dict(eco_options or {}))
         self.tt = self.pm.call(CHANNEL, "sandbox", options=dict(tt_options or {}))
         self.eco_srv = stack.enter_context(SandboxServer(self.eco.app))

@@ -10,7 +10,6 @@ fulfilment's tracking pushed back.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import tempfile
@@ -22,40 +21,9 @@ from typing import Any
 
 import click
 
-from bridge import hookimpl
 from bridge.errors import Misconfigured
 
 CHANNEL = "tiktokshop"
-
-
-class LocalImages:
-    """A ``transform_listing`` plugin for offline sandboxes: every image of a listing is served
-    by a local image server (the sandboxes' catalogs name CDN URLs that cannot be reached)."""
-
-    def __init__(self, server: Any) -> None:
-        self.server = server
-
-    def _url(self, url: str) -> str:
-        return self.server.url(hashlib.sha1(url.encode()).hexdigest()[:16])
-
-    @hookimpl
-    def transform_listing(self, listing: Any, product: Any, store: Any) -> Any:
-        return listing.model_copy(update={
-            "images": [i.model_copy(update={"url": self._url(i.url)}) for i in listing.images],
-            "skus": [s.model_copy(update={"image_url": self._url(s.image_url) if s.image_url else None})
-                     for s in listing.skus],
-        })
-
-
-def local_images(pm: Any, stack: ExitStack) -> LocalImages:
-    """Start a loopback image server and register :class:`LocalImages` with ``pm``."""
-    from bridge.sandboxing.images import ImageServer
-
-    server = stack.enter_context(ImageServer())
-    plugin = LocalImages(server)
-    pm.register(plugin, name="local-images")
-    stack.callback(lambda: pm.pm.unregister(plugin))
-    return plugin
 
 
 class Step:
@@ -160,7 +128,6 @@ def run_demo(*, platform: str = "shopify", products: int = 50, data_dir: str | N
         if not logging.getLogger().isEnabledFor(logging.INFO):
             logging.getLogger("bridge.journal").setLevel(logging.ERROR)  # the summary says it
         click.echo(f"bridge demo: {pm.info(platform).display_name} + TikTok Shop (state in {where})", err=True)
-        local_images(pm, stack)
         eco_sb = pm.call(platform, "sandbox", options={"seed": 0})
         tt_sb = pm.call(CHANNEL, "sandbox", options={})
         eco_srv = stack.enter_context(SandboxServer(eco_sb.app))
