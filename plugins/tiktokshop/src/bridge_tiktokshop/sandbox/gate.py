@@ -73,12 +73,14 @@ def fault_response(status: int) -> JSONResponse:
         return envelope(None, 36009002, "Too many requests. Please retry later.", 429)
     if status in (401, 105002):
         return envelope(None, 105002, "Access token is expired, please refresh it.", 200)
+    if 400 <= status < 500:  # a request TikTok refuses: "invalid param" (§10.2), never retried
+        return envelope(None, 11050001, "Invalid params.", status)
     return envelope(None, 36009003, "Internal error, please retry later.", status)
 
 
 def render_fault(fault: Fault, scope: dict[str, Any]) -> JSONResponse:
     """An injected fault in TikTok's envelope (429: rate limit, 5xx: internal error, 401 or
-    105002: expired token)."""
+    105002: expired token, any other 4xx: invalid params)."""
     response = fault_response(int(fault.status or 500))
     response.headers.update(retry_after_headers(fault))
     return response
