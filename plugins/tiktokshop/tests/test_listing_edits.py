@@ -186,8 +186,16 @@ def test_listing_check_reports_category_rules_without_creating(sandbox, conn, im
     assert connector.check_listing(connection=conn, listing=good, dry_run=False).ok
     assert len(sandbox.products(sandbox.shops()[0]["id"])) == products  # nothing created
     fresh = listing(images, "CK3", image="never-uploaded.png")
+    uploads = sandbox.uploads
     planned = connector.check_listing(connection=conn, listing=fresh, dry_run=True)
-    assert planned.ok and not planned.checked  # a plan uploads nothing
+    assert planned.ok and not planned.checked and sandbox.uploads == uploads  # a plan uploads nothing
+    sandbox.world.prohibited_words.add("replica")
+    try:
+        refused = connector.check_listing(connection=conn, listing=listing(
+            images, "CK4", image="never-uploaded.png", title="Replica cotton tee CK4"), dry_run=True)
+    finally:
+        sandbox.world.prohibited_words.clear()
+    assert refused.reasons == ["The title contains prohibited words: replica."]  # images: not counted
 
 
 def test_scan_lists_the_whole_shop_a_hundred_a_page(sandbox, conn) -> None:

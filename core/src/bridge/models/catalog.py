@@ -201,6 +201,10 @@ class Listing(_Model):
     size_chart_template_id: str | None = None
     """A size-chart template of the channel, instead of an image."""
     certifications: list[ListingCertification] = []
+    create_key: str | None = None
+    """Identifies this creation of the product: the same on every retry of it, a new one when
+    the product is listed again after being deleted on the channel (the channel's idempotency
+    key is derived from it; None: from ``source_product_id``)."""
 
 
 #: The parts of a listing the channel can change one by one (``partial_edit_listing``).

@@ -9,7 +9,9 @@
                     "untracked_quantity": 100},
       "templates": {"title": null, "description": null},
       "package":   {"weight_g": 500, "length_cm": 20, "width_cm": 15, "height_cm": 5},
-      "products":  {"daily_limit": null, "concurrency": 8},
+      "products":  {"daily_limit": null, "concurrency": 8, "take_over_content": false,
+                    "recreate_deleted": false, "preflight": true},
+      "brands":    {"from": "vendor", "map": {}, "default": null},
       "orders":    {"create_platform_fulfilled": false},
       "flows":     {"orders": {"enabled": true, "interval": 60}, ...}
     }
@@ -29,6 +31,15 @@
   limits new sellers); the rest wait for the next day and are reported as such.
   ``products.concurrency``: products of a page written at the same time (the channel plugin's
   per-API rate limits still pace the requests); 1 writes one after the other.
+* ``products.take_over_content``: a store product linked to a product already on the shop (same
+  seller SKUs) keeps the shop's title, description, images and attributes (default); true makes
+  bridge send its own at once. Price and stock follow the store either way.
+  ``products.recreate_deleted``: a listing deleted on the shop (in Seller Center) is listed again
+  (default: held until ``bridge products relist``). ``products.preflight``: ask the channel to
+  check a new listing before creating it (``check_listing``); one request more per new product.
+* ``brands``: the product facet (``vendor``, ``product_type`` or ``tag:NAME``) that names a
+  product's brand, a ``map`` of facet values to channel brand names or ids, and the ``default``
+  (null: no brand, where the category allows); see :mod:`bridge.sync.requirements`.
 * ``orders.create_platform_fulfilled``: also create orders TikTok fulfils itself (stock is then
   deducted by the eCommerce order); by default they are only recorded.
 * ``flows.<flow>``: ``enabled`` and ``interval`` (seconds) per flow (read by the scheduler).
@@ -80,11 +91,16 @@ class ShopOptions:
     daily_limit: int | None = None
     concurrency: int = 8
     create_platform_fulfilled: bool = False
+    take_over_content: bool = False
+    recreate_deleted: bool = False
+    preflight: bool = True
+    brands: dict[str, Any] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         """A short hash of everything that changes what a listing looks like."""
         data = {"pricing": asdict(self.pricing), "title": self.title_template,
-                "description": self.description_template, "package": asdict(self.package)}
+                "description": self.description_template, "package": asdict(self.package),
+                "brands": self.brands}
         return hashlib.sha256(json.dumps(data, default=str, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -147,4 +163,20 @@ def shop_options(raw: dict[str, Any] | None) -> ShopOptions:
                          allow_none=True),
         concurrency=max(1, _int("products", "concurrency", (raw.get("products") or {}).get("concurrency", 8))),
         create_platform_fulfilled=bool((raw.get("orders") or {}).get("create_platform_fulfilled", False)),
+        take_over_content=bool((raw.get("products") or {}).get("take_over_content", False)),
+        recreate_deleted=bool((raw.get("products") or {}).get("recreate_deleted", False)),
+        preflight=bool((raw.get("products") or {}).get("preflight", True)),
+        brands=_brands(raw.get("brands")),
     )
+
+
+def _brands(raw: Any) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not isinstance(raw.get("map", {}), dict):
+        raise Misconfigured("shop option brands must be like {\"from\": \"vendor\", \"map\": {\"Acme Ltd\": "
+                            "\"Acme\"}, \"default\": null}")
+    source = str(raw.get("from") or "vendor")
+    if source not in ("vendor", "product_type") and not source.startswith("tag:"):
+        raise Misconfigured(f"shop option brands.from must be vendor, product_type or tag:NAME, got {source!r}")
+    return dict(raw)

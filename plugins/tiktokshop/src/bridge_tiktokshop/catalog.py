@@ -204,33 +204,43 @@ class NotUploaded(Exception):
     """A dry run met an image that is not uploaded yet (uploading would be a write)."""
 
 
-def _payload(client: TikTokClient, listing: Listing, key: str | None, *,
-             upload: bool = True) -> tuple[dict[str, Any], list[str]]:
+def _payload(client: TikTokClient, listing: Listing, key: str | None, *, upload: bool = True,
+             skipped: list[str] | None = None, parts: set[str] | None = None) -> tuple[dict[str, Any], list[str]]:
     """The create/edit body of ``listing``; images uploaded once (``upload=False``: only those
-    already uploaded, else :class:`NotUploaded`)."""
+    already uploaded; the others are left out and listed in ``skipped``, or raise
+    :class:`NotUploaded` when no list is given). ``parts``: only these parts are sent (a
+    partial edit): images of the other parts are not uploaded."""
     _validate(client, listing)
     warnings: list[str] = []
     if len(listing.images) > images.MAX_MAIN_IMAGES:
         warnings.append(f"only the first {images.MAX_MAIN_IMAGES} of {len(listing.images)} images are listed")
     fetched: dict[str, bytes] = {}
 
-    def put(url: str, use_case: str = "MAIN_IMAGE") -> str:
+    def put(url: str, use_case: str = "MAIN_IMAGE") -> str | None:
         if not upload:
             cached = client.connection.state.get(f"image:url:{use_case}:{url}")
             if not cached:
-                raise NotUploaded(url)
+                if skipped is None:
+                    raise NotUploaded(url)
+                skipped.append(url)
+                return None
             return str(cached["uri"])
         up, warn = images.upload(client, url, use_case, fetched=fetched)
         warnings.extend(warn)
         return up.uri
 
-    main = [put(img.url) for img in sorted(listing.images, key=lambda i: i.position)[:images.MAX_MAIN_IMAGES]]
+    def wanted(part: str) -> bool:
+        return parts is None or part in parts
+
+    main = [u for img in sorted(listing.images, key=lambda i: i.position)[:images.MAX_MAIN_IMAGES]
+            if wanted("images") and (u := put(img.url))]
     sku_images: dict[str, str] = {}
-    for s in listing.skus:
-        if s.image_url and s.image_url not in sku_images:
-            sku_images[s.image_url] = put(s.image_url, "ATTRIBUTE_IMAGE")
-    chart = put(listing.size_chart_url, "SIZE_CHART_IMAGE") if listing.size_chart_url else None
-    certs = {c.id: [put(u, "CERTIFICATION_IMAGE") for u in c.image_urls] for c in listing.certifications}
+    for s in listing.skus if parts is None else []:
+        if s.image_url and s.image_url not in sku_images and (u := put(s.image_url, "ATTRIBUTE_IMAGE")):
+            sku_images[s.image_url] = u
+    chart = put(listing.size_chart_url, "SIZE_CHART_IMAGE") if listing.size_chart_url and wanted("size_chart") else None
+    certs = {c.id: [u for url in c.image_urls if (u := put(url, "CERTIFICATION_IMAGE"))]
+             for c in listing.certifications} if wanted("certifications") else {}
     description = description_html(listing.description_html)
     if len(description) > MAX_DESCRIPTION:
         raise Rejected(f"description of '{listing.source_product_id}' has {len(description)} characters: "
@@ -272,7 +282,7 @@ def create(client: TikTokClient, listing: Listing) -> ListingResult:
                        f"TikTok Shop in product {', '.join(ids)}: link the product instead of listing "
                        "it again", code="DUPLICATE_SELLER_SKU", item=listing.source_product_id)
     shop_id = client.connection.setting("shop_id") or client.connection.remote_id or ""
-    key = hashlib.sha256(f"{shop_id}:{listing.source_product_id}".encode()).hexdigest()[:64]
+    key = hashlib.sha256(f"{shop_id}:{listing.create_key or listing.source_product_id}".encode()).hexdigest()[:64]
     body, warnings = _payload(client, listing, key)
     _remember(client, present=seller_skus)  # from here on, the SKUs may exist
     return _result(client.call("POST", f"{P}/products", body=body), "pending", warnings)

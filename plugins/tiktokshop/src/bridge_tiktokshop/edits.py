@@ -22,7 +22,7 @@ from typing import Any
 from bridge.errors import Rejected
 from bridge.models import ItemResult, Listing, ListingCheck, ListingResult, PriceUpdate
 from bridge_tiktokshop import errormap, mapping
-from bridge_tiktokshop.catalog import NotUploaded, P, _payload, _result, category_version
+from bridge_tiktokshop.catalog import P, _payload, _result, category_version
 from bridge_tiktokshop.client import TikTokClient
 
 PRICE_LOCKED = 12019045
@@ -121,7 +121,7 @@ def partial_edit(client: TikTokClient, listing: Listing, parts: list[str]) -> Li
     if unknown or not parts:
         raise Rejected(f"partial edit of unknown or no parts: {unknown or parts}", code="BAD_PARTS",
                        item=listing.source_product_id)
-    full, warnings = _payload(client, listing, None)
+    full, warnings = _payload(client, listing, None, parts=set(parts))
     body: dict[str, Any] = {"category_version": category_version(client)}
     if "category" not in parts:
         body["category_id"] = full["category_id"]  # not a change: tells TikTok which rules apply
@@ -192,20 +192,21 @@ def activate(client: TikTokClient, product_id: str) -> ListingResult:
 
 
 def check(client: TikTokClient, listing: Listing, dry_run: bool) -> ListingCheck:
-    """``listing_check`` with the create's body; a dry run uploads nothing (images not yet on
-    TikTok: the check is left to the sync)."""
+    """``listing_check`` with the create's body. A dry run uploads nothing: images not on TikTok
+    yet are left out of the check, and what TikTok says about images is then not counted
+    (``checked=False``: the images are checked at sync time)."""
+    skipped: list[str] = []
     try:
-        body, warnings = _payload(client, listing, None, upload=not dry_run)
-    except NotUploaded:
-        return ListingCheck(ok=True, checked=False, warnings=[
-            "TikTok's pre-flight check runs at sync time (the images are not uploaded in a plan)"])
+        body, warnings = _payload(client, listing, None, upload=not dry_run, skipped=skipped)
     except Rejected as exc:
         return ListingCheck(ok=False, reasons=[exc.message])
     data = client.call("POST", f"{P}/products/listing_check", body=body)
     reasons = [str(r.get("message") or r) for r in data.get("fail_reasons") or []]
+    if skipped:
+        reasons = [r for r in reasons if "image" not in r.lower()]
+        warnings.append(f"{len(skipped)} image(s) not uploaded yet: TikTok checks them when the product is synced")
     for d in data.get("diagnoses") or []:
         for r in d.get("diagnosis_results") or []:
             warnings.append(f"{d.get('field', '').lower() or 'listing'}: {r.get('code')}"
                             + (f" ({r['how_to_solve']})" if r.get("how_to_solve") else ""))
-    ok = data.get("check_result", "PASS") != "FAILED" and not reasons
-    return ListingCheck(ok=ok, reasons=reasons, warnings=warnings)
+    return ListingCheck(ok=not reasons, reasons=reasons, warnings=warnings, checked=not skipped)

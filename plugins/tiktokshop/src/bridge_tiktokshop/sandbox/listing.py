@@ -70,6 +70,9 @@ def problems(world: Any, shop: Shop, body: dict[str, Any], keys: set[str] | None
         low, high = title_limits(shop.region)
         if not low <= len(title) <= high:
             out.append((12052004, f"Title must be {low}-{high} characters."))
+        banned = [w for w in world.prohibited_words if w.lower() in title.lower()]
+        if banned:
+            out.append((12052010, f"The title contains prohibited words: {', '.join(banned)}."))
     if sent("description"):
         desc = body.get("description")
         if not desc:

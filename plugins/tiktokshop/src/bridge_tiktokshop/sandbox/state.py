@@ -71,6 +71,8 @@ class World:
         self.codes: dict[str, dict[str, Any]] = {}
         self.images: dict[str, dict[str, Any]] = {}
         self.audit_failures: dict[str, list[str]] = {}
+        self.prohibited_words: set[str] = set()
+        """Words TikTok's content rules refuse in titles (create, edits and listing_check)."""
         self.clock_offset = 0.0
         for s in seed.SELLERS:
             self.sellers[s["open_id"]] = s
