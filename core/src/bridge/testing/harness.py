@@ -14,7 +14,7 @@ from bridge.connection import AppContext, Connection
 from bridge.models import Listing, PlatformInfo, Product, ProductPage
 from bridge.plugins import PluginManager
 from bridge.sandboxing import SandboxServer
-from bridge.testing.images import ImageServer
+from bridge.sandboxing.images import ImageServer
 
 
 class CheckSkipped(Exception):  # noqa: N818 - it is an outcome, not an error

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,3 +36,13 @@ def _bridge_isolation(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
 def bridge_image_server() -> Iterator[ImageServer]:
     with ImageServer() as server:
         yield server
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """After a run of the connector test kit: the hooks and sandbox methods left to write."""
+    suite = sys.modules.get("bridge.testing.suite")
+    left = list(getattr(suite, "LEFT", {}) or {})
+    if left:
+        terminalreporter.section("connector test kit: left to write")
+        for what in left:
+            terminalreporter.write_line(f"  {what}")

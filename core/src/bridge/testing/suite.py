@@ -14,6 +14,9 @@ from bridge.testing.checks import Check, all_checks
 from bridge.testing.checks.channel import default_listing
 from bridge.testing.harness import CheckSkipped, Harness, NotWritten
 
+LEFT: dict[str, None] = {}
+"""What the checks of this session found left to write (the pytest plugin prints it at the end)."""
+
 Kit = Harness
 """The name the suite's fixture had before the kit grew: what ``make_listing`` receives."""
 
@@ -55,6 +58,7 @@ class ContractSuite:
         try:
             harness.start()
         except NotWritten as exc:
+            LEFT.setdefault(exc.what, None)
             pytest.fail(str(exc), pytrace=False)
         try:
             yield harness
@@ -70,4 +74,5 @@ class ContractSuite:
         except CheckSkipped as exc:
             pytest.skip(str(exc))
         except NotWritten as exc:
+            LEFT.setdefault(exc.what, None)
             pytest.fail(f"{check.id}: {exc}", pytrace=False)
