@@ -95,3 +95,34 @@ def test_order_with_the_channels_own_label_is_shipped_without_a_push(flows: Flow
     assert flows.channel.order(oid)["packages"][0]["tracking"] is None  # nothing pushed, no error
     with db.session() as s:
         assert s.exec(select(OrderLink)).one().status == "shipped"
+
+
+def test_a_fulfilment_without_carrier_says_so_and_is_pushed_once_the_carrier_is_set(flows: Flows) -> None:
+    from bridge.tables import Event
+
+    oid, eid = _order(flows)
+    flows.shop.fulfill_order(eid, Tracking(number="NC0001", carrier=""))
+    r = flows.run("tracking")
+    assert r.status == "partial"
+    [(item, message)] = r.errors
+    assert item == oid and "has tracking number NC0001 but no carrier" in message
+    assert "set the carrier on the fulfilment in the store" in message
+    assert 'map carrier ""' not in message
+    with db.session() as s:
+        assert s.exec(select(TrackingPushRecord)).first() is None  # nothing claimed, nothing pushed
+        texts = [e.message for e in s.exec(select(Event))]
+    assert not [t for t in texts if "carrier ''" in t], texts
+    flows.shop.orders_[eid]["fulfillments"][0]["carrier"] = "Royal Mail"  # the merchant sets it
+    r = flows.run("tracking")
+    assert r.counts["pushed"] == 1
+    assert flows.channel.order(oid)["packages"][0]["provider"] == "P-RM"
+
+
+def test_a_held_push_is_tried_again_when_the_carrier_changes(flows: Flows) -> None:
+    oid, eid = _order(flows)
+    flows.shop.fulfill_order(eid, Tracking(number="ZX2", carrier="Speedy Parcels"))
+    assert flows.run("tracking").status == "partial"
+    flows.shop.orders_[eid]["fulfillments"][0]["carrier"] = "DPD"  # corrected in the store
+    r = flows.run("tracking")
+    assert r.counts["pushed"] == 1
+    assert flows.channel.order(oid)["packages"][0]["provider"] == "P-DPD"

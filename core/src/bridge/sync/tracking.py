@@ -9,7 +9,8 @@ The carrier becomes a TikTok shipping provider through the organization's
 :class:`~bridge.tables.CarrierMapping` (``bridge map carrier NAME PROVIDER_ID``); without one the
 provider is left empty and the channel plugin matches the carrier by name, raising ``Rejected``
 when it cannot: the push is then ``held`` with that message and pushed again once a mapping
-exists. A store that cannot report tracking at all (``Misconfigured``, e.g. WooCommerce without a
+exists or the store's carrier changes. A fulfilment with a tracking number but no carrier is held
+saying so (set the carrier in the store); nothing is claimed or pushed for it until then. A store that cannot report tracking at all (``Misconfigured``, e.g. WooCommerce without a
 tracking plugin) holds every order's push with that message — never a silent no-op.
 Once every package of an order has its tracking, the order link becomes ``shipped``.
 
@@ -68,6 +69,18 @@ class HoldTracking(Action):
 
     def failure(self) -> BridgeError:
         return Misconfigured(self.why)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CarrierMissing(Action):
+    """A fulfilment has a tracking number but no carrier (and no mapping can apply to none):
+    held with the reason until the merchant sets the carrier in the store."""
+
+    kind = "hold"
+    link: OrderLink
+
+    def failure(self) -> BridgeError:
+        return Rejected(self.why, code="NO_CARRIER", item=self.item)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,8 +153,14 @@ def decide_order(ctx: FlowContext, link: OrderLink, fulfillments: list[Fulfillme
         rec = done.get((package, number))
         mapping = carriers.get(carrier.lower())
         provider = mapping.provider_id if mapping else ""
-        if rec is not None and (rec.status == "pushed" or (rec.status == "held" and (rec.provider_id or "") == provider)):
+        if rec is not None and (rec.status == "pushed" or (rec.status == "held" and (rec.provider_id or "") == provider
+                                                           and (rec.carrier or "") == carrier)):
             ctx.note("unchanged" if rec.status == "pushed" else "held")
+            continue
+        if not carrier.strip() and not provider:
+            out.append(CarrierMissing(item=link.channel_order_id, link=link, why=(
+                f"fulfilment {fid} of store order {link.ecommerce_order_id} has tracking number {number} "
+                "but no carrier: set the carrier on the fulfilment in the store; bridge pushes it on the next run")))
             continue
         why = (f"carrier '{carrier}' -> provider {provider} (carrier mapping)" if mapping
                else f"carrier '{carrier}' matched by name on the channel")
@@ -197,6 +216,12 @@ class TrackingApplier(Applier):
             links.save(a.link, message=a.why)
         self.ctx.fail(a.item, a.failure())
 
+    @applies(CarrierMissing)
+    def carrier_missing(self, a: CarrierMissing) -> None:
+        if a.link.message != a.why:
+            links.save(a.link, message=a.why)
+        self.ctx.fail(a.item, a.failure())
+
     @applies(ShippedByChannel)
     def shipped_by_channel(self, a: ShippedByChannel) -> None:
         links.save(a.link, status="shipped", message=a.why)
@@ -220,11 +245,11 @@ class TrackingApplier(Applier):
             result = self.channel.push_tracking(push)
         except Rejected as exc:
             msg = f"{exc}: map the carrier with `bridge map carrier \"{a.carrier}\" PROVIDER_ID`"
-            links.save(rec, status="held", message=msg, provider_id=a.provider_id or None)
+            links.save(rec, status="held", message=msg, provider_id=a.provider_id or None, carrier=a.carrier)
             self.ctx.fail(a.item, Rejected(msg, code=exc.code))
             return
         links.save(rec, status="pushed", message=None if result.pushed else "already on TikTok",
-                   provider_id=a.provider_id or None)
+                   provider_id=a.provider_id or None, carrier=a.carrier)
         self.ctx.count("pushed")
         journal.record("tracking.pushed", f"{a.tracking_number} ({a.carrier}) -> package {a.package or '-'}",
                        org_id=self.ctx.org_id, store_id=self.channel_store_id, flow="tracking",
