@@ -179,3 +179,16 @@ def test_healthz_and_metrics(app, pm):
     assert m.status_code == 200 and m.headers["content-type"].startswith("text/plain")
     assert "# TYPE bridge_webhooks_total counter" in m.text
     assert 'bridge_webhooks_total{outcome="rejected",platform="fakechannel"}' in m.text
+
+
+@pytest.mark.parametrize("template", ["{{ 'A' * 30000000 }}",
+                                      "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}"])
+def test_a_template_over_the_limits_is_refused_when_saved_and_previewed(pair, signed_in, template):
+    ann = signed_in("ann@acme.test")
+    sid = pair.shop.id
+    r = ann.form(f"/stores/{sid}/settings", {"templates.description": template})
+    assert r.status_code == 400 and "template" in r.text
+    with db.session() as s:
+        assert not (s.get(Store, sid).options or {}).get("templates", {}).get("description")  # type: ignore[union-attr]
+    prev = ann.form(f"/stores/{sid}/settings/preview", {"templates.description": template})
+    assert prev.status_code == 400 and len(prev.content) < 10_000

@@ -1,7 +1,8 @@
 """Building the :class:`~bridge.models.Listing` a product becomes on a TikTok shop.
 
-* Title and description through Jinja2 templates rendered in a sandbox (per shop; default:
-  the product's own), see :func:`render` and :func:`preview`.
+* Title and description through Jinja2 templates rendered in a sandbox with output, loop and
+  time limits (:mod:`bridge.templating`; per shop; default: the product's own), see
+  :func:`render` and :func:`preview`.
 * Description HTML reduced to the tags TikTok accepts (p, br, strong/b, em/i, u, ul/ol/li,
   h1-h4, img with src) and to its length limit, cut at an element boundary (with a warning).
 * Prices through the shop's price rules; package weight/dimensions from the product, else the
@@ -21,8 +22,8 @@ from html.parser import HTMLParser
 from typing import Any
 
 from jinja2 import TemplateError
-from jinja2.sandbox import SandboxedEnvironment
 
+from bridge import templating
 from bridge.errors import Misconfigured
 from bridge.mapping import Mapped
 from bridge.models import Dimensions, Listing, ListingSku, Product
@@ -36,9 +37,6 @@ MAX_DESCRIPTION = 10000
 ALLOWED_TAGS = {"p", "br", "strong", "b", "em", "i", "u", "ul", "ol", "li", "h1", "h2", "h3", "h4", "img"}
 VOID_TAGS = {"br", "img"}
 DROP_CONTENT = {"script", "style", "iframe", "object", "embed", "noscript", "template", "svg"}
-
-_env = SandboxedEnvironment(autoescape=False, trim_blocks=True, lstrip_blocks=True)
-
 
 class ListingProblem(Exception):
     """The product cannot be listed as it is; ``reasons`` say what to fix."""
@@ -136,7 +134,7 @@ def render(template: str | None, default: str, product: Product, shop: dict[str,
     if not template:
         return default
     try:
-        return _env.from_string(template).render(product=product.model_dump(mode="json"), shop=shop).strip()
+        return templating.render(template, product=product.model_dump(mode="json"), shop=shop).strip()
     except TemplateError as exc:
         raise Misconfigured(f"shop template cannot be rendered: {exc}: fix it in the shop options") from None
 

@@ -89,6 +89,7 @@ def page(ctx: Ctx) -> Response:
             _delete_carrier(ctx, shop)
             return ctx.redirect(f"/stores/{shop.id}/settings", "Carrier mapping removed.")
         options = _options_from_form(ctx.form, dict(shop.options or {}))
+        _check_templates(options, shop)
         with db.session() as s:
             row = s.get(Store, shop.id)
             assert row is not None
@@ -106,6 +107,18 @@ def page(ctx: Ctx) -> Response:
     flows = {name: config.get_int(spec.interval_key, 60) for name, spec in load_builtin_flows().items()}
     return ctx.render("settings.html", shop=shop, o=shop.options or {}, flows=flows,
                       carriers=carriers, providers=_providers(ctx, shop))
+
+
+def _check_templates(options: dict[str, Any], shop: Store) -> None:
+    """Render the templates once on the sample product: one over the limits (output size,
+    loops, time) or that does not render is refused here, not in every products run."""
+    from bridge.sync.listing import render
+
+    templates = options.get("templates") or {}
+    context = {"name": shop.name, "region": shop.region, "currency": shop.currency}
+    for key, default in (("title", SAMPLE.title), ("description", SAMPLE.description_html)):
+        if templates.get(key):
+            render(templates[key], default, SAMPLE, context)
 
 
 def _save_carrier(ctx: Ctx, shop: Store) -> None:
