@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bridge import db
 from bridge.sync import links
-from bridge.tables import OrderLink
+from bridge.tables import OrderLink, utcnow
 from tests.flows.conftest import Flows
 
 
@@ -117,7 +117,8 @@ def test_crash_between_create_and_record_makes_no_duplicate(flows: Flows) -> Non
                           capture_output=True, text=True, check=True).stdout.strip()
     with db.session() as s:
         s.add(OrderLink(channel_store_id=flows.channel_store.id, channel_order_id=oid, status="creating",
-                        message=f"{links.worker_id().rsplit(':', 1)[0]}:{dead}", data={"packages": []}))
+                        claimed_by=f"{links.worker_id().rsplit(':', 1)[0]}:{dead}",
+                        claimed_until=utcnow() + links.STALE_CLAIM, data={"packages": []}))
     with flows.shop.lock:
         flows.shop.orders_["o1"] = {"id": "o1", "source_id": oid, "lines": [], "status": "processing",
                                     "fulfillments": []}
@@ -132,7 +133,7 @@ def test_a_live_workers_claim_is_respected(flows: Flows) -> None:
     oid = flows.channel.create_order("shop-1", [("SKU-1-1", 1)])
     with db.session() as s:  # held by this very process, as if another thread were creating it
         s.add(OrderLink(channel_store_id=flows.channel_store.id, channel_order_id=oid, status="creating",
-                        message=links.worker_id()))
+                        claimed_by=links.worker_id(), claimed_until=utcnow() + links.STALE_CLAIM))
     r = flows.run("orders")
     assert r.counts["skipped"] == 1
     assert flows.shop.orders() == []

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from bridge.errors import RulesViolation
 from bridge.models import PlatformInfo, StoreInfo
+from bridge.statuses import StoreStatus
 from bridge.tables import Organization, Store
 
 
@@ -66,7 +67,7 @@ def check_market(platform: PlatformInfo, info: StoreInfo) -> None:
 
 
 def active_stores(s: Session, org_id: int, kind: str | None = None) -> list[Store]:
-    q = select(Store).where(Store.org_id == org_id, Store.status != "disconnected")
+    q = select(Store).where(Store.org_id == org_id, Store.status != StoreStatus.DISCONNECTED)
     if kind:
         q = q.where(Store.kind == kind)
     return list(s.exec(q.order_by(Store.id)))
@@ -82,7 +83,7 @@ def check_connect(s: Session, org: Organization, platform: PlatformInfo, info: S
     ).first()
     if existing is not None and existing.org_id != org.id:
         # the other organization is not named: the user may not be one of its members
-        if existing.status != "disconnected":
+        if existing.status != StoreStatus.DISCONNECTED:
             raise RulesViolation(
                 f"{platform.display_name} store '{info.name}' is already connected to another "
                 "organization: disconnect it there first"

@@ -16,6 +16,7 @@ from bridge.errors import Misconfigured, NeedsReconnect, RulesViolation
 from bridge.models import StoreInfo
 from bridge.plugins import PluginManager, get_manager
 from bridge.rules import check_connect, normalize_region
+from bridge.statuses import StoreStatus
 from bridge.tables import (
     CategoryRule,
     Event,
@@ -113,7 +114,7 @@ def list_stores(org_id: int | None = None, *, include_disconnected: bool = True)
         if org_id is not None:
             q = q.where(Store.org_id == org_id)
         if not include_disconnected:
-            q = q.where(Store.status != "disconnected")
+            q = q.where(Store.status != StoreStatus.DISCONNECTED)
         return list(s.exec(q.order_by(Store.id)))
 
 
@@ -182,7 +183,7 @@ def connection_for(store: Store, pm: PluginManager | None = None) -> Connection:
 
     :raises NeedsReconnect: the store is disconnected or needs reconnecting.
     """
-    if store.status == "disconnected":
+    if store.status == StoreStatus.DISCONNECTED:
         raise NeedsReconnect(f"store {store.id} '{store.name}' is disconnected: connect it again")
     with _conn_lock:
         conn = _connections.get(store.id)  # type: ignore[arg-type]
@@ -195,7 +196,7 @@ def connection_for(store: Store, pm: PluginManager | None = None) -> Connection:
     def keep(creds: dict[str, Any]) -> None:
         with db.session() as s:
             row = s.get(Store, store_id)
-            if row is not None and row.status != "disconnected":
+            if row is not None and row.status != StoreStatus.DISCONNECTED:
                 row.credentials_enc = vault.encrypt(creds)
                 row.updated_at = utcnow()
                 s.add(row)
@@ -269,7 +270,7 @@ def save_store(org: Organization, platform: str, info: StoreInfo, pm: PluginMana
         if expires is not None and expires.tzinfo is None:
             expires = expires.replace(tzinfo=UTC)
         row.auth_expires_at = expires
-        row.status = "active"
+        row.status = StoreStatus.ACTIVE
         row.status_message = None
         row.connected_at = utcnow()
         row.disconnected_at = None
@@ -306,9 +307,9 @@ def connect_store(org_ref: str | int, platform: str, settings: dict[str, Any],
 def mark_needs_reconnect(store_id: int, message: str) -> None:
     with db.session() as s:
         row = s.get(Store, store_id)
-        if row is None or row.status == "disconnected":
+        if row is None or row.status == StoreStatus.DISCONNECTED:
             return
-        row.status = "needs_reconnect"
+        row.status = StoreStatus.NEEDS_RECONNECT
         row.status_message = message
         s.add(row)
         s.exec(_jobs_of(store_id).values(paused=True))
@@ -326,7 +327,7 @@ def disconnect(store_ref: str | int, *, purge: bool = False) -> Store:
     with db.session() as s:
         row = s.get(Store, sid)
         assert row is not None
-        row.status = "disconnected"
+        row.status = StoreStatus.DISCONNECTED
         row.credentials_enc = None
         row.disconnected_at = utcnow()
         s.add(row)

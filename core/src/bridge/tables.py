@@ -8,6 +8,15 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bridge.statuses import (
+    ListingStatus,
+    OrderStatus,
+    PushStatus,
+    RefundStatus,
+    RunStatus,
+    StoreStatus,
+)
+
 
 def utcnow() -> datetime:
     """Now, timezone-aware UTC (the columns store UTC)."""
@@ -41,7 +50,7 @@ class Store(SQLModel, table=True):
     region: str | None = None
     currency: str
     timezone: str | None = None
-    status: str = "active"  # active | needs_reconnect | disconnected
+    status: str = StoreStatus.ACTIVE
     status_message: str | None = None
     credentials_enc: str | None = Field(default=None, sa_column=Column(Text))
     settings: dict = _json()
@@ -117,8 +126,13 @@ class ListingLink(SQLModel, table=True):
     channel_store_id: int = Field(foreign_key="stores.id", index=True)
     source_product_id: str
     remote_product_id: str | None = Field(default=None, index=True)
-    status: str = "pending"  # pending | creating | draft | live | failed | deactivated | held
+    status: str = ListingStatus.PENDING
     reasons: list = _json(list)
+    """What the user should know about the listing (the channel's refusal, what to fix)."""
+    claimed_by: str | None = None
+    """While ``creating``: the worker (``host:pid``) that claimed the creation."""
+    claimed_until: datetime | None = None
+    """While ``creating``: the claim is that worker's until then (then it may be taken over)."""
     content_hash: str | None = None
     title: str = ""
     updated_at: datetime = Field(default_factory=utcnow)
@@ -151,9 +165,12 @@ class OrderLink(SQLModel, table=True):
     channel_order_id: str
     ecommerce_store_id: int | None = Field(default=None, foreign_key="stores.id")
     ecommerce_order_id: str | None = Field(default=None, index=True)
-    status: str = "pending"  # pending | creating | created | held | recorded | cancelled
+    status: str = OrderStatus.PENDING
     channel_status: str | None = None
     message: str | None = None
+    claimed_by: str | None = None
+    """While ``creating``: the worker (``host:pid``) that claimed the creation."""
+    claimed_until: datetime | None = None
     attempts: int = 0
     data: dict = _json()
     created_at: datetime = Field(default_factory=utcnow)
@@ -173,7 +190,7 @@ class TrackingPushRecord(SQLModel, table=True):
     tracking_number: str
     carrier: str = ""
     provider_id: str | None = None
-    status: str = "pending"  # pending | pushed | held | failed
+    status: str = PushStatus.PENDING
     message: str | None = None
     fulfillment_id: str | None = None
     updated_at: datetime = Field(default_factory=utcnow)
@@ -194,9 +211,12 @@ class RefundRecord(SQLModel, table=True):
     ecommerce_order_id: str | None = None
     key: str
     """What bridge stores with the write at the platform (looked up after a crash)."""
-    status: str = "pending"  # pending | waiting | creating | applied | held | closed | skipped
+    status: str = RefundStatus.PENDING
     channel_status: str | None = None
     message: str | None = None
+    claimed_by: str | None = None
+    """While ``creating``: the worker (``host:pid``) that claimed the write."""
+    claimed_until: datetime | None = None
     result_id: str | None = None
     """The store refund's id (or the channel's cancellation id)."""
     amount: str | None = None
@@ -237,7 +257,7 @@ class SyncRun(SQLModel, table=True):
     store_id: int | None = None
     channel_store_id: int | None = None
     dry_run: bool = False
-    status: str = "running"  # running | ok | partial | failed
+    status: str = RunStatus.RUNNING
     counts: dict = _json()
     error: str | None = None
     started_at: datetime = Field(default_factory=utcnow, index=True)

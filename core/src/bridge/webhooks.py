@@ -33,6 +33,7 @@ from bridge import db, journal, metrics, scheduler
 from bridge.errors import Misconfigured, Unsupported, WebhookRejected
 from bridge.models import WebhookDelivery, WebhookRequest
 from bridge.plugins import PluginManager, get_manager
+from bridge.statuses import StoreStatus
 from bridge.stores import app_context, connection_for, mark_needs_reconnect
 from bridge.tables import ListingLink, Store, WebhookSeen
 
@@ -72,7 +73,7 @@ def receive(platform: str, request: WebhookRequest, *, store_id: int | None = No
     store = None
     if store_id is not None:
         store = _store(platform, store_id, None)
-        if store is None or store.status == "disconnected":
+        if store is None or store.status == StoreStatus.DISCONNECTED:
             metrics.inc("bridge_webhooks_total", platform=platform, outcome="unknown_store")
             return Outcome(404, f"no connected {platform} store {store_id}")
     conn = connection_for(store, pm) if store is not None else None
@@ -87,7 +88,7 @@ def receive(platform: str, request: WebhookRequest, *, store_id: int | None = No
                                           f"'{store.name}' (the store of its address)")
     if store is None:
         store = _store(platform, None, delivery.store_remote_id)
-        if store is None or store.status == "disconnected":
+        if store is None or store.status == StoreStatus.DISCONNECTED:
             metrics.inc("bridge_webhooks_total", platform=platform, outcome="unknown_store")
             return Outcome(404, f"no connected {platform} store '{delivery.store_remote_id}'")
     delivery_id = delivery.delivery_id or "sha256:" + hashlib.sha256(request.body).hexdigest()

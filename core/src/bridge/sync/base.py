@@ -28,6 +28,7 @@ from bridge.facade import StoreReader, StoreWriter
 from bridge.plugins import PluginManager, get_manager
 from bridge.rules import active_stores
 from bridge.shutdown import stopping
+from bridge.statuses import RunStatus
 from bridge.sync.actions import Action, Applier
 from bridge.tables import ItemError, Store, SyncCursor, SyncRun, utcnow
 
@@ -273,7 +274,7 @@ def plan_flow(flow: str, org_id: int, channel_store_id: int | None = None, *,
         ctx = FlowContext(flow=flow, org_id=org_id, ecommerce=ecommerce, channel=channel, pm=pm,
                           items=items, sink=sink)
         spec.fn(ctx)
-        status = "partial" if ctx.errors else "ok"
+        status = RunStatus.PARTIAL if ctx.errors else RunStatus.OK
         results.append(RunResult(None, flow, status, dict(ctx.counts), ctx.errors, sink.actions))
     return results
 
@@ -320,17 +321,17 @@ def run_flow(flow: str, org_id: int, channel_store_id: int | None = None, *, dry
             ctx.run_id = run.id
         sink = SyncSink(ctx, spec.applier, keep=keep_actions)
         ctx.sink = sink
-        status, error = "ok", None
+        status, error = RunStatus.OK, None
         try:
             spec.fn(ctx)
             sink.finish()
             if ctx.errors:
-                status = "partial"
+                status = RunStatus.PARTIAL
         except BridgeError as exc:
-            status, error = "failed", str(exc)
+            status, error = RunStatus.FAILED, str(exc)
             raise
         except Exception as exc:
-            status, error = "failed", f"{type(exc).__name__}: {exc}"
+            status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
             raise
         finally:
             sink.close()
@@ -340,7 +341,7 @@ def run_flow(flow: str, org_id: int, channel_store_id: int | None = None, *, dry
     return results
 
 
-def _finish_run(ctx: FlowContext, status: str, error: str | None) -> None:
+def _finish_run(ctx: FlowContext, status: RunStatus, error: str | None) -> None:
     with db.session() as s:
         run = s.get(SyncRun, ctx.run_id)
         if run is not None:

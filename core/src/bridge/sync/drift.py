@@ -21,12 +21,13 @@ from sqlmodel import col, select
 
 from bridge import db
 from bridge.plugins import PluginManager, get_manager
+from bridge.statuses import LISTED, ListingStatus
 from bridge.sync.base import FlowContext, _stores, run_flow
 from bridge.sync.options import shop_options
 from bridge.sync.pricing import compute_price, compute_quantity
 from bridge.tables import ListingLink, SkuLink, Store
 
-ON_SALE = ("live", "pending", "draft")
+ON_SALE = LISTED
 
 
 @dataclass
@@ -86,7 +87,7 @@ def compare(ctx: FlowContext) -> list[Difference]:
         for i in range(0, len(ids), 50):
             for res in channel.listing_status(ids[i:i + 50]):
                 ln = by_remote.get(res.remote_product_id)
-                if ln is not None and res.status in ("deactivated", "deleted", "failed") and res.status != ln.status:
+                if ln is not None and res.status in (ListingStatus.DEACTIVATED, ListingStatus.DELETED, ListingStatus.FAILED) and res.status != ln.status:
                     out.append(Difference(ch.name, "status", ln.source_product_id, ln.status, res.status,
                                           ln.source_product_id))
     return out

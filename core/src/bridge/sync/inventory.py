@@ -22,6 +22,7 @@ from sqlmodel import col, or_, select
 from bridge import db
 from bridge.errors import Rejected
 from bridge.models import InventoryLevel, InventoryUpdate, ItemResult
+from bridge.statuses import LISTED
 from bridge.sync.actions import Action, Applier, applies
 from bridge.sync.base import FlowContext, SyncSink, register_flow
 from bridge.sync.options import InventoryRules, shop_options
@@ -29,7 +30,6 @@ from bridge.sync.pricing import compute_quantity
 from bridge.tables import ListingLink, SkuLink, utcnow
 
 CHUNK = 500
-LISTED = ("pending", "draft", "live")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,9 +1,10 @@
 """Link bookkeeping shared by the flows: claiming a write before making it, recording outcomes.
 
-The claim pattern keeps every write keyed: a row (listing link, order link, tracking push) is
+The claim pattern keeps every write keyed: a row (listing link, order link, refund record) is
 inserted or moved to ``creating`` *before* the platform call, under a unique constraint and a
 conditional UPDATE, so two workers never both make the call, and a crash leaves a ``creating``
-row that the next run resolves (by the plugin's idempotent lookup) before trying again.
+row that the next run resolves (by the plugin's idempotent lookup) before trying again. Who
+holds a claim, and until when, is in the row's ``claimed_by`` and ``claimed_until`` columns.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import os
 import socket
 import sqlite3
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from contextlib import nullcontext
-from datetime import timedelta
-from typing import Any, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import insert, update
+from sqlalchemy import CursorResult, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, delete, select
 
@@ -51,35 +52,54 @@ def _dead(marker: str | None) -> bool:
     return False
 
 
-def claim(model: type[T], row_id: int, *, owner_field: str, to: str = "creating") -> bool:
-    """Move a row to ``to`` (writing this worker into ``owner_field``) unless another live worker
-    holds a fresh claim; True when this worker now holds it. A claim older than
-    :data:`STALE_CLAIM`, or one whose process on this host has died, may be taken over."""
+class Claimable(Protocol):
+    """A row whose write is claimed before it is made (listing, order and refund links)."""
+
+    id: int | None
+    status: str
+    claimed_by: str | None
+    claimed_until: datetime | None
+    updated_at: datetime
+
+
+C = TypeVar("C", bound=SQLModel)
+
+
+def _aware(at: datetime | None) -> datetime | None:
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+
+
+def claim(model: type[C], row_id: int, *, claimable: Collection[str], to: str = "creating") -> bool:
+    """Move a row to ``to``, with this worker in ``claimed_by`` until ``now + STALE_CLAIM``;
+    True when this worker now holds the claim.
+
+    Taken only from a status in ``claimable`` (never for an item that is done), or from ``to``
+    itself when the claim there is stale or its process on this host has died. One conditional
+    UPDATE (on the row's ``updated_at``) decides a race between workers."""
     now = utcnow()
     with db.session() as s:
-        row = s.get(model, row_id)
+        row = cast("Claimable | None", s.get(model, row_id))
         if row is None:
             return False
-        status, stamp = row.status, row.updated_at  # type: ignore[attr-defined]
-        marker = getattr(row, owner_field)
-        if isinstance(marker, list):
-            marker = marker[0] if marker else None
-        if stamp is not None and stamp.tzinfo is None:
-            stamp = stamp.replace(tzinfo=now.tzinfo)
-        if status == to and stamp > now - STALE_CLAIM and not _dead(marker):
+        if row.status == to:
+            until = _aware(row.claimed_until)
+            if until is not None and until > now and not _dead(row.claimed_by):
+                return False
+        elif row.status not in claimable:
             return False
-        me = worker_id()
-        res = s.exec(  # type: ignore[call-overload]
-            update(model).where(model.id == row_id,  # type: ignore[attr-defined]
-                                model.updated_at == row.updated_at)  # type: ignore[attr-defined]
-            .values(status=to, updated_at=now,
-                    **{owner_field: [me] if isinstance(getattr(row, owner_field), list) else me})
-        )
-        return res.rowcount == 1
+        table = cast(Any, model)
+        res = s.execute(
+            update(model).where(table.id == row_id, table.updated_at == row.updated_at)
+            .values(status=to, updated_at=now, claimed_by=worker_id(), claimed_until=now + STALE_CLAIM))
+        return cast(CursorResult[Any], res).rowcount == 1
 
 
 def insert_claimed(row: T) -> T | None:
-    """Insert a new ``creating`` row; None when a concurrent worker inserted the same key."""
+    """Insert a new row (a ``creating`` one is claimed by this worker); None when a concurrent
+    worker inserted the same key."""
+    if getattr(row, "status", None) == "creating" and hasattr(row, "claimed_by"):
+        row.claimed_by = worker_id()  # type: ignore[attr-defined]  # Claimable, checked above
+        row.claimed_until = utcnow() + STALE_CLAIM  # type: ignore[attr-defined]
     try:
         with db.session() as s:  # defaults are set in Python and the key comes back from the
             s.add(row)           # insert: nothing to read back
@@ -95,11 +115,14 @@ def save(row: T, **values: Any) -> T:
 
 
 def save_in(s: Session, row: T, **values: Any) -> T:
-    """:func:`save` within the caller's transaction."""
+    """:func:`save` within the caller's transaction. A row leaving ``creating`` gives its claim
+    up."""
+    if values.get("status", "creating") != "creating" and hasattr(row, "claimed_by"):
+        values = {"claimed_by": None, "claimed_until": None, **values}
     for k, v in values.items():
         setattr(row, k, v)
     if hasattr(row, "updated_at"):
-        row.updated_at = utcnow()  # type: ignore[attr-defined]
+        row.updated_at = utcnow()  # type: ignore[attr-defined]  # every table's updated_at is a datetime
     return s.merge(row)
 
 

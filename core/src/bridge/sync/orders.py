@@ -32,6 +32,7 @@ from bridge import db, journal
 from bridge.errors import BridgeError, Rejected
 from bridge.facade import StoreReader, StoreWriter
 from bridge.models import Address, Money, Order, OrderDraft, OrderLine
+from bridge.statuses import OrderStatus
 from bridge.sync import links
 from bridge.sync.actions import Action, Applier, applies
 from bridge.sync.base import FlowContext, SyncSink, register_flow
@@ -40,8 +41,10 @@ from bridge.tables import OrderLink, SkuLink, Store, utcnow
 
 TO_SHIP = ("awaiting_shipment", "awaiting_collection")
 WAITING = ("unpaid", "on_hold")
-OPEN = ("pending", "held", "creating")
-DONE = ("created", "recorded", "cancelled", "shipped")
+OPEN = (OrderStatus.PENDING, OrderStatus.HELD, OrderStatus.CREATING)
+DONE = (OrderStatus.CREATED, OrderStatus.RECORDED, OrderStatus.CANCELLED, OrderStatus.SHIPPED)
+#: Statuses a creation may be claimed from (never a done order).
+CLAIMABLE = (OrderStatus.PENDING, OrderStatus.HELD)
 RECENT = timedelta(days=30)
 
 
@@ -202,12 +205,12 @@ class OrdersDecider:
                           note=f"{self.source} order {o.number or o.remote_id}")
 
     def channel_cancelled(self, o: Order, link: OrderLink | None) -> list[Action]:
-        if link is None or link.status in ("cancelled", "recorded"):
+        if link is None or link.status in (OrderStatus.CANCELLED, OrderStatus.RECORDED):
             return []
         eco_id = link.ecommerce_order_id
-        if link.status in ("pending", "held") or not eco_id:
+        if link.status in (OrderStatus.PENDING, OrderStatus.HELD) or not eco_id:
             eco_id = (self.eco.find_order(o.remote_id)
-                      if link.status == "creating" and self.eco.has("find_order") else None)
+                      if link.status == OrderStatus.CREATING and self.eco.has("find_order") else None)
             if not eco_id:
                 return [CancelStoreOrder(item=o.remote_id, why="cancelled on TikTok before it was created",
                                          link=link, ecommerce_order_id=None, reason=o.cancel_reason)]
@@ -219,7 +222,7 @@ class OrdersDecider:
         run already decided are left to that decision)."""
         with db.session() as s:
             open_links = [ln for ln in s.exec(select(OrderLink).where(
-                OrderLink.channel_store_id == self.channel_store.id, OrderLink.status == "created",
+                OrderLink.channel_store_id == self.channel_store.id, OrderLink.status == OrderStatus.CREATED,
                 col(OrderLink.ecommerce_order_id).is_not(None), OrderLink.created_at >= utcnow() - RECENT))
                 if ln.channel_order_id not in self.seen]
         if not open_links or not self.eco.has("get_orders"):
@@ -259,22 +262,22 @@ class OrdersApplier(Applier):
 
     @applies(WaitOrder)
     def wait(self, a: WaitOrder) -> None:
-        self._new(a.order, "pending", a.why)
+        self._new(a.order, OrderStatus.PENDING, a.why)
 
     @applies(RecordOrder)
     def record(self, a: RecordOrder) -> None:
         if a.link is None:
-            self._new(a.order, "recorded", "fulfilled by TikTok")
+            self._new(a.order, OrderStatus.RECORDED, "fulfilled by TikTok")
         else:
-            links.save(a.link, status="recorded", message="fulfilled by TikTok")
+            links.save(a.link, status=OrderStatus.RECORDED, message="fulfilled by TikTok")
         self.ctx.count("recorded")
 
     @applies(HoldOrder)
     def hold(self, a: HoldOrder) -> None:
         if a.link is None:
-            self._new(a.order, "held", a.why)
-        elif a.link.status != "held" or a.link.message != a.why:
-            links.save(a.link, status="held", message=a.why)
+            self._new(a.order, OrderStatus.HELD, a.why)
+        elif a.link.status != OrderStatus.HELD or a.link.message != a.why:
+            links.save(a.link, status=OrderStatus.HELD, message=a.why)
         self.ctx.fail(a.item, a.failure())
 
     @applies(CreateOrder)
@@ -282,12 +285,12 @@ class OrdersApplier(Applier):
         ctx, o = self.ctx, a.order
         link = a.link
         if link is None:
-            link = self._new(o, "pending")
+            link = self._new(o, OrderStatus.PENDING)
             if link is None:
                 ctx.count("skipped")  # another worker has just linked it
                 return
         assert link.id is not None
-        if not links.claim(OrderLink, link.id, owner_field="message"):
+        if not links.claim(OrderLink, link.id, claimable=CLAIMABLE):
             ctx.count("skipped")
             return
         with db.session() as s:
@@ -299,14 +302,14 @@ class OrdersApplier(Applier):
         try:
             created = self.eco.create_order(a.draft)
         except Rejected as exc:
-            links.save(link, status="held", message=str(exc))
+            links.save(link, status=OrderStatus.HELD, message=str(exc))
             ctx.fail(o.remote_id, exc)
             return
         except BaseException:
             # outcome unknown: the plugin's idempotent create finds the order on the next run
-            links.save(link, status="pending", message="interrupted while creating: retried")
+            links.save(link, status=OrderStatus.PENDING, message="interrupted while creating: retried")
             raise
-        links.save(link, status="created", ecommerce_order_id=created.remote_id, channel_status=o.status,
+        links.save(link, status=OrderStatus.CREATED, ecommerce_order_id=created.remote_id, channel_status=o.status,
                    message="found an existing order" if created.existed else None,
                    data={**_link_data(o), "number": created.number})
         ctx.count("linked" if created.existed else "created")
@@ -318,7 +321,7 @@ class OrdersApplier(Applier):
     @applies(CancelStoreOrder)
     def cancel_in_store(self, a: CancelStoreOrder) -> None:
         if a.ecommerce_order_id is None:
-            links.save(a.link, status="cancelled", channel_status="cancelled", message=a.reason)
+            links.save(a.link, status=OrderStatus.CANCELLED, channel_status=OrderStatus.CANCELLED, message=a.reason)
             return
         try:
             self.eco.cancel_order(a.ecommerce_order_id, a.reason or "cancelled on TikTok Shop")
@@ -327,7 +330,7 @@ class OrdersApplier(Applier):
                        message=f"cancelled on TikTok, not in the store: {exc}")
             self.ctx.fail(a.item, exc)
             return
-        links.save(a.link, status="cancelled", channel_status="cancelled", message=a.reason,
+        links.save(a.link, status=OrderStatus.CANCELLED, channel_status=OrderStatus.CANCELLED, message=a.reason,
                    ecommerce_order_id=a.ecommerce_order_id)
         self.ctx.count("cancelled")
 
@@ -337,17 +340,17 @@ class OrdersApplier(Applier):
         if not self.channel.has("cancel_order"):
             msg = ("cancelled in the eCommerce store; TikTok Shop's API cannot cancel it: cancel it in "
                    "Seller Center")
-            links.save(link, status="cancelled", message=msg)
+            links.save(link, status=OrderStatus.CANCELLED, message=msg)
             journal.record("orders.cancel_reported", msg, org_id=ctx.org_id, store_id=self.channel_store.id,
                            flow="orders", item=link.channel_order_id, level="warning")
             return
         try:
             self.channel.cancel_order(link.channel_order_id, "cancelled by the seller")
         except Rejected as exc:
-            links.save(link, status="cancelled", message=f"not cancelled on TikTok Shop: {exc}")
+            links.save(link, status=OrderStatus.CANCELLED, message=f"not cancelled on TikTok Shop: {exc}")
             ctx.fail(link.channel_order_id, exc)
             return
-        links.save(link, status="cancelled", channel_status="cancelled", message="cancelled in the store")
+        links.save(link, status=OrderStatus.CANCELLED, channel_status=OrderStatus.CANCELLED, message="cancelled in the store")
         ctx.count("cancelled")
 
 

@@ -35,6 +35,7 @@ from bridge.errors import BridgeError, Rejected
 from bridge.facade import StoreWriter, transform_listing
 from bridge.mapping import Mapped, Mapper, load_overrides
 from bridge.models import ExistingListing, Listing, Product
+from bridge.statuses import LISTED, ListingStatus
 from bridge.sync import links
 from bridge.sync.actions import Action, Applier, applies
 from bridge.sync.base import FlowContext, SyncSink, register_flow
@@ -42,7 +43,10 @@ from bridge.sync.listing import Built, ListingProblem, build_listing, content_ha
 from bridge.sync.options import ShopOptions, shop_options
 from bridge.tables import Event, ListingLink, ProductMapping, SkuLink, Store, utcnow
 
-ACTIVE = ("pending", "draft", "live", "creating")
+ACTIVE = (*LISTED, ListingStatus.CREATING)
+#: Statuses a creation may be claimed from: a product not on the channel (never a listed one).
+CLAIMABLE = (ListingStatus.PENDING, ListingStatus.FAILED, ListingStatus.HELD, ListingStatus.UNMAPPED,
+             ListingStatus.WAITING)
 
 
 # ============================================================================ actions
@@ -226,12 +230,12 @@ class ProductsDecider:
         return [DeactivateListing(item=pid, why="deleted in the eCommerce store", link=link,
                                   remote_product_id=link.remote_product_id)
                 for pid, link in links.listing_links(self.channel_id, product_ids).items()
-                if link.remote_product_id and link.status != "deactivated"]
+                if link.remote_product_id and link.status != ListingStatus.DEACTIVATED]
 
     # ------------------------------------------------------------------ one product
 
     def product(self, p: Product, link: ListingLink | None, st: PageState) -> list[Action]:
-        listed = link if link and link.remote_product_id and link.status != "deactivated" else None
+        listed = link if link and link.remote_product_id and link.status != ListingStatus.DEACTIVATED else None
         if p.status != "active" or not p.published:
             why = f"product is {p.status if p.status != 'active' else 'unpublished'}"
             return self.deactivate(p, listed, why)
@@ -240,12 +244,12 @@ class ProductsDecider:
         except Rejected as exc:  # e.g. TikTok refuses the category itself
             return [FailListing(item=p.remote_id, why=str(exc), link=link, title=p.title, error=exc)]
         if not mapped.listable:
-            status = "unmapped" if not mapped.category_id else "held"
+            status = ListingStatus.UNMAPPED if not mapped.category_id else ListingStatus.HELD
             return self.not_listable(p, link, listed, status, mapped.missing, "unmapped: ")
         try:
             built = build_listing(p, mapped, self.options, self.shop, st.sku_ids.get(p.remote_id, {}))
         except ListingProblem as exc:
-            return self.not_listable(p, link, listed, "held", exc.reasons, "")
+            return self.not_listable(p, link, listed, ListingStatus.HELD, exc.reasons, "")
         return self.send(p, link, mapped, built, st.existing)
 
     def send(self, p: Product, link: ListingLink | None, mapped: Mapped, built: Built,
@@ -258,14 +262,14 @@ class ProductsDecider:
             "warnings": built.warnings,
             "detail": {"rule": mapped.source, "category_id": mapped.category_id, "skus": built.notes,
                        "warnings": built.warnings}}
-        if link is not None and link.status == "failed" and link.content_hash == digest:
+        if link is not None and link.status == ListingStatus.FAILED and link.content_hash == digest:
             self.ctx.note("unchanged")  # refused as it is: sent again once the product changes
             return []
         if link is not None and link.remote_product_id:
-            if link.content_hash == digest and link.status != "deactivated":
+            if link.content_hash == digest and link.status != ListingStatus.DEACTIVATED:
                 self.ctx.note("unchanged")
                 return []
-            why = "product changed" if link.status != "deactivated" else "product listable again"
+            why = "product changed" if link.status != ListingStatus.DEACTIVATED else "product listable again"
             listing = listing.model_copy(update={"remote_product_id": link.remote_product_id})
             return [UpdateListing(why=why, listing=listing, **base)]
         found = {s.seller_sku: existing[s.seller_sku] for s in listing.skus if s.seller_sku in existing}
@@ -282,7 +286,7 @@ class ProductsDecider:
                       found: dict[str, ExistingListing], base: dict[str, Any]) -> list[Action]:
         remote = sorted({e.remote_product_id for e in found.values()})
         if len(remote) > 1:
-            return self.hold(p, link, "held", [f"its SKUs are spread over TikTok products {', '.join(remote)}: "
+            return self.hold(p, link, ListingStatus.HELD, [f"its SKUs are spread over TikTok products {', '.join(remote)}: "
                                                "merge them on TikTok Shop or change the SKUs"])
         return [LinkListing(why=f"seller SKUs already on the shop in {remote[0]}", listing=listing,
                             remote_product_id=remote[0], found=found, **base)]
@@ -355,12 +359,12 @@ class ProductsApplier(Applier):
         if a.link is None:  # a new link is inserted already claimed: the unique key decides the race
             link = links.insert_claimed(ListingLink(
                 channel_store_id=self.channel_id, source_product_id=a.item,
-                status="creating", reasons=[links.worker_id()], title=a.product_title))
+                status=ListingStatus.CREATING, title=a.product_title))
             claimed = link is not None
         else:
             link = a.link
             assert link.id is not None
-            claimed = links.claim(ListingLink, link.id, owner_field="reasons")
+            claimed = links.claim(ListingLink, link.id, claimable=CLAIMABLE)
         if link is None or not claimed:
             self.ctx.count("skipped")  # another worker is creating it
             return
@@ -373,13 +377,13 @@ class ProductsApplier(Applier):
 
     @applies(LinkListing)
     def link(self, a: LinkListing) -> None:
-        row = self._upsert(a, status="live")
+        row = self._upsert(a, status=ListingStatus.LIVE)
         if row is None:
             self.ctx.count("skipped")  # another worker has just linked it
             return
         ids = {sku: e.remote_sku_id for sku, e in a.found.items()}
         links.save(row, remote_product_id=a.remote_product_id,
-                   status=next(iter(a.found.values())).status or "live",
+                   status=next(iter(a.found.values())).status or ListingStatus.LIVE,
                    content_hash=None, reasons=["linked to an existing TikTok product by seller SKU"])
         links.record_skus(self.channel_id, a.item, a.remote_product_id, a.listing.skus, None, ids,
                           quantities=False)
@@ -391,7 +395,7 @@ class ProductsApplier(Applier):
 
     @applies(WaitListing)
     def wait(self, a: WaitListing) -> None:
-        self._upsert(a, status="waiting", reasons=[a.why])
+        self._upsert(a, status=ListingStatus.WAITING, reasons=[a.why])
 
     @applies(HoldListing)
     def hold(self, a: HoldListing) -> None:
@@ -400,9 +404,9 @@ class ProductsApplier(Applier):
     @applies(FailListing)
     def fail(self, a: FailListing) -> None:
         if a.link is None:
-            self._upsert(a, status="failed", reasons=[a.why])
+            self._upsert(a, status=ListingStatus.FAILED, reasons=[a.why])
         else:
-            links.save(a.link, status="failed", reasons=[a.why], content_hash=None)
+            links.save(a.link, status=ListingStatus.FAILED, reasons=[a.why], content_hash=None)
         self.ctx.fail(a.item, a.error)
 
     @applies(DeactivateListing)
@@ -413,7 +417,7 @@ class ProductsApplier(Applier):
         except Rejected as exc:
             self.ctx.fail(a.item, exc)
             return
-        links.save(a.link, status="deactivated", reasons=[a.why], content_hash=None)
+        links.save(a.link, status=ListingStatus.DEACTIVATED, reasons=[a.why], content_hash=None)
         self.ctx.count("deactivated")
 
     def send(self, a: _Send, link: ListingLink, listing: Listing, *, create: bool,
@@ -422,12 +426,12 @@ class ProductsApplier(Applier):
         try:
             result = self.channel.create_listing(listing) if create else self.channel.update_listing(listing)
         except Rejected as exc:
-            links.save(link, status="failed", reasons=[str(exc)], content_hash=a.digest)
+            links.save(link, status=ListingStatus.FAILED, reasons=[str(exc)], content_hash=a.digest)
             self.ctx.fail(a.item, exc)
             return
         except BaseException:
             if create:  # outcome unknown: the next run looks it up by seller SKU
-                links.save(link, status="pending", reasons=["interrupted while creating: retried"])
+                links.save(link, status=ListingStatus.PENDING, reasons=["interrupted while creating: retried"])
             raise
         kind = "created" if create else "updated"
         with db.session() as s:  # the link, its SKUs and the journal entry: all or nothing
@@ -520,7 +524,8 @@ class ProductsRun:
     def retry_waiting(self, seen: links.SeenSet) -> None:
         """Products waiting for the daily limit, and creations a crash interrupted (those this
         run has not decided already)."""
-        statuses = ("creating",) if self.decider.budget.spent else ("waiting", "creating")
+        statuses = ((ListingStatus.CREATING,) if self.decider.budget.spent
+                    else (ListingStatus.WAITING, ListingStatus.CREATING))
         with db.session() as s:
             ids = [r.source_product_id for r in s.exec(select(ListingLink).where(
                 ListingLink.channel_store_id == self.decider.channel_id,

@@ -35,14 +35,15 @@ from bridge import db, journal
 from bridge.errors import BridgeError, Misconfigured, Rejected
 from bridge.facade import StoreReader, StoreWriter
 from bridge.models import ChannelRefund, LineCancel, Order, RefundDraft, RefundLine
+from bridge.statuses import OrderStatus, RefundStatus
 from bridge.sync import links
 from bridge.sync.actions import Action, Applier, applies
 from bridge.sync.base import FlowContext, SyncSink, register_flow
 from bridge.tables import OrderLink, RefundRecord, SkuLink, Store, utcnow
 
 RESTOCK_CHOICES = ("returned", "always", "never")
-OPEN = ("pending", "waiting", "held", "creating")
-DONE = ("applied", "closed", "skipped")
+OPEN = (RefundStatus.PENDING, RefundStatus.WAITING, RefundStatus.HELD, RefundStatus.CREATING)
+DONE = (RefundStatus.APPLIED, RefundStatus.CLOSED, RefundStatus.SKIPPED)
 RECENT = timedelta(days=30)
 TARGET = "tiktok_cancelled"
 """Key in a ``store_cancel`` record's ``lines``: TikTok's cancelled units of the SKU once done."""
@@ -59,7 +60,7 @@ class Wait:
 @dataclass(frozen=True)
 class Close:
     why: str
-    status: str = "closed"
+    status: str = RefundStatus.CLOSED
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def key_for(r: ChannelRefund) -> str:
 def decide_channel(r: ChannelRefund, mem: Memory, restock: str) -> Wait | Close | Hold | Refund | CancelLines:
     """One channel record -> one action (pure)."""
     if r.kind == "cancel" and r.whole_order:
-        return Close("the whole order is cancelled: the orders flow cancels the store order", "skipped")
+        return Close("the whole order is cancelled: the orders flow cancels the store order", RefundStatus.SKIPPED)
     if r.status in ("rejected", "closed"):
         return Close(f"{r.raw_status or r.status} on TikTok: nothing was refunded")
     if r.status == "other":
@@ -132,10 +133,10 @@ def decide_channel(r: ChannelRefund, mem: Memory, restock: str) -> Wait | Close 
     link = mem.link
     if link is None or not link.ecommerce_order_id:
         why = ("its order is not in the store (not created by bridge yet, or held)" if link is None or
-               link.status in ("pending", "held", "creating") else f"its order link is {link.status}")
+               link.status in (OrderStatus.PENDING, OrderStatus.HELD, OrderStatus.CREATING) else f"its order link is {link.status}")
         return Hold(f"{why}: retried on every run", "ORDER_NOT_FOUND")
-    if link.status == "cancelled":
-        return Close("the store order is cancelled already", "skipped")
+    if link.status == OrderStatus.CANCELLED:
+        return Close("the store order is cancelled already", RefundStatus.SKIPPED)
     lines, units, missing = [], Counter[str](), []
     for ln in r.lines:
         hit = mem.skus.get(ln.variant_id or "") or mem.skus.get(ln.sku or "")
@@ -213,7 +214,7 @@ class CloseRefund(RefundAction):
     """Rejected or closed on the channel: nothing to write at the store."""
 
     kind = "close"
-    status: str = "closed"
+    status: str = RefundStatus.CLOSED
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -336,11 +337,11 @@ class RefundsDecider:
         verdict = decide_channel(r, self.memory(r), self.restock)
         base: dict[str, Any] = {"item": f"{r.kind} {r.remote_id}", "why": verdict.why, "refund": r, "record": rec}
         if isinstance(verdict, Wait):
-            unchanged = (rec is not None and rec.status == "waiting" and rec.message == verdict.why
+            unchanged = (rec is not None and rec.status == RefundStatus.WAITING and rec.message == verdict.why
                          and rec.channel_status == (r.raw_status or r.status))
             return [] if unchanged else [WaitRefund(**base)]
         if isinstance(verdict, Close):
-            return [(SkipRefund if verdict.status == "skipped" else CloseRefund)(status=verdict.status, **base)]
+            return [(SkipRefund if verdict.status == RefundStatus.SKIPPED else CloseRefund)(status=verdict.status, **base)]
         if isinstance(verdict, Hold):
             return [HoldRefund(code=verdict.code, **base)]
         if isinstance(verdict, Refund):
@@ -353,7 +354,7 @@ class RefundsDecider:
             return []
         with db.session() as s:
             q = select(OrderLink).where(OrderLink.channel_store_id == self.channel_store.id,
-                                        OrderLink.status == "created",
+                                        OrderLink.status == OrderStatus.CREATED,
                                         col(OrderLink.ecommerce_order_id).is_not(None),
                                         OrderLink.created_at >= utcnow() - RECENT)
             if channel_order_ids is not None:
@@ -382,7 +383,7 @@ class RefundsDecider:
             units = {k: int(v) for k, v in (rec.lines or {}).items() if k not in (TARGET, "sku")}
             if rec.kind == "store_cancel":
                 pushed.update(units)
-            elif rec.status == "applied":
+            elif rec.status == RefundStatus.APPLIED:
                 applied.update(units)
         out: list[Action] = []
         for v in decide_store(link, eo, applied, pushed, skus):
@@ -393,7 +394,7 @@ class RefundsDecider:
         # an interrupted channel cancellation is finished (or found done) first
         out += [ResumeChannelCancel(item=link.channel_order_id, why="interrupted: checked on TikTok, then finished",
                                     link=link, record=rec)
-                for rec in recs if rec.kind == "store_cancel" and rec.status in ("pending", "creating")]
+                for rec in recs if rec.kind == "store_cancel" and rec.status in (RefundStatus.PENDING, RefundStatus.CREATING)]
         return out
 
 
@@ -430,7 +431,7 @@ class RefundsApplier(Applier):
 
     @applies(WaitRefund)
     def wait(self, a: WaitRefund) -> None:
-        self._save(a, status="waiting", message=a.why)
+        self._save(a, status=RefundStatus.WAITING, message=a.why)
 
     @applies(CloseRefund)
     def close_(self, a: CloseRefund) -> None:
@@ -443,7 +444,7 @@ class RefundsApplier(Applier):
 
     @applies(HoldRefund)
     def hold(self, a: HoldRefund) -> None:
-        self._save(a, status="held", message=a.why)
+        self._save(a, status=RefundStatus.HELD, message=a.why)
         self.ctx.fail(a.item, a.failure())
 
     @applies(HoldStoreCancel)
@@ -459,7 +460,7 @@ class RefundsApplier(Applier):
             if rec is None:
                 return None
         assert rec.id is not None
-        if not links.claim(RefundRecord, rec.id, owner_field="message"):
+        if not links.claim(RefundRecord, rec.id, claimable=(RefundStatus.PENDING, RefundStatus.WAITING, RefundStatus.HELD)):
             return None
         with db.session() as s:
             row = s.get(RefundRecord, rec.id)
@@ -476,7 +477,7 @@ class RefundsApplier(Applier):
         key = key_for(r)
         claimed = self._claim(a.record, lambda: RefundRecord(
             channel_store_id=self.channel_id, kind=r.kind, remote_id=r.remote_id,
-            channel_order_id=r.order_id, key=key, status="pending", channel_status=r.raw_status,
+            channel_order_id=r.order_id, key=key, status=RefundStatus.PENDING, channel_status=r.raw_status,
             amount=str(r.total.amount), currency=r.total.currency))
         if claimed is None:
             ctx.count("skipped")  # another worker holds it
@@ -493,12 +494,12 @@ class RefundsApplier(Applier):
             else:
                 result_id = self.eco.cancel_order_lines(a.verdict.cancel).remote_id
         except Rejected as exc:
-            links.save(rec, status="held", ecommerce_order_id=order_id, message=str(exc))
+            links.save(rec, status=RefundStatus.HELD, ecommerce_order_id=order_id, message=str(exc))
             ctx.fail(a.item, exc)
             return
         except BaseException:
             # outcome unknown: the next run looks the refund up by its key before writing again
-            links.save(rec, status="pending", message="interrupted while writing: looked up before retrying")
+            links.save(rec, status=RefundStatus.PENDING, message="interrupted while writing: looked up before retrying")
             raise
         self._applied(a, rec, result_id, existed=False)
 
@@ -510,7 +511,7 @@ class RefundsApplier(Applier):
         r, v, order_id = a.refund, a.verdict, a.order_id
         restocked = v.draft.restock if isinstance(v, Refund) else v.cancel.restock
         with db.session() as s:
-            links.save_in(s, rec, status="applied", ecommerce_order_id=order_id, result_id=result_id,
+            links.save_in(s, rec, status=RefundStatus.APPLIED, ecommerce_order_id=order_id, result_id=result_id,
                           lines=v.units, restocked=restocked, channel_status=r.raw_status,
                           message="found at the store (written before an interruption)" if existed else None)
             journal.record("refunds.found" if existed else "refunds.applied",
@@ -534,7 +535,7 @@ class RefundsApplier(Applier):
         rec = links.insert_claimed(RefundRecord(
             channel_store_id=self.channel_id, kind="store_cancel", remote_id=v.key,
             channel_order_id=v.order_link.channel_order_id, ecommerce_order_id=v.order_link.ecommerce_order_id,
-            key=v.key, status="pending", lines={v.variant_id: v.quantity, TARGET: before + v.quantity,
+            key=v.key, status=RefundStatus.PENDING, lines={v.variant_id: v.quantity, TARGET: before + v.quantity,
                                                "sku": v.channel_sku_id}))
         if rec is None:
             self.ctx.count("skipped")
@@ -563,17 +564,17 @@ class RefundsApplier(Applier):
                 order_id=link.channel_order_id, key=rec.key, reason="cancelled by the seller in the store",
                 lines=[RefundLine(variant_id=sku, quantity=target - now)]))
         except Rejected as exc:
-            links.save(rec, status="held", message=f"not cancelled on TikTok Shop: {exc}")
+            links.save(rec, status=RefundStatus.HELD, message=f"not cancelled on TikTok Shop: {exc}")
             ctx.fail(link.channel_order_id, exc)
             return
         except BaseException:
-            links.save(rec, status="pending", message="interrupted while cancelling on TikTok: checked before retrying")
+            links.save(rec, status=RefundStatus.PENDING, message="interrupted while cancelling on TikTok: checked before retrying")
             raise
         self._channel_done(link, rec, done.remote_id, existed=False)
 
     def _channel_done(self, link: OrderLink, rec: RefundRecord, cancel_id: str | None, *, existed: bool) -> None:
         with db.session() as s:
-            links.save_in(s, rec, status="applied", result_id=cancel_id or rec.result_id,
+            links.save_in(s, rec, status=RefundStatus.APPLIED, result_id=cancel_id or rec.result_id,
                           message="found done on TikTok" if existed else None)
             journal.record("refunds.channel_cancelled", f"store order {link.ecommerce_order_id}: units cancelled "
                            f"before shipment -> TikTok order {link.channel_order_id} lines cancelled",

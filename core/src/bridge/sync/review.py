@@ -19,12 +19,13 @@ from sqlmodel import col, select
 
 from bridge import db, journal
 from bridge.errors import Rejected
+from bridge.statuses import IN_REVIEW, ListingStatus
 from bridge.sync import links
 from bridge.sync.actions import Action, Applier, applies
 from bridge.sync.base import FlowContext, register_flow
 from bridge.tables import ListingLink
 
-WAITING = ("pending", "draft")
+WAITING = IN_REVIEW
 BATCH = 50
 
 
@@ -91,7 +92,7 @@ class ReviewApplier(Applier):
         ctx = self.ctx
         links.save(a.link, status=a.status, reasons=a.reasons)
         ctx.count("updated")
-        level = "error" if a.status == "failed" else "info"
+        level = "error" if a.status == ListingStatus.FAILED else "info"
         journal.record(f"listing.{a.status}",
                        "; ".join(a.reasons) or f"TikTok product {a.remote_product_id} is {a.status}",
                        org_id=ctx.org_id, store_id=ctx.channel.id if ctx.channel else None, flow=ctx.flow,

@@ -28,6 +28,7 @@ from sqlmodel import col, select
 from bridge import db, journal
 from bridge.errors import BridgeError, Misconfigured, Rejected
 from bridge.models import Fulfillment, TrackingPush
+from bridge.statuses import OrderStatus, PushStatus
 from bridge.sync import links
 from bridge.sync.actions import Action, Applier, applies
 from bridge.sync.base import FlowContext, SyncSink, register_flow
@@ -115,7 +116,7 @@ def _records(link_id: int | None) -> dict[tuple[str, str], TrackingPushRecord]:
 
 def _open_links(ctx: FlowContext, after: int) -> list[OrderLink]:
     assert ctx.channel is not None
-    q = select(OrderLink).where(OrderLink.channel_store_id == ctx.channel.id, OrderLink.status == "created",
+    q = select(OrderLink).where(OrderLink.channel_store_id == ctx.channel.id, OrderLink.status == OrderStatus.CREATED,
                                 col(OrderLink.ecommerce_order_id).is_not(None), col(OrderLink.id) > after)
     if ctx.items is not None:
         q = q.where(col(OrderLink.ecommerce_order_id).in_(ctx.items) | col(OrderLink.channel_order_id).in_(ctx.items))
@@ -153,9 +154,9 @@ def decide_order(ctx: FlowContext, link: OrderLink, fulfillments: list[Fulfillme
         rec = done.get((package, number))
         mapping = carriers.get(carrier.lower())
         provider = mapping.provider_id if mapping else ""
-        if rec is not None and (rec.status == "pushed" or (rec.status == "held" and (rec.provider_id or "") == provider
-                                                           and (rec.carrier or "") == carrier)):
-            ctx.note("unchanged" if rec.status == "pushed" else "held")
+        if rec is not None and (rec.status == PushStatus.PUSHED or (
+                rec.status == PushStatus.HELD and (rec.provider_id or "") == provider and (rec.carrier or "") == carrier)):
+            ctx.note("unchanged" if rec.status == PushStatus.PUSHED else "held")
             continue
         if not carrier.strip() and not provider:
             out.append(CarrierMissing(item=link.channel_order_id, link=link, why=(
@@ -167,7 +168,7 @@ def decide_order(ctx: FlowContext, link: OrderLink, fulfillments: list[Fulfillme
         out.append(PushTracking(item=link.channel_order_id, why=why, link=link, record=rec,
                                 tracking_number=number, carrier=carrier, provider_id=provider,
                                 package=package, fulfillment_id=fid, packages=tuple(packages or [""])))
-    pushed = {r.package_key for r in done.values() if r.status == "pushed"}
+    pushed = {r.package_key for r in done.values() if r.status == PushStatus.PUSHED}
     if not out and numbers and all(p in pushed for p in (packages or [""])):
         out.append(MarkShipped(item=link.channel_order_id, link=link, why="every package has its tracking"))
     return out
@@ -224,11 +225,11 @@ class TrackingApplier(Applier):
 
     @applies(ShippedByChannel)
     def shipped_by_channel(self, a: ShippedByChannel) -> None:
-        links.save(a.link, status="shipped", message=a.why)
+        links.save(a.link, status=OrderStatus.SHIPPED, message=a.why)
 
     @applies(MarkShipped)
     def mark_shipped(self, a: MarkShipped) -> None:
-        links.save(a.link, status="shipped")
+        links.save(a.link, status=OrderStatus.SHIPPED)
 
     @applies(PushTracking)
     def push(self, a: PushTracking) -> None:
@@ -245,18 +246,18 @@ class TrackingApplier(Applier):
             result = self.channel.push_tracking(push)
         except Rejected as exc:
             msg = f"{exc}: map the carrier with `bridge map carrier \"{a.carrier}\" PROVIDER_ID`"
-            links.save(rec, status="held", message=msg, provider_id=a.provider_id or None, carrier=a.carrier)
+            links.save(rec, status=PushStatus.HELD, message=msg, provider_id=a.provider_id or None, carrier=a.carrier)
             self.ctx.fail(a.item, Rejected(msg, code=exc.code))
             return
-        links.save(rec, status="pushed", message=None if result.pushed else "already on TikTok",
+        links.save(rec, status=PushStatus.PUSHED, message=None if result.pushed else "already on TikTok",
                    provider_id=a.provider_id or None, carrier=a.carrier)
         self.ctx.count("pushed")
         journal.record("tracking.pushed", f"{a.tracking_number} ({a.carrier}) -> package {a.package or '-'}",
                        org_id=self.ctx.org_id, store_id=self.channel_store_id, flow="tracking",
                        item=a.item, data={"tracking_number": a.tracking_number})
-        pushed = {r.package_key for r in _records(a.link.id).values() if r.status == "pushed"}
+        pushed = {r.package_key for r in _records(a.link.id).values() if r.status == PushStatus.PUSHED}
         if all(p in pushed for p in a.packages):
-            links.save(a.link, status="shipped")
+            links.save(a.link, status=OrderStatus.SHIPPED)
 
 
 register_flow("tracking", tracking_flow, interval_key="interval.tracking", applier=TrackingApplier,

@@ -8,6 +8,7 @@ from sqlmodel import col, select
 from starlette.exceptions import HTTPException
 
 from bridge import db
+from bridge.statuses import StoreStatus
 from bridge.tables import OrderLink, Organization, Store
 from bridge.web.base import Ctx, parse_id
 
@@ -64,5 +65,5 @@ def stores(ctx: Ctx, kind: str | None = None, *, include_disconnected: bool = Fa
         if kind:
             q = q.where(Store.kind == kind)
         if not include_disconnected:
-            q = q.where(Store.status != "disconnected")
+            q = q.where(Store.status != StoreStatus.DISCONNECTED)
         return list(s.exec(q.order_by(Store.org_id, Store.id)))

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge import db, scheduler
+from bridge.statuses import OrderStatus
 from bridge.tables import OrderLink, TrackingPushRecord
 from bridge.web import access, queries
 from bridge.web.base import Ctx, view
@@ -36,8 +37,8 @@ def retry(ctx: Ctx) -> Response:
     with db.session() as s:
         row = s.get(OrderLink, link.id)
         assert row is not None
-        if row.status in ("held", "failed", "pending"):
-            row.status = "pending"
+        if row.status in (OrderStatus.HELD, "failed", OrderStatus.PENDING):
+            row.status = OrderStatus.PENDING
             s.add(row)
     scheduler.trigger("orders", shop.org_id, shop.id, [link.channel_order_id])
     scheduler.trigger("tracking", shop.org_id, shop.id, [link.channel_order_id])

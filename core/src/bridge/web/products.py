@@ -14,6 +14,7 @@ from starlette.routing import Route
 from bridge import db, scheduler
 from bridge.errors import Misconfigured
 from bridge.models import Category, CategoryAttribute
+from bridge.statuses import IN_REVIEW, ListingStatus
 from bridge.stores import connection_for
 from bridge.tables import CategoryRule, ListingLink, ProductMapping, Store, utcnow
 from bridge.web import access, queries
@@ -217,8 +218,8 @@ def bulk(ctx: Ctx) -> Response:
         with db.session() as s:
             for link in s.exec(select(ListingLink).where(ListingLink.channel_store_id == shop.id,
                                                          col(ListingLink.source_product_id).in_(ids))):
-                if link.status in ("failed", "held"):
-                    link.status, link.content_hash = "pending", None
+                if link.status in (ListingStatus.FAILED, ListingStatus.HELD):
+                    link.status, link.content_hash = ListingStatus.PENDING, None
                     s.add(link)
         scheduler.trigger("products", shop.org_id, shop.id, ids)
     else:
@@ -234,7 +235,7 @@ def refresh(ctx: Ctx) -> Response:
     with db.session() as s:
         rows = list(s.exec(select(ListingLink).where(
             ListingLink.channel_store_id == shop.id, col(ListingLink.remote_product_id).is_not(None),
-            col(ListingLink.status).in_(("pending", "draft", "failed"))).limit(200)))
+            col(ListingLink.status).in_((*IN_REVIEW, ListingStatus.FAILED))).limit(200)))
     if not rows:
         return ctx.redirect(f"/products?shop={shop.id}", "No listing is waiting for TikTok's review.")
     by_remote = {r.remote_product_id: r for r in rows}
