@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import time
+import zlib
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
+
 from bridge.errors import Rejected, Transient
+from bridge.outbound import OutboundRefused
 from bridge_tiktokshop.client import TikTokClient
 
 MAX_BYTES = 10 * 1024 * 1024
+#: Longest an image download may take (a host dribbling bytes cannot hold a worker).
+DOWNLOAD_SECONDS = 60.0
 MAIN_MIN_PX, MAIN_MAX_PX = 300, 4000
 MAX_MAIN_IMAGES = 9
 FORMATS = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "bmp": "image/bmp",
@@ -80,18 +88,83 @@ def check(url: str, data: bytes, main: bool = True) -> tuple[str, list[str]]:
     return fmt, warnings
 
 
+def _too_large(url: str) -> Rejected:
+    return Rejected(f"image {url} is larger than 10 MB: TikTok Shop takes at most 10 MB; use a smaller "
+                    "image in the store", code="IMAGE_TOO_LARGE", item=url)
+
+
+def _decoder(url: str, encoding: str) -> Any:
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj()
+    raise Rejected(f"image {url} came with Content-Encoding {encoding[:20]}, which bridge does not "
+                   "read: serve it plain or gzip-encoded", code="IMAGE_DOWNLOAD", item=url)
+
+
 def download(client: TikTokClient, url: str) -> bytes:
+    """The image's bytes, read as they stream: never more than :data:`MAX_BYTES` (after
+    gzip/deflate decoding, which is done here in bounded steps) nor longer than
+    :data:`DOWNLOAD_SECONDS`. An address the outbound policy refuses fails this image only.
+
+    :raises Rejected: refused address, HTTP 4xx, too large, unreadable encoding.
+    :raises Transient: the image's host failed (5xx, network, too slow).
+    """
     parts = urlsplit(url)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    http = client.connection.http_client(origin, name="images")
+    try:
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise OutboundRefused(f"'{parts.scheme}:' is not a web address")
+        origin = f"{parts.scheme}://{parts.netloc}"
+        http = client.connection.http_client(origin, name="images")
+    except (OutboundRefused, ValueError) as exc:
+        raise Rejected(f"image {url} cannot be downloaded: {exc}; use an image on a public "
+                       "https address", code="IMAGE_ADDRESS", item=url) from None
     path = parts.path + (f"?{parts.query}" if parts.query else "")
-    response = http.get(path, rate_key="images")
-    if response.status_code >= 500:
-        raise Transient(f"cannot download image {url}: HTTP {response.status_code}")
-    if response.status_code != 200:
-        raise Rejected(f"cannot download image {url}: HTTP {response.status_code}; fix the image in "
-                       "the store", code="IMAGE_DOWNLOAD", item=url)
-    return response.content
+    deadline = time.monotonic() + DOWNLOAD_SECONDS
+    if http.pacer is not None:
+        http.pacer.before("images")
+    try:
+        with http.client.stream("GET", path or "/", headers={"Accept-Encoding": "gzip, deflate"}) as response:
+            if response.status_code >= 500:
+                raise Transient(f"cannot download image {url}: HTTP {response.status_code}")
+            if response.status_code != 200:
+                raise Rejected(f"cannot download image {url}: HTTP {response.status_code}; fix the image "
+                               "in the store", code="IMAGE_DOWNLOAD", item=url)
+            declared = response.headers.get("content-length", "")
+            if declared.isascii() and declared.isdigit() and int(declared) > MAX_BYTES:
+                raise _too_large(url)
+            decoder = _decoder(url, response.headers.get("content-encoding", ""))
+            out, received = bytearray(), 0
+            for raw in response.iter_raw(65536):
+                received += len(raw)
+                if received > MAX_BYTES:
+                    raise _too_large(url)
+                if time.monotonic() > deadline:
+                    raise Transient(f"image {url} took longer than {DOWNLOAD_SECONDS:.0f} s to download")
+                if decoder is None:
+                    out += raw
+                else:
+                    data = raw
+                    while data:  # at most the room left per step: a bomb never inflates whole
+                        out += decoder.decompress(data, MAX_BYTES + 1 - len(out))
+                        if len(out) > MAX_BYTES:
+                            raise _too_large(url)
+                        data = decoder.unconsumed_tail
+                if len(out) > MAX_BYTES:
+                    raise _too_large(url)
+            if decoder is not None:
+                out += decoder.flush()
+                if len(out) > MAX_BYTES:
+                    raise _too_large(url)
+    except httpx.TransportError as exc:
+        raise Transient(f"cannot download image {url}: {type(exc).__name__}") from None
+    except zlib.error:
+        raise Rejected(f"image {url} is not validly gzip/deflate-encoded: fix the image's host",
+                       code="IMAGE_DOWNLOAD", item=url) from None
+    return bytes(out)
 
 
 def upload(client: TikTokClient, url: str, use_case: str = "MAIN_IMAGE",
