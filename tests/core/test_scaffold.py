@@ -88,3 +88,15 @@ def test_every_operation_is_considered():
                 "cancel_order_lines", "list_refunds", "get_refunds", "create_refund", "find_refund"}
     scaffolded = set(HOOKS["ecommerce"]) | set(HOOKS["channel"])
     assert set(hookspecs.OPERATIONS) - scaffolded == left_out
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs/examples/bridge-tinyshop"
+
+
+def test_the_guides_example_distribution_passes_the_kit(monkeypatch):
+    """docs/examples/bridge-tinyshop (scaffolded, then filled in) passes every check."""
+    pyproject = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())
+    assert pyproject["project"]["entry-points"]["bridge"] == {"tinyshop": "bridge_tinyshop.connector"}
+    pm = _load(EXAMPLE, "tinyshop", monkeypatch)
+    outcomes = run_kit(pm, "tinyshop", {"seed": 0})
+    assert {o.status for o in outcomes} == {"passed"}, report(outcomes)

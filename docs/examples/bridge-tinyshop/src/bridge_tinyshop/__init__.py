@@ -1,0 +1,1 @@
+"""bridge connector for Tiny Shop (platform ``tinyshop``, kind ``ecommerce``)."""
