@@ -187,6 +187,8 @@ def test_control_api_and_webhooks_only_to_subscribed_addresses(shop: Any) -> Non
     assert place.status_code == 404 and "channel" in place.json()["error"]
     fulfil = c.post("/_sandbox/orders/7/fulfil", json={"number": "RM1", "carrier": "Royal Mail"}).json()
     assert fulfil["fulfillment_id"] == "F-7-RM1-Royal Mail"
+    gid = c.post("/_sandbox/orders/gid%3A%2F%2Ftiny%2FOrder%2F8/fulfil", json={"number": "X", "carrier": "DPD"})
+    assert gid.json()["order_id"] == "gid://tiny/Order/8"  # ids with slashes (GraphQL gids) reach the sandbox
     assert c.post("/_sandbox/faults", json={"status": 503, "path": "/items", "count": 2}).status_code == 200
     assert c.post("/_sandbox/faults", json={"status": 99}).status_code == 400
     assert c.get("/_sandbox/stats").json()["faults"][0]["count"] == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 import click
 
@@ -88,6 +89,50 @@ def info(ctx: click.Context) -> None:
     _out(_ctl(ctx).check())
 
 
+def _declared(platform: str) -> dict[str, bool]:
+    """The settings ``bridge connect PLATFORM`` takes: name -> secret."""
+    from bridge.plugins import get_manager
+
+    return {st.name: st.secret for st in get_manager().info(platform).settings}
+
+
+@sandbox_ctl.command()
+@click.pass_context
+def env(ctx: click.Context) -> None:
+    """Shell `export` lines pointing bridge at this sandbox: its app settings
+    (BRIDGE_<PLATFORM>_*) and its credentials for `bridge connect` (BRIDGE_CONNECT_<PLATFORM>_*).
+    Use: eval "$(bridge sandbox-ctl PLATFORM --url URL env)"."""
+    import shlex
+
+    control = _ctl(ctx)
+    info = control.check()
+    name = control.platform.upper()
+    secret = {k for k, is_secret in _declared(control.platform).items() if is_secret}
+    lines = [f"export BRIDGE_{name}_{k.upper()}={shlex.quote(str(v))}" for k, v in info["app_settings"].items()]
+    lines.append(f"export BRIDGE_{name}_BASE_URL={shlex.quote(info['url'])}")
+    lines += [f"export BRIDGE_CONNECT_{name}_{k.upper()}={shlex.quote(str(v))}"
+              for k, v in info["credentials"].items() if k in secret]
+    click.echo("\n".join(lines))
+
+
+@sandbox_ctl.command("connect-options")
+@click.pass_context
+def connect_options(ctx: click.Context) -> None:
+    """The options of `bridge connect PLATFORM` that point a store at this sandbox (its settings;
+    the credentials come from `env`). Use: bridge connect PLATFORM --org X $(... connect-options)."""
+    import shlex
+
+    control = _ctl(ctx)
+    info = control.check()
+    public = {k for k, is_secret in _declared(control.platform).items() if not is_secret}
+    settings = info["settings"]
+    options = ["--base-url", str(settings.get("base_url") or info["url"])]
+    for k, v in settings.items():
+        if k in public and k != "base_url":
+            options += ["--" + k.replace("_", "-"), str(v)]
+    click.echo(" ".join(shlex.quote(o) for o in options))
+
+
 @sandbox_ctl.command()
 @click.option("--products", type=int, default=10, show_default=True)
 @click.option("--variants", type=int, default=1, show_default=True, help="Up to this many per product.")
@@ -116,7 +161,7 @@ def set_stock(ctx: click.Context, sku: str, quantity: int) -> None:
 @click.pass_context
 def stock(ctx: click.Context, sku: str) -> None:
     """A variant's available quantity in an eCommerce store."""
-    _out(_ctl(ctx).call("GET", f"/stock/{sku}"))
+    _out(_ctl(ctx).call("GET", f"/stock/{quote(sku, safe='')}"))
 
 
 def _line(value: str) -> dict[str, Any]:
@@ -147,7 +192,7 @@ def place_order(ctx: click.Context, lines: tuple[str, ...], shop_id: str | None,
 @click.pass_context
 def cancel_order(ctx: click.Context, order_id: str) -> None:
     """Cancel an order (the merchant in a store; the buyer on a channel)."""
-    _out(_ctl(ctx).call("POST", f"/orders/{order_id}/cancel"))
+    _out(_ctl(ctx).call("POST", f"/orders/{quote(order_id, safe='')}/cancel"))
 
 
 @sandbox_ctl.command("fulfil-order")
@@ -158,7 +203,8 @@ def cancel_order(ctx: click.Context, order_id: str) -> None:
 @click.pass_context
 def fulfil_order(ctx: click.Context, order_id: str, number: str, carrier: str, url: str | None) -> None:
     """Fulfil a store order with a tracking number and carrier (as the merchant would)."""
-    _out(_ctl(ctx).call("POST", f"/orders/{order_id}/fulfil", {"number": number, "carrier": carrier, "url": url}))
+    _out(_ctl(ctx).call("POST", f"/orders/{quote(order_id, safe='')}/fulfil",
+                        {"number": number, "carrier": carrier, "url": url}))
 
 
 @sandbox_ctl.command()
@@ -166,7 +212,7 @@ def fulfil_order(ctx: click.Context, order_id: str, number: str, carrier: str, u
 @click.pass_context
 def orders(ctx: click.Context, order_id: str | None) -> None:
     """A store's orders (or one order; on a channel, one order by id)."""
-    _out(_ctl(ctx).call("GET", f"/orders/{order_id}" if order_id else "/orders"))
+    _out(_ctl(ctx).call("GET", f"/orders/{quote(order_id, safe='')}" if order_id else "/orders"))
 
 
 @sandbox_ctl.command()

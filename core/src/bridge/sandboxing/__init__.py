@@ -13,18 +13,42 @@ or :class:`ChannelSandbox`, so the demo, the end-to-end tests, the benchmarks an
 * :mod:`~bridge.sandboxing.auth`: credential checks; :mod:`~bridge.sandboxing.images`: PNGs;
 * :mod:`~bridge.sandboxing.server`: :class:`SandboxServer` serves an app on a loopback port.
 
-Nothing here needs pytest or respx: ``bridge sandbox`` and ``bridge demo`` import it.
+Nothing here needs pytest or respx: ``bridge sandbox`` and ``bridge demo`` import it. The names
+below load on first use, so ``bridge sandbox-ctl`` starts without the models or the server.
 """
 
-from bridge.sandboxing.faults import Fault, FaultPlan
-from bridge.sandboxing.kit import CONTROL_PREFIX, SandboxKit, json_error, retry_after_headers
-from bridge.sandboxing.protocols import ChannelSandbox, EcommerceSandbox, Sandbox
-from bridge.sandboxing.server import SandboxServer, free_port
-from bridge.sandboxing.stats import RequestStats
-from bridge.sandboxing.webhooks import Subscription, WebhookDeliverer
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bridge.sandboxing.faults import Fault, FaultPlan
+    from bridge.sandboxing.kit import CONTROL_PREFIX, SandboxKit, json_error, retry_after_headers
+    from bridge.sandboxing.protocols import ChannelSandbox, EcommerceSandbox, Sandbox
+    from bridge.sandboxing.server import SandboxServer, free_port
+    from bridge.sandboxing.stats import RequestStats
+    from bridge.sandboxing.webhooks import Subscription, WebhookDeliverer
+
+_WHERE = {
+    "Fault": "faults", "FaultPlan": "faults",
+    "CONTROL_PREFIX": "kit", "SandboxKit": "kit", "json_error": "kit", "retry_after_headers": "kit",
+    "ChannelSandbox": "protocols", "EcommerceSandbox": "protocols", "Sandbox": "protocols",
+    "SandboxServer": "server", "free_port": "server",
+    "RequestStats": "stats",
+    "Subscription": "webhooks", "WebhookDeliverer": "webhooks",
+}
 
 __all__ = [
     "CONTROL_PREFIX", "ChannelSandbox", "EcommerceSandbox", "Fault", "FaultPlan", "RequestStats",
     "Sandbox", "SandboxKit", "SandboxServer", "Subscription", "WebhookDeliverer", "free_port",
     "json_error", "retry_after_headers",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'bridge.sandboxing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"bridge.sandboxing.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
