@@ -258,12 +258,16 @@ class PlatformApp:
 
 
 def transform_listing(pm: PluginManager, listing: Listing, product: Product, store: Store) -> Listing:
-    """Pass ``listing`` through every plugin's ``transform_listing`` in turn: each gets the
-    previous one's result (None keeps it as it is); the last result is what is sent."""
-    for impl in reversed(pm.hook.transform_listing.get_hookimpls()):  # pluggy calls last-registered first
-        out = impl.function(**{k: v for k, v in
-                               {"listing": listing, "product": product, "store": store}.items()
-                               if k in impl.argnames})
+    """Pass ``listing`` through every plugin's ``transform_listing`` in turn, in pluggy's call
+    order (last registered first, ``tryfirst``/``trylast`` honoured): each gets the previous
+    one's result (None keeps it as it is); the last result is what is sent. Wrappers of this
+    hook are not called (a transform has nothing to wrap)."""
+    args = {"listing": listing, "product": product, "store": store}
+    for impl in reversed(pm.hook.transform_listing.get_hookimpls()):
+        if impl.hookwrapper or impl.wrapper:
+            continue
+        args["listing"] = listing
+        out = impl.function(*(args[name] for name in impl.argnames))
         if out is not None:
             listing = out
     return listing

@@ -80,6 +80,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
         WebhookDelivery,
         WebhookRequest,
     )
+    from bridge.tables import Store
 
 PROJECT = "bridge"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -552,9 +553,18 @@ def sandbox(options: dict[str, Any]) -> Any:
 
 
 @hookspec
-def transform_listing(listing: Listing, product: Product, store: Any) -> Listing | None:
-    """Change a listing before it is sent to a channel store. Called for every plugin, in turn;
-    return a new :class:`~bridge.models.Listing` to replace it, or None to keep it."""
+def transform_listing(listing: Listing, product: Product, store: Store) -> Listing | None:
+    """Change a listing before it is sent to a channel store.
+
+    Chained: called for every plugin in turn (pluggy's order: the plugin registered last first,
+    ``tryfirst``/``trylast`` honoured), each getting the listing as the previous one left it;
+    return a new :class:`~bridge.models.Listing` to replace it, or None to keep it. What the last
+    one returns is sent (and hashed: a transform that changes its output updates the listing).
+
+    :param listing: the listing so far. :param product: the eCommerce product it is built from.
+    :param store: the channel store (:class:`bridge.tables.Store`: ``name``, ``region``,
+        ``currency``, ``options``) it goes to.
+    """
 
 
 @hookspec

@@ -7,7 +7,7 @@ from collections.abc import Iterator, MutableMapping
 from datetime import UTC
 from typing import Any
 
-from sqlmodel import Session, delete, select
+from sqlmodel import delete, select
 
 from bridge import config, db, journal
 from bridge.connection import AppContext, Connection
@@ -362,7 +362,3 @@ def _purge(store_id: int) -> None:
         s.exec(delete(Event).where(Event.store_id == store_id))
         s.exec(delete(Job).where((Job.store_id == store_id) | (Job.channel_store_id == store_id)))
         s.exec(delete(Store).where(Store.id == store_id))
-
-
-def session_scope() -> Session:
-    return Session(db.get_engine(), expire_on_commit=False)

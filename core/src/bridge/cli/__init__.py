@@ -47,12 +47,7 @@ class RootGroup(click.Group):
     def _extras(self) -> dict[str, click.Command]:
         out: dict[str, click.Command] = {}
         for module, attrs in EXTRA_MODULES.items():
-            try:
-                mod = importlib.import_module(module)
-            except ModuleNotFoundError as exc:
-                if exc.name == module:
-                    continue
-                raise
+            mod = importlib.import_module(module)
             for attr in attrs:
                 cmd = getattr(mod, attr, None)
                 if isinstance(cmd, click.Command):

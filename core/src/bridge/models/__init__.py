@@ -36,8 +36,6 @@ from bridge.models.catalog import (  # noqa: F401
     Variant,
 )
 from bridge.models.events import (  # noqa: F401
-    CursorState,
-    ProgressFn,
     SyncEvent,
     WebhookDelivery,
     WebhookEvent,
@@ -59,7 +57,6 @@ from bridge.models.orders import (  # noqa: F401
 from bridge.models.platform import (  # noqa: F401
     AppSetting,
     CallbackResult,
-    Capability,
     Market,
     Markets,
     PlatformInfo,
@@ -83,13 +80,11 @@ __all__ = [
     "AttributeValue",
     "Brand",
     "CallbackResult",
-    "Capability",
     "Category",
     "CategoryAttribute",
     "CategoryRules",
     "Certification",
     "CreatedOrder",
-    "CursorState",
     "Dimensions",
     "ExistingListing",
     "Fulfillment",
@@ -123,7 +118,6 @@ __all__ = [
     "PriceUpdate",
     "Product",
     "ProductPage",
-    "ProgressFn",
     "Setting",
     "ShippingProvider",
     "StoreInfo",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -58,11 +57,3 @@ class SyncEvent(_Model):
     at: datetime | None = None
 
 
-class CursorState(_Model):
-    """A flow's saved position for one store."""
-
-    value: str | None = None
-    updated_at: datetime | None = None
-
-
-ProgressFn = Callable[[int], None]

@@ -111,12 +111,6 @@ class PlatformInfo(_Model):
         return None
 
 
-class Capability(_Model):
-    """One operation a platform implements (derived from its hook implementations)."""
-
-    operation: str
-
-
 
 
 class StoreInfo(_Model):

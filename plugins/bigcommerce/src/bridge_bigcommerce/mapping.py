@@ -123,11 +123,6 @@ def rfc2822(dt: datetime) -> str:
     return format_datetime(dt.astimezone(UTC))
 
 
-def money_str(amount: Decimal) -> str:
-    """v2 order money: a decimal string with 4 places."""
-    return f"{amount.quantize(Decimal('0.0001'))}"
-
-
 def _grams(value: Any, facts: StoreFacts) -> Decimal | None:
     v = dec(value)
     if v is None or v <= 0:

@@ -7,15 +7,11 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
-
 from bridge.connection import AppContext
 from bridge.errors import NeedsReconnect
-from bridge.http import HttpClient, make_client
+from bridge.http import HttpClient
 from bridge_tiktokshop import errormap
-from bridge_tiktokshop.markets import AUTH_HOST, AUTHORIZE_HOST
-
-TOKEN_FIELDS = ("access_token", "refresh_token", "access_token_expires_at", "refresh_token_expires_at")
+from bridge_tiktokshop.markets import AUTHORIZE_HOST
 
 
 def authorization_link(app: AppContext, state: str, redirect_uri: str) -> str:
@@ -68,11 +64,6 @@ def _auth_get(client: HttpClient, path: str, params: dict[str, str], secrets: li
     if not data.get("access_token"):
         raise NeedsReconnect("TikTok Shop answered without an access token: connect the shop again")
     return data
-
-
-def auth_client(base_url: str | None, *, platform: str, transport: httpx.BaseTransport | None,
-                secrets: list[str]) -> HttpClient:
-    return make_client(base_url or AUTH_HOST, platform=platform, secrets=secrets, transport=transport)
 
 
 def get_token(client: HttpClient, app_key: str, app_secret: str, code: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from bridge.connection import Connection
 from bridge.errors import Misconfigured, NeedsReconnect, OutcomeUnknown
 from bridge.http import HttpClient, RateLimit
 from bridge_tiktokshop import auth, errormap, signing
-from bridge_tiktokshop.markets import API_HOST, DEFAULT_QPS
+from bridge_tiktokshop.markets import API_HOST, AUTH_HOST, DEFAULT_QPS
 
 PLATFORM = "tiktokshop"
 #: Share of the documented rate actually used (headroom for arrival jitter).
@@ -64,7 +64,7 @@ class TikTokClient:
     # ------------------------------------------------------------------ tokens
 
     def _auth_http(self) -> HttpClient:
-        return self.connection.http_client(self.connection.base_url or auth.AUTH_HOST, name="auth")
+        return self.connection.http_client(self.connection.base_url or AUTH_HOST, name="auth")
 
     def refresh(self) -> None:
         """Refresh the access token and have the core keep the new pair."""

@@ -43,11 +43,6 @@ CORRECTION_WINDOW_HOURS = 72
 DEFAULT_QPS = 50
 
 
-def currency_for(region: str | None) -> str:
-    """The currency of a shop's market; unknown regions raise KeyError (never guessed)."""
-    return REGION_CURRENCY[(region or "").upper()]
-
-
 def uses_mark_shipped(region: str | None) -> bool:
     return (region or "").upper() in MARK_SHIPPED_MARKETS
 
