@@ -32,7 +32,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from bridge import db, journal
-from bridge.errors import BridgeError, Misconfigured, Rejected
+from bridge.errors import BridgeError, Misconfigured, OutcomeUnknown, Rejected
 from bridge.facade import StoreReader, StoreWriter
 from bridge.models import ChannelRefund, LineCancel, Order, RefundDraft, RefundLine
 from bridge.statuses import OrderStatus, RefundStatus
@@ -225,6 +225,14 @@ class SkipRefund(CloseRefund):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SkipEcho(SkipRefund):
+    """A seller cancellation that is bridge's own (units the store cancelled, sent to the
+    channel and read back): nothing to mirror; the store record learns its cancel id."""
+
+    echo: RefundRecord
+
+
+@dataclass(frozen=True, kw_only=True)
 class HoldRefund(RefundAction):
     """Cannot be applied as it is: held with the reason (an item failure each run)."""
 
@@ -329,11 +337,29 @@ class RefundsDecider:
                 skus[row.remote_sku_id] = row
         return Memory(link, skus)
 
+    def echo_of(self, r: ChannelRefund) -> RefundRecord | None:
+        """The store cancellation bridge itself sent to the channel that this seller cancellation
+        is: by its cancel id, or — when an interruption lost the id — by its SKU."""
+        if r.kind != "cancel" or r.initiator.upper() != "SELLER":
+            return None
+        with db.session() as s:
+            recs = list(s.exec(select(RefundRecord).where(RefundRecord.channel_store_id == self.channel_store.id,
+                                                          RefundRecord.kind == "store_cancel",
+                                                          RefundRecord.channel_order_id == r.order_id)))
+        skus = {ln.variant_id for ln in r.lines}
+        return next((rec for rec in recs if rec.result_id == r.remote_id), None) or next(
+            (rec for rec in recs if not rec.result_id and str((rec.lines or {}).get("sku")) in skus), None)
+
     def channel_refund(self, r: ChannelRefund) -> list[Action]:
         self.seen.add((r.kind, r.remote_id))
         rec = self.record(r.kind, r.remote_id)
         if rec is not None and rec.status in DONE:
             return []
+        echo = self.echo_of(r)
+        if echo is not None:
+            return [SkipEcho(item=f"{r.kind} {r.remote_id}", refund=r, record=rec, echo=echo,
+                             status=RefundStatus.SKIPPED,
+                             why="bridge's own cancellation of units the store cancelled: nothing to mirror")]
         verdict = decide_channel(r, self.memory(r), self.restock)
         base: dict[str, Any] = {"item": f"{r.kind} {r.remote_id}", "why": verdict.why, "refund": r, "record": rec}
         if isinstance(verdict, Wait):
@@ -383,8 +409,8 @@ class RefundsDecider:
             units = {k: int(v) for k, v in (rec.lines or {}).items() if k not in (TARGET, "sku")}
             if rec.kind == "store_cancel":
                 pushed.update(units)
-            elif rec.status == RefundStatus.APPLIED:
-                applied.update(units)
+            elif rec.status in (RefundStatus.APPLIED, RefundStatus.PENDING, RefundStatus.CREATING):
+                applied.update(units)  # written at the store, or possibly (an interrupted write)
         out: list[Action] = []
         for v in decide_store(link, eo, applied, pushed, skus):
             if isinstance(v, Hold):
@@ -442,6 +468,12 @@ class RefundsApplier(Applier):
     def skip(self, a: SkipRefund) -> None:
         self.close_(a)
 
+    @applies(SkipEcho)
+    def skip_echo(self, a: SkipEcho) -> None:
+        if not a.echo.result_id:
+            links.save(a.echo, result_id=a.refund.remote_id)
+        self.close_(a)
+
     @applies(HoldRefund)
     def hold(self, a: HoldRefund) -> None:
         self._save(a, status=RefundStatus.HELD, message=a.why)
@@ -495,6 +527,11 @@ class RefundsApplier(Applier):
                 result_id = self.eco.cancel_order_lines(a.verdict.cancel).remote_id
         except Rejected as exc:
             links.save(rec, status=RefundStatus.HELD, ecommerce_order_id=order_id, message=str(exc))
+            ctx.fail(a.item, exc)
+            return
+        except OutcomeUnknown as exc:  # the write may have happened: looked up by its key next time
+            links.save(rec, status=RefundStatus.PENDING, ecommerce_order_id=order_id,
+                       message=f"unconfirmed ({exc}): looked up at the store before writing again")
             ctx.fail(a.item, exc)
             return
         except BaseException:
@@ -565,6 +602,11 @@ class RefundsApplier(Applier):
                 lines=[RefundLine(variant_id=sku, quantity=target - now)]))
         except Rejected as exc:
             links.save(rec, status=RefundStatus.HELD, message=f"not cancelled on TikTok Shop: {exc}")
+            ctx.fail(link.channel_order_id, exc)
+            return
+        except OutcomeUnknown as exc:
+            links.save(rec, status=RefundStatus.PENDING,
+                       message=f"unconfirmed ({exc}): TikTok is read before trying again")
             ctx.fail(link.channel_order_id, exc)
             return
         except BaseException:
