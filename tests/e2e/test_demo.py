@@ -28,8 +28,10 @@ def test_demo_lists_syncs_orders_and_tracks(tmp_path) -> None:  # type: ignore[n
         env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = proc.stdout
-    for step in ("products -> listings", "inventory change", "TikTok order -> store", "fulfilment -> tracking"):
+    for step in ("products -> listings", "inventory change", "TikTok order -> store", "fulfilment -> tracking",
+                 "TikTok return -> store refund"):
         assert step in out
     assert "products listed on TikTok Shop" in out
     assert "42 in the store -> 42 on TikTok Shop" in out
     assert "pushed to TikTok order" in out
+    assert "-> refund of" in out and "restocked" in out

@@ -201,6 +201,17 @@ def run_demo(*, platform: str = "shopify", products: int = 50, data_dir: str | N
             return f"{number} (Royal Mail) pushed to TikTok order {state['tt_order']}"
 
         step("fulfilment -> tracking", tracking)
+
+        def refund() -> str:
+            rid = tt_sb.create_return(state["tt_order"], [(sku, 1)], return_type="RETURN_AND_REFUND",
+                                      status="RETURN_OR_REFUND_REQUEST_COMPLETE")
+            trigger("refunds", org.id)  # type: ignore[arg-type]
+            eo = state["eco_order"]
+            made = wait_for(lambda: eco_sb.refunds(eo.remote_id), "the refund on the store order")
+            return (f"TikTok return {rid} (1 x {sku}, item back) -> refund of {made[0]['amount']} "
+                    f"{eo.currency} recorded on {platform} order {eo.number or eo.remote_id}, restocked")
+
+        step("TikTok return -> store refund", refund)
         _summary(step.rows, eco_sb, tt_sb)
         if serve:
             _serve(sched, port)
