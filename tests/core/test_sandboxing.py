@@ -199,3 +199,13 @@ def test_control_api_and_webhooks_only_to_subscribed_addresses(shop: Any) -> Non
     assert stats["by_route"] == {"GET /items": 1} and stats["faulted"] == 1  # control calls not counted
     assert c.post("/_sandbox/reset").json() == {"reset": True}
     assert sb.items == {} and c.get("/_sandbox/stats").json()["total"] == 0
+
+
+def test_auth_helpers() -> None:
+    from bridge.sandboxing.auth import basic, bearer, header, same
+
+    assert same("abc", "abc") and not same("abd", "abc") and not same(None, "abc")
+    assert header({"X-Auth-Token": "t"}, "x-auth-token") == "t"
+    assert bearer({"Authorization": "Bearer tok"}) == "tok" and bearer({"Authorization": "Basic x"}) is None
+    assert basic({"authorization": "Basic Y2s6Y3M="}) == ("ck", "cs")
+    assert basic({"authorization": "Basic %%%"}) is None

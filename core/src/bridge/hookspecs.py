@@ -540,9 +540,12 @@ def receive_webhook(
 
 @hookspec(firstresult=True)
 def sandbox(options: dict[str, Any]) -> Any:
-    """An emulator of the platform's API: an object with an ``app`` (ASGI application) attribute
-    and the methods of :class:`bridge.sandboxing.EcommerceSandbox` or
-    :class:`~bridge.sandboxing.ChannelSandbox`. ``bridge sandbox PLATFORM --port N`` serves it.
+    """An emulator of the platform's API, built on the sandbox kit: an object with an ``app``
+    (ASGI application wrapped by its :class:`bridge.sandboxing.SandboxKit`, so faults, latency,
+    statistics and the control API under ``/_sandbox`` are the kit's), a ``kit`` attribute,
+    ``reset()``, ``subscriptions()`` and the methods of :class:`bridge.sandboxing.EcommerceSandbox`
+    or :class:`~bridge.sandboxing.ChannelSandbox`. ``bridge sandbox PLATFORM --port N`` serves it;
+    ``bridge sandbox-ctl PLATFORM --url URL ...`` drives it.
 
     :param options: ``seed`` (products to seed), ``variants`` (per product), ``latency_ms``,
         ``seed_random`` and platform-specific options.

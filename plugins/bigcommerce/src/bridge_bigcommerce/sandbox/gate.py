@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bridge.sandboxing import Fault, RequestStats, retry_after_headers
+from bridge.sandboxing.auth import same
 
 ERROR_TYPE = "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
@@ -126,7 +127,7 @@ class Gate:
     def _check(self, request: Request, version: str) -> Response | None:
         if request.path_params.get("store_hash") != self.store_hash:
             return error_response(version, 404, "Store not found")
-        if request.headers.get("x-auth-token") != self.token:
+        if not same(request.headers.get("x-auth-token"), self.token):
             return error_response(version, 401, "You are not authorized to access this resource")
         accept = request.headers.get("accept", "application/json")
         if "json" not in accept and "*/*" not in accept:

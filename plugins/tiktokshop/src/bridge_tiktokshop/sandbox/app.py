@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from bridge.sandboxing.auth import same
 from bridge_tiktokshop.sandbox.gate import api, envelope
 from bridge_tiktokshop.sandbox.routes_orders import OrderRoutes
 from bridge_tiktokshop.sandbox.routes_products import ProductRoutes
@@ -76,7 +77,7 @@ async def token(sb: TikTokSandbox, request: Request, kind: str) -> Response:
     """Token get/refresh at the auth host: not signed, the secret travels in the query."""
     sb.stats.record("GET", f"/api/v2/token/{kind}", write=False)
     q = request.query_params
-    if q.get("app_key") != sb.app_key or q.get("app_secret") != sb.app_secret:
+    if q.get("app_key") != sb.app_key or not same(q.get("app_secret"), sb.app_secret):
         return envelope(None, 36004004, "Invalid app_key or app_secret.")
     with sb.world.lock:
         if kind == "get":

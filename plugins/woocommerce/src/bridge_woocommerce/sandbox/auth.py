@@ -4,11 +4,10 @@ read/write permission per HTTP method."""
 
 from __future__ import annotations
 
-import base64
-import hmac
 import time
 from typing import Any
 
+from bridge.sandboxing.auth import basic, same
 from bridge_woocommerce import oauth1
 from bridge_woocommerce.sandbox.http import ApiError
 from bridge_woocommerce.sandbox.state import SiteState
@@ -44,17 +43,14 @@ def authenticate(site: SiteState, *, method: str, url: str, ssl: bool, query: li
         if params.get("consumer_key") and params.get("consumer_secret"):
             key, secret = params["consumer_key"], params["consumer_secret"]
         else:
-            auth = headers.get("authorization") or ""
-            if not auth.lower().startswith("basic "):
+            pair = basic(headers)
+            if pair is None:
                 return None
-            try:
-                key, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
-            except ValueError:
-                return None
+            key, secret = pair
         row = site.keys.get(key)
         if row is None:
             return None  # unknown key: the request goes on unauthenticated
-        if not hmac.compare_digest(row["secret"], secret):
+        if not same(secret, row["secret"]):
             raise ApiError(401, "woocommerce_rest_authentication_error", "Consumer secret is invalid.",
                            headers={"WWW-Authenticate": 'Basic realm="WooCommerce"'})
         return row
@@ -74,7 +70,7 @@ def authenticate(site: SiteState, *, method: str, url: str, ssl: bool, query: li
     signed = [(k, v) for k, v in query if k != "oauth_signature"]
     signed += [(k, v) for k, v in oauth.items() if k not in dict(query) and k != "oauth_signature"]
     expected = oauth1.signature(method, url, signed, row["secret"], oauth["oauth_signature_method"])
-    if not hmac.compare_digest(expected, oauth["oauth_signature"].replace(" ", "+")):
+    if not same(oauth["oauth_signature"].replace(" ", "+"), expected):
         raise _auth_error("Invalid signature - provided signature does not match.")
     try:
         ts = int(oauth["oauth_timestamp"])
