@@ -167,3 +167,19 @@ def _store_id(org_id: int) -> int:
         s.flush()
         s.refresh(row)
         return row.id  # type: ignore[return-value]
+
+
+def test_the_sqlite_file_and_data_directory_are_private():
+    import os
+    import stat
+
+    from bridge import config, db
+
+    with db.session() as s:
+        s.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    home = config.data_dir()
+    assert stat.S_IMODE(os.stat(home).st_mode) == 0o700
+    for name in os.listdir(home):
+        if name.startswith("bridge.sqlite"):
+            assert stat.S_IMODE(os.stat(home / name).st_mode) == 0o600, name
+    assert (home / "bridge.sqlite").exists()

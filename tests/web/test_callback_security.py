@@ -103,3 +103,14 @@ def test_the_callback_address_shown_to_a_user_binds_the_store_to_them(acme, sign
     assert r.status_code == 200
     (shop,) = _shops()
     assert shop.org_id == acme.id
+
+
+def test_forms_may_post_only_where_the_connect_flows_need(acme, signed_in, monkeypatch):
+    ann = signed_in("ann@acme.test")
+    home = ann.get("/").headers["content-security-policy"]
+    assert "form-action 'self';" in home + ";" and "https:" not in home.split("form-action")[1].split(";")[0]
+    monkeypatch.setenv("BRIDGE_OAUTHCHANNEL_BASE_URL", "http://127.0.0.1:9123")
+    connect = ann.get("/connect/platform/oauthchannel").headers["content-security-policy"]
+    action = connect.split("form-action")[1].split(";")[0]
+    assert "'self'" in action and "https:" in action and "http://127.0.0.1:9123" in action
+    assert "http:" not in action.split()  # never every plain-http origin

@@ -39,7 +39,9 @@ DEFAULTS: dict[str, tuple[Any, str, bool]] = {
 def data_dir() -> Path:
     """Where the SQLite database and key file live (``BRIDGE_DATA_DIR`` overrides)."""
     d = Path(os.environ.get("BRIDGE_DATA_DIR") or platformdirs.user_data_dir(APP))
-    d.mkdir(parents=True, exist_ok=True)
+    if not d.is_dir():
+        d.mkdir(mode=0o700, parents=True, exist_ok=True)  # the database and key file: owner only
+        os.chmod(d, 0o700)  # mkdir's mode is masked by the umask
     return d
 
 

@@ -161,6 +161,19 @@ def upgrade(engine: Engine) -> None:
             time.sleep(0.2 * (attempt + 1))
 
 
+def _private_file(url: str) -> None:
+    """Create the SQLite file readable by its owner only (0600) before SQLite does (its WAL
+    and shared-memory files take the database file's mode); an existing one is tightened."""
+    path = url.split(":///", 1)[1].split("?", 1)[0] if ":///" in url else ""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        os.chmod(path, 0o600)
+    except OSError:
+        pass  # a read-only location: SQLite reports it when it opens the file
+
+
 def get_engine(url: str | None = None) -> Engine:
     """The engine for ``url`` (default: :func:`database_url`), schema upgraded on first use."""
     url = url or database_url()
@@ -170,6 +183,7 @@ def get_engine(url: str | None = None) -> Engine:
             return engine
         try:
             if url.startswith("sqlite"):
+                _private_file(url)
                 gate = _WriteGate()
                 engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30,
                                                           "factory": gate.connection_class()},

@@ -5,10 +5,20 @@ from __future__ import annotations
 import json
 import signal
 import threading
+from typing import Any
 
 import click
 
 from bridge.cli.output import Progress, emit
+
+
+def server_config(app: Any, host: str, port: int) -> Any:
+    """uvicorn's settings for `bridge run`: uvicorn leaves logging to bridge (its errors, such as
+    an exception in a request, go through bridge's handler: JSON lines with --log-format json)."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", log_config=None,
+                          timeout_graceful_shutdown=5)
 
 
 @click.command()
@@ -42,8 +52,7 @@ def run(host: str | None, port: int | None, workers: int | None, no_web: bool,
                               name="bridge-scheduler", daemon=True)
     worker.start()
     click.echo(f"bridge running: admin pages at http://{host}:{port}/", err=True)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                           timeout_graceful_shutdown=5))
+    server = uvicorn.Server(server_config(app, host, port))
     server.run()
     sched.stop()
     worker.join(timeout=28)

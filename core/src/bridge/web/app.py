@@ -64,6 +64,14 @@ async def not_found(request: Request, exc: Exception) -> Response:
     return HTMLResponse(html, status_code=status)
 
 
+def csp(form_action: str = "'self'") -> str:
+    """The Content-Security-Policy of a page; forms post to this site only, except on the
+    connect pages (:func:`bridge.web.connect.platform_page`), whose forms end at the
+    platform's authorization page."""
+    return ("default-src 'self'; img-src 'self' data: https:; frame-ancestors 'none'; "
+            f"form-action {form_action}")
+
+
 class SecurityHeaders:
     """Headers every answer carries: no sniffing, no framing (except app callbacks, which
     platforms may show in their admin), no referrer leaking tokens off-site."""
@@ -84,9 +92,8 @@ class SecurityHeaders:
                 headers.append((b"referrer-policy", b"same-origin"))
                 if not framable:
                     headers.append((b"x-frame-options", b"DENY"))
-                    headers.append((b"content-security-policy",
-                                    b"default-src 'self'; img-src 'self' data: https:; "
-                                    b"frame-ancestors 'none'; form-action 'self' https: http:"))
+                    if not any(k.lower() == b"content-security-policy" for k, _ in headers):
+                        headers.append((b"content-security-policy", csp().encode()))
                 message["headers"] = headers
             await send(message)
 

@@ -4,7 +4,9 @@ the settings it declares; the outcome page shows the currency check and the prer
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -49,10 +51,32 @@ def choose(ctx: Ctx) -> Response:
     return ctx.render("connect_choose.html", kind=kind, platforms=platforms)
 
 
+def _form_action(info: PlatformInfo, pm: Any) -> str:
+    """Where a connect page's forms may end: this site, then (after its redirect) the
+    platform's authorization page on an https origin, or the sandbox it is pointed at."""
+    sources = ["'self'"]
+    if pm.has(info.name, "authorization_url"):
+        sources.append("https:")
+        base = app_context(info.name, pm).settings.get("base_url")
+        parts = urlsplit(str(base)) if base else None
+        if parts is not None and parts.scheme == "http" and parts.netloc and \
+                re.fullmatch(r"[A-Za-z0-9.\-\[\]:]+", parts.netloc):
+            sources.append(f"http://{parts.netloc}")
+    return " ".join(sources)
+
+
 @view()
 def platform_page(ctx: Ctx) -> Response:
     """A platform's ways to connect: region choice, authorization, callbacks, settings form."""
     info = _platform(ctx, ctx.param("platform"))
+    page = _platform_page(ctx, info)
+    from bridge.web.app import csp
+
+    page.headers["content-security-policy"] = csp(_form_action(info, ctx.pm))
+    return page
+
+
+def _platform_page(ctx: Ctx, info: PlatformInfo) -> Response:
     return ctx.render("connect_platform.html", info=info, regions=_regions(info),
                       orgs=auth.visible_orgs(ctx.user),
                       oauth=ctx.pm.has(info.name, "authorization_url"),
