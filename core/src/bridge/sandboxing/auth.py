@@ -38,10 +38,10 @@ def basic(headers: Mapping[str, str]) -> tuple[str, str] | None:
     if scheme.lower() != "basic":
         return None
     try:
-        user, _, password = base64.b64decode(encoded.strip()).decode().partition(":")
+        user, colon, password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
     except ValueError:
         return None
-    return user, password
+    return (user, password) if colon else None
 
 
 def hmac_sha256(secret: str | bytes, message: bytes) -> bytes:
