@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "bridge.cli.flows": ("plan", "map_cmd", "drift", "journal", "demo"),
     "bridge.cli.users": ("user",),
+    "bridge.cli.listings": ("products_cmd",),
 }
 
 

@@ -134,23 +134,56 @@ def map_suggest(org_ref: str | None, shop_ref: str | None, facet: str, apply: bo
     org = _org(org_ref)
     shop = _shop(org, shop_ref)
     ctx = _ctx(org, shop)
-    samples: dict[str, Any] = {}
+    samples: dict[str, list[Any]] = {}
     for p, m in _unmapped(ctx, 1000):
         if m.category_id:
             continue
         for v in facet_values(p, facet)[:1]:
-            samples.setdefault(v, p)
+            samples.setdefault(v, []).append(p)
     rows = []
-    for value, p in sorted(samples.items()):
+    for value, products in sorted(samples.items()):
+        p = products[0]
         cat = ctx.reader(shop).recommend_category(p.title, p.description_html[:500])
+        needs = _rule_gaps(ctx, shop, facet, value, cat, products) if cat else []
         rows.append({"facet": facet, "value": value, "category_id": cat.id if cat else None,
                      "category": " > ".join(cat.path or [cat.name]) if cat else "(no suggestion)",
-                     "sample": p.title})
-        if apply and cat:
+                     "sample": p.title, "needs": "; ".join(needs)})
+        if apply and cat and not needs:  # a rule that would leave its products held is not made
             set_rule(shop.id, facet, value, cat.id, cat.name, {}, 0)
-    emit(rows, ["facet", "value", "category_id", "category", "sample"], as_json)
+            rows[-1]["applied"] = "yes"
+        elif apply:
+            rows[-1]["applied"] = "no"
+    emit(rows, ["facet", "value", "category_id", "category", "sample", "needs"] + (["applied"] if apply else []),
+         as_json)
     if apply:
-        click.echo(f"{sum(1 for r in rows if r['category_id'])} rule(s) set", err=True)
+        click.echo(f"{sum(1 for r in rows if r.get('applied') == 'yes')} rule(s) set; the others need what "
+                   "`needs` says (`bridge map attributes CATEGORY_ID`, then `bridge map rule ... --attr`)", err=True)
+
+
+def _rule_gaps(ctx: Any, shop: Any, facet: str, value: str, cat: Any, products: list[Any]) -> list[str]:
+    """What products of ``facet=value`` would still miss under a rule to ``cat`` (empty: none)."""
+    from bridge.mapping import Mapper
+    from bridge.models import Listing
+    from bridge.sync.category_facts import CategoryFacts
+    from bridge.sync.options import shop_options
+    from bridge.sync.requirements import BrandRules, complete
+    from bridge.tables import CategoryRule
+
+    reader = ctx.reader(shop)
+    mapper = Mapper(shop.id, reader.category_attributes)
+    mapper.rules = [CategoryRule(channel_store_id=shop.id, facet=facet, value=value, category_id=cat.id)]
+    facts = CategoryFacts(reader)
+    brand_rules = BrandRules.parse(shop_options(shop.options).brands)
+    gaps: list[str] = []
+    for p in products[:20]:
+        m = mapper.resolve(p, None)
+        missing = list(m.missing)
+        if not missing:
+            listing = Listing(source_product_id=p.remote_id, title=p.title, description_html="",
+                              category_id=cat.id, images=p.images, attributes=m.attributes, skus=[])
+            missing = complete(listing, p, facts.rules(cat.id), {}, brand_rules, facts.brands, cat.name).missing
+        gaps += [g for g in missing if g not in gaps]
+    return gaps
 
 
 def _attrs(pairs: tuple[str, ...]) -> dict[str, list[str]]:

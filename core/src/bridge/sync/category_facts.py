@@ -10,16 +10,17 @@ from bridge.models import Brand, CategoryRules
 
 
 class CategoryFacts:
-    """``rules(category_id)`` and ``brands(category_id)`` of ``channel``, through ``ctx.call``;
-    a channel without the operation answers None / no brands."""
+    """``rules(category_id)`` and ``brands(category_id)`` through a channel's typed reader
+    (:class:`bridge.facade.StoreReader`); a channel without the operation answers None / no
+    brands."""
 
-    def __init__(self, ctx: Any, channel: Any) -> None:
-        self.ctx, self.channel = ctx, channel
+    def __init__(self, reader: Any) -> None:
+        self.reader = reader
         self.lock = threading.Lock()
         self._rules: dict[str, CategoryRules | None] = {}
         self._brands: dict[str, list[Brand]] = {}
-        self.has_rules = ctx.has(channel, "category_rules")
-        self.has_brands = ctx.has(channel, "list_brands")
+        self.has_rules = reader.has("category_rules")
+        self.has_brands = reader.has("list_brands")
 
     def rules(self, category_id: str) -> CategoryRules | None:
         if not self.has_rules or not category_id:
@@ -27,7 +28,7 @@ class CategoryFacts:
         with self.lock:
             if category_id in self._rules:
                 return self._rules[category_id]
-        got = self.ctx.call(self.channel, "category_rules", category_id=category_id)
+        got = self.reader.category_rules(category_id)
         with self.lock:
             self._rules[category_id] = got
         return got
@@ -38,7 +39,7 @@ class CategoryFacts:
         with self.lock:
             if category_id in self._brands:
                 return self._brands[category_id]
-        got = list(self.ctx.call(self.channel, "list_brands", category_id=category_id) or [])
+        got = list(self.reader.list_brands(category_id) or [])
         with self.lock:
             self._brands[category_id] = got
         return got

@@ -39,14 +39,22 @@ from bridge.statuses import LISTED, ListingStatus
 from bridge.sync import links
 from bridge.sync.actions import Action, Applier, applies
 from bridge.sync.base import FlowContext, SyncSink, register_flow
-from bridge.sync.listing import Built, ListingProblem, build_listing, content_hash
+from bridge.sync.category_facts import CategoryFacts
+from bridge.sync.listing import Built, ListingProblem, build_listing
+from bridge.sync.listing_calls import ChangeSender, channel_held, sent_skus
+from bridge.sync.listing_changes import KEPT, Changes, SentSku, decide, digests, encode
 from bridge.sync.options import ShopOptions, shop_options
+from bridge.sync.requirements import BrandRules, complete, special_values
+from bridge.sync.sku_index import SkuIndex
 from bridge.tables import Event, ListingLink, ProductMapping, SkuLink, Store, utcnow
 
 ACTIVE = (*LISTED, ListingStatus.CREATING)
 #: Statuses a creation may be claimed from: a product not on the channel (never a listed one).
 CLAIMABLE = (ListingStatus.PENDING, ListingStatus.FAILED, ListingStatus.HELD, ListingStatus.UNMAPPED,
              ListingStatus.WAITING)
+CHANNEL_HOLDS = (ListingStatus.FROZEN, ListingStatus.DELETED, ListingStatus.UNLINKED)
+"""Link statuses that stop every write to a product (the channel's status, or the merchant's)."""
+PREFLIGHT = "TikTok's pre-flight: "
 
 
 # ============================================================================ actions
@@ -83,9 +91,32 @@ class CreateListing(_Send):
 
 @dataclass(frozen=True, kw_only=True)
 class UpdateListing(_Send):
-    """Send a changed (or listable again) product to its listing."""
+    """Send a listed product's changes with the lightest calls (full edit when SKUs changed,
+    else a partial edit of the changed parts and/or a price update), then activate it again
+    when bridge had taken it off sale."""
 
     kind = "update"
+    changes: Changes
+    activate: bool = False
+
+    def details(self) -> dict[str, Any]:
+        return {**super().details(), "calls": self.changes.calls() + (["activate"] if self.activate else []),
+                "parts": self.changes.parts}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdoptListing(ListingAction):
+    """Record a linked product's content as sent (the channel's content was kept): no call."""
+
+    kind = "adopt"
+    digest: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RelistListing(_Send):
+    """List again a product deleted on the channel (shop option products.recreate_deleted)."""
+
+    kind = "relist"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -174,8 +205,8 @@ class PageState:
     overrides: dict[str, ProductMapping]
     existing: dict[str, ExistingListing]
     """Channel products found by the seller SKUs of products not listed yet."""
-    sku_ids: dict[str, dict[str, str]]
-    """Per listed product: variant id -> channel SKU id."""
+    sent: dict[str, dict[str, SentSku]]
+    """Per listed product: variant id -> channel SKU id and last price sent."""
 
 
 class ProductsDecider:
@@ -191,6 +222,11 @@ class ProductsDecider:
         self.mapper = Mapper(channel.id, self.channel.category_attributes)
         self.shop = {"name": channel.name, "region": channel.region, "currency": channel.currency}
         self.budget = DailyBudget(self.options.daily_limit, created_today(channel.id))
+        self.facts = CategoryFacts(self.channel)
+        self.brand_rules = BrandRules.parse(self.options.brands)
+        search = self.channel.has("find_listings")
+        self.index = SkuIndex(self.channel.find_listings if search else None,
+                              self.channel.scan_listings if search and self.channel.has("scan_listings") else None)
 
     def fingerprint(self) -> str:
         with db.session() as s:
@@ -204,20 +240,18 @@ class ProductsDecider:
         ids = [p.remote_id for p in products]
         known = links.listing_links(self.channel_id, ids)
         listed = [pid for pid, ln in known.items() if ln.remote_product_id]
-        sku_ids: dict[str, dict[str, str]] = {}
+        sent: dict[str, dict[str, SentSku]] = {}
         if listed:
             with db.session() as s:
                 for r in s.exec(select(SkuLink).where(SkuLink.channel_store_id == self.channel_id,
                                                       col(SkuLink.source_product_id).in_(listed))):
-                    if r.remote_sku_id:
-                        sku_ids.setdefault(r.source_product_id, {})[r.source_variant_id] = r.remote_sku_id
+                    sent.setdefault(r.source_product_id, {})[r.source_variant_id] = SentSku(r.remote_sku_id,
+                                                                                            r.last_price)
         listed_ids = set(listed)
         new_skus = [v.sku for p in products if p.remote_id not in listed_ids
                     and p.status == "active" and p.published for v in p.variants if v.sku]
-        existing: dict[str, ExistingListing] = {}
-        if new_skus and self.channel.has("find_listings"):
-            existing = {e.seller_sku: e for e in self.channel.find_listings(new_skus)}
-        return PageState(known, load_overrides(self.channel_id, ids), existing, sku_ids)
+        existing = self.index.find(new_skus) if new_skus else {}
+        return PageState(known, load_overrides(self.channel_id, ids), existing, sent)
 
     def page(self, products: Sequence[Product]) -> list[Action]:
         st = self.state(products)
@@ -235,7 +269,14 @@ class ProductsDecider:
     # ------------------------------------------------------------------ one product
 
     def product(self, p: Product, link: ListingLink | None, st: PageState) -> list[Action]:
-        listed = link if link and link.remote_product_id and link.status != ListingStatus.DEACTIVATED else None
+        relist = False
+        if link is not None and link.status in CHANNEL_HOLDS:
+            if not (link.status == ListingStatus.DELETED and self.options.recreate_deleted):
+                self.ctx.note("held")  # the channel's status (or the merchant) forbids edits: no call
+                return []
+            relist = True
+        listed = (link if link and link.remote_product_id and link.status != ListingStatus.DEACTIVATED
+                  and not relist else None)
         if p.status != "active" or not p.published:
             why = f"product is {p.status if p.status != 'active' else 'unpublished'}"
             return self.deactivate(p, listed, why)
@@ -246,41 +287,72 @@ class ProductsDecider:
         if not mapped.listable:
             status = ListingStatus.UNMAPPED if not mapped.category_id else ListingStatus.HELD
             return self.not_listable(p, link, listed, status, mapped.missing, "unmapped: ")
+        sent = {} if relist else st.sent.get(p.remote_id, {})
+        skus_known = {vid: s.remote_sku_id for vid, s in sent.items() if s.remote_sku_id}
         try:
-            built = build_listing(p, mapped, self.options, self.shop, st.sku_ids.get(p.remote_id, {}))
+            built = build_listing(p, mapped, self.options, self.shop, skus_known)
         except ListingProblem as exc:
             return self.not_listable(p, link, listed, ListingStatus.HELD, exc.reasons, "")
-        return self.send(p, link, mapped, built, st.existing)
+        done = complete(built.listing, p, self.facts.rules(mapped.category_id or ""),
+                        special_values(self.mapper.rules, p, st.overrides.get(p.remote_id)),
+                        self.brand_rules, self.facts.brands)
+        if done.missing:  # a listed product keeps selling as it is; the missing item shows on its link
+            return self.hold(p, link, link.status if link is not None and listed is not None else ListingStatus.HELD,
+                             done.missing)
+        built.warnings.extend(done.warnings)
+        built.listing = done.listing
+        return self.send(p, link, mapped, built, st.existing, sent, relist)
 
     def send(self, p: Product, link: ListingLink | None, mapped: Mapped, built: Built,
-             existing: dict[str, ExistingListing]) -> list[Action]:
+             existing: dict[str, ExistingListing], sent: dict[str, SentSku], relist: bool = False) -> list[Action]:
         listing = transform_listing(self.ctx.pm, built.listing, p, self.channel_store)
-        digest = content_hash(listing)
+        digest = encode(digests(listing))
         base: dict[str, Any] = {
             "item": p.remote_id, "link": link, "title": listing.title, "product_title": p.title,
             "digest": digest,
             "warnings": built.warnings,
             "detail": {"rule": mapped.source, "category_id": mapped.category_id, "skus": built.notes,
                        "warnings": built.warnings}}
-        if link is not None and link.status == ListingStatus.FAILED and link.content_hash == digest:
-            self.ctx.note("unchanged")  # refused as it is: sent again once the product changes
-            return []
-        if link is not None and link.remote_product_id:
-            if link.content_hash == digest and link.status != ListingStatus.DEACTIVATED:
-                self.ctx.note("unchanged")
+        if relist:
+            if not self.budget.take():
+                self.ctx.note("waiting")
                 return []
-            why = "product changed" if link.status != ListingStatus.DEACTIVATED else "product listable again"
-            listing = listing.model_copy(update={"remote_product_id": link.remote_product_id})
-            return [UpdateListing(why=why, listing=listing, **base)]
+            return [RelistListing(why="deleted on the channel; products.recreate_deleted lists it again",
+                                  listing=listing, **base)]
+        if link is not None and link.remote_product_id:
+            return self.listed(link, listing, sent, base)
+        if (link is not None and link.status in (ListingStatus.FAILED, ListingStatus.HELD)
+                and link.content_hash == digest):
+            self.ctx.note("unchanged")  # refused as it is (or by the pre-flight): sent again once it changes
+            return []
         found = {s.seller_sku: existing[s.seller_sku] for s in listing.skus if s.seller_sku in existing}
         if found:
             return self.link_existing(p, link, listing, found, base)
+        if self.options.preflight and self.ctx.planning and self.channel.has("check_listing"):
+            check = self.channel.check_listing(listing, dry_run=True)  # a plan uploads nothing
+            if not check.ok:
+                return self.hold(p, link, "held", [PREFLIGHT + r for r in check.reasons])
         if not self.budget.take():
             why = (f"TikTok's daily limit of {self.options.daily_limit} new products on this shop is "
                    "reached: waits for the next day")
             self.ctx.note("waiting")
             return [WaitListing(why=why, listing=listing, **base)]
         return [CreateListing(why="new mapped product", listing=listing, **base)]
+
+    def listed(self, link: ListingLink, listing: Listing, sent: dict[str, SentSku],
+               base: dict[str, Any]) -> list[Action]:
+        """A product with a channel product: what changed since it was last sent, part by part."""
+        d = decide(link.status, list(link.reasons or []), link.content_hash, listing, sent,
+                   recreate_deleted=self.options.recreate_deleted)
+        if d.kind in ("unchanged", "hold"):
+            self.ctx.note("unchanged" if d.kind == "unchanged" else "held")
+            return []
+        assert d.changes is not None
+        if d.kind == "adopt":
+            return [AdoptListing(item=base["item"], why=d.why, link=link, title=base["title"],
+                                 digest=encode(d.changes.digests))]
+        listing = listing.model_copy(update={"remote_product_id": link.remote_product_id})
+        return [UpdateListing(why=d.why, listing=listing, changes=d.changes, activate=d.activate, **base)]
 
     def link_existing(self, p: Product, link: ListingLink | None, listing: Listing,
                       found: dict[str, ExistingListing], base: dict[str, Any]) -> list[Action]:
@@ -325,6 +397,8 @@ class ProductsApplier(Applier):
         workers = shop_options(ctx.channel.options).concurrency
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="bridge-products") if workers > 1 else None
         self.in_flight: list[Future[None]] = []
+        self.options = shop_options(ctx.channel.options)
+        self.sender = ChangeSender(ctx, self.channel)
 
     def apply_all(self, actions: Iterable[Action]) -> None:
         """Write a page's actions several at a time, while the flow decides the next page (one
@@ -368,12 +442,43 @@ class ProductsApplier(Applier):
         if link is None or not claimed:
             self.ctx.count("skipped")  # another worker is creating it
             return
-        self.send(a, link, a.listing, create=True)
+        if self.options.preflight and self.channel.has("check_listing"):
+            check = self.channel.check_listing(a.listing, dry_run=False)
+            if not check.ok:  # the channel would refuse it: held with its reasons, nothing created
+                links.save(link, status="held", reasons=[PREFLIGHT + r for r in check.reasons],
+                           content_hash=a.digest)
+                self.ctx.count("held")
+                return
+        # the channel's idempotency key: the same on a retry of this creation, new for a relisting
+        listing = a.listing.model_copy(update={"create_key": f"{a.item}:{link.id}"})
+        self.send(a, link, listing, create=True)
 
     @applies(UpdateListing)
     def update(self, a: UpdateListing) -> None:
         assert a.link is not None
-        self.send(a, a.link, a.listing, create=False)
+        link = a.link
+        if link.content_hash == KEPT:  # the channel's content, taken as sent from now on
+            link = links.save(link, content_hash=encode(a.changes.digests))
+        self.sender.send(a.item, link, a.listing, a.changes, activate=a.activate, warnings=a.warnings)
+
+    @applies(AdoptListing)
+    def adopt(self, a: AdoptListing) -> None:
+        assert a.link is not None
+        links.save(a.link, content_hash=a.digest)
+        self.ctx.count("unchanged")
+
+    @applies(RelistListing)
+    def relist(self, a: RelistListing) -> None:
+        from bridge.sync.manual_links import relist
+
+        relist(self.channel_id, a.item)
+        link = links.listing_links(self.channel_id, [a.item]).get(a.item)
+        if link is None:
+            self.ctx.count("skipped")
+            return
+        self.create(CreateListing(item=a.item, why=a.why, link=link, title=a.title, listing=a.listing,
+                                  digest=a.digest, product_title=a.product_title, warnings=a.warnings,
+                                  detail=a.detail))
 
     @applies(LinkListing)
     def link(self, a: LinkListing) -> None:
@@ -382,16 +487,26 @@ class ProductsApplier(Applier):
             self.ctx.count("skipped")  # another worker has just linked it
             return
         ids = {sku: e.remote_sku_id for sku, e in a.found.items()}
-        links.save(row, remote_product_id=a.remote_product_id,
-                   status=next(iter(a.found.values())).status or ListingStatus.LIVE,
-                   content_hash=None, reasons=["linked to an existing TikTok product by seller SKU"])
+        take_over = self.options.take_over_content
+        row = links.save(row, remote_product_id=a.remote_product_id,
+                         status=next(iter(a.found.values())).status or ListingStatus.LIVE,
+                         content_hash=None if take_over else KEPT,
+                         reasons=["linked to an existing TikTok product by seller SKU"
+                                  + ("" if take_over else ": TikTok's content kept")])
         links.record_skus(self.channel_id, a.item, a.remote_product_id, a.listing.skus, None, ids,
                           quantities=False)
         self.ctx.count("linked")
-        # the eCommerce store is the source of truth: bring the linked product in line
         listing = a.listing.model_copy(update={"remote_product_id": a.remote_product_id, "skus": [
             s.model_copy(update={"remote_sku_id": ids.get(s.seller_sku)}) for s in a.listing.skus]})
-        self.send(a, row, listing, create=False, warnings=[])
+        if take_over:  # the shop option: the eCommerce store's content replaces TikTok's
+            self.send(a, row, listing, create=False, warnings=[])
+            return
+        # TikTok's content kept; the store's prices follow through their light call at once
+        sent = {vid: SentSku(s.remote_sku_id, None) for vid, s in sent_skus(self.channel_id, a.item).items()}
+        d = decide(row.status, [], KEPT, listing, sent)
+        if d.changes is not None and d.changes.prices:
+            row = links.save(row, content_hash=encode(d.changes.digests))
+            self.sender.send(a.item, row, listing, d.changes, activate=False, warnings=[])
 
     @applies(WaitListing)
     def wait(self, a: WaitListing) -> None:
@@ -415,9 +530,12 @@ class ProductsApplier(Applier):
         try:
             self.channel.deactivate_listing(a.remote_product_id)
         except Rejected as exc:
-            self.ctx.fail(a.item, exc)
+            if channel_held(a.link, exc):
+                self.ctx.count("held")
+            else:
+                self.ctx.fail(a.item, exc)
             return
-        links.save(a.link, status=ListingStatus.DEACTIVATED, reasons=[a.why], content_hash=None)
+        links.save(a.link, status=ListingStatus.DEACTIVATED, reasons=[a.why])  # what the channel holds stays known
         self.ctx.count("deactivated")
 
     def send(self, a: _Send, link: ListingLink, listing: Listing, *, create: bool,
@@ -426,6 +544,9 @@ class ProductsApplier(Applier):
         try:
             result = self.channel.create_listing(listing) if create else self.channel.update_listing(listing)
         except Rejected as exc:
+            if channel_held(link, exc):
+                self.ctx.count("held")
+                return
             links.save(link, status=ListingStatus.FAILED, reasons=[str(exc)], content_hash=a.digest)
             self.ctx.fail(a.item, exc)
             return

@@ -1,7 +1,8 @@
 """The listings flow: follow products through the channel's review until they are live or
 refused.
 
-A created or updated product usually waits in review (``pending`` or ``draft``). This flow asks
+A created or updated product usually waits in review (``pending`` or ``draft``); a product the
+channel froze or took off sale (``frozen``) is followed too, so edits resume once it is back. This flow asks
 the channel (``listing_status``, 50 products a call) for the status of every link still waiting
 and records what it says — ``live``, or ``failed`` with the reasons the channel gives — so the
 admin pages and ``bridge log`` show the outcome without anybody asking. It only reads from the
@@ -25,7 +26,8 @@ from bridge.sync.actions import Action, Applier, applies
 from bridge.sync.base import FlowContext, register_flow
 from bridge.tables import ListingLink
 
-WAITING = IN_REVIEW
+WAITING = (*IN_REVIEW, ListingStatus.FROZEN)
+"""Statuses followed: in review, and frozen by the channel (until it lifts the freeze)."""
 BATCH = 50
 
 
