@@ -193,6 +193,19 @@ class BigCommerceSandbox:
                 "payments": [{"provider_id": MANUAL, "amount": float(amount), "offline": True}]})
             self.state.adjust(self.state.variant_index[line["variant_id"]], quantity)
 
+    def edit_product(self, product_id: str, title: str) -> None:
+        """The merchant renames a product (its ``date_modified`` moves to the sandbox clock)."""
+        from bridge_bigcommerce.sandbox.state import iso, now
+
+        with self.state.lock:
+            self.state.products[int(product_id)].update(name=title, date_modified=iso(now()))
+        self.deliverer.emit("store/product/updated", {"type": "product", "id": int(product_id)})
+
+    def hold_clock(self, at: float | None) -> None:
+        from bridge_bigcommerce.sandbox import state
+
+        state.hold_clock(at)
+
     def orders(self) -> list[Order]:
         with self.state.lock:
             return [to_order(o, self.state.order_lines[i], self.state.order_addresses[i])

@@ -27,8 +27,19 @@ def rfc2822(dt: datetime) -> str:
     return format_datetime(dt.astimezone(UTC).replace(microsecond=0))
 
 
+_held: list[datetime] = []
+"""While the connector test kit holds the clock (``hold_clock``): the one instant every change gets."""
+
+
 def now() -> datetime:
+    if _held:
+        return _held[0]
     return datetime.now(UTC).replace(microsecond=0)
+
+
+def hold_clock(at: float | None) -> None:
+    """Stamp every change at Unix time ``at`` from now on (None: the real clock again)."""
+    _held[:] = [] if at is None else [datetime.fromtimestamp(int(at), UTC)]
 
 
 class StoreState:

@@ -178,6 +178,18 @@ class MagentoSandbox:
                                    "items": [{"order_item_id": item["item_id"], "sku": sku, "qty": float(quantity)}],
                                    "comments": [{"comment": "Out of stock", "is_visible_on_front": 0}]}
 
+    def edit_product(self, product_id: str, title: str) -> None:
+        """The merchant renames a product (its ``updated_at`` moves to the sandbox clock)."""
+        from bridge_magento2.sandbox.state import now
+
+        with self.state.lock:
+            self.state.products[int(product_id)].update(name=title, updated_at=now())
+
+    def hold_clock(self, at: float | None) -> None:
+        from bridge_magento2.sandbox import state
+
+        state.hold_clock(at)
+
     def orders(self) -> list[Order]:
         with self.state.lock:
             return [mapping.order(o) for o in self.state.orders.values()]

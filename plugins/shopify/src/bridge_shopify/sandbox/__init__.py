@@ -18,10 +18,11 @@ Options: ``seed`` (products), ``variants`` (per product), ``latency_ms``, ``seed
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
-from bridge.models import Order, Tracking
+from bridge.models import Money, Order, Product, Tracking, Variant, WebhookRequest
 from bridge.sandboxing import SandboxKit, Subscription
 from bridge_shopify.sandbox import orders as order_ops
 from bridge_shopify.sandbox.auth import AuthState
@@ -158,6 +159,31 @@ class ShopifySandbox:
                                         record["currencyCode"]) for n in node["lineItems"]["nodes"]]
             result.append(mapping.order(node, lines))
         return result
+
+    # ------------------------------------------------------------------ the connector test kit
+
+    def catalog(self) -> list[Product]:
+        """Every product as the store holds it (ids, variants, SKUs, prices)."""
+        with self.state.lock:
+            return [Product(remote_id=p["id"], title=p["title"], variants=[
+                Variant(remote_id=v["id"], sku=v["sku"], price=Money(amount=v["price"], currency=self.state.currency))
+                for v in (self.state.variants[vid] for vid in p["variants"])])
+                for p in self.state.products.values()]
+
+    def edit_product(self, product_id: str, title: str) -> None:
+        self.update_product(product_id, title=title)
+
+    def hold_clock(self, at: float | None) -> None:
+        from bridge_shopify.sandbox import state
+
+        state.hold_clock(at)
+
+    def sample_webhook(self) -> WebhookRequest:
+        """A products/update delivery signed with the app's client secret, as Shopify signs it."""
+        pid = next(iter(self.state.products), None) or self.seed_catalog(1)[0]
+        body = json.dumps(self.state.product_payload(pid)).encode()
+        sub = Subscription(id="kit", topic="products/update", address="http://127.0.0.1/kit")
+        return WebhookRequest(headers=self.webhooks.headers(sub, "products/update", body), body=body)
 
     # ------------------------------------------------------------------ more merchant acts
 

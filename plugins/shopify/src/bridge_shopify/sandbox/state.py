@@ -22,8 +22,19 @@ WORDS = ["Linen", "Cotton", "Wool", "Denim", "Canvas", "Silk", "Fleece", "Leathe
 KINDS = ["Shirt", "Tee", "Jacket", "Hoodie", "Cap", "Bag", "Scarf", "Trousers"]
 
 
+_held: list[datetime] = []
+"""While the connector test kit holds the clock (``hold_clock``): the one instant every change gets."""
+
+
 def now() -> datetime:
+    if _held:
+        return _held[0]
     return datetime.now(UTC).replace(microsecond=0)
+
+
+def hold_clock(at: float | None) -> None:
+    """Stamp every change at Unix time ``at`` from now on (None: the real clock again)."""
+    _held[:] = [] if at is None else [datetime.fromtimestamp(int(at), UTC)]
 
 
 def iso(when: datetime | None) -> str | None:

@@ -10,10 +10,12 @@ it off; default 50), ``audit_seconds`` (time a new product stays PENDING), ``red
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
 from bridge.connection import AppContext, Connection
+from bridge.models import WebhookRequest
 from bridge.sandboxing import SandboxKit, Subscription
 from bridge_tiktokshop.markets import DEFAULT_QPS, uses_mark_shipped
 from bridge_tiktokshop.sandbox import seed
@@ -108,6 +110,18 @@ class TikTokSandbox(OrderMaker, ReturnMaker):
         self.rnd = random.Random(self.options.get("seed_random", 0))
         self._tokens = self.world.issue_tokens(self._first().seller)
         self.kit.reset()
+
+    def sample_webhook(self) -> WebhookRequest:
+        """An ORDER_STATUS_CHANGE notification of the first shop, signed as TikTok signs them
+        (what the connector test kit checks ``receive_webhook`` against)."""
+        shop = self._first()
+        body = json.dumps({"type": 1, "tts_notification_id": "7327112393057371999", "shop_id": shop.id,
+                           "timestamp": self.world.now(), "data": {
+                               "order_id": "576461413038785752", "order_status": "AWAITING_SHIPMENT",
+                               "update_time": self.world.now()}}).encode()
+        return WebhookRequest(headers=self.deliverer._sign(
+            Subscription(id="kit", topic="ORDER_STATUS_CHANGE", address="http://127.0.0.1/kit"),
+            "ORDER_STATUS_CHANGE", body), body=body)
 
     def set_rate_limit(self, qps: float) -> None:
         """Requests per second per API per shop (0: no limit)."""
