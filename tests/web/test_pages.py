@@ -19,6 +19,7 @@ from bridge.tables import (
     ListingLink,
     OrderLink,
     ProductMapping,
+    RefundRecord,
     Store,
     SyncRun,
     TrackingPushRecord,
@@ -110,7 +111,19 @@ def test_rules_and_bulk_actions(pair, signed_in):
 
 def test_orders_with_tracking_and_retry(pair, signed_in):
     ann = signed_in("ann@acme.test")
+    with db.session() as s:
+        s.add(RefundRecord(channel_store_id=pair.shop.id, kind="return", remote_id="RET-7",  # type: ignore[arg-type]
+                           channel_order_id="TT-1001", key="tiktok-return-RET-7", status="applied",
+                           channel_status="RETURN_OR_REFUND_REQUEST_COMPLETE", amount="12.50", currency="GBP",
+                           lines={"V-1": 1}, restocked=True, result_id="R-900"))
+        s.add(RefundRecord(channel_store_id=pair.shop.id, kind="cancel", remote_id="CAN-8",  # type: ignore[arg-type]
+                           channel_order_id="TT-1001", key="tiktok-cancel-CAN-8", status="held",
+                           channel_status="CANCELLATION_REQUEST_COMPLETE", amount="3.00", currency="GBP",
+                           message="order E-55: V-2 has 0 unit(s) left to refund"))
     page = ann.get("/orders").text
+    assert "Return/refund RET-7: 1 × V-1 12.50 GBP" in page and "RETURN_OR_REFUND_REQUEST_COMPLETE" in page
+    assert "restocked" in page and "R-900" in page
+    assert "Cancelled on TikTok CAN-8" in page and "V-2 has 0 unit(s) left to refund" in page
     assert "TT-1001" in page and "E-55" in page and "RM123456789GB" in page
     assert "variant SKU-9 is unknown" in page
     with db.session() as s:
