@@ -96,7 +96,7 @@ class StoreReader:
     # ------------------------------------------------------------------ connecting
 
     def connect(self) -> StoreInfo:
-        return self._call("connect")  # type: ignore[no-any-return]
+        return self._call("connect")
 
     def check_prerequisites(self) -> list[Prerequisite]:
         return list(self._call("check_prerequisites"))
@@ -121,10 +121,10 @@ class StoreReader:
         return list(self._call("category_attributes", category_id=category_id))
 
     def category_rules(self, category_id: str) -> CategoryRules:
-        return self._call("category_rules", category_id=category_id)  # type: ignore[no-any-return]
+        return self._call("category_rules", category_id=category_id)
 
     def recommend_category(self, title: str, description: str) -> Category | None:
-        return self._call("recommend_category", title=title,  # type: ignore[no-any-return]
+        return self._call("recommend_category", title=title,
                           description=description)
 
     def list_brands(self, category_id: str | None) -> list[Brand]:
@@ -139,7 +139,7 @@ class StoreReader:
         return iter(self._call("scan_listings"))
 
     def check_listing(self, listing: Listing, dry_run: bool) -> ListingCheck:
-        return self._call("check_listing", listing=listing,  # type: ignore[no-any-return]
+        return self._call("check_listing", listing=listing,
                           dry_run=dry_run)
 
     def listing_status(self, remote_product_ids: list[str]) -> list[ListingResult]:
@@ -154,7 +154,7 @@ class StoreReader:
         return list(self._call("get_orders", order_ids=order_ids))
 
     def find_order(self, source_order_id: str) -> str | None:
-        return self._call("find_order",  # type: ignore[no-any-return]
+        return self._call("find_order",
                           source_order_id=source_order_id)
 
     def list_refunds(self, cursor: str | None) -> Iterator[RefundPage]:
@@ -164,7 +164,7 @@ class StoreReader:
         return list(self._call("get_refunds", order_ids=order_ids))
 
     def find_refund(self, order_id: str, key: str) -> StoreRefund | None:
-        return self._call("find_refund", order_id=order_id, key=key)  # type: ignore[no-any-return]
+        return self._call("find_refund", order_id=order_id, key=key)
 
     def list_fulfillments(self, order_ids: list[str]) -> list[Fulfillment]:
         return list(self._call("list_fulfillments", order_ids=order_ids))
@@ -180,40 +180,40 @@ class StoreWriter(StoreReader):
         return list(self._call("update_inventory", updates=updates))
 
     def create_listing(self, listing: Listing) -> ListingResult:
-        return self._call("create_listing", listing=listing)  # type: ignore[no-any-return]
+        return self._call("create_listing", listing=listing)
 
     def update_listing(self, listing: Listing) -> ListingResult:
-        return self._call("update_listing", listing=listing)  # type: ignore[no-any-return]
+        return self._call("update_listing", listing=listing)
 
     def partial_edit_listing(self, listing: Listing, parts: list[str]) -> ListingResult:
-        return self._call("partial_edit_listing", listing=listing,  # type: ignore[no-any-return]
+        return self._call("partial_edit_listing", listing=listing,
                           parts=parts)
 
     def update_prices(self, updates: list[PriceUpdate]) -> list[ItemResult]:
         return list(self._call("update_prices", updates=updates))
 
     def activate_listing(self, remote_product_id: str) -> ListingResult:
-        return self._call("activate_listing",  # type: ignore[no-any-return]
+        return self._call("activate_listing",
                           remote_product_id=remote_product_id)
 
     def deactivate_listing(self, remote_product_id: str) -> ListingResult:
-        return self._call("deactivate_listing",  # type: ignore[no-any-return]
+        return self._call("deactivate_listing",
                           remote_product_id=remote_product_id)
 
     def create_order(self, draft: OrderDraft) -> CreatedOrder:
-        return self._call("create_order", draft=draft)  # type: ignore[no-any-return]
+        return self._call("create_order", draft=draft)
 
     def cancel_order(self, order_id: str, reason: str) -> bool:
         return bool(self._call("cancel_order", order_id=order_id, reason=reason))
 
     def cancel_order_lines(self, cancel: LineCancel) -> LineCancelResult:
-        return self._call("cancel_order_lines", cancel=cancel)  # type: ignore[no-any-return]
+        return self._call("cancel_order_lines", cancel=cancel)
 
     def create_refund(self, refund: RefundDraft) -> StoreRefund:
-        return self._call("create_refund", refund=refund)  # type: ignore[no-any-return]
+        return self._call("create_refund", refund=refund)
 
     def push_tracking(self, push: TrackingPush) -> TrackingResult:
-        return self._call("push_tracking", push=push)  # type: ignore[no-any-return]
+        return self._call("push_tracking", push=push)
 
     def register_webhooks(self, url: str) -> list[str]:
         return list(self._call("register_webhooks", url=url))
@@ -246,11 +246,11 @@ class PlatformApp:
                                  redirect_uri=redirect_uri))
 
     def app_callback(self, name: str, request: WebhookRequest) -> CallbackResult:
-        return self.pm.call(self.platform, "app_callback",  # type: ignore[no-any-return]
+        return self.pm.call(self.platform, "app_callback",
                             app=self._app(), name=name, request=request)
 
     def receive_webhook(self, connection: Connection | None, request: WebhookRequest) -> WebhookDelivery:
-        return self.pm.call(self.platform, "receive_webhook",  # type: ignore[no-any-return]
+        return self.pm.call(self.platform, "receive_webhook",
                             app=self._app(), connection=connection, request=request)
 
     def sandbox(self, options: dict[str, Any]) -> Any:

@@ -49,7 +49,7 @@ def applies(kind: type[A]) -> Callable[[Callable[[Any, A], None]], Callable[[Any
     """Mark an :class:`Applier` method as the writer of one action kind."""
 
     def mark(fn: Callable[[Any, A], None]) -> Callable[[Any, A], None]:
-        fn._applies = kind  # type: ignore[attr-defined]  # a marker read by __init_subclass__
+        fn.__dict__["_applies"] = kind  # a marker read by Applier.__init_subclass__
         return fn
 
     return mark

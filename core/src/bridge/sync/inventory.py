@@ -62,8 +62,8 @@ def _chunks(levels: Iterator[InventoryLevel], size: int) -> Iterator[list[Invent
 
 def _links(channel_store_id: int, variant_ids: list[str]) -> dict[str, SkuLink]:
     with db.session() as s:
-        rows = s.exec(select(SkuLink).join(ListingLink, (ListingLink.channel_store_id == SkuLink.channel_store_id)
-                                           & (ListingLink.source_product_id == SkuLink.source_product_id))
+        rows = s.exec(select(SkuLink).join(ListingLink, (col(ListingLink.channel_store_id) == SkuLink.channel_store_id)
+                                           & (col(ListingLink.source_product_id) == SkuLink.source_product_id))
                       .where(SkuLink.channel_store_id == channel_store_id,
                              col(SkuLink.source_variant_id).in_(variant_ids),
                              col(SkuLink.remote_sku_id).is_not(None),

@@ -98,8 +98,8 @@ def insert_claimed(row: T) -> T | None:
     """Insert a new row (a ``creating`` one is claimed by this worker); None when a concurrent
     worker inserted the same key."""
     if getattr(row, "status", None) == "creating" and hasattr(row, "claimed_by"):
-        row.claimed_by = worker_id()  # type: ignore[attr-defined]  # Claimable, checked above
-        row.claimed_until = utcnow() + STALE_CLAIM  # type: ignore[attr-defined]
+        row.claimed_by = worker_id()
+        row.claimed_until = utcnow() + STALE_CLAIM
     try:
         with db.session() as s:  # defaults are set in Python and the key comes back from the
             s.add(row)           # insert: nothing to read back
@@ -122,7 +122,7 @@ def save_in(s: Session, row: T, **values: Any) -> T:
     for k, v in values.items():
         setattr(row, k, v)
     if hasattr(row, "updated_at"):
-        row.updated_at = utcnow()  # type: ignore[attr-defined]  # every table's updated_at is a datetime
+        row.updated_at = utcnow()
     return s.merge(row)
 
 
@@ -180,9 +180,9 @@ def record_skus(channel_store_id: int, product_id: str, remote_product_id: str,
             s.execute(insert(SkuLink), new)
         gone = [vid for vid in rows if vid not in keep]
         if gone:
-            s.exec(delete(SkuLink).where(SkuLink.channel_store_id == channel_store_id,  # type: ignore[call-overload]
-                                         SkuLink.source_product_id == product_id,
-                                         col(SkuLink.source_variant_id).in_(gone)))
+            s.execute(delete(SkuLink).where(col(SkuLink.channel_store_id) == channel_store_id,
+                                            col(SkuLink.source_product_id) == product_id,
+                                            col(SkuLink.source_variant_id).in_(gone)))
 
 
 class SeenSet:

@@ -520,6 +520,7 @@ class RefundsApplier(Applier):
             if found is not None:
                 self._applied(a, rec, found.remote_id, existed=True)
                 return
+        result_id: str | None
         try:
             if isinstance(a.verdict, Refund):
                 result_id = self.eco.create_refund(a.verdict.draft).remote_id

@@ -88,27 +88,42 @@ def complete(listing: Listing, product: Product, rules: CategoryRules | None, sp
     where = f"category {category_name or listing.category_id}"
     out = Completed(listing)
     update: dict[str, Any] = {}
-    # ----- brand
-    wanted = (specials.get("@brand") or [None])[0]
+    _brand(listing, product, rules, specials, brand_rules, brands, where, out, update)
+    _size_chart(listing, rules, specials, where, out, update)
+    _certifications(listing, rules, specials, where, out, update)
+    if update:
+        out.listing = listing.model_copy(update=update)
+    return out
+
+
+def _brand(listing: Listing, product: Product, rules: CategoryRules | None, specials: dict[str, list[str]],
+           brand_rules: BrandRules, brands: Callable[[str], list[Brand]], where: str, out: Completed,
+           update: dict[str, Any]) -> None:
+    wanted = next(iter(specials.get("@brand") or []), None)
     if wanted is None:
         raw = _facet(product, brand_rules.source)
         wanted = brand_rules.map.get(raw.lower(), raw) if raw else None
     wanted = wanted or brand_rules.default
-    if wanted:
-        usable = [b for b in brands(listing.category_id) if b.authorized]
-        hit = next((b for b in usable if b.id == wanted or b.name.lower() == wanted.lower()), None)
-        if hit is not None:
-            update["brand_id"] = hit.id
-        elif rules is not None and rules.brand_required:
-            out.missing.append(f"brand: '{wanted}' is not a TikTok brand this shop may use in {where} "
-                               "(see `bridge map brands --category ID`; map it with the shop option brands.map "
-                               "or `--attr \"@brand=NAME\"`)")
-        else:
-            out.warnings.append(f"brand '{wanted}' is not a TikTok brand this shop may use: listed without a brand")
-    elif rules is not None and rules.brand_required:
-        out.missing.append(f"brand (required by {where}): set the product's vendor or `--attr \"@brand=NAME\"`")
-    # ----- size chart
-    chart = (specials.get("@size_chart") or [None])[0]
+    required = rules is not None and rules.brand_required
+    if not wanted:
+        if required:
+            out.missing.append(f"brand (required by {where}): set the product's vendor or `--attr \"@brand=NAME\"`")
+        return
+    usable = [b for b in brands(listing.category_id) if b.authorized]
+    hit = next((b for b in usable if b.id == wanted or b.name.lower() == wanted.lower()), None)
+    if hit is not None:
+        update["brand_id"] = hit.id
+    elif required:
+        out.missing.append(f"brand: '{wanted}' is not a TikTok brand this shop may use in {where} "
+                           "(see `bridge map brands --category ID`; map it with the shop option brands.map "
+                           "or `--attr \"@brand=NAME\"`)")
+    else:
+        out.warnings.append(f"brand '{wanted}' is not a TikTok brand this shop may use: listed without a brand")
+
+
+def _size_chart(listing: Listing, rules: CategoryRules | None, specials: dict[str, list[str]], where: str,
+                out: Completed, update: dict[str, Any]) -> None:
+    chart = next(iter(specials.get("@size_chart") or []), None)
     chart_image = None
     if chart is None:
         chart_image = next((i for i in listing.images
@@ -124,7 +139,10 @@ def complete(listing: Listing, product: Product, rules: CategoryRules | None, sp
     elif rules is not None and rules.size_chart_required:
         out.missing.append(f"size chart (required by {where}): add an image with alt text \"size chart\" to the "
                            "product in the store, or `--attr \"@size_chart=IMAGE_URL\"` (or template:ID) on its rule")
-    # ----- certifications
+
+
+def _certifications(listing: Listing, rules: CategoryRules | None, specials: dict[str, list[str]], where: str,
+                    out: Completed, update: dict[str, Any]) -> None:
     chosen = {(a.id, v) for a in listing.attributes for v in a.value_ids}
     certs = []
     for cert in rules.required_certifications if rules is not None else []:
@@ -138,6 +156,3 @@ def complete(listing: Listing, product: Product, rules: CategoryRules | None, sp
                                f"\"@certification:{cert.id}=DOCUMENT_IMAGE_URL\"` on its rule or the product")
     if certs:
         update["certifications"] = certs
-    if update:
-        out.listing = listing.model_copy(update=update)
-    return out
