@@ -142,13 +142,14 @@ def test_settings_save_validate_preview_and_carriers(pair, signed_in):
     ok = ann.form(f"/stores/{sid}/settings", {
         "pricing.markup_percent": "10", "pricing.rounding": ".99", "inventory.buffer_units": "2",
         "templates.title": "{{ product.title }} | Acme", "flows.orders.enabled": "on",
-        "flows.orders.interval": "120"})
+        "flows.orders.interval": "120", "refunds.restock": "always"})
     assert ok.status_code == 303
     with db.session() as s:
         opts = s.get(Store, sid).options  # type: ignore[union-attr]
     assert opts["pricing"]["markup_percent"] == "10" and opts["pricing"]["rounding"] == ".99"
     assert opts["inventory"]["buffer_units"] == 2
     assert opts["flows"]["orders"] == {"enabled": True, "interval": 120}
+    assert opts["refunds"] == {"restock": "always"}
     assert opts["flows"]["products"] == {"enabled": False}
     bad = ann.form(f"/stores/{sid}/settings", {"pricing.markup_percent": "lots"})
     assert bad.status_code == 400 and "markup_percent" in bad.text

@@ -13,6 +13,7 @@
                     "recreate_deleted": false, "preflight": true},
       "brands":    {"from": "vendor", "map": {}, "default": null},
       "orders":    {"create_platform_fulfilled": false},
+      "refunds":   {"restock": "returned"},
       "flows":     {"orders": {"enabled": true, "interval": 60}, ...}
     }
 
@@ -42,6 +43,9 @@
   (null: no brand, where the category allows); see :mod:`bridge.sync.requirements`.
 * ``orders.create_platform_fulfilled``: also create orders TikTok fulfils itself (stock is then
   deducted by the eCommerce order); by default they are only recorded.
+* ``refunds.restock``: when a TikTok refund puts units back into the store's stock: ``returned``
+  (default: a return once the item came back to the seller, and units cancelled before
+  shipment), ``always``, ``never`` (read by the refunds flow).
 * ``flows.<flow>``: ``enabled`` and ``interval`` (seconds) per flow (read by the scheduler).
 """
 

@@ -18,6 +18,7 @@ from bridge.rules import active_stores
 from bridge.stores import connection_for
 from bridge.sync.base import load_builtin_flows
 from bridge.sync.options import shop_options
+from bridge.sync.refunds import restock_setting
 from bridge.tables import CarrierMapping, ListingLink, Store, utcnow
 from bridge.web import access
 from bridge.web.base import Ctx, parse_id, parse_int, view
@@ -51,6 +52,9 @@ def _options_from_form(form: dict[str, str], current: dict[str, Any]) -> dict[st
                 raise Misconfigured(f"the {name} interval must be at least 10 seconds")
             flows[name]["interval"] = n
     out["flows"] = flows
+    if form.get("refunds.restock"):
+        out["refunds"] = {**(out.get("refunds") or {}), "restock": form["refunds.restock"]}
+        restock_setting(out)  # raises Misconfigured naming the bad value
     shop_options(out)  # raises Misconfigured naming the bad value
     return out
 
