@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from bridge import db, journal
 from bridge.errors import BridgeError
+from bridge.models import Product
 from bridge.sync import links
 from bridge.sync.listing_changes import KEPT
 from bridge.sync.options import shop_options
@@ -40,6 +41,28 @@ def _link(channel_store_id: int, product_id: str) -> ListingLink | None:
     return links.listing_links(channel_store_id, [product_id]).get(product_id)
 
 
+def _match_skus(product: Product, remote_product_id: str, sku_ids: dict[str, str],
+                wanted: dict[str, str]) -> LinkOutcome:
+    """The channel SKU of each variant: named in ``wanted`` (by variant id or seller SKU), else
+    the channel SKU with the same seller SKU."""
+    remote_ids = set(sku_ids.values())
+    bad = [r for r in wanted.values() if r not in remote_ids]
+    if bad:
+        raise LinkError(f"SKU id(s) {', '.join(bad)} are not SKUs of TikTok product {remote_product_id} "
+                        f"(its SKUs: {', '.join(f'{k}={v}' for k, v in sku_ids.items())})")
+    out = LinkOutcome(remote_product_id)
+    for v in product.variants:
+        rid = wanted.get(v.remote_id) or (wanted.get(v.sku) if v.sku else None) or sku_ids.get(v.sku or "")
+        if rid:
+            out.linked[v.remote_id] = rid
+        else:
+            out.unmatched.append(f"{v.remote_id} ({v.sku or 'no SKU'})")
+    if not out.linked:
+        raise LinkError(f"no SKU of product {product.remote_id} matches TikTok product {remote_product_id}: name "
+                        "them with --sku VARIANT_ID=TIKTOK_SKU_ID")
+    return out
+
+
 def link_product(ctx: Any, product_id: str, remote_product_id: str,
                  skus: dict[str, str] | None = None) -> LinkOutcome:
     """Link store product ``product_id`` to channel product ``remote_product_id``.
@@ -56,22 +79,7 @@ def link_product(ctx: Any, product_id: str, remote_product_id: str,
     status = ctx.reader(shop).listing_status([remote_product_id])[0]
     if status.status == "deleted":
         raise LinkError(f"TikTok product {remote_product_id} does not exist on the shop: check the id")
-    wanted = dict(skus or {})
-    remote_ids = set(status.sku_ids.values())
-    bad = [r for r in wanted.values() if r not in remote_ids]
-    if bad:
-        raise LinkError(f"SKU id(s) {', '.join(bad)} are not SKUs of TikTok product {remote_product_id} "
-                        f"(its SKUs: {', '.join(f'{k}={v}' for k, v in status.sku_ids.items())})")
-    out = LinkOutcome(remote_product_id)
-    for v in product.variants:
-        rid = wanted.get(v.remote_id) or (wanted.get(v.sku) if v.sku else None) or status.sku_ids.get(v.sku or "")
-        if rid:
-            out.linked[v.remote_id] = rid
-        else:
-            out.unmatched.append(f"{v.remote_id} ({v.sku or 'no SKU'})")
-    if not out.linked:
-        raise LinkError(f"no SKU of product {product_id} matches TikTok product {remote_product_id}: name them "
-                        "with --sku VARIANT_ID=TIKTOK_SKU_ID")
+    out = _match_skus(product, remote_product_id, status.sku_ids, dict(skus or {}))
     take_over = shop_options(shop.options).take_over_content
     with db.session() as s:
         link = s.exec(select(ListingLink).where(ListingLink.channel_store_id == shop.id,
