@@ -38,7 +38,9 @@ class KitSandbox(Protocol):
 
     def sample_webhook(self) -> WebhookRequest:
         """A delivery signed exactly as the platform signs it, of an event the connector parses
-        (the kit checks it is accepted, and refused once its body or signature is altered)."""
+        (the kit checks it is accepted, and refused once its body or signature is altered). The
+        kit calls ``register_webhooks`` first where the connector has it: sign with the secret
+        of the subscription it made."""
 
 
 @runtime_checkable

@@ -19,7 +19,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from bridge.models import Order, Tracking
+from bridge.models import Order, Tracking, WebhookRequest
 from bridge.sandboxing import SandboxKit, Subscription
 from bridge_bigcommerce.mapping import to_order
 from bridge_bigcommerce.sandbox.delivery import Deliverer, signed_payload_jwt, subscriptions
@@ -205,6 +205,23 @@ class BigCommerceSandbox:
         from bridge_bigcommerce.sandbox import state
 
         state.hold_clock(at)
+
+    def sample_webhook(self) -> WebhookRequest:
+        """A store/product/updated delivery to the newest hook, with its headers and the
+        Standard Webhooks signature BigCommerce adds (register the webhooks first)."""
+        import hashlib
+        import json
+        import time
+
+        subs = self.subscriptions()
+        if not subs:
+            raise ValueError("no webhook is registered: a delivery carries its hook's headers")
+        data = {"type": "product", "id": next(iter(self.state.products), 1)}
+        body = json.dumps({"scope": "store/product/updated", "store_id": "1001",
+                           "producer": f"stores/{self.state.store_hash}", "data": data,
+                           "created_at": int(time.time()),
+                           "hash": hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()}).encode()
+        return WebhookRequest(headers=self.deliverer._headers(subs[-1], "store/product/updated", body), body=body)
 
     def orders(self) -> list[Order]:
         with self.state.lock:

@@ -10,10 +10,11 @@ Options: ``seed`` (products), ``variants`` (per product; 1 = simple products), `
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from typing import Any
 
-from bridge.models import Order, Tracking
+from bridge.models import Order, Tracking, WebhookRequest
 from bridge.sandboxing import SandboxKit, Subscription
 from bridge_woocommerce import mapping
 from bridge_woocommerce.sandbox import delivery
@@ -99,6 +100,31 @@ class WooSandbox:
             return key_id, ck, cs
 
     # ------------------------------------------------------------------ EcommerceSandbox
+
+    # ------------------------------------------------------------------ the connector test kit
+
+    def edit_product(self, product_id: str, title: str) -> None:
+        """The merchant renames a product (its ``date_modified`` moves to the sandbox clock)."""
+        with self.site.lock:
+            product = self.site.products[int(product_id)]
+            product["name"] = title
+            self.site.touch(product)
+
+    def hold_clock(self, at: float | None) -> None:
+        from bridge_woocommerce.sandbox import state
+
+        state.hold_clock(at)
+
+    def sample_webhook(self) -> WebhookRequest:
+        """A product.updated delivery signed with the newest webhook's secret, as WooCommerce
+        signs them (register the webhooks first: the secret is the subscription's)."""
+        subs = self.subscriptions()
+        if not subs:
+            raise ValueError("no webhook is registered: the secret to sign with is a webhook's")
+        with self.site.lock:
+            product = next(iter(self.site.products.values()), None)
+        body = json.dumps({"id": product["id"] if product else 1, "name": product["name"] if product else ""}).encode()
+        return WebhookRequest(headers=delivery.signer(self)(subs[-1], "product.updated", body), body=body)
 
     def seed_catalog(self, products: int, variants: int = 1, *, seed: int = 0) -> list[str]:
         return self.site.seed(products, max(1, variants), seed, backdate=True)

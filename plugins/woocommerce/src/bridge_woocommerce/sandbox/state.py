@@ -24,8 +24,17 @@ def stamp(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
+_held: list[datetime] = []
+"""While the connector test kit holds the clock (``hold_clock``): the one instant every change gets."""
+
+
 def now() -> datetime:
-    return datetime.now(UTC)
+    return _held[0] if _held else datetime.now(UTC)
+
+
+def hold_clock(at: float | None) -> None:
+    """Stamp every change at Unix time ``at`` from now on (None: the real clock again)."""
+    _held[:] = [] if at is None else [datetime.fromtimestamp(int(at), UTC)]
 
 
 def slugify(text: str) -> str:
