@@ -56,7 +56,7 @@ def test_scaffold_writes_a_distribution_whose_kit_run_lists_what_is_left(tmp_pat
     assert not [h for h in WRITTEN if f"the {h} hook" in left]
     if kind == "ecommerce":
         assert "the list_products hook" in left or "sandbox.seed_catalog()" in left
-        assert "sandbox.seed_catalog()" in left and "sandbox.sample_webhook()" in left
+        assert "sandbox.seed_catalog()" in left and "the register_webhooks hook" in left
     else:
         assert "the list_categories hook" in left or "the create_listing hook" in left
     text = report(outcomes)
