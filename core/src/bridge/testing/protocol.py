@@ -81,6 +81,14 @@ class KitEcommerceSandbox(KitSandbox, Protocol):
     def cancel_order(self, order_id: str) -> None:
         """Cancel an order as the merchant would."""
 
+    def refunds(self, order_id: str) -> list[dict[str, Any]]:
+        """Refunds recorded on an order (for platforms with ``create_refund``): dicts with ``id``,
+        ``amount`` (Decimal), ``lines`` ({seller SKU: units}) and ``note``."""
+
+    def cancel_line(self, order_id: str, sku: str, quantity: int) -> None:
+        """Take ``quantity`` units of a line off an unfulfilled order as the merchant would (an
+        edit, or a refund with restock: whatever the platform's admin does)."""
+
 
 @runtime_checkable
 class KitChannelSandbox(KitSandbox, Protocol):
@@ -100,3 +108,11 @@ class KitChannelSandbox(KitSandbox, Protocol):
 
     def cancel_order(self, order_id: str) -> None:
         """Cancel an order as the buyer or the platform would."""
+
+    def create_return(self, order_id: str, lines: list[tuple[str, int]], **kw: Any) -> str:
+        """(Platforms with ``list_refunds``) the buyer asks for a refund of (seller SKU, units);
+        ``status`` jumps to a state (e.g. completed); returns the return's id."""
+
+    def cancel_lines(self, order_id: str, lines: list[tuple[str, int]], **kw: Any) -> str:
+        """(Platforms with ``list_refunds``) some units of an order are cancelled while it goes
+        on; returns the cancellation's id."""

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from bridge.plugins import PluginManager
 from bridge.testing.harness import CheckSkipped, Harness, NotWritten
 
-CATEGORY_MODULES = ("describing", "connecting", "catalog", "orders", "fulfilment", "channel",
+CATEGORY_MODULES = ("describing", "connecting", "catalog", "orders", "refunds", "fulfilment", "channel",
                     "errors", "webhooks")
 
 
