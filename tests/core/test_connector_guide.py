@@ -16,7 +16,7 @@ def test_the_kit_table_counts_what_the_kit_runs():
     eco, channel = count_by_category("ecommerce"), count_by_category("channel")
     rows = {m.group(1): (m.group(2), m.group(3)) for m in re.finditer(
         r"^\| ([a-z, ]+) \| ([^|]+) \| ([^|]+) \|", GUIDE, re.M)}
-    for category in ("describing", "connecting", "catalog", "orders", "fulfilment", "errors", "webhooks"):
+    for category in ("describing", "connecting", "catalog", "orders", "refunds", "fulfilment", "errors", "webhooks"):
         e, c = (x.strip() for x in rows[category])
         assert e == str(eco.get(category, "–")), (category, e, eco)
         assert c == str(channel.get(category, "–")), (category, c, channel)
