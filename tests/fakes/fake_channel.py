@@ -241,6 +241,9 @@ class FakeChannelSandbox(FakeSandboxBase):
         self.seq = 0
 
     # ChannelSandbox ---------------------------------------------------------------------
+    def hold_clock(self, at: float | None) -> None:
+        """Nothing to hold: the fake orders changes by a sequence number, not by a clock."""
+
     def sample_webhook(self) -> WebhookRequest:
         return sample_webhook("order", ["T1000"])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -137,6 +138,29 @@ def check_orders_are_listed_with_lines_and_prices(h: Harness) -> None:
         later = h.stream("list_orders", connection=conn, cursor=pages[-1].cursor if pages else None)
         again = [o for page in later for o in page.orders if o.remote_id == order_id]
         assert again and again[-1].status == "cancelled", "from the last cursor, the cancellation must be listed"
+
+
+@check("orders", "channel")
+def check_orders_in_the_cursors_second_are_not_lost(h: Harness) -> None:
+    """An order placed in the same second as the last one a cursor saw is still listed."""
+    h.need("list_orders")
+    hold = h.sb("hold_clock")
+    listed(h)
+    with h.connected() as conn:
+        pages = h.stream("list_orders", connection=conn, cursor=None)
+        hold(float(int(time.time())))
+        try:
+            first_id = place_order(h)
+            first = h.stream("list_orders", connection=conn, cursor=pages[-1].cursor if pages else None)
+            assert first_id in {o.remote_id for page in first for o in page.orders}, (
+                f"order {first_id}, placed after the last cursor, was not listed")
+            second_id = place_order(h)
+            second = h.stream("list_orders", connection=conn, cursor=first[-1].cursor)
+            assert second_id in {o.remote_id for page in second for o in page.orders}, (
+                f"order {second_id}, placed in the same second as the order the cursor last saw, was "
+                "lost: compare update times inclusively (>=) or re-read a window before the cursor")
+        finally:
+            hold(None)
 
 
 @check("orders", "channel")

@@ -111,6 +111,10 @@ class TikTokSandbox(OrderMaker, ReturnMaker):
         self._tokens = self.world.issue_tokens(self._first().seller)
         self.kit.reset()
 
+    def hold_clock(self, at: float | None) -> None:
+        """Stamp every change at Unix time ``at`` (None: the real clock again)."""
+        self.world.held = None if at is None else int(at)
+
     def sample_webhook(self) -> WebhookRequest:
         """An ORDER_STATUS_CHANGE notification of the first shop, signed as TikTok signs them
         (what the connector test kit checks ``receive_webhook`` against)."""

@@ -74,6 +74,8 @@ class World:
         self.prohibited_words: set[str] = set()
         """Words TikTok's content rules refuse in titles (create, edits and listing_check)."""
         self.clock_offset = 0.0
+        self.held: int | None = None
+        """While the connector test kit holds the clock: the one second every change gets."""
         for s in seed.SELLERS:
             self.sellers[s["open_id"]] = s
             for sh in s["shops"]:
@@ -82,6 +84,8 @@ class World:
     # ------------------------------------------------------------------ basics
 
     def now(self) -> int:
+        if self.held is not None:
+            return self.held
         return int(time.time() + self.clock_offset)
 
     def new_id(self) -> str:
