@@ -15,7 +15,7 @@ from bridge import hookspecs
 from bridge.cli import main
 from bridge.plugins import PluginManager
 from bridge.scaffold import HOOKS, WRITTEN, write
-from bridge.testing.checks import left_to_write, report, run_kit
+from bridge.testing.checks import all_checks, left_to_write, report, run_kit
 
 
 def _load(root: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> PluginManager:
@@ -83,9 +83,7 @@ def test_cli_writes_once_and_refuses_bad_names(tmp_path, capsys):
 
 def test_every_operation_is_considered():
     """A hook added to the contract is either scaffolded for a kind or knowingly left out."""
-    left_out = {"authorization_url", "exchange_code", "app_callback", "list_brands", "scan_listings",
-                "check_listing", "partial_edit_listing", "update_prices", "activate_listing",
-                "cancel_order_lines", "list_refunds", "get_refunds", "create_refund", "find_refund"}
+    left_out = {"authorization_url", "exchange_code", "app_callback"}
     scaffolded = set(HOOKS["ecommerce"]) | set(HOOKS["channel"])
     assert set(hookspecs.OPERATIONS) - scaffolded == left_out
 
@@ -99,4 +97,7 @@ def test_the_guides_example_distribution_passes_the_kit(monkeypatch):
     assert pyproject["project"]["entry-points"]["bridge"] == {"tinyshop": "bridge_tinyshop.connector"}
     pm = _load(EXAMPLE, "tinyshop", monkeypatch)
     outcomes = run_kit(pm, "tinyshop", {"seed": 0})
-    assert {o.status for o in outcomes} == {"passed"}, report(outcomes)
+    skipped = {o.check.id for o in outcomes if o.status == "skipped"}
+    assert {o.status for o in outcomes} <= {"passed", "skipped"}, report(outcomes)
+    # only what the example leaves out on purpose (it records no refunds) is skipped
+    assert skipped == {c.id for c in all_checks("ecommerce") if c.category == "refunds"}, report(outcomes)

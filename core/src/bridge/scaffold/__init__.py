@@ -27,19 +27,23 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bridge import hookspecs
 
-#: The hooks a connector of each kind implements, in the order the connector module lists them
-#: (OAuth, app callbacks and optional capabilities are left out: add them from bridge.hookspecs).
+#: The hooks a connector of each kind implements, in the order the connector module lists them.
+#: Left out: the OAuth and app-callback hooks (``authorization_url``, ``exchange_code``,
+#: ``app_callback``: add them for ``connect_methods`` other than credentials).
 HOOKS: dict[str, tuple[str, ...]] = {
     "ecommerce": (
         "describe_platform", "connect", "check_prerequisites", "list_products", "get_products",
         "read_inventory", "list_orders", "get_orders", "find_order", "create_order", "cancel_order",
-        "list_fulfillments", "register_webhooks", "receive_webhook", "sandbox",
+        "cancel_order_lines", "create_refund", "find_refund", "list_fulfillments",
+        "register_webhooks", "receive_webhook", "sandbox",
     ),
     "channel": (
         "describe_platform", "connect", "check_prerequisites", "read_inventory", "update_inventory",
         "list_categories", "category_attributes", "category_rules", "recommend_category",
-        "find_listings", "create_listing", "update_listing", "deactivate_listing", "listing_status",
-        "list_orders", "get_orders", "cancel_order", "shipping_providers", "push_tracking",
+        "list_brands", "find_listings", "scan_listings", "check_listing", "create_listing",
+        "update_listing", "partial_edit_listing", "update_prices", "activate_listing",
+        "deactivate_listing", "listing_status", "list_orders", "get_orders", "cancel_order",
+        "cancel_order_lines", "list_refunds", "get_refunds", "shipping_providers", "push_tracking",
         "register_webhooks", "receive_webhook", "sandbox",
     ),
 }
