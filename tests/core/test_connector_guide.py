@@ -25,6 +25,7 @@ def test_the_kit_table_counts_what_the_kit_runs():
     listed = {"describing", "connecting", "catalog", "orders", "refunds", "fulfilment", "errors", "webhooks",
               "listings", "inventory", "tracking"}
     assert set(eco) | set(channel) <= listed, "a new category of checks is missing from the guide's table"
+    assert f"all {sum(eco.values())} eCommerce checks" in " ".join(GUIDE.split())
 
 
 def test_the_flow_names_are_the_flows():
