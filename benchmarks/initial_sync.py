@@ -111,7 +111,8 @@ def _child(args: Any, conn: dict[str, Any], img_url: str, env: dict[str, str], q
     shop = stores.connect_store(org_id, CHANNEL, conn["tt_settings"], conn["tt_creds"], pm)
     with db.session() as s:
         row = s.get(Store, shop.id)
-        row.options = {"products": {"concurrency": args.concurrency}}  # type: ignore[union-attr]
+        row.options = {"products": {"concurrency": args.concurrency,  # type: ignore[union-attr]
+                                    "preflight": args.preflight}}
         s.add(row)
     tt_conn, eco_conn = stores.connection_for(shop, pm), stores.connection_for(eco_store, pm)
     cat = pm.call(CHANNEL, "recommend_category", connection=tt_conn, title="Cotton T-shirt", description="")
@@ -238,6 +239,8 @@ def main() -> None:
     ap.add_argument("--latency-ms", type=float, default=20.0)
     ap.add_argument("--rate-limit", type=float, default=50.0, help="TikTok QPS per API per shop (0: off)")
     ap.add_argument("--concurrency", type=int, default=8, help="shop option products.concurrency")
+    ap.add_argument("--preflight", action=argparse.BooleanOptionalAction, default=True,
+                    help="shop option products.preflight: TikTok's listing_check before each create")
     ap.add_argument("--tracemalloc", action="store_true",
                     help="also report the Python heap's peak (tracemalloc; makes the sync about 3x slower)")
     ap.add_argument("--profile", metavar="FILE", help="write a cProfile of the products flow to FILE")
@@ -303,8 +306,11 @@ def _report(args: Any, n_products: int, f: dict[str, Any]) -> None:
     if floor:
         print(f"rate-limit floor:     {floor:.1f}s ({busiest[1]} requests on {busiest[0]}); "
               f"ratio {init['wall'] / floor:.2f}")
-    print(f"TikTok requests:      {init['tt']['total']} (minimum {creates + uploads}: {creates} creates + "
-          f"{uploads} distinct images); {_routes(init['tt'])}")
+    checks = sum(v for k, v in tt_routes.items() if k.endswith("/products/listing_check"))
+    minimum = creates + uploads + (checks if args.preflight else 0)
+    print(f"TikTok requests:      {init['tt']['total']} (minimum {minimum}: {creates} creates + {uploads} distinct "
+          f"images" + (f" + {checks} pre-flight checks, one per create" if args.preflight else "")
+          + f"); ratio {init['tt']['total'] / max(1, minimum):.3f}; {_routes(init['tt'])}")
     print(f"store requests:       {init['eco']['total']} (minimum {read['eco']['total']}: one read of the "
           f"catalog); {_routes(init['eco'])}")
     created = int(init["products"].get("created", 0))

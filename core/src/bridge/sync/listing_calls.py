@@ -95,7 +95,7 @@ class ChangeSender:
                           title=listing.title)
             if full:  # a full edit carries the SKU set and its prices
                 links.record_skus(self.channel_id, item, result.remote_product_id, listing.skus, result,
-                                  quantities=False, session=s)
+                                  session=s)  # its quantities were sent with it too
             journal.record("products.updated", f"'{listing.title}': "
                            + ("full edit (SKUs changed)" if full else "partial edit of " + ", ".join(changes.parts)),
                            org_id=self.ctx.org_id, store_id=self.channel_id, flow="products", item=item,
