@@ -44,10 +44,11 @@ def main() -> None:
     os.environ["BRIDGE_CONFIG_DIR"] = os.path.join(home, "config")
     os.environ.pop("BRIDGE_DATABASE_URL", None)
 
+    from sqlmodel import select
+
     from bridge import db
     from bridge.tables import ListingLink, Store
     from bridge_bigcommerce.sandbox import edits
-    from sqlmodel import select
     from tests.e2e.harness import Harness
 
     with ExitStack() as stack:

@@ -142,7 +142,7 @@ def test_settings_save_validate_preview_and_carriers(pair, signed_in):
     ok = ann.form(f"/stores/{sid}/settings", {
         "pricing.markup_percent": "10", "pricing.rounding": ".99", "inventory.buffer_units": "2",
         "templates.title": "{{ product.title }} | Acme", "flows.orders.enabled": "on",
-        "flows.orders.interval": "120", "refunds.restock": "always"})
+        "flows.orders.interval": "120", "refunds.restock": "always", "products.take_over_content": "on"})
     assert ok.status_code == 303
     with db.session() as s:
         opts = s.get(Store, sid).options  # type: ignore[union-attr]
@@ -151,6 +151,8 @@ def test_settings_save_validate_preview_and_carriers(pair, signed_in):
     assert opts["flows"]["orders"] == {"enabled": True, "interval": 120}
     assert opts["refunds"] == {"restock": "always"}
     assert opts["flows"]["products"] == {"enabled": False}
+    assert opts["products"] == {"take_over_content": True, "recreate_deleted": False, "preflight": False}
+    assert "Take over content" in ann.get(f"/stores/{sid}/settings").text
     bad = ann.form(f"/stores/{sid}/settings", {"pricing.markup_percent": "lots"})
     assert bad.status_code == 400 and "markup_percent" in bad.text
     prev = ann.form(f"/stores/{sid}/settings/preview", {"templates.title": "{{ product.title|upper }}!"})

@@ -52,6 +52,10 @@ def _options_from_form(form: dict[str, str], current: dict[str, Any]) -> dict[st
                 raise Misconfigured(f"the {name} interval must be at least 10 seconds")
             flows[name]["interval"] = n
     out["flows"] = flows
+    products = dict(out.get("products") or {})  # listing behaviour (daily_limit, concurrency kept)
+    for name in ("take_over_content", "recreate_deleted", "preflight"):
+        products[name] = form.get(f"products.{name}") == "on"
+    out["products"] = products
     if form.get("refunds.restock"):
         out["refunds"] = {**(out.get("refunds") or {}), "restock": form["refunds.restock"]}
         restock_setting(out)  # raises Misconfigured naming the bad value
