@@ -6,6 +6,7 @@ checks, the store-wide quota with ``X-Rate-Limit-*`` headers and 429s, and both 
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -45,9 +46,20 @@ def error_response(version: str, status: int, title: str | None = None,
 
 
 def render_fault(fault: Fault, scope: dict[str, Any]) -> Response:
-    """An injected error in the shape of the API the path belongs to (v2 array, v3 problem)."""
+    """An injected error in the shape of the API the path belongs to (v2 array, v3 problem). A 429
+    with ``retry_after`` carries BigCommerce's quota headers (``X-Rate-Limit-Time-Reset-Ms``,
+    ``X-Retry-After``), not ``Retry-After``; without it, none: a store under heavy load."""
     version = "v2" if "/v2/" in scope.get("path", "") else "v3"
-    return error_response(version, int(fault.status or 500), headers=retry_after_headers(fault) or None)
+    status = int(fault.status or 500)
+    headers: dict[str, str] = {}
+    if status == 429 and fault.retry_after is not None:
+        wait = float(fault.retry_after)
+        headers = {"X-Rate-Limit-Time-Window-Ms": "30000", "X-Rate-Limit-Time-Reset-Ms": str(int(wait * 1000)),
+                   "X-Rate-Limit-Requests-Quota": "150", "X-Rate-Limit-Requests-Left": "0",
+                   "X-Retry-After": str(max(1, math.ceil(wait)))}
+    elif status != 429:
+        headers = retry_after_headers(fault)
+    return error_response(version, status, headers=headers or None)
 
 
 class Gate:
