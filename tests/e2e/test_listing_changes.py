@@ -145,6 +145,18 @@ def test_frozen_and_deleted_products_are_held_not_edited(h: Harness) -> None:
     assert _links()[deleted].remote_product_id != links[deleted].remote_product_id
 
 
+def test_a_status_webhook_makes_a_frozen_product_held_before_any_edit(h: Harness) -> None:
+    pid = _listed(h)[0]
+    h.tt.set_product_status(_links()[pid].remote_product_id, "PLATFORM_DEACTIVATED")
+    h.sync("listings", items=[pid])  # what a PRODUCT_STATUS_CHANGE delivery runs
+    link = _links()[pid]
+    assert link.status == "frozen" and "PLATFORM_DEACTIVATED" in link.reasons[0]
+    edits().change_description(h.eco.state, pid, "<p>changed while frozen</p>")
+    h.reset_stats()
+    h.sync("products")
+    assert h.writes()["tiktok"] == 0
+
+
 def test_promotion_lock_holds_the_price_and_retries_later(h: Harness) -> None:
     pid = _listed(h)[0]
     remote = _links()[pid].remote_product_id

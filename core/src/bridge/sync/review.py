@@ -20,7 +20,7 @@ from sqlmodel import col, select
 
 from bridge import db, journal
 from bridge.errors import Rejected
-from bridge.statuses import IN_REVIEW, ListingStatus
+from bridge.statuses import IN_REVIEW, LISTED, ListingStatus
 from bridge.sync import links
 from bridge.sync.actions import Action, Applier, applies
 from bridge.sync.base import FlowContext, register_flow
@@ -46,9 +46,12 @@ class RecordStatus(Action):
 
 
 def _waiting(ctx: FlowContext, channel_id: int | None) -> dict[str, ListingLink]:
+    """Links to ask the channel about: those waiting; for named products (a status webhook),
+    every listed one too — the channel may have frozen, taken off sale or deleted it."""
+    statuses = WAITING if not ctx.items else (*WAITING, *LISTED, ListingStatus.DEACTIVATED)
     with db.session() as s:
         q = select(ListingLink).where(ListingLink.channel_store_id == channel_id,
-                                      col(ListingLink.status).in_(WAITING),
+                                      col(ListingLink.status).in_(statuses),
                                       col(ListingLink.remote_product_id).is_not(None))
         if ctx.items:
             q = q.where(col(ListingLink.source_product_id).in_(ctx.items))

@@ -172,6 +172,10 @@ class TikTokSandbox(OrderMaker, ReturnMaker):
                     if status == "DELETED":
                         for s in p["skus"]:
                             shop.sku_index.pop(s["seller_sku"], None)
+                    self.notify(shop, "PRODUCT_STATUS_CHANGE", {
+                        "product_id": int(product_id), "status": "PRODUCT_STATUS_CHANGED",
+                        "suspended_reason": "Frozen by TikTok Shop" if status == "FREEZE" else "",
+                        "update_time": p["update_time"]})
 
     def product(self, product_id: str, *, review_version: bool = False) -> dict[str, Any]:
         """Get Product's answer for ``product_id`` (tests)."""
