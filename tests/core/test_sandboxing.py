@@ -209,3 +209,12 @@ def test_auth_helpers() -> None:
     assert bearer({"Authorization": "Bearer tok"}) == "tok" and bearer({"Authorization": "Basic x"}) is None
     assert basic({"authorization": "Basic Y2s6Y3M="}) == ("ck", "cs")
     assert basic({"authorization": "Basic %%%"}) is None
+
+
+def test_fault_for_requests_whose_body_names_an_operation(shop: Any) -> None:
+    sb, c = shop
+    sb.kit.inject(Fault(reset=True, after=True, method="POST", path="/items", body="orderCreate"))
+    assert c.post("/items", content=b'{"query": "mutation { productUpdate }"}').status_code == 201
+    with pytest.raises(httpx.TransportError):
+        c.post("/items", content=b'{"query": "mutation { orderCreate }"}')
+    assert sb.writes == 2 and not sb.kit.faults  # processed, answer lost

@@ -120,3 +120,18 @@ def test_list_orders_streams_bridges_orders(served, conn) -> None:
     again = [o.source_order_id for p in orders.list_orders(conn, pages[-1].cursor) for o in p.orders]
     assert again, "the orders at the watermark are listed again (at least once)"
     assert not {f"5764000000001{i:02d}" for i in range(7)} & set(again), "older orders are not"
+
+
+def test_a_lost_orderCreate_answer_is_found_not_made_twice(served, conn) -> None:
+    """The sandbox creates the order and then resets the connection (the kit's lost answer, aimed
+    at the mutation by its name): the retry finds the order instead of creating a second one."""
+    from bridge.errors import BridgeError
+    from bridge.sandboxing import Fault
+
+    served.sandbox.kit.inject(Fault(reset=True, after=True, method="POST", body="OrderCreate"))
+    before = len(served.sandbox.state.orders)
+    with pytest.raises(BridgeError):
+        orders.create_order(conn, _draft(served, "576400000000777"))
+    assert len(served.sandbox.state.orders) == before + 1  # made, answer lost
+    again = orders.create_order(conn, _draft(served, "576400000000777"))
+    assert again.existed and len(served.sandbox.state.orders) == before + 1

@@ -239,6 +239,7 @@ def shops(ctx: click.Context) -> None:
 @click.option("--after", is_flag=True, help="Process the request first: a lost answer.")
 @click.option("--method", default="*", show_default=True, help="Only this HTTP method.")
 @click.option("--path", default="*", show_default=True, help="Only paths matching this pattern (fnmatch).")
+@click.option("--body", default=None, help="Only requests whose body contains this text (e.g. orderCreate).")
 @click.option("--count", type=int, default=1, show_default=True, help="How many requests it hits.")
 @click.pass_context
 def fault(ctx: click.Context, **fields: Any) -> None:

@@ -1,7 +1,8 @@
 """Injected faults: what a sandbox answers instead of (or after) doing its work.
 
-A :class:`Fault` names the requests it hits (method and a path pattern, ``fnmatch`` style:
-``/admin/api/*/graphql.json``) and how many of them (``count``), and what happens:
+A :class:`Fault` names the requests it hits (method, a path pattern, ``fnmatch`` style:
+``/admin/api/*/graphql.json``, and optionally a text their body contains, such as a GraphQL
+mutation's name) and how many of them (``count``), and what happens:
 
 * ``status``: an error answer in the platform's shape (the sandbox renders it; a platform's own
   error code such as TikTok's 105002 is passed to it as the status), with
@@ -47,6 +48,8 @@ class Fault:
     after: bool = False
     method: str = "*"
     path: str = "*"
+    body: str | None = None
+    """Only requests whose body contains this text (a GraphQL mutation's name, an order id)."""
     count: int = 1
     id: int = field(default=0)
     hits: int = field(default=0)
@@ -66,8 +69,9 @@ class Fault:
         if not (self.status or self.reset or self.truncate or self.delay_ms):
             raise ValueError("a fault needs a status, reset, truncate or a delay")
 
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method in ("*", method.upper())) and fnmatch.fnmatchcase(path, self.path)
+    def matches(self, method: str, path: str, body: bytes = b"") -> bool:
+        return ((self.method in ("*", method.upper())) and fnmatch.fnmatchcase(path, self.path)
+                and (not self.body or self.body.encode() in body))
 
     def describe(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,7 +79,7 @@ class Fault:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Fault:
         known = {"status", "retry_after", "delay_ms", "reset", "truncate", "after", "method", "path",
-                 "count"}
+                 "body", "count"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown fault field(s): {', '.join(unknown)}")
@@ -97,11 +101,16 @@ class FaultPlan:
             self.faults.append(fault)
         return fault
 
-    def take(self, method: str, path: str) -> Fault | None:
+    def needs_body(self) -> bool:
+        """True when a pending fault looks into request bodies."""
+        with self.lock:
+            return any(f.body for f in self.faults)
+
+    def take(self, method: str, path: str, body: bytes = b"") -> Fault | None:
         """The first fault matching this request, its count spent by one (gone at zero)."""
         with self.lock:
             for fault in self.faults:
-                if fault.matches(method, path):
+                if fault.matches(method, path, body):
                     fault.count -= 1
                     fault.hits += 1
                     if fault.count <= 0:
@@ -130,7 +139,8 @@ class FaultPlan:
 def _transport(receive: Receive) -> Any:
     """The asyncio transport of this request's connection, when the server exposes it (uvicorn's
     request cycle does, as the owner of ``receive``)."""
-    return getattr(getattr(receive, "__self__", None), "transport", None)
+    found = getattr(receive, "transport", None)
+    return found if found is not None else getattr(getattr(receive, "__self__", None), "transport", None)
 
 
 async def reset_connection(receive: Receive, send: Send) -> None:
@@ -167,6 +177,31 @@ async def cut_short(receive: Receive, send: Send, messages: list[Message]) -> No
     raise ConnectionResetError("sandbox fault: body cut short")
 
 
+async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
+    """Read the whole request body; returns it and a ``receive`` that replays it (and still lets
+    the server's own ``receive``, and its transport, be reached)."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    body = b"".join(chunks)
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    replay.transport = _transport(receive)  # type: ignore[attr-defined]
+    return body, replay
+
+
 ErrorRenderer = Callable[[Fault, Scope], ASGIApp]
 """Renders an injected error status as the platform answers it: (fault, scope) -> ASGI app."""
 
@@ -189,7 +224,10 @@ class FaultMiddleware:
         ms = self.latency()
         if ms:
             await asyncio.sleep(ms / 1000)
-        fault = self.plan.take(scope["method"], scope["path"])
+        body = b""
+        if self.plan.needs_body():
+            body, receive = await _buffered(receive)
+        fault = self.plan.take(scope["method"], scope["path"], body)
         if fault is None:
             await self.app(scope, receive, send)
             return
