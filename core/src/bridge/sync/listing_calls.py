@@ -24,6 +24,9 @@ from bridge.sync import links
 from bridge.sync.listing_changes import Changes, SentSku, encode
 from bridge.tables import ListingLink, SkuLink
 
+PRICE_HELD = "price held: "
+"""Marks a link reason for a price the channel did not take yet (promotion, review): the products
+flow sends it again on each run."""
 #: Link statuses set from the channel's own refusal: the product is held, never edited.
 CHANNEL_HELD = {"FROZEN": "frozen", "DELETED": "deleted"}
 
@@ -124,14 +127,15 @@ class ChangeSender:
         if ok_prices:
             self.count("prices")
         if not failed:
-            if link.reasons and any("promotion" in r for r in link.reasons):
-                links.save(link, reasons=[])
+            if any(r.startswith(PRICE_HELD) for r in link.reasons or []):
+                links.save(link, reasons=[r for r in link.reasons if not r.startswith(PRICE_HELD)])
             return True
         first = failed[0]
         if first.code in CHANNEL_HELD:
             raise Rejected(first.message or first.code or "", code=first.code, item=item)
         why = first.message or f"TikTok refused the price (code {first.code})"
         if first.code in ("PRICE_LOCKED", "NOT_LIVE"):
+            why = PRICE_HELD + why
             self.count("price_locked" if first.code == "PRICE_LOCKED" else "price_waiting")
             if link.reasons != [why]:
                 links.save(link, reasons=[why])

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import String, cast, func
 from sqlmodel import col, select
 
 from bridge import db, journal
@@ -41,7 +41,7 @@ from bridge.sync.actions import Action, Applier, applies
 from bridge.sync.base import FlowContext, SyncSink, register_flow
 from bridge.sync.category_facts import CategoryFacts
 from bridge.sync.listing import Built, ListingProblem, build_listing
-from bridge.sync.listing_calls import ChangeSender, channel_held, sent_skus
+from bridge.sync.listing_calls import PRICE_HELD, ChangeSender, channel_held, sent_skus
 from bridge.sync.listing_changes import KEPT, Changes, SentSku, decide, digests, encode
 from bridge.sync.options import ShopOptions, shop_options
 from bridge.sync.requirements import BrandRules, complete, special_values
@@ -643,15 +643,19 @@ class ProductsRun:
                 self.named(missing)
 
     def retry_waiting(self, seen: links.SeenSet) -> None:
-        """Products waiting for the daily limit, and creations a crash interrupted (those this
-        run has not decided already)."""
+        """Products waiting for the daily limit, creations a crash interrupted, and prices held
+        by a promotion or a review (those this run has not decided already)."""
         statuses = ((ListingStatus.CREATING,) if self.decider.budget.spent
                     else (ListingStatus.WAITING, ListingStatus.CREATING))
         with db.session() as s:
             ids = [r.source_product_id for r in s.exec(select(ListingLink).where(
                 ListingLink.channel_store_id == self.decider.channel_id,
                 col(ListingLink.status).in_(statuses)).limit(500))]
-        ids = seen.missing(ids)
+            # prices a promotion locked (or of a product not live yet): sent again each run
+            ids += [r.source_product_id for r in s.exec(select(ListingLink).where(
+                ListingLink.channel_store_id == self.decider.channel_id,
+                cast(ListingLink.reasons, String).like(f"%{PRICE_HELD}%")).limit(500))]
+        ids = seen.missing(list(dict.fromkeys(ids)))
         if ids:
             self.ctx.act(self.decider.page(self.eco.get_products(ids)))
 
