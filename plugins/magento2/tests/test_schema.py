@@ -134,3 +134,13 @@ def test_attributes_answer_validates_against_the_schema(sandbox: MagentoSandbox,
     required = spec()["definitions"]["catalog-data-product-attribute-interface"]["required"]
     assert {"entity_type_id", "is_required", "frontend_labels"} <= set(required)
     assert page["items"] and all(set(required) <= set(item) for item in page["items"])
+
+
+def test_stock_items_carry_every_required_field(sandbox: MagentoSandbox, conn: Any) -> None:
+    from bridge_magento2.client import MagentoClient
+
+    sandbox.seed_catalog(1, 1)
+    sku = next(iter(sandbox.state.by_sku))
+    item = MagentoClient(conn).get(f"stockItems/{sku}")
+    required = spec()["definitions"]["catalog-inventory-data-stock-item-interface"]["required"]
+    assert set(required) <= set(item), sorted(set(required) - set(item))

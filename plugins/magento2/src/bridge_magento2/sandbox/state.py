@@ -168,6 +168,13 @@ class State:
         if pid is None:
             return None
         qty = self.quantity.get(sku, 0)
+        # every field of cataloginventory's StockItemInterface, as Magento answers a default item
+        # (low_stock_date null until stock first falls below the notify quantity)
         return {"item_id": pid, "product_id": pid, "stock_id": 1, "qty": float(qty), "is_in_stock": qty > 0,
-                "is_qty_decimal": False, "manage_stock": True, "use_config_manage_stock": True,
-                "backorders": 0, "min_qty": 0, "min_sale_qty": 1, "max_sale_qty": 10000}
+                "is_qty_decimal": False, "show_default_notification_message": False,
+                "use_config_min_qty": True, "min_qty": 0, "use_config_min_sale_qty": 1, "min_sale_qty": 1,
+                "use_config_max_sale_qty": True, "max_sale_qty": 10000, "use_config_backorders": True,
+                "backorders": 0, "use_config_notify_stock_qty": True, "notify_stock_qty": 1,
+                "use_config_qty_increments": True, "qty_increments": 0, "use_config_enable_qty_inc": True,
+                "enable_qty_increments": False, "use_config_manage_stock": True, "manage_stock": True,
+                "low_stock_date": None, "is_decimal_divided": False, "stock_status_changed_auto": 0}
