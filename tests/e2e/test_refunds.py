@@ -144,3 +144,34 @@ def test_refunds_returns_and_line_cancellations_both_ways(harness: Harness) -> N
     assert res.status == "partial" and h.eco.refunds(s5) == []
     held = _records()[r5]
     assert held.status == "held" and held.message
+
+
+#: The request that writes a refund, by platform (Shopify: every call is a POST to one path).
+REFUND_WRITE = {"woocommerce": "*/orders/*/refunds", "bigcommerce": "*/payment_actions/refunds",
+                "magento2": "*/order/*/refund"}
+
+
+def test_a_lost_answer_is_looked_up_not_written_again(harness: Harness) -> None:
+    from bridge.sandboxing import Fault
+
+    h = harness
+    if h.platform not in REFUND_WRITE:
+        pytest.skip("every Shopify Admin API call is a POST to one path: a fault cannot single out "
+                    "refundCreate (BRIDGE_CRASH_PLATFORM=shopify runs the crash test on Shopify)")
+    h.eco.seed_catalog(1, 1, seed=13)
+    h.map_everything()
+    h.sync("products")
+    sku = h.tiktok_products()[0]["skus"][0]["seller_sku"]
+    h.eco.set_quantity(sku, 20)
+    h.sync("inventory")
+    o = h.tt.create_order(h.shop_remote, [(sku, 2)])
+    h.sync("orders")
+    store = _store_order(h, o)
+    rid = h.tt.create_return(o, [(sku, 1)], status="RETURN_OR_REFUND_REQUEST_COMPLETE")
+    h.eco.kit.inject(Fault(status=502, after=True, method="POST", path=REFUND_WRITE[h.platform]))
+    first = h.sync("refunds")
+    assert first.status == "partial" and len(h.eco.refunds(store)) == 1  # written; the answer was lost
+    assert _records()[rid].status == "pending"
+    again = h.sync("refunds")
+    assert again.counts.get("linked") == 1, (again.counts, again.errors)  # found by its key
+    assert len(h.eco.refunds(store)) == 1 and _records()[rid].status == "applied"

@@ -132,3 +132,16 @@ def test_channel_listing_events_trigger_the_linked_source_products(app, setup):
         assert c.post("/webhooks/fakechannel", content=raw,
                       headers={"X-Fake-Signature": fake_sign(raw)}).status_code == 200
     assert _job("listings").payload["items"] == ["src-1"]
+
+
+def test_channel_refund_events_trigger_the_refunds_flow_for_their_orders(app, setup):
+    org, _eco, shop, _o = setup
+    with db.session() as s:
+        s.add(Job(key=f"refunds:{org.id}:{shop.id}", flow="refunds", org_id=org.id,
+                  channel_store_id=shop.id, interval_s=3600))
+    raw = json.dumps({"delivery_id": "r-1", "kind": "refund", "ids": ["T-77"]}).encode()
+    with TestClient(app) as c:
+        assert c.post("/webhooks/fakechannel", content=raw,
+                      headers={"X-Fake-Signature": fake_sign(raw)}).status_code == 200
+    assert _job("refunds").payload["items"] == ["T-77"]
+    assert "items" not in (_job("orders").payload or {})
