@@ -148,7 +148,8 @@ def test_killed_at_random_points_no_refund_twice_none_lost(harness: Harness) -> 
     assert {r.status for r in records} <= {"applied", "skipped"}, Counter(r.status for r in records)
     echoes = [r for r in records if r.status == "skipped"]  # bridge's own TikTok cancellations read back
     assert all(r.kind == "cancel" and "bridge's own" in (r.message or "") for r in echoes)
-    assert len(notes) == len(returns) + len(cancels) + sum(store_cancels.values())
+    # nothing else was written by bridge (the other refunds, on some platforms, are the merchant's)
+    assert sum("tiktok-" in n for n in notes) == len(returns) + len(cancels)
     print(f"\nrefunds crash test ({h.platform}): {KILLS} SIGKILLs in {time.monotonic() - started:.0f} s "
           f"({killed_during['running']} while running, {killed_during['finished']} after it had finished); "
           f"{len(returns)} TikTok refunds, {len(cancels)} TikTok line cancellations, "

@@ -113,3 +113,27 @@ def test_return_and_cancellation_webhooks_name_the_order() -> None:
         req = WebhookRequest(headers={"Authorization": signing.webhook_signature("k", "s", body)}, body=body)
         d = connector.receive_webhook(app=app, connection=None, request=req)
         assert [e.kind for e in d.events] == kinds and d.events[0].remote_ids == ["577"]
+
+
+def test_returns_and_item_cancellations_are_walked_from_the_shell(sandbox, server) -> None:
+    from click.testing import CliRunner
+
+    from bridge.cli import cli
+
+    shop = sandbox.shops()[0]["id"]
+    a, b = _skus(sandbox)[:2]
+    oid = sandbox.create_order(shop, [(a, 2), (b, 1)])
+
+    def ctl(*args: str) -> dict:
+        res = CliRunner().invoke(cli, ["sandbox-ctl", "tiktokshop", "--url", server.url, *args])
+        assert res.exit_code == 0, res.output
+        return json.loads(res.output)
+
+    rid = ctl("create-return", oid, f"{a}:1", "--type", "RETURN_AND_REFUND")["return_id"]
+    assert ctl("advance-return", rid)["status"] == "AWAITING_BUYER_SHIP"
+    assert ctl("advance-return", rid, "--status", "RETURN_OR_REFUND_REQUEST_COMPLETE")["status"] == \
+        "RETURN_OR_REFUND_REQUEST_COMPLETE"
+    cid = ctl("cancel-lines", oid, f"{a}:1")["cancel_id"]
+    seen = ctl("refunds", oid)
+    assert [r["return_id"] for r in seen["returns"]] == [rid]
+    assert [c["cancel_id"] for c in seen["cancellations"]] == [cid]

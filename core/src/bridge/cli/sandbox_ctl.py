@@ -207,6 +207,62 @@ def fulfil_order(ctx: click.Context, order_id: str, number: str, carrier: str, u
                         {"number": number, "carrier": carrier, "url": url}))
 
 
+@sandbox_ctl.command("create-return")
+@click.argument("order_id")
+@click.argument("lines", nargs=-1, required=True, metavar="SKU:QTY...")
+@click.option("--type", "return_type", type=click.Choice(["REFUND", "RETURN_AND_REFUND"]), default="REFUND")
+@click.option("--status", default=None, help="Jump to this state, e.g. RETURN_OR_REFUND_REQUEST_COMPLETE.")
+@click.option("--amount", default=None, help="Refund less than the units' price (a partial refund).")
+@click.option("--refund-shipping", is_flag=True, help="Refund the order's shipping fee too.")
+@click.pass_context
+def create_return(ctx: click.Context, order_id: str, lines: tuple[str, ...], return_type: str,
+                  status: str | None, amount: str | None, refund_shipping: bool) -> None:
+    """A buyer asks a channel (TikTok Shop) for a refund or a return of SKU:QTY of an order."""
+    body: dict[str, Any] = {"lines": [_line(v) for v in lines], "return_type": return_type,
+                            "refund_shipping": refund_shipping}
+    if status:
+        body["status"] = status
+    if amount:
+        body["amount"] = amount
+    _out(_ctl(ctx).call("POST", f"/orders/{quote(order_id, safe='')}/returns", body))
+
+
+@sandbox_ctl.command("advance-return")
+@click.argument("return_id")
+@click.option("--status", default=None, help="The state to move to (default: the next one).")
+@click.pass_context
+def advance_return(ctx: click.Context, return_id: str, status: str | None) -> None:
+    """Move a channel return to its next state (or to --status)."""
+    _out(_ctl(ctx).call("POST", f"/returns/{quote(return_id, safe='')}/advance", {"status": status}))
+
+
+@sandbox_ctl.command("cancel-lines")
+@click.argument("order_id")
+@click.argument("lines", nargs=-1, required=True, metavar="SKU:QTY...")
+@click.pass_context
+def cancel_lines(ctx: click.Context, order_id: str, lines: tuple[str, ...]) -> None:
+    """Cancel SKU:QTY units of a channel order that goes on (the buyer's item cancellation)."""
+    _out(_ctl(ctx).call("POST", f"/orders/{quote(order_id, safe='')}/cancel-lines",
+                        {"lines": [_line(v) for v in lines]}))
+
+
+@sandbox_ctl.command("cancel-line")
+@click.argument("order_id")
+@click.argument("line", metavar="SKU:QTY")
+@click.pass_context
+def cancel_line(ctx: click.Context, order_id: str, line: str) -> None:
+    """Take SKU:QTY units off an unfulfilled store order (as the merchant would)."""
+    _out(_ctl(ctx).call("POST", f"/orders/{quote(order_id, safe='')}/cancel-line", _line(line)))
+
+
+@sandbox_ctl.command()
+@click.argument("order_id")
+@click.pass_context
+def refunds(ctx: click.Context, order_id: str) -> None:
+    """An order's refunds (a store) or returns and cancellations (a channel)."""
+    _out(_ctl(ctx).call("GET", f"/orders/{quote(order_id, safe='')}/refunds"))
+
+
 @sandbox_ctl.command()
 @click.argument("order_id", required=False)
 @click.pass_context

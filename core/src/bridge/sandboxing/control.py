@@ -19,10 +19,15 @@ Through the sandbox's own protocol (:class:`EcommerceSandbox` or :class:`Channel
 
 * eCommerce: ``POST /_sandbox/stock`` ``{"sku", "quantity"}``, ``GET /_sandbox/stock/{sku}``,
   ``GET /_sandbox/orders``, ``POST /_sandbox/orders/{id}/fulfil`` ``{"number", "carrier",
-  "url"}``, ``POST /_sandbox/orders/{id}/cancel``;
+  "url"}``, ``POST /_sandbox/orders/{id}/cancel``, ``POST /_sandbox/orders/{id}/cancel-line``
+  ``{"sku", "quantity"}`` (the merchant takes units off), ``GET /_sandbox/orders/{id}/refunds``;
 * channel: ``GET /_sandbox/shops``, ``GET /_sandbox/products?shop_id=``, ``POST
   /_sandbox/orders`` ``{"shop_id", "lines": [{"sku", "quantity"}], ...}``, ``GET
-  /_sandbox/orders/{id}``, ``POST /_sandbox/orders/{id}/cancel``.
+  /_sandbox/orders/{id}``, ``POST /_sandbox/orders/{id}/cancel``, ``POST
+  /_sandbox/orders/{id}/returns`` ``{"lines", "return_type", "status", "amount",
+  "refund_shipping"}`` (a buyer's refund or return), ``POST /_sandbox/returns/{id}/advance``
+  ``{"status"}``, ``POST /_sandbox/orders/{id}/cancel-lines`` ``{"lines"}`` (units cancelled
+  while the order goes on).
 
 Errors answer ``{"error": "..."}``: 400 for a bad request, 404 for an unknown SKU or order or an
 act the sandbox's kind does not have.
@@ -167,6 +172,48 @@ def control_app(kit: SandboxKit) -> Starlette:
         return {"order_id": oid, "fulfillment_id": sb.fulfill_order(oid, tracking),
                 "number": tracking.number, "carrier": tracking.carrier}
 
+    def _pairs(body: dict[str, Any]) -> list[tuple[str, int]]:
+        lines = body.get("lines") or []
+        if not isinstance(lines, list) or not lines:
+            raise ControlError(400, "'lines' must list at least one {\"sku\", \"quantity\"}")
+        return [(_str(line, "sku"), _int(line, "quantity", 1, lo=1)) for line in lines]
+
+    def _has(act: str, method: str) -> Callable[..., Any]:
+        fn = getattr(sb, method, None)
+        if fn is None:
+            raise ControlError(404, f"the {kit.platform} sandbox cannot {act}")
+        return fn  # type: ignore[no-any-return]
+
+    def create_return(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        need("channel", "create-return")
+        oid = request.path_params["order_id"]
+        kw = {k: body[k] for k in ("return_type", "status", "amount", "refund_shipping") if k in body}
+        return {"order_id": oid, "return_id": _has("create-return", "create_return")(oid, _pairs(body), **kw)}
+
+    def advance_return(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        need("channel", "advance-return")
+        rid = request.path_params["return_id"]
+        return {"return_id": rid, "status": _has("advance-return", "advance_return")(rid, body.get("status"))}
+
+    def cancel_lines(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        need("channel", "cancel-lines")
+        oid = request.path_params["order_id"]
+        return {"order_id": oid, "cancel_id": _has("cancel-lines", "cancel_lines")(oid, _pairs(body))}
+
+    def cancel_line(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        need("ecommerce", "cancel-line")
+        oid = request.path_params["order_id"]
+        sku, qty = _str(body, "sku"), _int(body, "quantity", 1, lo=1)
+        _has("cancel-line", "cancel_line")(oid, sku, qty)
+        return {"order_id": oid, "sku": sku, "cancelled": qty}
+
+    def refunds(request: Request, body: dict[str, Any]) -> Any:
+        oid = request.path_params["order_id"]
+        if kit.kind == "channel":
+            return {"returns": _has("list returns", "returns")(oid),
+                    "cancellations": _has("list cancellations", "cancellations")(oid)}
+        return [{**r, "amount": str(r["amount"])} for r in _has("list refunds", "refunds")(oid)]
+
     def shops(request: Request, body: dict[str, Any]) -> list[dict[str, Any]]:
         need("channel", "shops")
         return sb.shops()
@@ -218,6 +265,11 @@ def control_app(kit: SandboxKit) -> Starlette:
         Route(P + "/orders", endpoint(place_order), methods=["POST"]),
         Route(P + "/orders/{order_id:path}/cancel", endpoint(cancel_order), methods=["POST"]),
         Route(P + "/orders/{order_id:path}/fulfil", endpoint(fulfil_order), methods=["POST"]),
+        Route(P + "/orders/{order_id:path}/returns", endpoint(create_return), methods=["POST"]),
+        Route(P + "/orders/{order_id:path}/cancel-lines", endpoint(cancel_lines), methods=["POST"]),
+        Route(P + "/orders/{order_id:path}/cancel-line", endpoint(cancel_line), methods=["POST"]),
+        Route(P + "/orders/{order_id:path}/refunds", endpoint(refunds), methods=["GET"]),
+        Route(P + "/returns/{return_id:path}/advance", endpoint(advance_return), methods=["POST"]),
         Route(P + "/orders/{order_id:path}", endpoint(one_order), methods=["GET"]),
         Route(P + "/shops", endpoint(shops), methods=["GET"]),
         Route(P + "/products", endpoint(products), methods=["GET"]),
