@@ -127,3 +127,45 @@ def test_decisions_by_link_status() -> None:
     assert kept.kind == "update" and kept.changes.calls() == ["prices"]
     assert decide("live", [], KEPT, ls, sent).kind == "adopt"
     assert decide("live", [], legacy_hash(ls), ls, sent).kind == "adopt"  # re-kept per part
+
+
+# --------------------------------------------------------------------------- category requirements
+
+
+def test_brand_size_chart_and_certifications_from_rules() -> None:
+    from bridge.models import (
+        Brand,
+        CategoryRules,
+        Certification,
+        ListingAttribute,
+        Product,
+        Variant,
+    )
+    from bridge.sync.requirements import BrandRules, complete
+
+    brands = [Brand(id="b1", name="Acme"), Brand(id="b2", name="Globex", authorized=False)]
+    product = Product(remote_id="p1", title="Dress", vendor="ACME Ltd", variants=[
+        Variant(remote_id="v1", price=Money(amount=Decimal(5), currency="GBP"))])
+    chart = Image(url="https://img/chart.png", position=2, alt="Size chart")
+    ls = _listing(images=[Image(url="https://img/1.png"), chart],
+                  attributes=[ListingAttribute(id="103001", value_ids=["1030012"])])
+    rules = CategoryRules(category_id="c", size_chart_required=True, size_chart_supported=True, brand_required=True,
+                          required_certifications=[Certification(id="9", name="SPF report", required=False,
+                                                                 conditions=[("103001", "1030012")])])
+    mapped_brand = BrandRules.parse({"map": {"acme ltd": "Acme"}})
+    done = complete(ls, product, rules, {"@certification:9": ["https://img/report.png"]}, mapped_brand,
+                    lambda cid: brands)
+    assert done.missing == []
+    assert done.listing.brand_id == "b1" and done.listing.size_chart_url == "https://img/chart.png"
+    assert [i.url for i in done.listing.images] == ["https://img/1.png"]  # the chart is not a main image
+    assert done.listing.certifications[0].image_urls == ["https://img/report.png"]
+    bare = complete(_listing(attributes=[ListingAttribute(id="103001", value_ids=["1030012"])]), product, rules,
+                    {}, BrandRules.parse(None), lambda cid: brands)
+    assert [m.split(" ")[0] for m in bare.missing] == ["brand:", "size", "certification"]
+    assert "'ACME Ltd' is not a TikTok brand" in bare.missing[0]
+    optional = CategoryRules(category_id="c")
+    no_brand = complete(_listing(), product, optional, {}, BrandRules.parse(None), lambda cid: brands)
+    assert no_brand.missing == [] and no_brand.listing.brand_id is None and "without a brand" in no_brand.warnings[0]
+    unauthorized = complete(_listing(), product, optional, {"@brand": ["Globex"]}, BrandRules.parse(None),
+                            lambda cid: brands)
+    assert unauthorized.listing.brand_id is None  # a brand the shop may not use is never sent
