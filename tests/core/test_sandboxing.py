@@ -218,3 +218,18 @@ def test_fault_for_requests_whose_body_names_an_operation(shop: Any) -> None:
     with pytest.raises(httpx.TransportError):
         c.post("/items", content=b'{"query": "mutation { orderCreate }"}')
     assert sb.writes == 2 and not sb.kit.faults  # processed, answer lost
+
+
+def test_a_refusal_of_the_sandbox_reaches_the_control_client(shop: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    sb, c = shop
+
+    class ApiError(Exception):
+        pass
+
+    def refuse(order_id: str) -> None:
+        raise ApiError(f"order {order_id} has shipped: it cannot be cancelled")
+
+    monkeypatch.setattr(sb, "cancel_order", refuse)
+    answer = c.post("/_sandbox/orders/9/cancel")
+    assert answer.status_code == 409 and answer.json() == {
+        "error": "ApiError: order 9 has shipped: it cannot be cancelled"}

@@ -106,6 +106,8 @@ def control_app(kit: SandboxKit) -> Starlette:
                 return JSONResponse({"error": f"not found: {exc.args[0] if exc.args else exc!s}"}, 404)
             except (ValueError, TypeError) as exc:
                 return JSONResponse({"error": str(exc)}, 400)
+            except Exception as exc:  # the platform's own refusal (an ApiError of the sandbox)
+                return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, 409)
             return JSONResponse(json.loads(json.dumps(result, default=str)))
         return run
 
