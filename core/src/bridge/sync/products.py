@@ -2,18 +2,25 @@
 
 For each product of the eCommerce store (streamed page by page; incremental from the saved
 cursor, a full pass when the shop's mapping rules or options changed): a published, mapped
-product with its required attributes becomes a listing; one that changed is updated (only when
-its listing's content hash differs from what was last sent); one unpublished, deleted or
-unmapped is deactivated. A product already on the shop with the same seller SKUs is linked, not
-listed again. Each product's outcome stays on its :class:`~bridge.tables.ListingLink` (with
-TikTok's reason when rejected); one failing product never stops the others. The shop's daily
+product with its required attributes (and the brand, size chart and certifications its category
+asks for, :mod:`bridge.sync.requirements`) becomes a listing, after the channel's pre-flight
+check; one that changed is sent with the lightest calls for what changed since it was last sent,
+part by part (:mod:`bridge.sync.listing_changes`, :mod:`bridge.sync.listing_calls`); one
+unpublished, deleted or unmapped is deactivated, and activated again when listable. A product
+the channel froze or deleted, or the merchant unlinked, is held without any call. A product
+already on the shop with the same seller SKUs is linked, not listed again, keeping the channel's
+content unless ``products.take_over_content`` (found by one scan of the shop where that costs
+fewer calls than SKU searches, :mod:`bridge.sync.sku_index`). Each product's outcome stays on
+its :class:`~bridge.tables.ListingLink` (with TikTok's reason when rejected); one failing product
+never stops the others. The shop's daily
 limit of new products (``products.daily_limit``) is respected: the rest waits (status
 ``waiting``) and is created on a later day.
 
 Decide (:class:`ProductsDecider`, a page at a time) turns products and their links into actions
 (:class:`CreateListing`, :class:`UpdateListing`, :class:`LinkListing`, :class:`WaitListing`,
-:class:`HoldListing`, :class:`FailListing`, :class:`DeactivateListing`); :class:`ProductsApplier`
-writes a page's actions, several products at once (``products.concurrency``).
+:class:`HoldListing`, :class:`FailListing`, :class:`DeactivateListing`, :class:`AdoptListing`,
+:class:`RelistListing`); :class:`ProductsApplier` writes a page's actions, several products at
+once (``products.concurrency``).
 Options: see :mod:`bridge.sync.options`.
 """
 
@@ -331,7 +338,7 @@ class ProductsDecider:
         if self.options.preflight and self.ctx.planning and self.channel.has("check_listing"):
             check = self.channel.check_listing(listing, dry_run=True)  # a plan uploads nothing
             if not check.ok:
-                return self.hold(p, link, "held", [PREFLIGHT + r for r in check.reasons])
+                return self.hold(p, link, ListingStatus.HELD, [PREFLIGHT + r for r in check.reasons])
         if not self.budget.take():
             why = (f"TikTok's daily limit of {self.options.daily_limit} new products on this shop is "
                    "reached: waits for the next day")
@@ -445,7 +452,7 @@ class ProductsApplier(Applier):
         if self.options.preflight and self.channel.has("check_listing"):
             check = self.channel.check_listing(a.listing, dry_run=False)
             if not check.ok:  # the channel would refuse it: held with its reasons, nothing created
-                links.save(link, status="held", reasons=[PREFLIGHT + r for r in check.reasons],
+                links.save(link, status=ListingStatus.HELD, reasons=[PREFLIGHT + r for r in check.reasons],
                            content_hash=a.digest)
                 self.ctx.count("held")
                 return
