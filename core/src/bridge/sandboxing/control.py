@@ -30,7 +30,8 @@ Through the sandbox's own protocol (:class:`EcommerceSandbox` or :class:`Channel
   while the order goes on).
 
 Errors answer ``{"error": "..."}``: 400 for a bad request, 404 for an unknown SKU or order or an
-act the sandbox's kind does not have.
+act the sandbox's kind does not have, 409 when the sandbox refuses as its platform would (an
+order already shipped cannot be cancelled).
 """
 
 from __future__ import annotations
