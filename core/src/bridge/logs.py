@@ -49,6 +49,10 @@ def setup_logging(fmt: str = "text", level: str = "WARNING") -> None:
     root.setLevel(logging.WARNING)
     for noisy in ("httpx", "httpcore", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # undo uvicorn's own set-up
+        logger = logging.getLogger(name)
+        logger.handlers = []
+        logger.propagate = True
     _log_uncaught()
 
 

@@ -34,6 +34,7 @@ class SandboxServer:
             host=host,
             port=self.port,
             log_level="warning",
+            log_config=None,  # logging stays bridge's (JSON lines with --log-format json)
             access_log=False,
             lifespan="off",
             timeout_keep_alive=30,
