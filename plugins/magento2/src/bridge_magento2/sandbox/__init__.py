@@ -32,6 +32,7 @@ class MagentoSandbox:
         self.state = State(currency=currency, msi=msi)
         self.integration = Integration()
         self.gate = Gate(self.integration, bearer=bearer)
+        self._started = {"msi": msi, "bearer": bearer}
         self.kit = SandboxKit(self, platform="magento2", kind="ecommerce", render_error=app_module.render_fault,
                               latency_ms=float(latency_ms))
         self.stats = self.kit.stats
@@ -76,12 +77,13 @@ class MagentoSandbox:
         """None: Magento Open Source has no webhook subscriptions over REST (bridge polls it)."""
         return []
 
-    def reset(self, *, msi: bool = True, bearer: bool = False) -> None:
-        """Empty the store (catalog, stock, orders), clear faults, latency and stats."""
-        self.state.__init__(currency=self.state.currency, msi=msi)  # type: ignore[misc]
-        self.gate.bearer = bearer
+    def reset(self, *, msi: bool | None = None, bearer: bool | None = None) -> None:
+        """Empty the store (catalog, stock, orders), clear faults, latency and stats; MSI and
+        standalone Bearer tokens back to how the sandbox started unless given."""
+        self.state.__init__(currency=self.state.currency,  # type: ignore[misc]
+                            msi=self._started["msi"] if msi is None else msi)
+        self.gate.bearer = self._started["bearer"] if bearer is None else bearer
         self.kit.reset()
-        self.kit.set_latency(0)
 
     def set_msi(self, enabled: bool) -> None:
         """Turn Multi-Source Inventory on or off (its routes then answer 404)."""
