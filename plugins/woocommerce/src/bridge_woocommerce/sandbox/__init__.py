@@ -45,7 +45,7 @@ class WooSandbox:
         self.home = "https://sandbox.example/"
         """The site's home URL as the last request reached it (``X-WC-Webhook-Source``)."""
         self.deliverer = self.kit.deliverer(self.subscriptions, delivery.signer(self),
-                                            on_result=delivery.counter(self.site))
+                                            on_result=delivery.counter(self))
         self.app = self.kit.wrap(build_app(self))
         if int(opts.get("seed", 0) or 0):
             self.seed_catalog(int(opts["seed"]), int(opts.get("variants", 1) or 1),

@@ -44,9 +44,10 @@ def signer(sb: WooSandbox):  # noqa: ANN201 - returns the kit's Signer
     return sign
 
 
-def counter(site: SiteState):  # noqa: ANN201 - returns the kit's result handler
+def counter(sb: WooSandbox):  # noqa: ANN201 - returns the kit's result handler
     """Counts failures per webhook; more than :data:`MAX_FAILURES` in a row disable it."""
     def on_result(sub: Subscription, status: int) -> None:
+        site = sb.site  # the site now (a reset replaces it)
         with site.lock:
             live = site.webhooks.get(int(sub.id))
             if live is None:
