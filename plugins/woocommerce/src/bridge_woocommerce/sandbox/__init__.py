@@ -14,7 +14,7 @@ import json
 import time
 from typing import Any
 
-from bridge.models import Order, Tracking, WebhookRequest
+from bridge.models import Order, Product, Tracking, WebhookRequest
 from bridge.sandboxing import SandboxKit, Subscription
 from bridge_woocommerce import mapping
 from bridge_woocommerce.sandbox import delivery
@@ -102,6 +102,17 @@ class WooSandbox:
     # ------------------------------------------------------------------ EcommerceSandbox
 
     # ------------------------------------------------------------------ the connector test kit
+
+    def catalog(self) -> list[Product]:
+        """Every sellable product of the site, read from its records as the REST API gives them."""
+        with self.site.lock:
+            out = []
+            for p in self.site.products.values():
+                variations = [self.site.variations[v] for v in p.get("variations") or [] if v in self.site.variations]
+                made = mapping.product(p, variations, self.site.currency, {"weight": "kg", "dimension": "cm"})
+                if made is not None:
+                    out.append(made)
+            return out
 
     def edit_product(self, product_id: str, title: str) -> None:
         """The merchant renames a product (its ``date_modified`` moves to the sandbox clock)."""
