@@ -95,7 +95,7 @@ def check_stream_resumes_from_a_page_cursor(h: Harness) -> None:
             before = {p.remote_id for page in pages[: n + 1] for p in page.products}
             assert ids - before <= rest, (f"resuming after page {n + 1} lost "
                                           f"{sorted(ids - before - rest)[:3]}")
-            assert not (rest & before) or len(rest) < len(ids), "resuming started over from the first page"
+            assert len(rest) < len(ids), f"resuming after page {n + 1} started over from the first page"
 
 
 def _final_cursor(h: Harness) -> str | None:
