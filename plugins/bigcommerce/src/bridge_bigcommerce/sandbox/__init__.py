@@ -19,7 +19,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from bridge.models import Order, Tracking, WebhookRequest
+from bridge.models import Order, Product, Tracking, WebhookRequest
 from bridge.sandboxing import SandboxKit, Subscription
 from bridge_bigcommerce.mapping import to_order
 from bridge_bigcommerce.sandbox.delivery import Deliverer, signed_payload_jwt, subscriptions
@@ -53,7 +53,7 @@ class BigCommerceSandbox:
                          stats=self.stats)
         self.deliverer = Deliverer(self.state, self.client_secret, self.kit,
                                    sign=bool(opts.get("sign_webhooks", True)))
-        self.catalog = CatalogRoutes(self.state)
+        self.catalog_routes = CatalogRoutes(self.state)
         self.order_routes = OrderRoutes(self.state, self.deliverer.emit)
         self.refund_routes = RefundRoutes(self.state, self.deliverer.emit)
         self.store_routes = StoreRoutes(self.state, client_id=self.client_id,
@@ -64,7 +64,7 @@ class BigCommerceSandbox:
                               seed=int(opts.get("seed_random", 0) or 0))
 
     def _routes(self) -> list[Route]:
-        g, c, o, s, r = self.gate, self.catalog, self.order_routes, self.store_routes, self.refund_routes
+        g, c, o, s, r = self.gate, self.catalog_routes, self.order_routes, self.store_routes, self.refund_routes
         table = [
             ("POST", "/v3/orders/{order_id:int}/payment_actions/refund_quotes", r.quote),
             ("POST", "/v3/orders/{order_id:int}/payment_actions/refunds", r.create),
@@ -192,6 +192,16 @@ class BigCommerceSandbox:
                            "reason": "Out of stock"}],
                 "payments": [{"provider_id": MANUAL, "amount": float(amount), "offline": True}]})
             self.state.adjust(self.state.variant_index[line["variant_id"]], quantity)
+
+    def catalog(self) -> list[Product]:
+        """Every product of the store, from the v3 JSON the API gives (variants and images)."""
+        from bridge_bigcommerce.mapping import StoreFacts, to_product
+
+        facts = StoreFacts(currency=self.state.currency)
+        with self.state.lock:
+            raw = [self.catalog_routes.product_json(p, {"variants", "images"}, None, "")
+                   for p in self.state.products.values()]
+        return [to_product(p, facts) for p in raw]
 
     def edit_product(self, product_id: str, title: str) -> None:
         """The merchant renames a product (its ``date_modified`` moves to the sandbox clock)."""
