@@ -157,6 +157,10 @@ def test_fault_validation() -> None:
         Fault()
     with pytest.raises(ValueError, match="unknown fault field"):
         Fault.from_dict({"status": 500, "colour": "red"})
+    parsed = Fault.from_dict({"status": "429", "retry_after": "2", "count": "3", "after": "true"})
+    assert (parsed.status, parsed.retry_after, parsed.count, parsed.after) == (429, 2.0, 3, True)
+    with pytest.raises(ValueError, match="bad fault"):
+        Fault.from_dict({"status": "teapot"})
 
 
 def test_control_api_and_webhooks_only_to_subscribed_addresses(shop: Any) -> None:

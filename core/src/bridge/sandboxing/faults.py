@@ -78,12 +78,27 @@ class Fault:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Fault:
-        known = {"status", "retry_after", "delay_ms", "reset", "truncate", "after", "method", "path",
-                 "body", "count"}
-        unknown = sorted(set(data) - known)
+        """A fault from JSON (the control API), each field converted to its type."""
+        kinds: dict[str, Callable[[Any], Any]] = {
+            "status": int, "retry_after": float, "delay_ms": float, "count": int, "method": str,
+            "path": str, "body": str, "reset": _flag, "truncate": _flag, "after": _flag}
+        unknown = sorted(set(data) - set(kinds))
         if unknown:
             raise ValueError(f"unknown fault field(s): {', '.join(unknown)}")
-        return cls(**{k: v for k, v in data.items() if v is not None})
+        try:
+            return cls(**{k: kinds[k](v) for k, v in data.items() if v is not None})
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"bad fault: {exc}") from None
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("1", "true", "yes", "on"):
+        return True
+    if str(value).lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{value!r} is not true or false")
 
 
 class FaultPlan:
