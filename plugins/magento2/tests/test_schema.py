@@ -8,6 +8,7 @@ with only the definitions it reaches.
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import cache
 from pathlib import Path
@@ -23,7 +24,8 @@ from bridge_magento2.sandbox import MagentoSandbox
 
 from .test_orders import draft
 
-SPEC = Path(__file__).resolve().parents[3] / ".." / "shared" / "specs" / "magento2" / "admin-schema-2.4.8.yaml"
+SPEC = Path(os.environ.get("BRIDGE_SHARED_DIR") or Path(__file__).resolve().parents[3] / ".." / "shared") \
+    / "specs" / "magento2" / "admin-schema-2.4.8.yaml"
 
 
 @cache
@@ -110,6 +112,43 @@ def test_every_request_matches_the_rest_schema(sandbox: MagentoSandbox, conn: An
     assert {"POST /V1/orders", "POST /V1/orders/{id}/comments", "POST /V1/orders/{id}/cancel",
             "GET /V1/shipments", "GET /V1/inventory/export-stock-salable-qty/{salesChannelType}/{salesChannelCode}",
             "GET /V1/products", "GET /V1/store/storeConfigs"} <= seen
+
+
+def test_refund_requests_match_the_rest_schema(sandbox: MagentoSandbox, conn: Any, recorder: Any) -> None:
+    from decimal import Decimal
+
+    from bridge.models import Money, RefundDraft, RefundLine
+
+    sandbox.seed_catalog(1, 1)
+    created = connector.create_order(conn, draft(conn, "576333"))
+    sandbox.fulfill_order(created.remote_id, Tracking(number="T2", carrier="DPD"))
+    order = sandbox.state.orders[int(created.remote_id)]
+    item = order["items"][0]
+    gbp = order["order_currency_code"]
+    recorder.sent.clear()
+    connector.create_refund(conn, RefundDraft(
+        order_id=created.remote_id, key="tiktok-return-91", note="TikTok Shop return 91 (tiktok-return-91)",
+        lines=[RefundLine(variant_id=str(item["product_id"]), quantity=1,
+                          amount=Money(amount=Decimal(str(item["price"])), currency=gbp))],
+        total=Money(amount=Decimal(str(item["price"])) + 1, currency=gbp),
+        shipping=Money(amount=Decimal("1"), currency=gbp), restock=True))
+    found = connector.find_refund(conn, created.remote_id, "tiktok-return-91")
+    assert found is not None
+    seen = set()
+    for method, path, content in recorder.sent:
+        template, _ = operation(method, path)
+        seen.add(f"{method} {template}")
+        if content:
+            errors = sorted(body_validator(template, method).iter_errors(json.loads(content)), key=str)
+            assert not errors, f"{method} {template}: {errors[0].message} at {list(errors[0].absolute_path)}"
+    assert {"POST /V1/order/{orderId}/invoice", "POST /V1/order/{orderId}/refund", "GET /V1/creditmemos"} <= seen
+    from bridge_magento2.client import MagentoClient
+
+    memos = MagentoClient(conn).get("creditmemos", {
+        "searchCriteria[filterGroups][0][filters][0][field]": "order_id",
+        "searchCriteria[filterGroups][0][filters][0][value]": created.remote_id})
+    errors = sorted(response_validator("/V1/creditmemos").iter_errors(memos), key=str)
+    assert not errors, f"{errors[0].message} at {list(errors[0].absolute_path)}"
 
 
 def test_schema_check_catches_a_bad_body() -> None:

@@ -175,10 +175,14 @@ class MagentoSandbox:
             item["qty_refunded"] = float(item.get("qty_refunded") or 0) + quantity
             order["total_refunded"] = float(order.get("total_refunded") or 0) + price
             mid = st.new_id("creditmemo")
-            st.creditmemos[mid] = {"entity_id": mid, "increment_id": f"{mid:09d}", "order_id": int(order_id),
-                                   "grand_total": price, "shipping_amount": 0.0, "created_at": now(),
-                                   "items": [{"order_item_id": item["item_id"], "sku": sku, "qty": float(quantity)}],
-                                   "comments": [{"comment": "Out of stock", "is_visible_on_front": 0}]}
+            st.creditmemos[mid] = {
+                "entity_id": mid, "increment_id": f"{mid:09d}", "order_id": int(order_id), "grand_total": price,
+                "shipping_amount": 0.0, "created_at": now(), "state": 2,
+                "items": [{"entity_id": st.new_id("item"), "parent_id": mid, "order_item_id": item["item_id"],
+                           "sku": sku, "qty": float(quantity), "price": float(item.get("price") or 0),
+                           "base_price": float(item.get("price") or 0), "base_cost": 0.0}],
+                "comments": [{"entity_id": st.new_id("comment"), "parent_id": mid, "comment": "Out of stock",
+                              "is_customer_notified": 0, "is_visible_on_front": 0, "created_at": now()}]}
 
     def edit_product(self, product_id: str, title: str) -> None:
         """The merchant renames a product (its ``updated_at`` moves to the sandbox clock)."""

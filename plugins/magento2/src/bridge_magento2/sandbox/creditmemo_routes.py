@@ -121,7 +121,9 @@ def routes(sb: MagentoSandbox) -> list[tuple[str, str, Any, bool]]:
                          "is_visible_on_front": int(comment.get("is_visible_on_front") or 0), "created_at": stamp}
                         ] if comment.get("comment") and body.get("appendComment", True) else []
             st.creditmemos[mid] = {
-                "entity_id": mid, "increment_id": f"{mid:09d}", "order_id": order["entity_id"], "invoice_id": None,
+                "entity_id": mid, "increment_id": f"{mid:09d}", "order_id": order["entity_id"],
+                "invoice_id": max((i for i, inv in st.invoices.items() if inv["order_id"] == order["entity_id"]),
+                                  default=0),
                 "state": 2, "creditmemo_status": 2, "grand_total": grand, "base_grand_total": grand,
                 "subtotal": subtotal, "shipping_amount": shipping,
                 "adjustment_positive": _f(args.get("adjustment_positive")),
@@ -130,7 +132,10 @@ def routes(sb: MagentoSandbox) -> list[tuple[str, str, Any, bool]]:
                 "base_currency_code": order.get("base_currency_code"), "created_at": stamp, "updated_at": stamp,
                 "items": [{"entity_id": st.new_id("item"), "parent_id": mid, "order_item_id": int(w["order_item_id"]),
                            "sku": by_id[int(w["order_item_id"])]["sku"], "qty": _f(w["qty"]),
-                           "price": _f(by_id[int(w["order_item_id"])].get("price"))} for w in wanted],
+                           "price": _f(by_id[int(w["order_item_id"])].get("price")),
+                           "base_price": _f(by_id[int(w["order_item_id"])].get("base_price")
+                                            or by_id[int(w["order_item_id"])].get("price")),
+                           "base_cost": _f(by_id[int(w["order_item_id"])].get("base_cost"))} for w in wanted],
                 "comments": comments,
             }
             return mid
