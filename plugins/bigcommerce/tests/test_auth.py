@@ -74,3 +74,26 @@ def test_prerequisites_report_a_missing_location(sandbox, make_conn):
     checks = {p.key: p for p in connector.check_prerequisites(connection=make_conn({"location_id": 77}))}
     assert checks["store_live"].ok and checks["scope_orders"].ok
     assert not checks["inventory_location"].ok and checks["inventory_location"].blocking
+
+
+def test_only_hs256_tokens_with_the_claims_are_accepted(sandbox):
+    import base64
+    import json
+
+    def b64(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    claims = {"aud": sandbox.client_id, "sub": "stores/x", "iat": int(time.time()), "exp": int(time.time()) + 60}
+    unsigned = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
+    with pytest.raises(WebhookRejected):
+        auth.verify_jwt(unsigned, sandbox.client_secret, sandbox.client_id)
+    import jwt
+
+    with pytest.raises(WebhookRejected):
+        auth.verify_jwt(jwt.encode(claims, sandbox.client_secret, algorithm="HS512"),
+                        sandbox.client_secret, sandbox.client_id)
+    without_exp = {k: v for k, v in claims.items() if k != "exp"}
+    with pytest.raises(WebhookRejected):
+        auth.verify_jwt(auth.sign_jwt(without_exp, sandbox.client_secret), sandbox.client_secret, sandbox.client_id)
+    # the sandbox's token is made by hand, as BigCommerce documents it: PyJWT accepts it
+    assert auth.verify_jwt(sandbox.signed_payload_jwt(), sandbox.client_secret, sandbox.client_id)["iss"] == "bc"

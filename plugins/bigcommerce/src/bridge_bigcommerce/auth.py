@@ -5,12 +5,9 @@ HS256 with the app's client secret).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import time
 from typing import Any
+
+import jwt
 
 from bridge.connection import AppContext, Connection
 from bridge.errors import Misconfigured, NeedsReconnect, Rejected, WebhookRejected
@@ -105,50 +102,35 @@ def exchange(app: AppContext, params: dict, redirect_uri: str) -> list[StoreInfo
 # --------------------------------------------------------------------------- signed payloads
 
 
-def _b64decode(part: str) -> bytes:
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-
-
-def b64encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def sign_jwt(claims: dict[str, Any], secret: str) -> str:
-    """An HS256 JWT (what BigCommerce sends as ``signed_payload_jwt``)."""
-    header = b64encode(json.dumps({"typ": "JWT", "alg": "HS256"}, separators=(",", ":")).encode())
-    payload = b64encode(json.dumps(claims, separators=(",", ":")).encode())
-    sig = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{header}.{payload}.{b64encode(sig)}"
+    """An HS256 JWT (what BigCommerce sends as ``signed_payload_jwt``), made by PyJWT."""
+    return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def verify_jwt(token: str, secret: str, audience: str, now: float | None = None) -> dict[str, Any]:
-    """Verify an HS256 ``signed_payload_jwt``: signature, ``alg``, ``aud``, ``nbf``/``exp``.
+def verify_jwt(token: str, secret: str, audience: str) -> dict[str, Any]:
+    """Verify an HS256 ``signed_payload_jwt`` with PyJWT, as BigCommerce's guide does
+    (``jwt.decode(token, client_secret, algorithms=["HS256"], audience=client_id)``): signature,
+    algorithm (HS256 only), ``aud``, ``exp`` and ``nbf`` within :data:`LEEWAY_S`.
 
     :raises WebhookRejected: anything does not hold.
     """
     try:
-        header_b64, payload_b64, sig_b64 = token.split(".")
-        header = json.loads(_b64decode(header_b64))
-        sig = _b64decode(sig_b64)
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise WebhookRejected("malformed BigCommerce signed payload") from exc
-    if header.get("alg") != "HS256":
-        raise WebhookRejected("BigCommerce signed payload uses an unexpected algorithm")
-    expected = hmac.new(secret.encode(), f"{header_b64}.{payload_b64}".encode(), hashlib.sha256).digest()
-    if not hmac.compare_digest(sig, expected):
-        raise WebhookRejected("BigCommerce signed payload has a bad signature")
-    try:
-        claims = json.loads(_b64decode(payload_b64))
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise WebhookRejected("malformed BigCommerce signed payload") from exc
-    now = time.time() if now is None else now
-    aud = claims.get("aud")
-    if (aud if isinstance(aud, str) else (aud or [None])[0]) != audience:
-        raise WebhookRejected("BigCommerce signed payload is for another app (aud)")
-    if float(claims.get("nbf", claims.get("iat", 0))) > now + LEEWAY_S:
-        raise WebhookRejected("BigCommerce signed payload is not valid yet")
-    if float(claims.get("exp", now + 1)) < now - LEEWAY_S:
-        raise WebhookRejected("BigCommerce signed payload has expired")
+        claims = jwt.decode(token, secret, algorithms=["HS256"], audience=audience, leeway=LEEWAY_S,
+                            options={"require": ["aud", "exp", "sub"]})
+    except jwt.InvalidAudienceError:
+        raise WebhookRejected("BigCommerce signed payload is for another app (aud)") from None
+    except jwt.ExpiredSignatureError:
+        raise WebhookRejected("BigCommerce signed payload has expired") from None
+    except jwt.ImmatureSignatureError:
+        raise WebhookRejected("BigCommerce signed payload is not valid yet") from None
+    except (jwt.InvalidSignatureError, jwt.DecodeError):
+        raise WebhookRejected("BigCommerce signed payload has a bad signature or is malformed") from None
+    except jwt.InvalidAlgorithmError:
+        raise WebhookRejected("BigCommerce signed payload uses an unexpected algorithm") from None
+    except jwt.PyJWTError as exc:
+        raise WebhookRejected(f"malformed BigCommerce signed payload ({type(exc).__name__})") from None
+    if not isinstance(claims, dict):
+        raise WebhookRejected("malformed BigCommerce signed payload")
     return claims
 
 

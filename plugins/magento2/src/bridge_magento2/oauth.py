@@ -1,4 +1,4 @@
-"""OAuth 1.0a request signing as Magento 2.4 integrations require it (RFC 5849).
+"""OAuth 1.0a request signing as Magento 2.4 integrations require it (RFC 5849), done by oauthlib.
 
 Every REST call of an integration carries ``Authorization: OAuth oauth_consumer_key=..., ...,
 oauth_signature=...``. The signature base string is ``METHOD & pct(base URI) & pct(sorted
@@ -12,83 +12,44 @@ the sandbox, verify incoming signatures.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
-import time
 from collections.abc import Generator, Iterable
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qsl
 
 import httpx
+from oauthlib.oauth1 import SIGNATURE_TYPE_AUTH_HEADER, Client
+from oauthlib.oauth1.rfc5849 import signature as rfc5849
+from oauthlib.oauth1.rfc5849 import utils
 
 SHA256 = "HMAC-SHA256"
 SHA1 = "HMAC-SHA1"
-_DIGESTS = {SHA256: hashlib.sha256, SHA1: hashlib.sha1}
+_SIGNERS = {SHA256: rfc5849.sign_hmac_sha256_with_client, SHA1: rfc5849.sign_hmac_sha1_with_client}
 
 
 def pct(value: str) -> str:
     """RFC 5849 §3.6 percent-encoding (only unreserved characters stay as they are)."""
-    return quote(str(value), safe="~")
+    return utils.escape(str(value))
 
 
 def base_uri(url: str) -> str:
     """RFC 5849 §3.4.1.2: scheme and host lower-cased, default port dropped, no query."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    port = parts.port
-    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
-        host = f"{host}:{port}"
-    return f"{scheme}://{host}{parts.path or '/'}"
+    return rfc5849.base_string_uri(url)
 
 
 def query_pairs(query: str) -> list[tuple[str, str]]:
     """Decode a raw query string into (name, value) pairs, keeping repeats and blanks."""
-    pairs: list[tuple[str, str]] = []
-    for item in query.split("&"):
-        if not item:
-            continue
-        name, _, value = item.partition("=")
-        pairs.append((unquote(name.replace("+", " ")), unquote(value.replace("+", " "))))
-    return pairs
+    return parse_qsl(query, keep_blank_values=True)
 
 
 def base_string(method: str, url: str, params: Iterable[tuple[str, str]]) -> str:
     """The signature base string of RFC 5849 §3.4.1 (``oauth_signature`` excluded)."""
-    encoded = sorted((pct(k), pct(v)) for k, v in params if k != "oauth_signature")
-    normalized = "&".join(f"{k}={v}" for k, v in encoded)
-    return "&".join((method.upper(), pct(base_uri(url)), pct(normalized)))
+    pairs = [(str(k), str(v)) for k, v in params if k != "oauth_signature"]
+    return rfc5849.signature_base_string(method.upper(), base_uri(url), rfc5849.normalize_parameters(pairs))
 
 
 def signature(base: str, consumer_secret: str, token_secret: str = "", method: str = SHA256) -> str:
     """Base64 HMAC of the base string keyed with ``pct(consumer_secret)&pct(token_secret)``."""
-    digest = _DIGESTS[method]
-    key = f"{pct(consumer_secret)}&{pct(token_secret or '')}".encode()
-    return base64.b64encode(hmac.new(key, base.encode(), digest).digest()).decode()
-
-
-def oauth_params(
-    consumer_key: str,
-    *,
-    token: str | None = None,
-    nonce: str | None = None,
-    timestamp: int | None = None,
-    method: str = SHA256,
-    extra: dict[str, str] | None = None,
-) -> dict[str, str]:
-    """The ``oauth_*`` protocol parameters of one request (without the signature)."""
-    params = {
-        "oauth_consumer_key": consumer_key,
-        "oauth_nonce": nonce or secrets.token_hex(16),
-        "oauth_signature_method": method,
-        "oauth_timestamp": str(timestamp if timestamp is not None else int(time.time())),
-        "oauth_version": "1.0",
-    }
-    if token:
-        params["oauth_token"] = token
-    params.update(extra or {})
-    return params
+    keys = Client("", client_secret=consumer_secret, resource_owner_secret=token_secret or "")
+    return _SIGNERS[method](base, keys)
 
 
 def authorization_header(
@@ -104,25 +65,28 @@ def authorization_header(
     method: str = SHA256,
     extra: dict[str, str] | None = None,
 ) -> str:
-    """A complete ``Authorization: OAuth ...`` header value for one request."""
-    params = oauth_params(consumer_key, token=token, nonce=nonce, timestamp=timestamp,
-                          method=method, extra=extra)
-    query = urlsplit(url).query
-    base = base_string(http_method, url, [*params.items(), *query_pairs(query)])
-    params["oauth_signature"] = signature(base, consumer_secret, token_secret, method)
-    return "OAuth " + ", ".join(f'{pct(k)}="{pct(v)}"' for k, v in params.items())
+    """A complete ``Authorization: OAuth ...`` header value for one request (oauthlib signs it;
+    ``extra`` may carry the activation's ``oauth_verifier``)."""
+    unknown = set(extra or {}) - {"oauth_verifier"}
+    if unknown:
+        raise ValueError(f"unsupported OAuth parameters {sorted(unknown)}")
+    client = Client(consumer_key, client_secret=consumer_secret, resource_owner_key=token,
+                    resource_owner_secret=token_secret or None, signature_method=method,
+                    signature_type=SIGNATURE_TYPE_AUTH_HEADER,
+                    verifier=(extra or {}).get("oauth_verifier"),
+                    nonce=nonce, timestamp=None if timestamp is None else str(timestamp))
+    _uri, headers, _body = client.sign(url, http_method=http_method.upper())
+    return headers["Authorization"]
 
 
 def parse_authorization(header: str) -> dict[str, str]:
     """The parameters of an ``OAuth k="v", ...`` header (decoded); {} when not OAuth."""
     if not header or header[:6].lower() != "oauth ":
         return {}
-    out: dict[str, str] = {}
-    for part in header[6:].split(","):
-        name, _, value = part.strip().partition("=")
-        if name:
-            out[unquote(name)] = unquote(value.strip().strip('"'))
-    return out
+    try:
+        return {utils.unescape(k): utils.unescape(v) for k, v in utils.parse_authorization_header(header)}
+    except (ValueError, IndexError):
+        return {}
 
 
 class OAuth1Auth(httpx.Auth):
