@@ -137,3 +137,15 @@ def test_returns_and_item_cancellations_are_walked_from_the_shell(sandbox, serve
     seen = ctl("refunds", oid)
     assert [r["return_id"] for r in seen["returns"]] == [rid]
     assert [c["cancel_id"] for c in seen["cancellations"]] == [cid]
+
+
+def test_a_page_token_with_colons_survives_the_cursor(sandbox, conn, monkeypatch) -> None:
+    seen: list[str | None] = []
+
+    def pages(method, path, *, query=None, body=None, key, page_token=None):  # type: ignore[no-untyped-def]
+        seen.append(page_token)
+        yield [], None
+
+    monkeypatch.setattr(returns.TikTokClient, "pages", lambda self, *a, **kw: pages(*a, **kw))
+    list(connector.list_refunds(connection=conn, cursor="1700000000:r:abc:def==:1700000099"))
+    assert seen[0] == "abc:def=="

@@ -167,9 +167,11 @@ def list_refunds(client: TikTokClient, cursor: str | None) -> Iterator[RefundPag
     Cursor ``since:phase:page_token:max_seen`` (phase ``r`` returns, ``c`` cancellations); the
     last page's cursor starts the next run :data:`OVERLAP` seconds before the newest update seen.
     """
-    if cursor:
-        parts = (cursor.split(":", 3) + ["", "", ""])[:4]
-        since, phase, token, max_seen = int(parts[0] or 0), parts[1] or "r", parts[2] or None, int(parts[3] or 0)
+    if cursor:  # the page token sits between the phase and the newest update time: it may hold ':'
+        head, _, rest = cursor.partition(":")
+        phase, _, rest = rest.partition(":")
+        token_s, _, seen_s = rest.rpartition(":")
+        since, phase, token, max_seen = int(head or 0), phase or "r", token_s or None, int(seen_s or 0)
     else:
         since, phase, token, max_seen = int(time.time()) - RECENT_WINDOW, "r", None, 0
     phases = ["r", "c"][["r", "c"].index(phase):]
