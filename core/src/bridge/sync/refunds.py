@@ -525,7 +525,14 @@ class RefundsApplier(Applier):
             if isinstance(a.verdict, Refund):
                 result_id = self.eco.create_refund(a.verdict.draft).remote_id
             else:
-                result_id = self.eco.cancel_order_lines(a.verdict.cancel).remote_id
+                done = self.eco.cancel_order_lines(a.verdict.cancel)
+                result_id = done.remote_id
+                if done.status == "still_fulfillable":
+                    journal.record("refunds.still_to_ship", f"store order {order_id}: TikTok's cancelled units "
+                                   "are refunded but the store still lists them to ship: take them off the order "
+                                   "before it is packed", org_id=ctx.org_id, store_id=self.channel_id,
+                                   flow="refunds", item=r.remote_id, level="warning",
+                                   data={"ecommerce_order_id": order_id, "units": a.verdict.units})
         except Rejected as exc:
             links.save(rec, status=RefundStatus.HELD, ecommerce_order_id=order_id, message=str(exc))
             ctx.fail(a.item, exc)

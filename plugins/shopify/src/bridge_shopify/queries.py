@@ -301,7 +301,7 @@ query RefundState($id: ID!) {
       refundLineItems(first: 20) { nodes { quantity restockType restocked lineItem { id variant { id } } } }
     }
     lineItems(first: 100) {
-      nodes { id quantity currentQuantity refundableQuantity variant { id } product { id } }
+      nodes { id quantity currentQuantity refundableQuantity fulfillableQuantity variant { id } product { id } }
     }
   }
 }

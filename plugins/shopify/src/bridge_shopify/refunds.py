@@ -111,10 +111,28 @@ def create_refund(connection: Connection, refund: RefundDraft) -> StoreRefund:
 
 
 def cancel_lines(connection: Connection, cancel: LineCancel) -> LineCancelResult:
-    """A TikTok line cancelled before fulfilment: ``refundCreate`` with restock CANCEL."""
+    """A TikTok line cancelled before fulfilment: ``refundCreate`` with restock CANCEL.
+
+    Whether such a refund also takes the units off what is left to ship is unconfirmed (platform
+    note §13.2): the lines' ``fulfillableQuantity`` is read before and after, and a result whose
+    units are still to ship says so (``status="still_fulfillable"``: the core warns the merchant
+    to take them off before the order is packed)."""
     total = cancel.total or Money(amount=sum((ln.amount.amount for ln in cancel.lines if ln.amount), Decimal(0)),
                                   currency=next((ln.amount.currency for ln in cancel.lines if ln.amount), "USD"))
+    client = ShopifyClient(connection)
+    before = _fulfillable(_state(client, cancel.order_id))
     made = create_refund(connection, RefundDraft(
         order_id=cancel.order_id, key=cancel.key, note=cancel.reason or f"Cancelled on TikTok Shop ({cancel.key})",
         lines=cancel.lines, total=total, restock=cancel.restock, cancel=True))
-    return LineCancelResult(order_id=cancel.order_id, remote_id=made.remote_id)
+    after = _fulfillable(_state(client, cancel.order_id))
+    cancelled: dict[str, int] = {}
+    for ln in made.lines:
+        for line_id in ln.line_ids:
+            cancelled[line_id] = cancelled.get(line_id, 0) + ln.quantity
+    still = any(after.get(i, 0) > before.get(i, 0) - n for i, n in cancelled.items())
+    return LineCancelResult(order_id=cancel.order_id, remote_id=made.remote_id,
+                            status="still_fulfillable" if still else "done")
+
+
+def _fulfillable(order: dict[str, Any]) -> dict[str, int]:
+    return {n["id"]: int(n.get("fulfillableQuantity") or 0) for n in (order.get("lineItems") or {}).get("nodes") or []}

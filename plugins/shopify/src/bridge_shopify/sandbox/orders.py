@@ -134,6 +134,8 @@ def fulfill_order(state: StoreState, order_id: str, number: str, company: str,
     with state.lock:
         order = state.orders[order_id]
         fn = state.next_num()
+        for ln in order["lineItems"]:
+            ln["shipped"] = ln["quantity"] - ln.get("removed", 0) - ln.get("cancelled", 0)
         fulfillment = {"_num": fn, "id": gid("Fulfillment", fn), "status": "SUCCESS",
                        "createdAt": now(), "trackingInfo": [{"company": company, "number": number,
                                                              "url": url}],
@@ -169,6 +171,13 @@ def sale_transactions(state: StoreState, order: dict[str, Any], given: list[dict
                     "gateway": "manual", "manualPaymentGateway": True, "amount": order["total"], "parent": None,
                     "createdAt": now()})
     return out
+
+
+def fulfillable(state: StoreState, line: dict[str, Any]) -> int:
+    """Units still to ship: ordered, minus shipped, removed by edits, and — when the store
+    releases them, as bridge expects (``cancel_refunds_release_units``) — refunded with CANCEL."""
+    cancelled = line.get("cancelled", 0) if state.cancel_refunds_release_units else 0
+    return max(0, line["quantity"] - line.get("shipped", 0) - line.get("removed", 0) - cancelled)
 
 
 def refundable(line: dict[str, Any]) -> int:

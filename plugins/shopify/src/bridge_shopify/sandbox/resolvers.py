@@ -228,6 +228,7 @@ class Views:
             "sku": ln["sku"], "quantity": ln["quantity"],
             "currentQuantity": ln["quantity"] - ln.get("removed", 0) - ln.get("refunded", 0),
             "refundableQuantity": order_ops.refundable(ln),
+            "fulfillableQuantity": order_ops.fulfillable(self.s, ln),
             "originalUnitPriceSet": _bag(ln["price"], currency),
             "variant": lambda info, **a: (self.variant(self.s.variants[ln["variant"]])
                                           if ln["variant"] in self.s.variants else None),

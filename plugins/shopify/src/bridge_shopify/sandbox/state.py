@@ -56,6 +56,10 @@ and answers carry it under the address the request reached, so a catalog is reac
 class StoreState:
     """Everything one sandbox shop holds. Guard changes with ``lock``."""
 
+    #: Whether a refund with restockType CANCEL takes its units off what is left to ship (the
+    #: platform note leaves it UNCONFIRMED; False makes the sandbox keep them fulfillable).
+    cancel_refunds_release_units = True
+
     def __init__(self, *, currency: str = "GBP", emit: Callable[[str, dict], None] | None = None):
         self.lock = threading.RLock()
         self.emit = emit or (lambda topic, payload: None)
