@@ -145,3 +145,19 @@ def test_channel_refund_events_trigger_the_refunds_flow_for_their_orders(app, se
                       headers={"X-Fake-Signature": fake_sign(raw)}).status_code == 200
     assert _job("refunds").payload["items"] == ["T-77"]
     assert "items" not in (_job("orders").payload or {})
+
+
+def test_store_refund_events_trigger_the_refunds_flow_of_the_shop_holding_the_order(app, setup):
+    from bridge.tables import OrderLink
+
+    org, eco, shop, _o = setup
+    with db.session() as s:
+        s.add(Job(key=f"refunds:{org.id}:{shop.id}", flow="refunds", org_id=org.id,
+                  channel_store_id=shop.id, interval_s=3600))
+        s.add(OrderLink(channel_store_id=shop.id, channel_order_id="T-88", ecommerce_store_id=eco.id,
+                        ecommerce_order_id="E-5", status="created"))
+    raw = json.dumps({"delivery_id": "r-2", "kind": "refund", "ids": ["E-5", "E-unknown"]}).encode()
+    with TestClient(app) as c:
+        assert c.post(f"/webhooks/fakeshop/{eco.id}", content=raw,
+                      headers={"X-Fake-Signature": fake_sign(raw)}).status_code == 200
+    assert _job("refunds").payload["items"] == ["T-88"]

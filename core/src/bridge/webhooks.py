@@ -10,7 +10,7 @@ inventory (eCommerce)     ``inventory`` flow for every shop, items = the ids nam
 fulfillment               ``tracking`` flow, items = the ids named
 order, order_cancelled    ``orders`` flow (channel: that shop, items = channel order ids)
 refund                    ``refunds`` flow (channel: that shop, items = channel order ids;
-                          eCommerce: every shop, items = store order ids)
+                          eCommerce: each shop holding those store orders, items = its order ids)
 product (channel)         ``products`` flow for that shop, items = the linked source products
 listing_status (channel)  ``listings`` flow for that shop, items = the linked source products
 inventory (channel)       ``inventory`` flow for that shop
@@ -35,7 +35,7 @@ from bridge.models import WebhookDelivery, WebhookRequest
 from bridge.plugins import PluginManager, get_manager
 from bridge.statuses import StoreStatus
 from bridge.stores import app_context, connection_for, mark_needs_reconnect
-from bridge.tables import ListingLink, Store, WebhookSeen
+from bridge.tables import ListingLink, OrderLink, Store, WebhookSeen
 
 
 @dataclass
@@ -142,6 +142,18 @@ def _source_ids(store: Store, remote_ids: list[str]) -> list[str] | None:
         return sorted(set(rows)) or None
 
 
+def _channel_orders(store: Store, order_ids: list[str]) -> dict[int, list[str]]:
+    """Channel order ids of these store orders, by channel shop."""
+    if not order_ids:
+        return {}
+    out: dict[int, list[str]] = {}
+    with db.session() as s:
+        for link in s.exec(select(OrderLink).where(OrderLink.ecommerce_store_id == store.id,
+                                                   col(OrderLink.ecommerce_order_id).in_(order_ids))):
+            out.setdefault(link.channel_store_id, []).append(link.channel_order_id)
+    return out
+
+
 def dispatch(store: Store, delivery: WebhookDelivery) -> list[str]:
     """Turn a verified delivery's events into triggers; returns ``flow:items`` lines done."""
     done: list[str] = []
@@ -155,9 +167,15 @@ def dispatch(store: Store, delivery: WebhookDelivery) -> list[str]:
             continue
         if ev.kind in ("ping", "other"):
             continue
+        if store.kind == "ecommerce" and ev.kind == "refund":
+            # a refund or an edit of store orders: the refunds flow of each shop with those orders
+            for shop_id, channel_orders in _channel_orders(store, ids or []).items():
+                scheduler.trigger("refunds", org, shop_id, channel_orders)
+                done.append(f"refunds:{','.join(channel_orders)}")
+            continue
         if store.kind == "ecommerce":
             flow = {"product": "products", "inventory": "inventory", "fulfillment": "tracking",
-                    "order": "orders", "order_cancelled": "orders", "refund": "refunds",
+                    "order": "orders", "order_cancelled": "orders",
                     "listing_status": None}.get(ev.kind)
             if flow:
                 scheduler.trigger(flow, org, None, ids)

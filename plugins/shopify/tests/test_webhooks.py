@@ -156,3 +156,22 @@ def test_a_non_ascii_signature_header_is_refused(served) -> None:
     request = WebhookRequest(headers={"X-Shopify-Hmac-Sha256": "é" * 44}, body=b"{}")
     with pytest.raises(WebhookRejected):
         webhooks.receive(served.app(), None, request)
+
+
+def test_refund_and_order_edit_deliveries_name_their_order(served, conn, receiver) -> None:
+    from bridge.models import Address, Money, OrderDraft, OrderLine
+    from bridge_shopify import orders
+
+    r, url = receiver
+    webhooks.register(conn, url)
+    state = served.sandbox.state
+    vid = list(state.variants)[2]
+    served.sandbox.set_quantity(state.variants[vid]["sku"], 10)
+    order = orders.create_order(conn, OrderDraft(
+        source="TikTok Shop", source_order_id="576700000000001", currency="GBP",
+        lines=[OrderLine(remote_id="L1", variant_id=vid, quantity=2, unit_price=Money(amount="5", currency="GBP"))],
+        shipping_address=Address(name="A B", line1="1 St", city="X", postal_code="N1", country_code="GB"),
+        shipping=Money(amount="1", currency="GBP"), total=Money(amount="11", currency="GBP"))).remote_id
+    served.sandbox.cancel_line(order, state.variants[vid]["sku"], 1)
+    edited = webhooks.receive(served.app(), conn, _next(r, "orders/edited"))
+    assert [(e.kind, e.remote_ids) for e in edited.events] == [("refund", [order])]

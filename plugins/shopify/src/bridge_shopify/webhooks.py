@@ -20,11 +20,12 @@ from bridge.models import WebhookDelivery, WebhookEvent, WebhookRequest
 from bridge_shopify import queries
 from bridge_shopify.client import ShopifyClient
 
-#: What the flows need: catalog and stock changes, fulfilments, cancellations, uninstall.
+#: What the flows need: catalog and stock changes, fulfilments, cancellations, refunds and order
+#: edits (units taken off an order are cancelled on TikTok), uninstall.
 TOPICS = (
     "PRODUCTS_CREATE", "PRODUCTS_UPDATE", "PRODUCTS_DELETE",
     "INVENTORY_LEVELS_UPDATE", "FULFILLMENTS_CREATE", "FULFILLMENTS_UPDATE",
-    "ORDERS_CANCELLED", "APP_UNINSTALLED",
+    "ORDERS_CANCELLED", "REFUNDS_CREATE", "ORDERS_EDITED", "APP_UNINSTALLED",
 )
 #: Wire topic → (event kind, GID type of the ids it names, payload key of the id).
 EVENTS: dict[str, tuple[str, str | None, str | None]] = {
@@ -35,6 +36,8 @@ EVENTS: dict[str, tuple[str, str | None, str | None]] = {
     "fulfillments/create": ("fulfillment", "Order", "order_id"),
     "fulfillments/update": ("fulfillment", "Order", "order_id"),
     "orders/cancelled": ("order_cancelled", "Order", "id"),
+    "refunds/create": ("refund", "Order", "order_id"),
+    "orders/edited": ("refund", "Order", "order_edit.order_id"),
     "app/uninstalled": ("uninstalled", None, None),
 }
 
@@ -124,8 +127,11 @@ def receive(app: AppContext, connection: Connection | None, request: WebhookRequ
         raise WebhookRejected(f"shopify: webhook body of {stamp.isoformat()} is too old (a replay?)")
     kind, gid_type, key = EVENTS.get(topic, ("other", None, None))
     ids: list[str] = []
-    if gid_type and key and body.get(key) is not None and isinstance(body[key], int | str):
-        ids.append(f"gid://shopify/{gid_type}/{body[key]}")
+    value: Any = body
+    for part in (key or "").split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if gid_type and key and value is not None and isinstance(value, int | str):
+        ids.append(f"gid://shopify/{gid_type}/{value}")
     return WebhookDelivery(
         store_remote_id=shop, delivery_id="sha256:" + hashlib.sha256(request.body).hexdigest(),
         events=[WebhookEvent(kind=kind, remote_ids=ids, topic=topic)],

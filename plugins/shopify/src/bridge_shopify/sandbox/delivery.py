@@ -22,6 +22,7 @@ TOPICS_ON_WIRE = {
     "FULFILLMENTS_CREATE": "fulfillments/create", "FULFILLMENTS_UPDATE": "fulfillments/update",
     "ORDERS_CREATE": "orders/create", "ORDERS_CANCELLED": "orders/cancelled",
     "APP_UNINSTALLED": "app/uninstalled", "BULK_OPERATIONS_FINISH": "bulk_operations/finish",
+    "REFUNDS_CREATE": "refunds/create", "ORDERS_EDITED": "orders/edited",
 }
 
 
