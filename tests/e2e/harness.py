@@ -33,13 +33,15 @@ class Harness:
 
     def __init__(self, platform: str, stack: ExitStack, setenv: Callable[[str, str], None],
                  *, eco_options: dict[str, Any] | None = None, tt_options: dict[str, Any] | None = None,
-                 pm: PluginManager | None = None) -> None:
+                 pm: PluginManager | None = None, wrap: Callable[[Any], Any] | None = None) -> None:
+        """``wrap``: given a sandbox, the app to serve for it (faults put in front of it)."""
         self.platform = platform
         self.pm = pm or get_manager()
         self.eco = self.pm.call(platform, "sandbox", options=dict(eco_options or {}))
         self.tt = self.pm.call(CHANNEL, "sandbox", options=dict(tt_options or {}))
-        self.eco_srv = stack.enter_context(SandboxServer(self.eco.app))
-        self.tt_srv = stack.enter_context(SandboxServer(self.tt.app))
+        serve = wrap or (lambda sb: sb.app)
+        self.eco_srv = stack.enter_context(SandboxServer(serve(self.eco)))
+        self.tt_srv = stack.enter_context(SandboxServer(serve(self.tt)))
         for name, sb, srv in ((platform, self.eco, self.eco_srv), (CHANNEL, self.tt, self.tt_srv)):
             for key, value in sb.app_settings().items():
                 setenv(f"BRIDGE_{name.upper()}_{key.upper()}", str(value))

@@ -140,6 +140,9 @@ def test_killed_in_the_middle_of_the_orders_flow_no_duplicate(harness: Harness) 
     created_before = sum(len(h.store_orders_for(o)) for o in orders)
     assert 0 < created_before < len(orders)
     h.eco.set_latency(0)
+    # the killed worker's create has an unknown outcome: bridge looks it up only once the store's
+    # order search can show it (the lookup lag the store declares), as the daemon's next run would
+    time.sleep(float(h.eco_store.settings.get("lookup_lag") or 0))
     h.sync("orders")
     for o in orders:
         assert len(h.store_orders_for(o)) == 1, o

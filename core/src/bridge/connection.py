@@ -72,6 +72,7 @@ class Connection:
     on_credentials: Callable[[dict[str, Any]], None] | None = None
     transport: httpx.BaseTransport | None = None
     _clients: dict[str, HttpClient] = field(default_factory=dict, repr=False)
+    _pacers: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -109,7 +110,13 @@ class Connection:
 
     def pacer(self, name: str, factory: Callable[[], P]) -> P:
         """The store's shared pacer called ``name`` (every client and worker of this store in
-        the process shares it; see :mod:`bridge.pacing`), made by ``factory`` on first use."""
+        the process shares it; see :mod:`bridge.pacing`), made by ``factory`` on first use.
+        A connection not yet tied to a store (no id: being connected, a test) keeps its own."""
+        if self.store_id is None and self.remote_id is None:
+            with self._lock:
+                if name not in self._pacers:
+                    self._pacers[name] = factory()
+                return self._pacers[name]  # type: ignore[no-any-return]
         return pacing.registry().get(self.store_key, name, factory)
 
     def http_client(

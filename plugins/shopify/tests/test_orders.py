@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -54,6 +55,8 @@ def test_an_order_made_by_another_app_is_linked(served, conn) -> None:
     data = client.execute("OrderCreate", ORDER_CREATE, {"order": {
         "lineItems": [{"variantId": vid, "quantity": 1}], "tags": ["tiktok-576400000000002"]}})
     other = data["orderCreate"]["order"]["id"]
+    assert orders.find_order(conn, "576400000000002") is None, "Shopify's search lags a new order"
+    time.sleep(served.sandbox.state.search_lag)
     assert orders.find_order(conn, "576400000000002") == other
     created = orders.create_order(conn, _draft(served, "576400000000002"))
     assert created.existed and created.remote_id == other
@@ -110,6 +113,7 @@ def test_list_orders_streams_bridges_orders(served, conn) -> None:
         created = orders.create_order(conn, _draft(served, f"5764000000001{i:02d}"))
         # as if placed over the last minute, one after the other
         served.sandbox.state.orders[created.remote_id]["updatedAt"] = now() - timedelta(seconds=60 - i)
+    time.sleep(served.sandbox.state.search_lag)  # until the search index has them
     pages = list(orders.list_orders(conn, None))
     listed = [o for page in pages for o in page.orders]
     assert len(pages) >= 2

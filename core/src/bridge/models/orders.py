@@ -72,11 +72,16 @@ class Order(_Model):
     number: str | None = None
     source_order_id: str | None = None
     """On an eCommerce order: the channel order id it was created for, where found."""
+    raw_status: str | None = None
+    """The platform's own status value (shown when ``status`` is ``other``: unknown to bridge)."""
 
 
 class OrderPage(_Model):
     orders: list[Order]
     cursor: str | None
+    unreadable: dict[str, str] = {}
+    """Records of this page the plugin could not read: remote id -> the reason (a missing field,
+    a wrong type). The core holds them with the reason; they are never skipped silently."""
 
 
 class OrderDraft(_Model):

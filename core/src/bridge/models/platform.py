@@ -100,6 +100,11 @@ class PlatformInfo(_Model):
     regions: list[str] | None = None
     """Deprecated: served market codes only; use ``markets``."""
     docs_url: str | None = None
+    lookup_lag: float = 0.0
+    """Seconds the platform's lookup of a record by the key bridge stored on it (an order by the
+    channel order id) may lag behind the write that made it; 0 when the lookup is immediately
+    consistent. After a write whose answer was lost, bridge waits this long before it looks the
+    write up (a store's ``lookup_lag`` setting overrides it)."""
 
     def market_rules(self) -> Markets | None:
         """The declared markets (``regions`` alone read as served markets named by code)."""

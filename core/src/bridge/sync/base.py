@@ -206,6 +206,9 @@ class FlowContext:
     progress: Callable[[int], None] | None = None
     sink: Sink = field(default_factory=PlanSink)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    transient_streak: int = 0
+    """Items failed by transient errors one after another (reset by a success): a flow gives up
+    the run once the platform looks down (:meth:`transient`)."""
 
     @property
     def planning(self) -> bool:
@@ -241,6 +244,18 @@ class FlowContext:
     def stopping(self) -> bool:
         """True when the daemon is shutting down: finish the current item, checkpoint, return."""
         return stopping.is_set()
+
+    def transient(self, item: str, err: BaseException, *, failed: bool = True, limit: int = 5) -> None:
+        """An item's transient failure fails that item only (``failed``: recorded as failed;
+        False for a write whose outcome is being confirmed); ``limit`` in a row re-raise ``err``
+        so the scheduler backs off while the platform is down."""
+        if failed:
+            self.fail(item, err)
+        with self._lock:
+            self.transient_streak += 1
+            streak = self.transient_streak
+        if streak >= limit:
+            raise err
 
     # cursors ---------------------------------------------------------------------------
 

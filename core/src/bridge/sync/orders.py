@@ -9,8 +9,20 @@ with status ``creating`` *before* ``create_order``; the plugin's idempotent look
 order id the created order carries) covers a crash between create and record, and the claim
 keeps two workers from both creating. An order another app already created is found and linked.
 
+Lost answers (:class:`~bridge.errors.OutcomeUnknown`: the create may or may not have been made)
+and crashed claims leave the link ``pending`` with ``data["unconfirmed_at"]``; the next attempt
+waits out the store's lookup lag (:func:`lookup_lag`: the platform's declared
+``PlatformInfo.lookup_lag`` or the store's ``lookup_lag`` setting) and then creates through the
+plugin's find-before-create, so an order whose answer was lost is found, never made twice.
+Claims start only from open statuses: a link another worker finished is never claimed again.
+
 Lines are matched through the SKU links (TikTok SKU id, then seller SKU); an order with an
-unmatched line is ``held`` with the reason and retried on every run until it goes through.
+unmatched line is ``held`` with the reason and retried on every run until it goes through, and
+so is an order bridge cannot read (an unknown status, a missing or malformed field): never
+skipped. One order's transient failure fails that order, not the run (unless several orders in
+a row fail so: the platform is down, and the scheduler backs off). Cancellations made in the
+store are read from its change stream (a cursor): a run where nothing changed costs a request
+or two.
 A TikTok cancellation cancels the eCommerce order; an eCommerce cancellation of a linked order
 cancels it on TikTok where the plugin can, else it is reported.
 
@@ -22,14 +34,14 @@ Decide (:class:`OrdersDecider`) turns each channel order and its link into actio
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlmodel import col, select
 
 from bridge import db, journal
-from bridge.errors import BridgeError, Rejected
+from bridge.errors import BridgeError, OutcomeUnknown, RateLimited, Rejected, Transient
 from bridge.facade import StoreReader, StoreWriter
 from bridge.models import Address, Money, Order, OrderDraft, OrderLine
 from bridge.statuses import OrderStatus
@@ -46,6 +58,30 @@ DONE = (OrderStatus.CREATED, OrderStatus.RECORDED, OrderStatus.CANCELLED, OrderS
 #: Statuses a creation may be claimed from (never a done order).
 CLAIMABLE = (OrderStatus.PENDING, OrderStatus.HELD)
 RECENT = timedelta(days=30)
+#: Channel statuses after shipment: nothing to create (shipped before bridge saw the order).
+SHIPPED = ("in_transit", "delivered", "completed", "refunded")
+#: What bridge cannot read in a record: held with the reason, never skipped.
+BAD_DATA = (TypeError, ValueError, KeyError, AttributeError, ArithmeticError)
+
+
+def lookup_lag(ctx: Any, store: Store) -> float:
+    """Seconds the store's lookup by bridge's key may lag a write: its ``lookup_lag`` setting,
+    else what the platform declares (``PlatformInfo.lookup_lag``)."""
+    setting = (store.settings or {}).get("lookup_lag")
+    if setting not in (None, ""):
+        return float(setting)
+    return float(getattr(ctx.pm.info(store.platform), "lookup_lag", 0.0) or 0.0)
+
+
+def _stamp(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
+    if isinstance(value, str) and value:
+        try:
+            return _stamp(datetime.fromisoformat(value))
+        except ValueError:
+            return None
+    return None
 
 
 def _link_data(o: Order) -> dict[str, Any]:
@@ -80,9 +116,21 @@ class HoldOrder(Action):
     kind = "hold"
     order: Order
     link: OrderLink | None
+    code: str = "UNMATCHED_LINE"
 
     def failure(self) -> BridgeError:
-        return Rejected(self.why, code="UNMATCHED_LINE")
+        return Rejected(self.why, code=self.code)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldUnreadable(Action):
+    """A channel order the plugin could not read: held with the reason, retried each run."""
+
+    kind = "hold"
+    link: OrderLink | None
+
+    def failure(self) -> BridgeError:
+        return Rejected(self.why, code="UNREADABLE")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,19 +201,38 @@ class OrdersDecider:
         if o.status in WAITING or not o.released:
             why = "not paid yet" if o.status in WAITING else "TikTok has not released it yet"
             return [] if link is not None else [WaitOrder(item=o.remote_id, why=why, order=o)]
-        if o.status not in TO_SHIP:
+        if o.status in SHIPPED:
             return []  # shipped or completed before bridge saw it: nothing to create
+        if o.status not in TO_SHIP:
+            return [HoldOrder(item=o.remote_id, order=o, link=link, code="UNKNOWN_STATUS",
+                              why=f"status '{o.raw_status or o.status}' is unknown to bridge: the order "
+                                  "is held and retried on every run (update bridge if the channel added "
+                                  "a status)")]
         if o.fulfilled_by == "platform" and not self.options.create_platform_fulfilled:
             return [RecordOrder(item=o.remote_id, order=o, link=link,
                                 why="fulfilled by TikTok: recorded, not created "
                                     "(shop option orders.create_platform_fulfilled)")]
-        lines, unmatched = self.match(o)
-        if unmatched:
-            why = (f"line(s) {', '.join(unmatched)} match no product linked to this shop: list or link "
-                   "the product (`bridge sync products`), then `bridge sync orders` retries")
-            return [HoldOrder(item=o.remote_id, why=why, order=o, link=link)]
+        try:
+            lines, unmatched = self.match(o)
+            if unmatched:
+                why = (f"line(s) {', '.join(unmatched)} match no product linked to this shop: list or "
+                       "link the product (`bridge sync products`), then `bridge sync orders` retries")
+                return [HoldOrder(item=o.remote_id, why=why, order=o, link=link)]
+            draft = self.draft(o, lines)
+        except BAD_DATA as exc:
+            return [HoldOrder(item=o.remote_id, order=o, link=link, code="UNREADABLE",
+                              why=f"bridge cannot read this order ({type(exc).__name__}: {exc}): held "
+                                  "and retried on every run")]
         return [CreateOrder(item=o.remote_id, why="paid, seller-shipped, released", order=o,
-                            draft=self.draft(o, lines), link=link)]
+                            draft=draft, link=link)]
+
+    def unreadable(self, remote_id: str, why: str) -> list[Action]:
+        """A record the channel plugin could not read: held (never skipped)."""
+        self.seen.add(remote_id)
+        link = self.link(remote_id)
+        if link is not None and link.status not in OPEN:
+            return []  # handled before the record went bad
+        return [HoldUnreadable(item=remote_id, link=link, why=f"{why}: held and retried on every run")]
 
     def match(self, o: Order) -> tuple[list[OrderLine], list[str]]:
         sku_ids = [ln.variant_id for ln in o.lines if ln.variant_id]
@@ -219,7 +286,13 @@ class OrdersDecider:
 
     def ecommerce_cancellations(self) -> list[Action]:
         """Linked orders cancelled in the eCommerce store are cancelled on TikTok (orders this
-        run already decided are left to that decision)."""
+        run already decided are left to that decision).
+
+        Read from the store's own change stream (``list_orders`` from a cursor): a run where
+        nothing changed costs a request or two, not a read of every order of the last 30 days.
+        """
+        if self.eco.has("list_orders"):
+            return self._cancellations_since_cursor()
         with db.session() as s:
             open_links = [ln for ln in s.exec(select(OrderLink).where(
                 OrderLink.channel_store_id == self.channel_store.id, OrderLink.status == OrderStatus.CREATED,
@@ -239,6 +312,25 @@ class OrdersDecider:
         return out
 
 
+    def _cancellations_since_cursor(self) -> list[Action]:
+        ctx, name = self.ctx, f"orders.ecommerce:{self.channel_store.id}"
+        eco_store = self.eco.store
+        for page in self.eco.list_orders(ctx.cursor(eco_store, name)):
+            cancelled = [o.remote_id for o in page.orders if o.status == "cancelled"]
+            if cancelled:
+                with db.session() as s:
+                    rows = list(s.exec(select(OrderLink).where(
+                        OrderLink.channel_store_id == self.channel_store.id,
+                        OrderLink.status == OrderStatus.CREATED, col(OrderLink.ecommerce_order_id).in_(cancelled))))
+                actions: list[Action] = [CancelChannelOrder(item=ln.channel_order_id, link=ln,
+                                                            why="cancelled in the eCommerce store")
+                                         for ln in rows if ln.channel_order_id not in self.seen]
+                ctx.act(actions)  # applied before the cursor moves past them
+            if page.cursor:
+                ctx.checkpoint(eco_store, page.cursor, name)
+        return []
+
+
 # ============================================================================ apply
 
 
@@ -252,6 +344,7 @@ class OrdersApplier(Applier):
         self.eco_store = ctx.ecommerce
         self.channel: StoreWriter = sink.writer(ctx.channel)
         self.eco: StoreWriter = sink.writer(ctx.ecommerce)
+        self.lag = lookup_lag(ctx, ctx.ecommerce)
 
     def _new(self, o: Order, status: str, message: str | None = None) -> OrderLink | None:
         assert self.channel_store.id is not None
@@ -280,6 +373,18 @@ class OrdersApplier(Applier):
             links.save(a.link, status=OrderStatus.HELD, message=a.why)
         self.ctx.fail(a.item, a.failure())
 
+    @applies(HoldUnreadable)
+    def hold_unreadable(self, a: HoldUnreadable) -> None:
+        why = a.why[:1000]
+        if a.link is None:
+            assert self.channel_store.id is not None
+            links.insert_claimed(OrderLink(channel_store_id=self.channel_store.id, channel_order_id=a.item,
+                                           ecommerce_store_id=self.eco_store.id, status=OrderStatus.HELD,
+                                           message=why))
+        elif a.link.status != OrderStatus.HELD or a.link.message != why:
+            links.save(a.link, status=OrderStatus.HELD, message=why)
+        self.ctx.fail(a.item, a.failure())
+
     @applies(CreateOrder)
     def create(self, a: CreateOrder) -> None:
         ctx, o = self.ctx, a.order
@@ -290,6 +395,8 @@ class OrdersApplier(Applier):
                 ctx.count("skipped")  # another worker has just linked it
                 return
         assert link.id is not None
+        crashed = link.status == OrderStatus.CREATING  # a dead or stale worker's claim: outcome unknown
+        crash_stamp = _stamp(link.updated_at)
         if not links.claim(OrderLink, link.id, claimable=CLAIMABLE):
             ctx.count("skipped")
             return
@@ -297,26 +404,70 @@ class OrdersApplier(Applier):
             row = s.get(OrderLink, link.id)
             assert row is not None
             row.attempts += 1
+            if crashed and crash_stamp and not (row.data or {}).get("unconfirmed_at"):
+                row.data = {**(row.data or {}), "unconfirmed_at": crash_stamp.isoformat()}
             s.add(row)
             link = row
+        if self.wait_for_lookup(o, link):
+            return
         try:
             created = self.eco.create_order(a.draft)
         except Rejected as exc:
             links.save(link, status=OrderStatus.HELD, message=str(exc))
             ctx.fail(o.remote_id, exc)
             return
-        except BaseException:
-            # outcome unknown: the plugin's idempotent create finds the order on the next run
-            links.save(link, status=OrderStatus.PENDING, message="interrupted while creating: retried")
+        except OutcomeUnknown as exc:
+            self.unconfirmed(o, link, exc)
+            return
+        except RateLimited:
+            links.save(link, status=OrderStatus.PENDING, message="rate limited while creating: retried")
             raise
+        except Transient as exc:
+            links.save(link, status=OrderStatus.PENDING, message=f"not created yet: {exc}")
+            ctx.transient(o.remote_id, exc)
+            return
+        except BaseException:
+            # outcome unknown: looked up (after the lookup lag) before the next attempt writes
+            links.save(link, status=OrderStatus.PENDING, message="interrupted while creating: looked up next time",
+                       data={**(link.data or {}), "unconfirmed_at": utcnow().isoformat()})
+            raise
+        ctx.transient_streak = 0
+        confirmed = {"confirmed_after_lost_answer": True} if (link.data or {}).get("unconfirmed_at") else {}
         links.save(link, status=OrderStatus.CREATED, ecommerce_order_id=created.remote_id, channel_status=o.status,
                    message="found an existing order" if created.existed else None,
-                   data={**_link_data(o), "number": created.number})
+                   data={**_link_data(o), "number": created.number, **confirmed})
         ctx.count("linked" if created.existed else "created")
         journal.record("orders.linked" if created.existed else "orders.created",
                        f"TikTok order {o.remote_id} -> eCommerce order {created.number or created.remote_id}",
                        org_id=ctx.org_id, store_id=self.channel_store.id, flow="orders", item=o.remote_id,
                        data={"ecommerce_order_id": created.remote_id, "existed": created.existed})
+
+    def wait_for_lookup(self, o: Order, link: OrderLink) -> bool:
+        """True (and the claim given back) while an earlier attempt's unknown outcome cannot be
+        confirmed yet because the store's lookup may still lag behind it."""
+        since = _stamp((link.data or {}).get("unconfirmed_at"))
+        if since is None or not self.lag:
+            return False
+        left = (since + timedelta(seconds=self.lag) - utcnow()).total_seconds()
+        if left <= 0:
+            return False
+        why = (f"an earlier attempt's answer was lost: the store's order lookup may lag {self.lag:g}s, "
+               f"so it is looked up in {left:.1f}s and created only if not found")
+        links.save(link, status=OrderStatus.PENDING, message=why)
+        self.ctx.count("unconfirmed")
+        journal.record("orders.unconfirmed", why, org_id=self.ctx.org_id, store_id=self.channel_store.id,
+                       flow="orders", item=o.remote_id, level="warning")
+        return True
+
+    def unconfirmed(self, o: Order, link: OrderLink, exc: OutcomeUnknown) -> None:
+        """The create may have been made: looked up (after the lag) before any new write."""
+        why = f"the answer to creating it was lost ({exc}): looked up before it is created again"
+        links.save(link, status=OrderStatus.PENDING, message=why,
+                   data={**(link.data or {}), "unconfirmed_at": utcnow().isoformat()})
+        self.ctx.count("unconfirmed")
+        journal.record("orders.unconfirmed", why, org_id=self.ctx.org_id, store_id=self.channel_store.id,
+                       flow="orders", item=o.remote_id, level="warning")
+        self.ctx.transient(o.remote_id, exc, failed=False)
 
     @applies(CancelStoreOrder)
     def cancel_in_store(self, a: CancelStoreOrder) -> None:
@@ -376,6 +527,8 @@ def orders_flow(ctx: FlowContext) -> None:
     for page in channel.list_orders(ctx.cursor(ctx.channel)):
         for o in page.orders:
             ctx.act(decider.decide(o))
+        for remote_id, why in page.unreadable.items():
+            ctx.act(decider.unreadable(remote_id, why))
         if page.cursor:
             ctx.checkpoint(ctx.channel, page.cursor)
         if ctx.stopping():

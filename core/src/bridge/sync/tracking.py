@@ -14,6 +14,11 @@ saying so (set the carrier in the store); nothing is claimed or pushed for it un
 tracking plugin) holds every order's push with that message — never a silent no-op.
 Once every package of an order has its tracking, the order link becomes ``shipped``.
 
+A push whose answer was lost (:class:`~bridge.errors.OutcomeUnknown`) stays ``pending`` and is
+confirmed on the next run: the channel plugin reads the package first and records the push as
+done when the channel has that number (never sent twice, never a false hold). One order's
+transient failure fails that order, not the run.
+
 Decide: :class:`PushTracking`, :class:`HoldTracking`, :class:`ShippedByChannel`,
 :class:`MarkShipped`; :class:`TrackingApplier` writes them.
 """
@@ -26,7 +31,14 @@ from typing import Any
 from sqlmodel import col, select
 
 from bridge import db, journal
-from bridge.errors import BridgeError, Misconfigured, Rejected
+from bridge.errors import (
+    BridgeError,
+    Misconfigured,
+    OutcomeUnknown,
+    RateLimited,
+    Rejected,
+    Transient,
+)
 from bridge.models import Fulfillment, TrackingPush
 from bridge.statuses import OrderStatus, PushStatus
 from bridge.sync import links
@@ -244,11 +256,25 @@ class TrackingApplier(Applier):
                             tracking_number=a.tracking_number, provider_id=a.provider_id, carrier=a.carrier)
         try:
             result = self.channel.push_tracking(push)
+        except OutcomeUnknown as exc:
+            links.save(rec, status=PushStatus.PENDING, provider_id=a.provider_id or None,
+                       message=f"the answer was lost ({exc}): confirmed on the channel next run")
+            self.ctx.count("unconfirmed")
+            self.ctx.transient(a.item, exc, failed=False)
+            return
+        except RateLimited:
+            links.save(rec, status=PushStatus.PENDING, message="rate limited: pushed on the next run")
+            raise
+        except Transient as exc:
+            links.save(rec, status=PushStatus.PENDING, message=f"not pushed yet: {exc}")
+            self.ctx.transient(a.item, exc)
+            return
         except Rejected as exc:
             msg = f"{exc}: map the carrier with `bridge map carrier \"{a.carrier}\" PROVIDER_ID`"
             links.save(rec, status=PushStatus.HELD, message=msg, provider_id=a.provider_id or None, carrier=a.carrier)
             self.ctx.fail(a.item, Rejected(msg, code=exc.code))
             return
+        self.ctx.transient_streak = 0
         links.save(rec, status=PushStatus.PUSHED, message=None if result.pushed else "already on TikTok",
                    provider_id=a.provider_id or None, carrier=a.carrier)
         self.ctx.count("pushed")

@@ -56,7 +56,8 @@ class Orders:
     # ------------------------------------------------------------------ reading
 
     def find(self, source_order_id: str) -> str | None:
-        criteria = Criteria(page_size=1).where("ext_order_id", source_order_id, "eq")
+        # ext_order_id is not unique in Magento: read a few and match exactly
+        criteria = Criteria(page_size=10).where("ext_order_id", source_order_id, "eq")
         data = self.client.get("orders", criteria.params(1))
         items = data.get("items") or []
         for item in items:

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from bridge.connection import Connection
-from bridge.errors import Transient
+from bridge.errors import OutcomeUnknown, Transient
 from bridge.http import read_json
 from bridge_shopify import errors
 from bridge_shopify.auth import TokenSource, normalize_shop, shop_base_url
@@ -80,10 +80,14 @@ class ShopifyClient:
         cost = (payload.get("extensions") or {}).get("cost")
         self.bucket.update(operation, cost)
         if payload.get("errors"):
-            raise errors.graphql_error(
+            err = errors.graphql_error(
                 payload["errors"], cost=cost, retry_after=self.bucket.retry_after(cost),
                 response=response,
             )
+            if write and type(err) is Transient:  # INTERNAL_SERVER_ERROR: it may have been done
+                raise OutcomeUnknown(f"{err.message} (a mutation: bridge looks it up before writing "
+                                     "again)", status=response.status_code)
+            raise err
         return payload.get("data") or {}
 
     def mutate(self, operation: str, document: str, variables: dict[str, Any], field: str,

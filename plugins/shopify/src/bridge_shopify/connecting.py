@@ -26,6 +26,12 @@ PROTECTED_DATA_FIX = (
 )
 
 
+#: Orders are found by ``orders(query: "source_identifier:…")``, served from a search index that
+#: "may lag by a few seconds"; the platform doc (§7.1) advises retrying the lookup for about 30 s
+#: before creating again.
+ORDER_SEARCH_LAG = 30.0
+
+
 def describe() -> PlatformInfo:
     return PlatformInfo(
         name="shopify", kind="ecommerce", display_name="Shopify",
@@ -45,6 +51,10 @@ def describe() -> PlatformInfo:
                          "all active locations)", secret=False),
             Setting(name="bulk_threshold", type="int", default=DEFAULT_BULK_THRESHOLD,
                     help="catalogs with more products than this are read with a bulk operation", secret=False),
+            Setting(name="lookup_lag", secret=False,
+                    help="seconds the store's order search may lag a new order "
+                    f"(default {ORDER_SEARCH_LAG:g}): how long bridge waits before it looks up an "
+                    "order whose create answer was lost"),
         ],
         app_settings=[
             AppSetting(name="client_id", help="the public app's client id (API key)", secret=False),
@@ -55,6 +65,7 @@ def describe() -> PlatformInfo:
         connect_methods=["oauth", "credentials"],
         webhooks=True,
         docs_url="https://shopify.dev/docs/api/admin-graphql",
+        lookup_lag=ORDER_SEARCH_LAG,
     )
 
 

@@ -19,6 +19,8 @@ from bridge_shopify import mapping, queries
 from bridge_shopify.catalog import decode_cursor, encode_cursor
 from bridge_shopify.client import ShopifyClient
 
+#: Store state key of the order created for a TikTok order (read back by id: no search lag).
+LINK_STATE = "shopify:order:"
 #: Without a cursor, list_orders looks back this far.
 RECENT_WINDOW = timedelta(days=30)
 INVENTORY_BEHAVIOUR = "DECREMENT_IGNORING_POLICY"
@@ -29,9 +31,20 @@ def _quote(value: str) -> str:
 
 
 def find_order(connection: Connection, source_order_id: str) -> str | None:
-    """The id of an order carrying this TikTok order id, or None."""
+    """The id of an order carrying this TikTok order id, or None.
+
+    First the id this store remembered when it created the order (read by id, which does not
+    lag), then Shopify's order search (which may lag a new order by seconds: after a lost answer
+    the core waits that out before it calls this, see ``PlatformInfo.lookup_lag``).
+    """
     client = ShopifyClient(connection)
     tag = mapping.ORDER_TAG_PREFIX + source_order_id
+    known = connection.state.get(LINK_STATE + source_order_id)
+    if known:
+        data = client.execute("OrdersById", queries.ORDERS_BY_ID, {"ids": [known]})
+        for node in data.get("nodes") or []:
+            if node and (mapping.source_order_id(node) == source_order_id or tag in (node.get("tags") or [])):
+                return str(node["id"])
     query = f"source_identifier:{_quote(source_order_id)} OR tag:{_quote(tag)}"
     data = client.execute("FindOrder", queries.FIND_ORDER, {"query": query})
     for node in (data.get("orders") or {}).get("nodes") or []:
@@ -58,6 +71,7 @@ def create_order(connection: Connection, draft: OrderDraft) -> CreatedOrder:
     if not order:
         raise Rejected(f"shopify: no order was created for {draft.source_order_id}",
                        code="NO_ORDER", item=draft.source_order_id)
+    connection.state[LINK_STATE + draft.source_order_id] = order["id"]
     return CreatedOrder(remote_id=order["id"], number=order.get("name"), existed=False)
 
 

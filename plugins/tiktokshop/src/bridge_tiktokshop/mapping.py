@@ -308,5 +308,5 @@ def order(o: dict[str, Any]) -> Order:
         released=not on_hold, cancel_reason=cancel if status == "CANCELLED" else None,
         package_ids=[str(p["id"]) for p in o.get("packages") or [] if p.get("id")],
         delivery_option_id=str(o["delivery_option_id"]) if o.get("delivery_option_id") else None,
-        number=str(o["id"]),
+        number=str(o["id"]), raw_status=str(status) or None,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -39,14 +40,29 @@ def list_orders(client: TikTokClient, cursor: str | None) -> Iterator[OrderPage]
     body = {"update_time_ge": since}
     for items, next_token in client.pages("POST", f"{ORD}/orders/search", query=query, body=body,
                                           key="orders", page_token=token or None):
-        orders = [mapping.order(o) for o in items]
+        orders, unreadable = read_orders(items)
         for o in items:
-            max_seen = max(max_seen, int(o.get("update_time") or 0))
+            with contextlib.suppress(TypeError, ValueError, AttributeError):  # held by read_orders
+                max_seen = max(max_seen, int(o.get("update_time") or 0))
         if next_token:
-            yield OrderPage(orders=orders, cursor=_cursor(since, next_token, max_seen))
+            yield OrderPage(orders=orders, cursor=_cursor(since, next_token, max_seen), unreadable=unreadable)
         else:
             after = max(since, max_seen - OVERLAP) if max_seen else since
-            yield OrderPage(orders=orders, cursor=_cursor(after, None, max_seen))
+            yield OrderPage(orders=orders, cursor=_cursor(after, None, max_seen), unreadable=unreadable)
+
+
+def read_orders(items: list[Any]) -> tuple[list[Order], dict[str, str]]:
+    """Map each order on its own: one that cannot be read (a wrong type, a missing field) is
+    returned with the reason instead of ending the page."""
+    orders: list[Order] = []
+    unreadable: dict[str, str] = {}
+    for n, raw in enumerate(items):
+        try:
+            orders.append(mapping.order(raw))
+        except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as exc:
+            rid = str(raw.get("id")) if isinstance(raw, dict) and raw.get("id") else f"record #{n}"
+            unreadable[rid] = f"TikTok Shop order {rid} cannot be read: {type(exc).__name__}: {exc}"[:500]
+    return orders, unreadable
 
 
 def _details(client: TikTokClient, order_ids: list[str]) -> list[dict[str, Any]]:
@@ -58,7 +74,8 @@ def _details(client: TikTokClient, order_ids: list[str]) -> list[dict[str, Any]]
 
 
 def get_orders(client: TikTokClient, order_ids: list[str]) -> list[Order]:
-    return [mapping.order(o) for o in _details(client, order_ids)]
+    """The orders; one that cannot be read is left out (the core keeps it held)."""
+    return read_orders(_details(client, order_ids))[0]
 
 
 def _one(client: TikTokClient, order_id: str) -> dict[str, Any]:

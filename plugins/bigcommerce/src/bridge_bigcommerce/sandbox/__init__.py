@@ -48,6 +48,7 @@ class BigCommerceSandbox:
                               latency_ms=float(opts.get("latency_ms") or 0))
         self.stats = self.kit.stats
         self.faults = self.kit.faults
+        self.state.search_lag = float(opts.get("search_lag") or 0)
         self.gate = Gate(token=self.token, store_hash=self.store_hash,
                          quota=int(opts.get("quota", 10_000)), window_ms=int(opts.get("window_ms", 30_000)),
                          stats=self.stats)

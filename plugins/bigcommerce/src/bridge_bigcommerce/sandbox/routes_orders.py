@@ -3,6 +3,7 @@ shipments (204 when none), order statuses; stock moves and webhooks as BigCommer
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -157,6 +158,7 @@ class OrderRoutes:
                 "billing_address": billing, "is_deleted": False, "order_source": "external",
             }
             self.st.orders[oid] = order
+            self.st.indexed_at[oid] = time.monotonic() + self.st.search_lag
             self.st.order_lines[oid] = lines
             self.st.order_addresses[oid] = addresses
             self._move_stock(lines, -1)
@@ -199,6 +201,9 @@ class OrderRoutes:
         q = request.query_params
         with self.st.lock:
             rows = list(self.st.orders.values())
+            if self.st.search_lag:  # option search_lag: lists see a new order that much later
+                now = time.monotonic()
+                rows = [o for o in rows if self.st.indexed_at.get(o["id"], 0) <= now]
             if q.get("external_order_id"):
                 rows = [o for o in rows if o["external_order_id"] == q["external_order_id"]]
             if q.get("status_id"):

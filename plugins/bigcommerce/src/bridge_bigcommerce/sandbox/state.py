@@ -46,6 +46,10 @@ class StoreState:
     """Everything one sandboxed store holds. Guard mutations with ``lock``."""
 
     def __init__(self, store_hash: str, currency: str = "GBP") -> None:
+        #: Seconds before a new order shows in ``GET /v2/orders`` lists and filters (the sandbox
+        #: option ``search_lag``; the reference documents none, default 0); by id: at once.
+        self.search_lag = 0.0
+        self.indexed_at: dict[int, float] = {}
         self.lock = threading.RLock()
         self.store_hash = store_hash
         self.currency = currency

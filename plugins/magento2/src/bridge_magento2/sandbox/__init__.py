@@ -49,6 +49,7 @@ class MagentoSandbox:
 
         sb = cls(currency=str(options.get("currency") or "GBP"), msi=flag("msi", True),
                  bearer=flag("bearer", False), latency_ms=float(options.get("latency_ms") or 0))
+        sb.state.search_lag = float(options.get("search_lag") or 0)
         count = int(options.get("seed") or 0)
         if count:
             sb.seed_catalog(count, int(options.get("variants") or 1), seed=int(options.get("seed_random") or 0))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 _FILTER = re.compile(r"^searchCriteria\[(?:filter_groups|filterGroups)\]\[(\d+)\]\[filters\]\[(\d+)\]"
@@ -64,7 +65,14 @@ def _cmp(a: Any, b: str) -> int:
 
 
 def _same(value: Any, want: str) -> bool:
-    return str(value) == want or _cmp(value, want) == 0
+    """Equal as MySQL compares a column with the bound string: as text, or as exact numbers
+    (never through floats, which make 19-digit ids such as TikTok's order ids collide)."""
+    if str(value) == want:
+        return True
+    try:
+        return Decimal(str(value)) == Decimal(want)
+    except (InvalidOperation, ValueError):
+        return False
 
 
 def predicate(flt: dict[str, str], fields: dict[str, str]) -> Callable[[dict[str, Any]], bool]:

@@ -8,6 +8,7 @@ is shipped (Magento answers ``false``); creating a shipment is the merchant's ac
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -35,7 +36,11 @@ def routes(sb: MagentoSandbox) -> list[tuple[str, str, Any, bool]]:
 
     async def list_orders(request: Request) -> Any:
         with st.lock:
-            return search(st.orders.values(), parse(request.query_params.multi_items()), index=st.orders)
+            rows = list(st.orders.values())
+            if st.search_lag:  # a new order shows in searches that much later
+                now = time.monotonic()
+                rows = [o for o in rows if st.indexed_at.get(o["entity_id"], 0) <= now]
+            return search(rows, parse(request.query_params.multi_items()), index=st.orders)
 
     async def create_order(request: Request) -> Any:
         entity = (await body_json(request)).get("entity")
@@ -64,6 +69,7 @@ def routes(sb: MagentoSandbox) -> list[tuple[str, str, Any, bool]]:
             if order.get("billing_address"):
                 order["billing_address"] = {**order["billing_address"], "parent_id": oid}
             st.orders[oid] = order
+            st.indexed_at[oid] = time.monotonic() + st.search_lag
         return order
 
     async def get_order(request: Request) -> Any:

@@ -59,6 +59,10 @@ class State:
     """One Magento store with a single website ``base`` and store view ``default``."""
 
     def __init__(self, *, currency: str = "GBP", msi: bool = True) -> None:
+        #: Seconds before a new order shows in ``GET /V1/orders`` searches (sandbox option
+        #: ``search_lag``; the reference documents none, default 0); by id: at once.
+        self.search_lag = 0.0
+        self.indexed_at: dict[int, float] = {}
         self.lock = threading.RLock()
         self.currency = currency
         self.msi = msi

@@ -37,6 +37,10 @@ from bridge_shopify.sandbox.routes import (
 )
 from bridge_shopify.sandbox.state import StoreState
 
+#: Seconds a new order stays out of ``orders(query:)`` results (option ``search_lag``): Shopify's
+#: search index "may lag by a few seconds" (platform doc §7.1).
+DEFAULT_SEARCH_LAG = 1.0
+
 
 class ShopifySandbox:
     """One emulated Shopify store (the :class:`bridge.sandboxing.EcommerceSandbox` interface)."""
@@ -46,7 +50,8 @@ class ShopifySandbox:
         self.options = options
         seed_random = int(options.get("seed_random", 0))
         self.auth = AuthState(seed=seed_random, token_ttl=int(options.get("token_ttl", 3600)))
-        self.state = StoreState(currency=str(options.get("currency", "GBP")), emit=self._emit)
+        self.state = StoreState(currency=str(options.get("currency", "GBP")), emit=self._emit,
+                                search_lag=float(options.get("search_lag", DEFAULT_SEARCH_LAG)))
         self.webhooks = Webhooks(self.auth.client_secret, self.state.shop["myshopifyDomain"], API_VERSION)
         self.bulk = BulkOperations(int(options.get("bulk_running_polls", 0)))
         self.bucket = LeakyBucket(float(options.get("bucket_size", 2000)),
@@ -71,7 +76,10 @@ class ShopifySandbox:
     # ------------------------------------------------------------------ Sandbox interface
 
     def base_url_setting(self, server_url: str) -> dict[str, Any]:
-        return {"shop": self.state.shop["myshopifyDomain"], "base_url": server_url}
+        # lookup_lag: the lag this sandbox models (plus a margin), so that bridge waits it out
+        # after a lost answer instead of Shopify's documented 30 s
+        return {"shop": self.state.shop["myshopifyDomain"], "base_url": server_url,
+                "lookup_lag": round(self.state.search_lag + 0.5, 3)}
 
     def credentials(self) -> dict[str, Any]:
         return {"access_token": self.auth.static_token}

@@ -3,6 +3,7 @@ with the stock claims and restocks and the webhooks a real store would send."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -71,6 +72,7 @@ def create_order(state: StoreState, order_in: dict[str, Any],
         upsert = customer.get("toUpsert") or {}
         order = {
             "_num": num, "id": gid("Order", num), "name": f"#{state.order_number}",
+            "_searchable_at": time.monotonic() + state.search_lag,
             "createdAt": stamp, "updatedAt": stamp, "processedAt": order_in.get("processedAt"),
             "cancelledAt": None, "cancelReason": None,
             "sourceName": order_in.get("sourceName"), "sourceIdentifier": order_in.get("sourceIdentifier"),

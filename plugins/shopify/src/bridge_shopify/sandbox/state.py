@@ -60,7 +60,11 @@ class StoreState:
     #: platform note leaves it UNCONFIRMED; False makes the sandbox keep them fulfillable).
     cancel_refunds_release_units = True
 
-    def __init__(self, *, currency: str = "GBP", emit: Callable[[str, dict], None] | None = None):
+    def __init__(self, *, currency: str = "GBP", emit: Callable[[str, dict], None] | None = None,
+                 search_lag: float = 0.0):
+        #: Seconds before a new order shows in ``orders(query:)`` (Shopify's search index lags:
+        #: platform doc §7.1); lookups by id see it at once.
+        self.search_lag = float(search_lag)
         self.lock = threading.RLock()
         self.emit = emit or (lambda topic, payload: None)
         self.shop = {

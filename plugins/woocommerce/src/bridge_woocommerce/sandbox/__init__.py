@@ -35,6 +35,7 @@ class WooSandbox:
         if tracking not in TRACKING_OPTIONS:
             raise ValueError(f"tracking must be one of {', '.join(TRACKING_OPTIONS)}")
         self.site = SiteState(currency=str(opts.get("currency", "GBP")), tracking=tracking)
+        self.site.search_lag = float(opts.get("search_lag") or 0)
         self.aftership_format = str(opts.get("aftership_format", "items"))
         self.permalinks = str(opts.get("permalinks", "pretty"))
         self.ssl = str(opts.get("ssl", "")).lower() in ("1", "true", "yes")

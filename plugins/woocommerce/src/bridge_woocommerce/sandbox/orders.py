@@ -87,6 +87,7 @@ def create(site: SiteState, body: dict[str, Any]) -> dict[str, Any]:
             "shipping_lines": shipping_lines, "fee_lines": [], "coupon_lines": [], "refunds": [],
         }
         site.orders[oid] = order
+        site.indexed_at[oid] = time.monotonic() + site.search_lag
         site.notes[oid] = []
         set_status(site, order, body.get("status") or "pending")
         if body.get("set_paid"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from bridge_woocommerce.sandbox import orders as ops
@@ -32,6 +33,9 @@ def _render(req: Req, order: dict[str, Any]) -> dict[str, Any]:
 def list_orders(site: SiteState, req: Req) -> Resp:
     with site.lock:
         items = [o for o in site.orders.values() if o["status"] != "trash"]
+        if site.search_lag:  # a new order shows in lists that much later
+            now = time.monotonic()
+            items = [o for o in items if site.indexed_at.get(o["id"], 0) <= now]
         status = req.params.get("status") or "any"
         if status != "any":
             items = [o for o in items if o["status"] in status.split(",")]

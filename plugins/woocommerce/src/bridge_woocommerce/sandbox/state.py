@@ -56,6 +56,10 @@ class SiteState:
 
     def __init__(self, *, currency: str = "GBP", tracking: str = "both", name: str = "Sandbox Shop") -> None:
         self.lock = threading.RLock()
+        #: Seconds before a new order shows in ``GET /wc/v3/orders`` lists (sandbox option
+        #: ``search_lag``; the reference documents none, default 0); by id: at once.
+        self.search_lag = 0.0
+        self.indexed_at: dict[int, float] = {}
         self.currency = currency
         self.tracking = tracking
         self.name = name
