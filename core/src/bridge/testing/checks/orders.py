@@ -4,6 +4,7 @@ customer, stock), idempotent, cancellable once, readable by id and listed."""
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -126,6 +127,9 @@ def check_create_order_is_idempotent(h: Harness) -> None:
     assert second.remote_id == first.remote_id and second.existed, "the second create must find the first"
     if h.has("find_order"):
         with h.connected() as conn:
+            # a fresh connection knows nothing of the create: it finds the order by searching,
+            # which may lag a new order by the lookup lag the sandbox declares (lookup_lag)
+            time.sleep(min(float(conn.settings.get("lookup_lag") or 0), 5.0))
             assert h.call("find_order", connection=conn, source_order_id=d.source_order_id) == first.remote_id
             assert h.call("find_order", connection=conn, source_order_id="KIT-NO-SUCH-ORDER") is None
 
@@ -160,6 +164,7 @@ def check_list_orders_sees_created_and_cancelled(h: Harness) -> None:
     h.need("list_orders", "cancel_order")
     order_id, _ = create(h, "LIST")
     with h.connected() as conn:
+        time.sleep(min(float(conn.settings.get("lookup_lag") or 0), 5.0))  # a lagging order search
         pages = h.stream("list_orders", connection=conn, cursor=None)
         assert order_id in {o.remote_id for page in pages for o in page.orders}, "list_orders misses the created order"
         h.sb("cancel_order")(order_id)
