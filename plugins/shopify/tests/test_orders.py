@@ -137,5 +137,6 @@ def test_a_lost_orderCreate_answer_is_found_not_made_twice(served, conn) -> None
     with pytest.raises(BridgeError):
         orders.create_order(conn, _draft(served, "576400000000777"))
     assert len(served.sandbox.state.orders) == before + 1  # made, answer lost
+    time.sleep(served.sandbox.state.search_lag)  # the core waits out the search lag before retrying
     again = orders.create_order(conn, _draft(served, "576400000000777"))
     assert again.existed and len(served.sandbox.state.orders) == before + 1
