@@ -1,7 +1,8 @@
 """Webhook subscriptions of the sandbox store and their delivery, signed as Shopify signs them.
 
-Deliveries go through the sandbox kit's deliverer (to subscribed addresses only): JSON body, ``X-Shopify-Topic``,
-``X-Shopify-Hmac-Sha256`` (base64 HMAC-SHA256 of the raw body with the app's client secret),
+Deliveries go through the sandbox kit's deliverer (to subscribed addresses only): JSON body,
+``X-Shopify-Topic``, ``X-Shopify-Hmac-Sha256`` (base64 HMAC-SHA256 of the raw body with the
+app's client secret),
 ``X-Shopify-Shop-Domain``, ``X-Shopify-API-Version``, ``X-Shopify-Webhook-Id``,
 ``X-Shopify-Event-Id`` and ``X-Shopify-Triggered-At``.
 """
@@ -27,7 +28,7 @@ TOPICS_ON_WIRE = {
 
 
 class Webhooks:
-    """Subscriptions (``webhookSubscriptionCreate``) and a delivery thread."""
+    """Subscriptions (``webhookSubscriptionCreate``) and their deliveries (the kit's deliverer)."""
 
     def __init__(self, secret: str, shop_domain: str, api_version: str = "2025-01") -> None:
         self.secret = secret

@@ -1,6 +1,7 @@
-"""What every sandbox API request goes through, as TikTok does it: fault injection, app key,
-timestamp window, signature, access token, shop cipher, the per-API per-shop rate limit; then
-the handler, and TikTok's envelope ``{code, message, request_id, data}`` around its answer."""
+"""What every sandbox API request goes through, as TikTok does it (injected faults and latency
+come first, from the sandbox kit, rendered by :func:`render_fault`): app key, timestamp window,
+signature, access token, shop cipher, the per-API per-shop rate limit; then the handler, and
+TikTok's envelope ``{code, message, request_id, data}`` around its answer."""
 
 from __future__ import annotations
 
