@@ -185,7 +185,7 @@ def control_app(kit: SandboxKit) -> Starlette:
         fn = getattr(sb, method, None)
         if fn is None:
             raise ControlError(404, f"the {kit.platform} sandbox cannot {act}")
-        return fn  # type: ignore[no-any-return]
+        return fn
 
     def create_return(request: Request, body: dict[str, Any]) -> dict[str, Any]:
         need("channel", "create-return")
