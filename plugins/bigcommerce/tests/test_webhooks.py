@@ -153,3 +153,10 @@ def test_odd_deliveries_are_refused_or_parsed_never_crash():
                       "store/product/updated"):
             body = json.dumps({"scope": scope, "producer": "stores/abc", "data": data}).encode()
             assert webhooks.receive(app, None, signed(body, now)).store_remote_id == "abc"
+
+
+def test_a_refund_submitted_against_an_order_names_the_order() -> None:
+    from bridge_bigcommerce.webhooks import _event
+
+    ev = _event("store/order/refund/created", {"type": "order", "id": 250, "refund": {"refund_id": 3}})
+    assert (ev.kind, ev.remote_ids) == ("refund", ["250"])

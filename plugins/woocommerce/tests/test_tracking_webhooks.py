@@ -194,3 +194,12 @@ def test_odd_signed_payloads_are_parsed_never_crash() -> None:
                     {"arg": "\u00b2"}, {"arg": [1]}, {"arg": {"id": [1]}}):
         for topic in ("product.updated", "order.updated", "action.woocommerce_product_set_stock"):
             assert webhooks.events(topic, payload)
+
+
+def test_an_order_update_with_refunds_is_also_a_refund_event() -> None:
+    from bridge_woocommerce.webhooks import events
+
+    kinds = [(e.kind, e.remote_ids) for e in events("order.updated", {"id": 114, "status": "processing",
+                                                                       "refunds": [{"id": 120, "total": "-5.00"}]})]
+    assert ("refund", ["114"]) in kinds and ("order", ["114"]) in kinds
+    assert "refund" not in [e.kind for e in events("order.updated", {"id": 115, "status": "processing", "refunds": []})]

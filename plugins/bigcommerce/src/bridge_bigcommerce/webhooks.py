@@ -32,7 +32,7 @@ SCOPES = (
     "store/product/inventory/updated", "store/product/inventory/order/updated",
     "store/sku/created", "store/sku/updated", "store/sku/deleted",
     "store/sku/inventory/updated", "store/sku/inventory/order/updated",
-    "store/order/created", "store/order/updated", "store/order/statusUpdated",
+    "store/order/created", "store/order/updated", "store/order/statusUpdated", "store/order/refund/created",
     "store/shipment/created", "store/shipment/updated",
     "store/app/uninstalled",
 )
@@ -136,6 +136,8 @@ def _event(scope: str, data: dict) -> WebhookEvent:
         return WebhookEvent(kind="product", remote_ids=ids(sku.get("product_id")), topic=scope)
     if scope.startswith("store/product/"):
         return WebhookEvent(kind="product", remote_ids=ids(data.get("id")), topic=scope)
+    if scope == "store/order/refund/created":  # data.id: the order (webhooks.v3 spec)
+        return WebhookEvent(kind="refund", remote_ids=ids(data.get("id")), topic=scope)
     if scope.startswith("store/order/"):
         status = obj(data.get("status"))
         kind = "order_cancelled" if status.get("new_status_id") == CANCELLED else "order"

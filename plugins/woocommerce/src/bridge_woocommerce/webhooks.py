@@ -112,6 +112,8 @@ def events(topic: str, payload: dict[str, Any]) -> list[WebhookEvent]:
         keys = {str(m.get("key")) for m in meta if isinstance(m, dict)} if isinstance(meta, list) else set()
         if keys & set(META_KEYS) or payload.get("status") == "completed":
             out.append(WebhookEvent(kind="fulfillment", remote_ids=ids, topic=topic))
+        if payload.get("refunds"):  # order.updated fires on refunds (platform note §12.3)
+            out.append(WebhookEvent(kind="refund", remote_ids=ids, topic=topic))
         return out
     if resource == "action" and event.endswith("_set_stock"):
         arg = payload.get("arg")
