@@ -3,6 +3,7 @@ subscribed addresses only, reset and the control API, on a small sandbox served 
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -237,3 +238,44 @@ def test_a_refusal_of_the_sandbox_reaches_the_control_client(shop: Any, monkeypa
     answer = c.post("/_sandbox/orders/9/cancel")
     assert answer.status_code == 409 and answer.json() == {
         "error": "ApiError: order 9 has shipped: it cannot be cancelled"}
+
+
+def test_webhook_deliveries_lost_or_duplicated_on_demand(shop: Any) -> None:
+    sb, c = shop
+    received: list[bytes] = []
+
+    async def hook(request: Request) -> Response:
+        received.append(await request.body())
+        return Response("ok")
+
+    with SandboxServer(Starlette(routes=[Route("/hook", hook, methods=["POST"])])) as receiver:
+        sb.seed_catalog(1)
+        sb.subs[:] = [Subscription(id="1", topic="stock", address=receiver.url + "/hook")]
+        assert c.post("/_sandbox/webhook-faults", json={"kind": "drop"}).json()[0]["kind"] == "drop"
+        assert c.post("/_sandbox/webhook-faults", json={"kind": "duplicate", "topic": "stock"}).status_code == 200
+        assert c.post("/_sandbox/webhook-faults", json={"kind": "lose"}).status_code == 400
+        for qty in (1, 2, 3):
+            sb.set_quantity("SKU-0", qty)
+        sb.webhooks.flush()
+    assert [json.loads(r)["quantity"] for r in received] == [2, 2, 3]  # 1 lost, 2 twice, 3 once
+    assert c.get("/_sandbox/deliveries").json()[0]["error"] == "dropped (injected)"
+
+
+def test_chaos_plan_runs_behind_the_middleware() -> None:
+    from bridge.sandboxing.chaos import ChaosPlan, chaotic
+
+    async def ok(request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    plan = ChaosPlan(0.5, seed=3)
+    plan.add(Fault(status=418, body="teapot"))
+    app = chaotic(Starlette(routes=[Route("/", ok, methods=["POST"])]), plan)
+    with SandboxServer(app) as server, httpx.Client(base_url=server.url, timeout=2) as c:
+        assert c.post("/", content=b"a teapot").status_code == 418  # queued, aimed by body
+        outcomes = []
+        for _ in range(20):
+            try:
+                outcomes.append(c.post("/", content=b"x").status_code)
+            except httpx.TransportError:
+                outcomes.append(0)
+    assert 200 in outcomes and any(o != 200 for o in outcomes) and sum(plan.drawn.values()) > 0

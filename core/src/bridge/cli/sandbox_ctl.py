@@ -328,6 +328,20 @@ def subscriptions(ctx: click.Context) -> None:
     _out(_ctl(ctx).call("GET", "/subscriptions"))
 
 
+@sandbox_ctl.command("webhook-fault")
+@click.option("--drop", "kind", flag_value="drop", help="The delivery is lost (never sent).")
+@click.option("--duplicate", "kind", flag_value="duplicate", help="The delivery is sent twice.")
+@click.option("--count", type=int, default=1, show_default=True)
+@click.option("--topic", default=None, help="Only deliveries of this topic (as the platform names it).")
+@click.pass_context
+def webhook_fault(ctx: click.Context, kind: str | None, count: int, topic: str | None) -> None:
+    """Lose or duplicate the next webhook deliveries (polling must repair a lost one, a duplicate
+    must change nothing)."""
+    if kind is None:
+        raise click.UsageError("say --drop or --duplicate")
+    _out(_ctl(ctx).call("POST", "/webhook-faults", {"kind": kind, "count": count, "topic": topic}))
+
+
 @sandbox_ctl.command()
 @click.pass_context
 def deliveries(ctx: click.Context) -> None:

@@ -76,8 +76,8 @@ class ChaosPlan(FaultPlan):
     def start(self) -> None:
         self.active = True
 
-    def take(self, method: str, path: str) -> Fault | None:
-        queued = super().take(method, path)
+    def take(self, method: str, path: str, body: bytes = b"") -> Fault | None:
+        queued = super().take(method, path, body)
         if queued is not None or not self.active or path.startswith(self.skip):
             return queued
         with self._draw:

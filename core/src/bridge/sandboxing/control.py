@@ -11,6 +11,7 @@ Common to every sandbox (implemented here once, on :class:`~bridge.sandboxing.ki
 ``POST /_sandbox/latency``            ``{"ms": 250}``
 ``GET  /_sandbox/subscriptions``      webhook subscriptions the platform holds
 ``GET  /_sandbox/deliveries``         webhook deliveries attempted (address, topic, status)
+``POST /_sandbox/webhook-faults``     ``{"kind": "drop" | "duplicate", "count": N, "topic": T}``
 ``GET  /_sandbox/stats``              request statistics, pending faults, latency
 ``POST /_sandbox/reset``              forget everything; ``{"products": N, ...}`` seeds again
 ====================================  =========================================================
@@ -233,6 +234,15 @@ def control_app(kit: SandboxKit) -> Starlette:
             return {"cleared": kit.faults.clear()}
         return kit.inject(Fault.from_dict(body)).describe()
 
+    def webhook_faults(request: Request, body: dict[str, Any]) -> Any:
+        if kit.webhooks is None:
+            raise ControlError(404, f"the {kit.platform} sandbox delivers no webhooks")
+        if request.method == "POST":
+            kit.webhooks.fail_next(str(body.get("kind") or ""), _int(body, "count", 1, lo=1),
+                                   str(body["topic"]) if body.get("topic") else None)
+        with kit.webhooks.lock:
+            return [dict(f) for f in kit.webhooks.faults]
+
     def latency(request: Request, body: dict[str, Any]) -> dict[str, Any]:
         ms = body.get("ms")
         try:
@@ -278,6 +288,7 @@ def control_app(kit: SandboxKit) -> Starlette:
         Route(P + "/products", endpoint(products), methods=["GET"]),
         Route(P + "/faults", endpoint(faults), methods=["GET", "POST", "DELETE"]),
         Route(P + "/latency", endpoint(latency), methods=["POST"]),
+        Route(P + "/webhook-faults", endpoint(webhook_faults), methods=["GET", "POST"]),
         Route(P + "/subscriptions", endpoint(subscriptions), methods=["GET"]),
         Route(P + "/deliveries", endpoint(deliveries), methods=["GET"]),
         Route(P + "/stats", endpoint(stats), methods=["GET"]),

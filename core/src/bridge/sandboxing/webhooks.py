@@ -71,6 +71,8 @@ class WebhookDeliverer:
         disable failing subscriptions count here)."""
         self.lock = threading.Lock()
         self.log: list[dict[str, Any]] = []
+        self.faults: list[dict[str, Any]] = []
+        """Pending delivery faults: ``{"kind": "drop" | "duplicate", "count": n, "topic": t}``."""
         self._queue: queue.Queue[_Job] = queue.Queue()
         self._thread: threading.Thread | None = None
 
@@ -85,11 +87,42 @@ class WebhookDeliverer:
             self.send(sub, topic, body)
         return len(targets)
 
+    def fail_next(self, kind: str, count: int = 1, topic: str | None = None) -> None:
+        """The next ``count`` deliveries (of ``topic``, or any) are lost (``drop``: never sent,
+        the platform believes it delivered) or sent twice (``duplicate``: at-least-once
+        delivery, the same body and headers again)."""
+        if kind not in ("drop", "duplicate"):
+            raise ValueError("a delivery fault is 'drop' or 'duplicate'")
+        if count < 1:
+            raise ValueError("a delivery fault's count must be at least 1")
+        with self.lock:
+            self.faults.append({"kind": kind, "count": int(count), "topic": topic})
+
+    def _take_fault(self, topic: str) -> str | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault["topic"] in (None, topic):
+                    fault["count"] -= 1
+                    if fault["count"] <= 0:
+                        self.faults.remove(fault)
+                    return str(fault["kind"])
+        return None
+
     def send(self, sub: Subscription, topic: str, body: bytes,
              headers: dict[str, str] | None = None) -> None:
         """Queue one delivery to a subscribed address (``headers`` replace the signer's: the
         unsigned pings some platforms send on creation)."""
-        self._queue.put(_Job(sub, topic, body, headers if headers is not None else self.sign(sub, topic, body)))
+        job = _Job(sub, topic, body, headers if headers is not None else self.sign(sub, topic, body))
+        fault = self._take_fault(topic)
+        if fault == "drop":
+            with self.lock:
+                self.log.append({"subscription": sub.id, "topic": topic, "address": sub.address,
+                                 "status": None, "error": "dropped (injected)", "body": body,
+                                 "headers": job.headers, "at": time.time()})
+            return
+        self._queue.put(job)
+        if fault == "duplicate":
+            self._queue.put(job)
         with self.lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name=f"{self.name}-webhooks", daemon=True)
@@ -131,3 +164,4 @@ class WebhookDeliverer:
         self.flush(1.0)
         with self.lock:
             self.log.clear()
+            self.faults.clear()
