@@ -78,11 +78,8 @@ class RunResult:
     errors: list[tuple[str, str]] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
     """The decided actions: always for a plan; for a sync only when asked (``keep_actions``)."""
-
-    @property
-    def plan(self) -> list[dict[str, Any]]:
-        """The actions as ``bridge plan`` prints them."""
-        return [a.row() for a in self.actions]
+    plan: list[dict[str, Any]] = field(default_factory=list)
+    """The actions as ``bridge plan`` prints them (for a sync: as decided, before applying)."""
 
 
 # ============================================================================ sinks
@@ -117,6 +114,7 @@ class SyncSink:
         self.keep = keep
         self.pm = ctx.pm
         self.actions: list[Action] = []
+        self.rows: list[dict[str, Any]] = []
         self._writers: dict[int | None, StoreWriter] = {}
         self.applier = factory(ctx, self) if factory is not None else None
 
@@ -136,6 +134,7 @@ class SyncSink:
             ctx.counts[f"plan.{action.kind}"] += 1
         if self.keep:
             self.actions.extend(actions)
+            self.rows.extend(a.row() for a in actions)
         self.applier.apply_all(actions)
 
     def journal(self, ctx: FlowContext, action: Action) -> None:
@@ -290,7 +289,8 @@ def plan_flow(flow: str, org_id: int, channel_store_id: int | None = None, *,
                           items=items, sink=sink)
         spec.fn(ctx)
         status = RunStatus.PARTIAL if ctx.errors else RunStatus.OK
-        results.append(RunResult(None, flow, status, dict(ctx.counts), ctx.errors, sink.actions))
+        results.append(RunResult(None, flow, status, dict(ctx.counts), ctx.errors, sink.actions,
+                                 [a.row() for a in sink.actions]))
     return results
 
 
@@ -352,7 +352,7 @@ def run_flow(flow: str, org_id: int, channel_store_id: int | None = None, *, dry
             sink.close()
             _finish_run(ctx, status, error)
             metrics.inc("bridge_jobs_total", flow=flow, outcome=status)
-        results.append(RunResult(ctx.run_id, flow, status, dict(ctx.counts), ctx.errors, sink.actions))
+        results.append(RunResult(ctx.run_id, flow, status, dict(ctx.counts), ctx.errors, sink.actions, sink.rows))
     return results
 
 

@@ -103,8 +103,6 @@ class ChangeSender:
                            + ("full edit (SKUs changed)" if full else "partial edit of " + ", ".join(changes.parts)),
                            org_id=self.ctx.org_id, store_id=self.channel_id, flow="products", item=item,
                            data={"status": result.status, "call": op, "parts": changes.parts}, session=s)
-        if full:
-            changes.prices = []  # sent with the full edit
         self.count("updated")
 
     def _prices(self, item: str, link: ListingLink, listing: Listing, changes: Changes) -> bool:
