@@ -129,3 +129,28 @@ class _Guard:
             await JSONResponse({"message": "bad token"}, status_code=401)(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+def _payload_kinds() -> tuple[str, ...]:
+    from typing import get_args
+
+    from bridge.models import WebhookEvent
+
+    return get_args(WebhookEvent.model_fields["kind"].annotation)
+
+
+def webhook_payload(body: bytes, platform: str) -> dict:
+    """A fake delivery's JSON object (``kind``, ``ids``, ``delivery_id``), or WebhookRejected."""
+    import json
+
+    from bridge.errors import WebhookRejected
+
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise WebhookRejected(f"{platform}: delivery is not JSON") from None
+    ids = data.get("ids", []) if isinstance(data, dict) else None
+    if not isinstance(data, dict) or data.get("kind") not in _payload_kinds() or not isinstance(ids, list) \
+            or not all(isinstance(i, str | int) for i in ids) or not isinstance(data.get("delivery_id"), str | None):
+        raise WebhookRejected(f"{platform}: not a delivery (kind, ids, delivery_id)")
+    return data

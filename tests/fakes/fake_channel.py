@@ -38,6 +38,7 @@ from bridge.models import (
     WebhookRequest,
 )
 from tests.fakes.common import FakeSandboxBase, check_response, sample_webhook, sign
+from tests.fakes.common import webhook_payload as _payload
 
 PROVIDERS = [{"id": "P-RM", "name": "Royal Mail"}, {"id": "P-DPD", "name": "DPD"}]
 
@@ -201,7 +202,7 @@ def push_tracking(connection: Connection, push: TrackingPush) -> TrackingResult:
 def receive_webhook(connection: Connection | None, request: WebhookRequest) -> WebhookDelivery:
     if request.header("X-Fake-Signature") != sign(request.body):
         raise WebhookRejected("fakechannel: bad webhook signature")
-    data = json.loads(request.body)
+    data = _payload(request.body, "fakechannel")
     return WebhookDelivery(delivery_id=data.get("delivery_id"), store_remote_id="shop-1",
                            events=[WebhookEvent(kind=data["kind"], remote_ids=data.get("ids", []))])
 

@@ -36,6 +36,7 @@ from bridge.models import (
     WebhookRequest,
 )
 from tests.fakes.common import FakeSandboxBase, check_response, sample_webhook, sign
+from tests.fakes.common import webhook_payload as _payload
 
 PAGE = 10
 
@@ -167,7 +168,7 @@ def list_fulfillments(connection: Connection, order_ids: list[str]) -> list[Fulf
 def receive_webhook(connection: Connection | None, request: WebhookRequest) -> WebhookDelivery:
     if request.header("X-Fake-Signature") != sign(request.body):
         raise WebhookRejected("fakeshop: bad webhook signature")
-    data = json.loads(request.body)
+    data = _payload(request.body, "fakeshop")
     return WebhookDelivery(delivery_id=data.get("delivery_id"), store_remote_id="fakeshop-1",
                            events=[WebhookEvent(kind=data["kind"], remote_ids=data.get("ids", []))])
 

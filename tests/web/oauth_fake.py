@@ -28,6 +28,7 @@ from bridge.models import (
     WebhookEvent,
     WebhookRequest,
 )
+from tests.fakes.common import webhook_payload
 
 SECRET = "oauth-fake-secret"
 #: The names of the app callbacks the plugin was asked to handle (a test clears it).
@@ -75,7 +76,13 @@ def app_callback(app: AppContext, name: str, request: WebhookRequest) -> Callbac
     CALLS.append(name)
     if request.header("X-Sig") != sign(request.body):
         raise WebhookRejected("oauthchannel: bad callback signature")
-    data = json.loads(request.body)
+    try:
+        data = json.loads(request.body)
+        if not isinstance(data, dict) or not all(isinstance(data.get(k), str)
+                                                 for k in ("id", *(("name", "token") if name == "keys" else ()))):
+            raise ValueError
+    except (ValueError, UnicodeDecodeError):
+        raise WebhookRejected("oauthchannel: callback body is not what the platform sends") from None
     if name == "keys":
         return CallbackResult(stores=[StoreInfo(remote_id=data["id"], name=data["name"], currency="GBP",
                                                 region="GB", credentials={"token": data["token"]})],
@@ -101,7 +108,9 @@ def check_prerequisites(connection: Connection) -> list[Prerequisite]:
 def receive_webhook(connection: Connection | None, request: WebhookRequest) -> WebhookDelivery:
     if request.header("X-Sig") != sign(request.body):
         raise WebhookRejected("oauthchannel: bad webhook signature")
-    data = json.loads(request.body)
+    data = webhook_payload(request.body, "oauthchannel")
+    if not isinstance(data.get("shop"), str | None) or not isinstance(data.get("id"), str | None):
+        raise WebhookRejected("oauthchannel: not a delivery (id, shop)")
     return WebhookDelivery(delivery_id=data.get("id"), store_remote_id=data.get("shop"),
                            events=[WebhookEvent(kind=data["kind"], remote_ids=data.get("ids", []))])
 
