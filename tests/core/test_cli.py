@@ -96,7 +96,9 @@ def test_waitlist_cli(capsys):
 def test_doctor_reports_checks(capsys, fake_pair):
     code, out, _ = run(capsys, "doctor")
     assert code == 0
-    assert "[ok  ] credentials accepted" in out and "webhooks" in out
+    assert "[ok  ] credentials accepted" in out
+    # no public URL is set: the doctor says the store is polled, and how to get webhooks
+    assert "[warn] change notifications: polling only" in out and "BRIDGE_PUBLIC_URL" in out
 
 
 def test_log_reads_the_journal(capsys, fake_pair):

@@ -77,8 +77,9 @@ class Connection:
 
     @property
     def base_url(self) -> str | None:
-        """The base URL override (a sandbox), or None for the platform's real host."""
-        return self.settings.get("base_url") or None
+        """The base URL override (a sandbox), or None for the platform's real host: the store's
+        own setting, else the bridge-wide ``BRIDGE_<PLATFORM>_BASE_URL``."""
+        return self.settings.get("base_url") or self.app.settings.get("base_url") or None
 
     @property
     def store_key(self) -> str:

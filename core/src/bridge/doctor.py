@@ -15,6 +15,30 @@ def _check(key: str, title: str, ok: bool, detail: str = "", fix: str = "",
     return {"key": key, "title": title, "ok": ok, "detail": detail, "fix": fix, "blocking": blocking}
 
 
+def _webhooks_check(store: Store, pm: PluginManager) -> dict[str, Any]:
+    """What the platform says of the store's subscriptions: ok / topics missing / wrong address /
+    polling only (never blocking: polling keeps the flows going)."""
+    from bridge import subscriptions
+
+    title = "change notifications"
+    try:
+        rep = subscriptions.inspect(store, pm)
+    except BridgeError as exc:
+        return _check("changes", title, False, f"the subscriptions could not be read: {exc}",
+                      "run `bridge doctor` again; bridge polls meanwhile", blocking=False)
+    if rep.mode == "unsupported":
+        return _check("changes", title, True, rep.summary(), blocking=False)
+    if rep.mode == "polling":
+        return _check("changes", title, False, rep.summary(),
+                      "set BRIDGE_PUBLIC_URL to an https address the platform reaches, then restart "
+                      "`bridge run` (it subscribes at start)", blocking=False)
+    if not rep.ok:
+        return _check("changes", title, False, rep.summary(),
+                      "restart `bridge run` (it reconciles subscriptions at start and daily)",
+                      blocking=False)
+    return _check("changes", title, True, rep.summary(), blocking=False)
+
+
 def diagnose(store: Store, pm: PluginManager | None = None) -> dict[str, Any]:
     """Run the checks for one store; never raises for a platform error (it becomes a check)."""
     pm = pm or get_manager()
@@ -45,14 +69,7 @@ def diagnose(store: Store, pm: PluginManager | None = None) -> dict[str, Any]:
                 checks.append(_check(p.key, p.title, p.ok, p.detail, p.fix, p.blocking))
         except BridgeError as exc:
             checks.append(_check("prerequisites", "prerequisites readable", False, str(exc)))
-    info = plugin.platform
-    checks.append(_check(
-        "changes", "change notifications",
-        True,
-        "webhooks" if info.webhooks else
-        f"{info.display_name} sends no webhooks: bridge polls it on each flow's interval",
-        blocking=False,
-    ))
+    checks.append(_webhooks_check(store, pm))
     if store.auth_expires_at:
         days = (store.auth_expires_at - utcnow()).total_seconds() / 86400
         checks.append(_check("auth_expiry", "authorization valid", days > 0,

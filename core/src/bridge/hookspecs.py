@@ -79,6 +79,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
         TrackingResult,
         WebhookDelivery,
         WebhookRequest,
+        WebhookSubscription,
     )
     from bridge.tables import Store
 
@@ -127,6 +128,8 @@ OPERATIONS: tuple[str, ...] = (
     "shipping_providers",
     "push_tracking",
     "register_webhooks",
+    "list_webhooks",
+    "delete_webhooks",
     "receive_webhook",
     "sandbox",
 )
@@ -519,8 +522,27 @@ def push_tracking(connection: Connection, push: TrackingPush) -> TrackingResult:
 @hookspec(firstresult=True)
 def register_webhooks(connection: Connection, url: str) -> list[str]:
     """Subscribe the store's change notifications to ``url``; returns the subscription ids.
-    Idempotent: existing subscriptions to the same URL are kept, not duplicated. Secrets the
-    verification needs go to ``connection.save_credentials``."""
+    Idempotent: existing subscriptions to the same URL are kept, not duplicated (re-activated
+    where the platform disabled them). Secrets the verification needs go to
+    ``connection.save_credentials``. The core calls it only with an address the platform can
+    reach (:mod:`bridge.subscriptions` decides), on connect, at ``bridge run`` start and daily."""
+
+
+@hookspec(firstresult=True)
+def list_webhooks(connection: Connection) -> list[WebhookSubscription]:
+    """Every change-notification subscription the platform holds for this store and this app's
+    credentials (all addresses, all topics, disabled ones with ``active=False``), read from the
+    platform — never from memory. Topics are spelled as in
+    :attr:`~bridge.models.PlatformInfo.webhook_topics`. The core compares them with what the
+    flows need (``bridge doctor``, the daily reconcile)."""
+
+
+@hookspec(firstresult=True)
+def delete_webhooks(connection: Connection, ids: list[str]) -> None:
+    """Remove the subscriptions with these ids (as :func:`list_webhooks` returned them). One that
+    is already gone is not an error. The core calls it for subscriptions bridge made whose
+    address or topic is no longer wanted, and for all of them on disconnect, before the
+    credentials are dropped."""
 
 
 @hookspec(firstresult=True)

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import random
 import signal
-import socket
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,7 +21,7 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlmodel import select
 
-from bridge import db, journal
+from bridge import db, journal, liveness
 from bridge.errors import Misconfigured, NeedsReconnect, RateLimited, Transient
 from bridge.plugins import PluginManager, get_manager
 from bridge.shutdown import stopping
@@ -38,6 +36,8 @@ BACKOFF_BASE = 5.0
 BACKOFF_CAP = 900.0
 MISCONFIGURED_RETRY = 300.0
 AUTH_WARNING_DAYS = (30, 7, 1)
+#: Seconds between reconciles of the stores' webhook subscriptions (the first runs at start).
+RECONCILE_EVERY = 24 * 3600.0
 
 
 def backoff_seconds(failures: int, *, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> float:
@@ -53,13 +53,14 @@ class Scheduler:
                  owner: str | None = None, tick: float = 0.5) -> None:
         self.workers = workers
         self.pm = pm or get_manager()
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.owner = owner or liveness.identity(f"{id(self):x}")
         self.tick = tick
         self.stop_event = threading.Event()
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bridge-worker")
         self.running: dict[int, Future] = {}
         self._lock = threading.Lock()
         self._last_refresh = 0.0
+        self._last_reconcile: float | None = None
         self.runs = 0
 
     # ------------------------------------------------------------------ job table
@@ -89,6 +90,11 @@ class Scheduler:
                     s.add(job)
             db.insert_missing(s, Job, new, keys=("key",))
         self._last_refresh = time.monotonic()
+
+    def recover(self) -> dict[str, int]:
+        """Give back what a killed process held: job leases and ``running`` runs whose owner is
+        known to be dead (:mod:`bridge.liveness`) are released / marked aborted at once."""
+        return recover_dead_owners()
 
     def claim(self, limit: int) -> list[Job]:
         """Lease up to ``limit`` due jobs for this process (atomic per job)."""
@@ -192,6 +198,9 @@ class Scheduler:
         if time.monotonic() - self._last_refresh > 30:
             self.refresh_jobs()
             check_auth_expiry()
+        if self._last_reconcile is None or time.monotonic() - self._last_reconcile > RECONCILE_EVERY:
+            self._last_reconcile = time.monotonic()
+            self.reconcile_subscriptions()
         with self._lock:
             free = self.workers - len(self.running)
         if free <= 0 or self.stop_event.is_set():
@@ -203,6 +212,17 @@ class Scheduler:
                 self.running[job.id] = fut  # type: ignore[index]
             fut.add_done_callback(lambda f, jid=job.id: self._done(jid, f))  # type: ignore[misc]
         return len(jobs)
+
+    def reconcile_subscriptions(self) -> threading.Thread:
+        """Reconcile every store's webhook subscriptions (at start, then daily) in a thread of
+        its own: a slow platform never delays the jobs."""
+        from bridge import subscriptions
+
+        t = threading.Thread(target=subscriptions.reconcile_all, kwargs={"pm": self.pm},
+                             name="bridge-subscriptions", daemon=True)
+        t.start()
+        self.reconcile_thread = t
+        return t
 
     def run_forever(self, *, max_runtime: float | None = None) -> None:
         """Loop until :meth:`stop`; renews leases of running jobs as it goes."""
@@ -247,6 +267,37 @@ class Scheduler:
         with db.session() as s:
             s.exec(update(Job).where(Job.lease_owner == self.owner)  # type: ignore[call-overload]
                    .values(lease_owner=None, lease_until=None))
+
+
+def recover_dead_owners() -> dict[str, int]:
+    """Release job leases and abort ``running`` runs of processes known to be dead; returns
+    how many of each. Runs from before owners were recorded count as dead after an hour."""
+    from bridge.statuses import RunStatus
+    from bridge.tables import SyncRun
+
+    now = utcnow()
+    with db.session() as s:
+        jobs = [j for j in s.exec(select(Job).where(Job.lease_owner != None))  # noqa: E711
+                if liveness.is_dead(j.lease_owner)]
+        for j in jobs:
+            s.exec(update(Job).where(Job.id == j.id, Job.lease_owner == j.lease_owner)  # type: ignore[call-overload]
+                   .values(lease_owner=None, lease_until=None, next_run_at=now))
+        runs = [r for r in s.exec(select(SyncRun).where(SyncRun.status == RunStatus.RUNNING))
+                if liveness.is_dead(r.owner)
+                or (r.owner is None and r.started_at < now - timedelta(hours=1))]
+        for r in runs:
+            r.status = RunStatus.ABORTED
+            r.finished_at = now
+            r.error = "the process running it ended before it finished (killed or crashed); " \
+                      "the next run picks up from the saved cursor"
+            s.add(r)
+    for r in runs:
+        journal.record("run.aborted", f"{r.flow} run {r.id} was left running by a process that "
+                       "ended: marked aborted", org_id=r.org_id, store_id=r.channel_store_id or r.store_id,
+                       flow=r.flow, level="warning")
+    if jobs or runs:
+        log.warning("recovered %d job lease(s) and %d run(s) of ended processes", len(jobs), len(runs))
+    return {"leases": len(jobs), "runs": len(runs)}
 
 
 def trigger(flow: str, org_id: int, channel_store_id: int | None = None,

@@ -88,3 +88,5 @@ class RunStatus(StrEnum):
     OK = "ok"
     PARTIAL = "partial"
     FAILED = "failed"
+    ABORTED = "aborted"
+    """Left running by a process that ended (killed, crashed); marked at the next start."""

@@ -125,7 +125,7 @@ def app_context(platform: str, pm: PluginManager | None = None) -> AppContext:
     return AppContext(
         platform=platform,
         settings=config.app_settings(platform, names),
-        public_url=str(config.get("public_url")).rstrip("/"),
+        public_url=config.public_url(),
     )
 
 
@@ -287,6 +287,9 @@ def save_store(org: Organization, platform: str, info: StoreInfo, pm: PluginMana
         f"{pinfo.display_name} store '{row.name}' connected ({row.currency})",
         org_id=org.id, store_id=row.id, data={"platform": platform, "warnings": info.warnings},
     )
+    from bridge import subscriptions  # it reads stores: imported here
+
+    subscriptions.reconcile_quietly(row, pm)
     return row
 
 
@@ -324,6 +327,7 @@ def disconnect(store_ref: str | int, *, purge: bool = False) -> Store:
     store = get_store(store_ref)
     sid = store.id
     assert sid is not None
+    _unsubscribe_before_disconnect(store)
     with db.session() as s:
         row = s.get(Store, sid)
         assert row is not None
@@ -340,6 +344,26 @@ def disconnect(store_ref: str | int, *, purge: bool = False) -> Store:
         journal.record("store.disconnected", f"store '{store.name}' disconnected; links kept",
                        org_id=store.org_id, store_id=sid)
     return store
+
+
+def _unsubscribe_before_disconnect(store: Store) -> None:
+    """Remove bridge's webhook subscriptions while the credentials still exist. A platform that
+    cannot be reached does not stop the disconnect: the journal says what is left behind."""
+    from bridge import subscriptions
+    from bridge.errors import BridgeError
+
+    if store.status == "disconnected":
+        return
+    try:
+        removed = subscriptions.unsubscribe(store)
+    except (BridgeError, Misconfigured) as exc:
+        journal.record("store.webhooks_left", f"webhook subscriptions of '{store.name}' could not be "
+                       f"removed ({exc}): delete them in the platform's admin", level="warning",
+                       org_id=store.org_id, store_id=store.id)
+        return
+    if removed:
+        journal.record("store.webhooks", f"{removed} webhook subscription(s) of '{store.name}' removed",
+                       org_id=store.org_id, store_id=store.id)
 
 
 def _purge(store_id: int) -> None:

@@ -258,6 +258,7 @@ class SyncRun(SQLModel, table=True):
     channel_store_id: int | None = None
     dry_run: bool = False
     status: str = RunStatus.RUNNING
+    owner: str | None = None  # the process running it (bridge.liveness), for recovery
     counts: dict = _json()
     error: str | None = None
     started_at: datetime = Field(default_factory=utcnow, index=True)

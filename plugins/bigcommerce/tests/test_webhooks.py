@@ -119,8 +119,8 @@ def test_event_kinds_by_scope():
     assert ev("store/product/updated", {"type": "product", "id": 7}).kind == "product"
     assert ev("store/sku/updated", {"type": "sku", "id": 9, "sku": {"product_id": 7, "variant_id": 9}}
               ).remote_ids == ["7"]
-    assert ev("store/product/inventory/order/updated", {"id": 7, "inventory": {"product_id": 7}}
-              ).remote_ids == ["7"]
+    product_stock = ev("store/product/inventory/order/updated", {"id": 7, "inventory": {"product_id": 7}})
+    assert (product_stock.kind, product_stock.remote_ids) == ("inventory", ["7"])
     assert ev("store/channel/1/inventory/product/stock_changed", {"variant_id": 3, "product_id": 7,
                                                                   "location_id": 1}).remote_ids == ["3"]
     assert ev("store/app/uninstalled", {}).kind == "uninstalled"

@@ -23,20 +23,29 @@ def server_config(app: Any, host: str, port: int) -> Any:
 
 @click.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port of the admin pages (default 8765).")
-@click.option("--workers", type=int, default=None, help="Worker threads.")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="Port of the admin pages (default 8765).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Worker threads.")
 @click.option("--no-web", is_flag=True, help="Run the scheduler only, without the admin pages.")
 @click.option("--max-runtime", type=float, default=None, hidden=True)
 def run(host: str | None, port: int | None, workers: int | None, no_web: bool,
         max_runtime: float | None) -> None:
-    """Run the scheduler, the workers and the admin pages in one process."""
+    """Run the scheduler, the workers and the admin pages in one process.
+
+    SIGTERM and SIGINT stop it the same way: no new work, running jobs finish their item (or
+    give their lease back), "bridge stopped", exit 0."""
     from bridge import config, db
     from bridge.scheduler import Scheduler
 
+    settings = config.load()  # invalid configuration stops the start with one line
+    host = host or settings.host
+    port = port or settings.port
+    if not settings.public_url:
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        config.set_runtime_public_url(f"http://{shown}:{port}")
     db.get_engine()
-    sched = Scheduler(workers=workers or config.get_int("workers", 4))
-    host = host or str(config.get("host"))
-    port = port or config.get_int("port", 8765)
+    sched = Scheduler(workers=workers or settings.workers)
+    sched.recover()
     if no_web:
         sched.install_signal_handlers()
         click.echo(f"bridge scheduler running with {sched.workers} workers", err=True)
@@ -47,15 +56,41 @@ def run(host: str | None, port: int | None, workers: int | None, no_web: bool,
 
     from bridge.web.app import create_app
 
+    class Server(uvicorn.Server):
+        """uvicorn without its own signal handling (it re-raises SIGTERM after shutting down,
+        which ends the process with 143): bridge's handlers stop the scheduler and the server."""
+
+        def install_signal_handlers(self) -> None:  # uvicorn < 0.29
+            return None
+
+        def capture_signals(self):  # type: ignore[no-untyped-def]  # uvicorn >= 0.29
+            import contextlib
+
+            return contextlib.nullcontext()
+
     app = create_app(scheduler=sched)
+    server = Server(server_config(app, host, port))
+
+    def on_signal(signum: int, _frame: object) -> None:
+        from bridge.scheduler import stopping
+
+        stopping.set()
+        sched.stop()
+        server.should_exit = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     worker = threading.Thread(target=sched.run_forever, kwargs={"max_runtime": max_runtime},
                               name="bridge-scheduler", daemon=True)
     worker.start()
-    click.echo(f"bridge running: admin pages at http://{host}:{port}/", err=True)
-    server = uvicorn.Server(server_config(app, host, port))
+    if max_runtime is not None:
+        threading.Thread(target=lambda: (worker.join(), setattr(server, "should_exit", True)),
+                         daemon=True).start()
+    click.echo(f"bridge running: admin pages at http://{host}:{port}/ "
+               f"(public URL {config.public_url()})", err=True)
     server.run()
     sched.stop()
-    worker.join(timeout=28)
+    worker.join(timeout=30)
     click.echo("bridge stopped", err=True)
 
 

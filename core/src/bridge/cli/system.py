@@ -80,12 +80,15 @@ def config_get(key: str, reveal: bool) -> None:
 @click.argument("key")
 @click.argument("value", required=False)
 def config_set(key: str, value: str | None) -> None:
-    """Set a setting in the config file (a secret is prompted for when VALUE is left out)."""
+    """Set a setting in the config file (a secret is prompted for when VALUE is left out).
+
+    Unknown keys and values of the wrong form are refused (`bridge config list` shows the keys)."""
     from bridge import config
 
     if value is None:
+        config.require_known(key)  # an unknown key is refused before the prompt
         value = click.prompt(key, hide_input=config.is_secret(key))
-    config.set_value(key, value)
+    config.set_value(key, config.check(key, value))
     click.echo(f"{key} set")
 
 

@@ -40,6 +40,7 @@ from bridge.models.events import (  # noqa: F401
     WebhookDelivery,
     WebhookEvent,
     WebhookRequest,
+    WebhookSubscription,
 )
 from bridge.models.orders import (  # noqa: F401
     Address,
@@ -127,6 +128,7 @@ __all__ = [
     "TrackingResult",
     "Variant",
     "WebhookDelivery",
+    "WebhookSubscription",
     "WebhookEvent",
     "WebhookRequest",
 ]

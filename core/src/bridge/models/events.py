@@ -40,6 +40,18 @@ class WebhookDelivery(_Model):
     events: list[WebhookEvent] = []
 
 
+class WebhookSubscription(_Model):
+    """One subscription as the platform lists it (``list_webhooks``)."""
+
+    id: str
+    """What ``delete_webhooks`` takes to remove it (a hook id, a GID, or the event type where the
+    platform keys subscriptions by topic)."""
+    topic: str
+    """Spelled as in :attr:`~bridge.models.PlatformInfo.webhook_topics`."""
+    address: str
+    active: bool = True
+
+
 
 
 class SyncEvent(_Model):

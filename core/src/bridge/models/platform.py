@@ -97,6 +97,9 @@ class PlatformInfo(_Model):
     """True when the platform pushes change notifications; False means bridge polls."""
     markets: Markets | None = None
     """Channel platforms: where their stores may sell (None: the core checks no region)."""
+    webhook_topics: list[str] = []
+    """The topics the flows need, spelled as ``list_webhooks`` reports them; the core keeps the
+    store's subscriptions to exactly these (``webhooks=True`` only)."""
     regions: list[str] | None = None
     """Deprecated: served market codes only; use ``markets``."""
     docs_url: str | None = None

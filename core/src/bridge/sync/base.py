@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge import config, db, journal, metrics
+from bridge import config, db, journal, liveness, metrics
 from bridge.errors import BridgeError, Misconfigured
 from bridge.facade import StoreReader, StoreWriter
 from bridge.plugins import PluginManager, get_manager
@@ -330,7 +330,8 @@ def run_flow(flow: str, org_id: int, channel_store_id: int | None = None, *, dry
                           items=items, progress=progress)
         with db.session() as s:
             run = SyncRun(flow=flow, org_id=org_id, store_id=ecommerce.id,
-                          channel_store_id=channel.id if channel else None)
+                          channel_store_id=channel.id if channel else None,
+                          owner=liveness.identity())
             s.add(run)
             s.flush()
             ctx.run_id = run.id

@@ -42,7 +42,7 @@ env.filters["pager_query"] = _pager_query
 
 
 def public_url() -> str:
-    return str(config.get("public_url")).rstrip("/")
+    return config.public_url()
 
 
 def secure_cookies(request: Request) -> bool:

@@ -29,6 +29,7 @@ from bridge.models import (
     StoreRefund,
     WebhookDelivery,
     WebhookRequest,
+    WebhookSubscription,
 )
 from bridge_bigcommerce import auth, catalog, orders, prerequisites, refunds, webhooks
 
@@ -59,6 +60,7 @@ def describe_platform() -> PlatformInfo:
                        help="Client secret of the app: verifies callbacks and signed webhooks"),
         ],
         connect_methods=["credentials", "callback"], webhooks=True,
+        webhook_topics=list(webhooks.SCOPES),
         docs_url="https://developer.bigcommerce.com/docs/rest-management",
     )
 
@@ -168,6 +170,16 @@ def list_fulfillments(connection: Connection, order_ids: list[str]) -> list[Fulf
 @hookimpl
 def register_webhooks(connection: Connection, url: str) -> list[str]:
     return webhooks.register(connection, url)
+
+
+@hookimpl
+def list_webhooks(connection: Connection) -> list[WebhookSubscription]:
+    return webhooks.subscriptions(connection)
+
+
+@hookimpl
+def delete_webhooks(connection: Connection, ids: list[str]) -> None:
+    webhooks.delete(connection, ids)
 
 
 @hookimpl

@@ -19,7 +19,7 @@ import time
 
 from bridge.connection import AppContext, Connection
 from bridge.errors import WebhookRejected
-from bridge.models import WebhookDelivery, WebhookEvent, WebhookRequest
+from bridge.models import WebhookDelivery, WebhookEvent, WebhookRequest, WebhookSubscription
 from bridge_bigcommerce.client import BigCommerceClient
 from bridge_bigcommerce.payloads import CANCELLED, hook_post, hook_put
 
@@ -62,6 +62,22 @@ def register(connection: Connection, url: str) -> list[str]:
             client.call("PUT", "v3", f"hooks/{hook['id']}", json=hook_put(headers), item=scope)
         ids.append(str(hook["id"]))
     return ids
+
+
+def subscriptions(connection: Connection) -> list[WebhookSubscription]:
+    """Every hook of this API account (``GET /v3/hooks``; others' hooks are invisible)."""
+    client = BigCommerceClient(connection)
+    return [WebhookSubscription(id=str(h["id"]), topic=str(h.get("scope") or ""),
+                                address=str(h.get("destination") or ""),
+                                active=bool(h.get("is_active")))
+            for data, _ in client.v3_pages("hooks", {"limit": 250}) for h in data]
+
+
+def delete(connection: Connection, ids: list[str]) -> None:
+    """``DELETE /v3/hooks/{id}`` each; a hook already gone (404) is fine."""
+    client = BigCommerceClient(connection)
+    for hid in ids:
+        client.call("DELETE", "v3", f"hooks/{hid}", item=hid, missing_ok=True)
 
 
 # --------------------------------------------------------------------------- receiving
@@ -127,8 +143,9 @@ def _event(scope: str, data: dict) -> WebhookEvent:
     if scope.startswith("store/sku/inventory/"):
         return WebhookEvent(kind="inventory", remote_ids=ids(inventory.get("variant_id")), topic=scope)
     if scope.startswith("store/product/inventory/"):
-        # product-level tracking: the stock of every variant of the product changed
-        return WebhookEvent(kind="product", remote_ids=ids(inventory.get("product_id") or data.get("id")),
+        # product-level tracking: the stock of every variant of the product changed (the
+        # inventory flow takes product ids as well as variant ids)
+        return WebhookEvent(kind="inventory", remote_ids=ids(inventory.get("product_id") or data.get("id")),
                             topic=scope)
     if "/inventory/product/" in scope:  # store/channel/{id}/inventory/product/stock_changed
         return WebhookEvent(kind="inventory", remote_ids=ids(data.get("variant_id")), topic=scope)

@@ -6,7 +6,7 @@ from typing import Any
 
 from bridge.connection import AppContext, Connection
 from bridge.models import AppSetting, PlatformInfo, Prerequisite, Setting, StoreInfo
-from bridge_shopify import auth, mapping, queries
+from bridge_shopify import auth, mapping, queries, webhooks
 from bridge_shopify.catalog import DEFAULT_BULK_THRESHOLD
 from bridge_shopify.client import DEFAULT_API_VERSION, ShopifyClient
 from bridge_shopify.errors import AccessDenied
@@ -63,7 +63,7 @@ def describe() -> PlatformInfo:
             AppSetting(name="scopes", default=auth.DEFAULT_SCOPES, help="access scopes to ask for", secret=False),
         ],
         connect_methods=["oauth", "credentials"],
-        webhooks=True,
+        webhooks=True, webhook_topics=list(webhooks.TOPICS),
         docs_url="https://shopify.dev/docs/api/admin-graphql",
         lookup_lag=ORDER_SEARCH_LAG,
     )

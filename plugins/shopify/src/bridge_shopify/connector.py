@@ -30,6 +30,7 @@ from bridge.models import (
     StoreRefund,
     WebhookDelivery,
     WebhookRequest,
+    WebhookSubscription,
 )
 from bridge_shopify import catalog, connecting, orders, refunds, webhooks
 
@@ -122,6 +123,16 @@ def list_fulfillments(connection: Connection, order_ids: list[str]) -> list[Fulf
 @bridge.hookimpl
 def register_webhooks(connection: Connection, url: str) -> list[str]:
     return webhooks.register(connection, url)
+
+
+@bridge.hookimpl
+def list_webhooks(connection: Connection) -> list[WebhookSubscription]:
+    return webhooks.subscriptions(connection)
+
+
+@bridge.hookimpl
+def delete_webhooks(connection: Connection, ids: list[str]) -> None:
+    webhooks.delete(connection, ids)
 
 
 @bridge.hookimpl

@@ -273,6 +273,24 @@ query Webhooks($callbackUrl: URL!) {
 }
 """
 
+WEBHOOKS_ALL = """
+query WebhooksAll($after: String) {
+  webhookSubscriptions(first: 100, after: $after) {
+    nodes { id topic endpoint { __typename ... on WebhookHttpEndpoint { callbackUrl } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+WEBHOOK_DELETE = """
+mutation WebhookDelete($id: ID!) {
+  webhookSubscriptionDelete(id: $id) {
+    deletedWebhookSubscriptionId
+    userErrors { field message }
+  }
+}
+"""
+
 WEBHOOK_CREATE = """
 mutation WebhookCreate($topic: WebhookSubscriptionTopic!, $sub: WebhookSubscriptionInput!) {
   webhookSubscriptionCreate(topic: $topic, webhookSubscription: $sub) {

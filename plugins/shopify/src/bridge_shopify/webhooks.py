@@ -16,9 +16,10 @@ from typing import Any
 
 from bridge.connection import AppContext, Connection
 from bridge.errors import WebhookRejected
-from bridge.models import WebhookDelivery, WebhookEvent, WebhookRequest
+from bridge.models import WebhookDelivery, WebhookEvent, WebhookRequest, WebhookSubscription
 from bridge_shopify import queries
 from bridge_shopify.client import ShopifyClient
+from bridge_shopify.errors import user_errors
 
 #: What the flows need: catalog and stock changes, fulfilments, cancellations, refunds and order
 #: edits (units taken off an order are cancelled on TikTok), uninstall.
@@ -67,6 +68,35 @@ def register(connection: Connection, url: str) -> list[str]:
                                 "webhookSubscriptionCreate", item=topic)
         ids.append(payload["webhookSubscription"]["id"])
     return ids
+
+
+def subscriptions(connection: Connection) -> list[WebhookSubscription]:
+    """Every subscription of the app on this shop, page by page (``webhookSubscriptions``)."""
+    client = ShopifyClient(connection)
+    out: list[WebhookSubscription] = []
+    after: str | None = None
+    while True:
+        data = client.execute("WebhooksAll", queries.WEBHOOKS_ALL, {"after": after})
+        conn = data.get("webhookSubscriptions") or {}
+        for n in conn.get("nodes") or []:
+            address = (n.get("endpoint") or {}).get("callbackUrl") or ""
+            out.append(WebhookSubscription(id=n["id"], topic=n["topic"], address=address))
+        page = conn.get("pageInfo") or {}
+        if not page.get("hasNextPage"):
+            return out
+        after = page.get("endCursor")
+
+
+def delete(connection: Connection, ids: list[str]) -> None:
+    """``webhookSubscriptionDelete`` each id; one already gone (a "not found" user error) is
+    fine."""
+    client = ShopifyClient(connection)
+    for sid in ids:
+        data = client.execute("WebhookDelete", queries.WEBHOOK_DELETE, {"id": sid})
+        payload = data.get("webhookSubscriptionDelete") or {}
+        refused = [e for e in payload.get("userErrors") or []
+                   if "not found" not in str(e.get("message", "")).lower()]
+        user_errors(refused, item=sid)
 
 
 def _secrets(app: AppContext, connection: Connection | None) -> list[str]:

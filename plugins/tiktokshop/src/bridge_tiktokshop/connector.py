@@ -38,6 +38,7 @@ from bridge.models import (
     TrackingResult,
     WebhookDelivery,
     WebhookRequest,
+    WebhookSubscription,
 )
 from bridge_tiktokshop import auth, catalog, edits, orders, returns, shop, webhooks
 from bridge_tiktokshop.client import PLATFORM, TikTokClient
@@ -61,6 +62,7 @@ def describe_platform() -> PlatformInfo:
             AppSetting(name="service_id", help="service id of the app's authorization link", secret=False),
         ],
         connect_methods=["oauth", "credentials"], webhooks=True, markets=MARKETS,
+        webhook_topics=list(webhooks.EVENT_TYPES),
         docs_url="https://partner.tiktokshop.com/docv2",
     )
 
@@ -259,6 +261,16 @@ def push_tracking(connection: Connection, push: TrackingPush) -> TrackingResult:
 @bridge.hookimpl
 def register_webhooks(connection: Connection, url: str) -> list[str]:
     return webhooks.register(TikTokClient(connection), url)
+
+
+@bridge.hookimpl
+def list_webhooks(connection: Connection) -> list[WebhookSubscription]:
+    return webhooks.subscriptions(TikTokClient(connection))
+
+
+@bridge.hookimpl
+def delete_webhooks(connection: Connection, ids: list[str]) -> None:
+    webhooks.delete(TikTokClient(connection), ids)
 
 
 @bridge.hookimpl

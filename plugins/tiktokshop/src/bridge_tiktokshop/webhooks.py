@@ -7,7 +7,7 @@ from typing import Any
 
 from bridge.connection import AppContext
 from bridge.errors import WebhookRejected
-from bridge.models import WebhookDelivery, WebhookEvent, WebhookRequest
+from bridge.models import WebhookDelivery, WebhookEvent, WebhookRequest, WebhookSubscription
 from bridge_tiktokshop import signing
 from bridge_tiktokshop.client import TikTokClient
 
@@ -30,6 +30,20 @@ def register(client: TikTokClient, url: str) -> list[str]:
         if have.get(event) != url:
             client.call("PUT", "/event/202309/webhooks", body={"address": url, "event_type": event})
     return list(EVENT_TYPES)
+
+
+def subscriptions(client: TikTokClient) -> list[WebhookSubscription]:
+    """The shop's subscriptions (``GET /event/202309/webhooks``): one address per event type,
+    so the event type is the subscription's id."""
+    current = client.call("GET", "/event/202309/webhooks").get("webhooks") or []
+    return [WebhookSubscription(id=str(w.get("event_type")), topic=str(w.get("event_type")),
+                                address=str(w.get("address") or "")) for w in current]
+
+
+def delete(client: TikTokClient, ids: list[str]) -> None:
+    """``DELETE /event/202309/webhooks`` per event type (succeeds when none is set)."""
+    for event in ids:
+        client.call("DELETE", "/event/202309/webhooks", body={"event_type": event})
 
 
 def _events(kind: int, data: dict[str, Any]) -> list[WebhookEvent]:

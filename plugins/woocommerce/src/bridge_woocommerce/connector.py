@@ -27,6 +27,7 @@ from bridge.models import (
     StoreRefund,
     WebhookDelivery,
     WebhookRequest,
+    WebhookSubscription,
 )
 from bridge_woocommerce import catalog, orders, refunds, store, webhooks
 
@@ -121,6 +122,16 @@ def list_fulfillments(connection: Connection, order_ids: list[str]) -> list[Fulf
 @hookimpl
 def register_webhooks(connection: Connection, url: str) -> list[str]:
     return webhooks.register(connection, url)
+
+
+@hookimpl
+def list_webhooks(connection: Connection) -> list[WebhookSubscription]:
+    return webhooks.subscriptions(connection)
+
+
+@hookimpl
+def delete_webhooks(connection: Connection, ids: list[str]) -> None:
+    webhooks.delete(connection, ids)
 
 
 @hookimpl

@@ -30,6 +30,8 @@ NO_TRACKING = ("Neither AfterShip Tracking nor WooCommerce Shipment Tracking is 
 
 
 def describe() -> PlatformInfo:
+    from bridge_woocommerce.webhooks import TOPICS  # webhooks reads store identities from here
+
     return PlatformInfo(
         name=PLATFORM, kind="ecommerce", display_name="WooCommerce",
         settings=[
@@ -50,7 +52,7 @@ def describe() -> PlatformInfo:
         ],
         app_settings=[AppSetting(name="app_name", default="bridge",
                                  help="Name shown to the merchant when bridge asks for API keys", secret=False)],
-        connect_methods=["credentials", "callback"], webhooks=True,
+        connect_methods=["credentials", "callback"], webhooks=True, webhook_topics=list(TOPICS),
         docs_url="https://woocommerce.github.io/woocommerce-rest-api-docs/",
     )
 

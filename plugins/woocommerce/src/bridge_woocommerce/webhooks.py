@@ -17,8 +17,8 @@ import secrets
 from typing import Any
 
 from bridge.connection import AppContext, Connection
-from bridge.errors import WebhookRejected
-from bridge.models import WebhookDelivery, WebhookEvent, WebhookRequest
+from bridge.errors import Rejected, WebhookRejected
+from bridge.models import WebhookDelivery, WebhookEvent, WebhookRequest, WebhookSubscription
 from bridge_woocommerce.client import WooClient
 from bridge_woocommerce.store import remote_id
 from bridge_woocommerce.tracking import META_KEYS
@@ -65,6 +65,28 @@ def register(connection: Connection, url: str) -> list[str]:
             client.call("PUT", f"/wc/v3/webhooks/{hook['id']}", json=update, what=f"webhook {hook['id']}")
         ids.append(str(hook["id"]))
     return ids
+
+
+def subscriptions(connection: Connection) -> list[WebhookSubscription]:
+    """Every webhook of the site (``GET /webhooks?status=all``), disabled ones inactive."""
+    client = WooClient(connection)
+    return [WebhookSubscription(id=str(h["id"]), topic=str(h.get("topic") or ""),
+                                address=str(h.get("delivery_url") or ""),
+                                active=h.get("status") == "active")
+            for _, items, _, _ in client.pages("/webhooks", {"status": "all"}, what="webhooks")
+            for h in items]
+
+
+def delete(connection: Connection, ids: list[str]) -> None:
+    """``DELETE /webhooks/{id}?force=true`` (webhooks cannot be trashed); gone already is fine."""
+    client = WooClient(connection)
+    for hid in ids:
+        try:
+            client.request("DELETE", f"/wc/v3/webhooks/{hid}", params={"force": "true"},
+                           what=f"webhook {hid}")
+        except Rejected as exc:
+            if exc.code != "woocommerce_rest_webhook_invalid_id":
+                raise
 
 
 def receive(app: AppContext, connection: Connection | None, request: WebhookRequest) -> WebhookDelivery:

@@ -56,6 +56,13 @@ class Webhooks:
             self.subs[sub["id"]] = sub
         return sub, []
 
+    def delete(self, sid: str) -> tuple[str | None, list[dict]]:
+        """``webhookSubscriptionDelete``: the deleted id, or Shopify's "not found" user error."""
+        with self.lock:
+            if self.subs.pop(sid, None) is None:
+                return None, [{"field": ["id"], "message": "Webhook subscription does not exist"}]
+        return sid, []
+
     def subscriptions(self, url: str | None = None, topics: list[str] | None = None) -> list[dict]:
         with self.lock:
             return [s for s in self.subs.values()

@@ -112,6 +112,10 @@ def root_value(ctx: Context) -> dict[str, Any]:
         sub, errors = ctx.webhooks.create(topic, webhookSubscription)
         return {"webhookSubscription": ctx.webhooks.view(sub) if sub else None, "userErrors": errors}
 
+    def webhook_delete(info: Any, id: str) -> dict:  # noqa: A002
+        deleted, errors = ctx.webhooks.delete(id)
+        return {"deletedWebhookSubscriptionId": deleted, "userErrors": errors}
+
     return {
         "shop": {
             **{k: v for k, v in s.shop.items() if k not in ("host", "country")},
@@ -139,4 +143,5 @@ def root_value(ctx: Context) -> dict[str, Any]:
         "refundCreate": refund_create,
         "bulkOperationRunQuery": bulk_run,
         "webhookSubscriptionCreate": webhook_create,
+        "webhookSubscriptionDelete": webhook_delete,
     }

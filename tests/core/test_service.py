@@ -1,0 +1,134 @@
+"""Running as a service: validated configuration, recovery of what a killed process held,
+the webhook reachability rule."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from bridge import config, db, liveness, scheduler
+from bridge.cli import main
+from bridge.errors import Misconfigured
+from bridge.tables import Job, Store, SyncRun, utcnow
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+@pytest.mark.parametrize(("key", "value", "says"), [
+    ("port", "abc", "port: 'abc' is invalid: expected a port number from 1 to 65535"),
+    ("interval.orders", "soon", "interval.orders: 'soon' is invalid: expected a whole number of seconds"),
+    ("public_url", "notaurl", "public_url: 'notaurl' is invalid: expected an http(s) URL"),
+    ("nonsense.key", "x", "unknown key 'nonsense.key'"),
+    ("workers", "0", "workers: '0' is invalid: expected a whole number from 1 to 64"),
+    ("database_url", "mysql://u:pw@h/db", "database_url: 'mysql://u:********@h/db' is invalid"),
+])
+def test_config_set_refuses_unknown_keys_and_bad_values(capsys, key, value, says):
+    code, out, err = run(capsys, "config", "set", key, value)
+    assert code == 1
+    assert err.strip().splitlines() == [f"error: {err.strip()[7:]}"]  # one line
+    assert says in err
+    assert key not in config._read_file()
+
+
+def test_config_set_stores_typed_values(capsys):
+    assert run(capsys, "config", "set", "port", "9001")[0] == 0
+    assert config._read_file()["port"] == 9001
+    assert config.get("port") == 9001
+
+
+def test_invalid_environment_names_the_variable(monkeypatch):
+    monkeypatch.setenv("BRIDGE_PORT", "abc")
+    with pytest.raises(Misconfigured, match=r"^BRIDGE_PORT is invalid \('abc'\): expected a port number"):
+        config.load()
+
+
+def test_bridge_run_refuses_to_start_on_invalid_configuration(monkeypatch):
+    bridge = str(Path(sys.executable).with_name("bridge"))
+    proc = subprocess.run([bridge, "run", "--no-web"], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "BRIDGE_INTERVAL_ORDERS": "soon"})
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == ("error: BRIDGE_INTERVAL_ORDERS is invalid ('soon'): expected a whole "
+                                   "number of seconds from 1 to 604800")
+
+
+def test_public_url_follows_where_bridge_listens_when_not_set(monkeypatch):
+    config.set_runtime_public_url(None)
+    assert config.public_url() == "http://127.0.0.1:8765"
+    monkeypatch.setenv("BRIDGE_PORT", "46999")
+    assert config.public_url() == "http://127.0.0.1:46999"
+    config.set_runtime_public_url("http://127.0.0.1:47000")
+    try:
+        assert config.public_url() == "http://127.0.0.1:47000"
+        monkeypatch.setenv("BRIDGE_PUBLIC_URL", "https://bridge.example.com/")
+        assert config.public_url() == "https://bridge.example.com"
+    finally:
+        config.set_runtime_public_url(None)
+
+
+def _dead_owner() -> str:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()  # reaped: the pid no longer exists
+    return f"{liveness.identity('x').split('|')[0]}|{liveness.boot_id()}|{proc.pid}|1|x"
+
+
+def test_owner_liveness():
+    assert not liveness.is_dead(liveness.identity("me"))
+    assert liveness.is_dead(_dead_owner())
+    host = liveness.identity().split("|")[0]
+    assert liveness.is_dead(f"{host}|another-boot|1|1|x")
+    assert not liveness.is_dead("elsewhere|boot|1|1|x")  # another host: left to the lease expiry
+
+
+def test_killed_process_runs_and_leases_recovered_at_start(fake_pm):
+    from bridge import stores
+    from tests.core.test_scheduler import make_orgs
+
+    make_orgs(fake_pm, 1)
+    dead, alive = _dead_owner(), liveness.identity("alive")
+    with db.session() as s:
+        s.add(Job(key="dead", flow="orders", org_id=1, lease_owner=dead,
+                  lease_until=utcnow() + timedelta(seconds=60), next_run_at=utcnow() + timedelta(hours=1)))
+        s.add(Job(key="alive", flow="orders", org_id=1, lease_owner=alive,
+                  lease_until=utcnow() + timedelta(seconds=60)))
+        s.add(SyncRun(flow="orders", org_id=1, owner=dead))
+        s.add(SyncRun(flow="orders", org_id=1, owner=alive))
+    assert stores.list_orgs()
+    assert scheduler.Scheduler(workers=1, pm=fake_pm).recover() == {"leases": 1, "runs": 1}
+    with db.session() as s:
+        jobs = {j.key: j for j in s.exec(select(Job))}
+        runs = {r.owner: r for r in s.exec(select(SyncRun))}
+    assert jobs["dead"].lease_owner is None and jobs["dead"].next_run_at <= utcnow()
+    assert jobs["alive"].lease_owner == alive
+    assert runs[dead].status == "aborted" and "ended before it finished" in runs[dead].error
+    assert runs[alive].status == "running"
+
+
+def test_a_public_url_the_platform_cannot_reach_is_never_registered(fake_pm, monkeypatch):
+    from bridge import subscriptions
+
+    real = Store(id=1, org_id=1, platform="fakeshop", kind="ecommerce", remote_id="r", name="n",
+                 currency="GBP", settings={})
+    sandbox = Store(id=2, org_id=1, platform="fakeshop", kind="ecommerce", remote_id="s", name="n",
+                    currency="GBP", settings={"base_url": "http://127.0.0.1:9"})
+    monkeypatch.delenv("BRIDGE_PUBLIC_URL", raising=False)
+    assert subscriptions.reachable_address(real, fake_pm)[0] is None
+    assert "BRIDGE_PUBLIC_URL" in subscriptions.reachable_address(real, fake_pm)[1]
+    monkeypatch.setenv("BRIDGE_PUBLIC_URL", "http://127.0.0.1:8765")
+    address, why = subscriptions.reachable_address(real, fake_pm)
+    assert address is None and "loopback" in why
+    assert subscriptions.reachable_address(sandbox, fake_pm)[0] == "http://127.0.0.1:8765/webhooks/fakeshop/2"
+    monkeypatch.setenv("BRIDGE_PUBLIC_URL", "http://bridge.example.com")
+    assert "not https" in subscriptions.reachable_address(real, fake_pm)[1]
+    monkeypatch.setenv("BRIDGE_PUBLIC_URL", "https://bridge.example.com")
+    assert subscriptions.reachable_address(real, fake_pm)[0] == "https://bridge.example.com/webhooks/fakeshop/1"
