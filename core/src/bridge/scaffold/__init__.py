@@ -35,7 +35,8 @@ HOOKS: dict[str, tuple[str, ...]] = {
         "describe_platform", "connect", "check_prerequisites", "list_products", "get_products",
         "read_inventory", "list_orders", "get_orders", "find_order", "create_order", "cancel_order",
         "cancel_order_lines", "create_refund", "find_refund", "list_fulfillments",
-        "register_webhooks", "receive_webhook", "sandbox",
+        "register_webhooks", "list_webhooks", "delete_webhooks",
+        "receive_webhook", "sandbox",
     ),
     "channel": (
         "describe_platform", "connect", "check_prerequisites", "read_inventory", "update_inventory",
@@ -44,7 +45,8 @@ HOOKS: dict[str, tuple[str, ...]] = {
         "update_listing", "partial_edit_listing", "update_prices", "activate_listing",
         "deactivate_listing", "listing_status", "list_orders", "get_orders", "cancel_order",
         "cancel_order_lines", "list_refunds", "get_refunds", "shipping_providers", "push_tracking",
-        "register_webhooks", "receive_webhook", "sandbox",
+        "register_webhooks", "list_webhooks", "delete_webhooks",
+        "receive_webhook", "sandbox",
     ),
 }
 #: Written by the scaffold (the plugin must load and its sandbox start for the kit to run).
