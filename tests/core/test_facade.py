@@ -11,7 +11,7 @@ SPECS = {n: f for n, f in vars(hookspecs).items() if inspect.isfunction(f) and h
 #: Operations that change something on the platform: only StoreWriter has them.
 WRITES = {"update_inventory", "create_listing", "update_listing", "partial_edit_listing", "update_prices",
           "activate_listing", "deactivate_listing", "create_order", "cancel_order", "cancel_order_lines",
-          "create_refund", "push_tracking", "register_webhooks"}
+          "create_refund", "push_tracking", "register_webhooks", "delete_webhooks"}
 #: The facade builds these arguments itself (the store's connection, the platform's app context).
 IMPLICIT = {"connection", "app"}
 

@@ -58,6 +58,7 @@ from bridge.models import (
     TrackingResult,
     WebhookDelivery,
     WebhookRequest,
+    WebhookSubscription,
 )
 
 if TYPE_CHECKING:
@@ -97,6 +98,9 @@ class StoreReader:
 
     def connect(self) -> StoreInfo:
         return self._call("connect")
+
+    def list_webhooks(self) -> list[WebhookSubscription]:
+        return list(self._call("list_webhooks"))
 
     def check_prerequisites(self) -> list[Prerequisite]:
         return list(self._call("check_prerequisites"))
@@ -217,6 +221,9 @@ class StoreWriter(StoreReader):
 
     def register_webhooks(self, url: str) -> list[str]:
         return list(self._call("register_webhooks", url=url))
+
+    def delete_webhooks(self, ids: list[str]) -> None:
+        self._call("delete_webhooks", ids=ids)
 
 
 class PlatformApp:
