@@ -20,7 +20,6 @@ import pytest
 from sqlmodel import select
 
 from bridge import db
-from bridge.demo import local_images
 from bridge.plugins import get_manager
 from bridge.sandboxing import SandboxServer, free_port
 from bridge.tables import CategoryRule, Job, Store, SyncRun
@@ -100,7 +99,6 @@ def test_bridge_subscribes_receives_the_sandboxes_deliveries_and_unsubscribes(pl
     web_port = free_port()
     public = f"http://127.0.0.1:{web_port}"
     with ExitStack() as stack:
-        local_images(pm, stack)
         eco = pm.call(platform, "sandbox", options={"seed": 2, "variants": 1})
         tt = pm.call(CHANNEL, "sandbox", options={})
         eco_srv = stack.enter_context(SandboxServer(eco.app))
@@ -147,10 +145,7 @@ def test_bridge_subscribes_receives_the_sandboxes_deliveries_and_unsubscribes(pl
         with db.session() as s:
             s.add(CategoryRule(channel_store_id=shop.id, facet="all", value="*", category_id=cat.id,  # type: ignore[arg-type]
                                category_name=cat.name, attributes=attrs))
-        from bridge.sync import run_flow
-
-        # in this process: its image server stands in for the store's CDN
-        assert run_flow("products", eco_store.org_id, pm=pm)[0].status == "ok"
+        cli("sync", "products", "--org", "Acme")
         skus = [s["seller_sku"] for p in tt.products(shop_id) for s in p["skus"]]
         assert skus
 
