@@ -38,7 +38,7 @@ from sqlalchemy import String, cast, func
 from sqlmodel import col, select
 
 from bridge import db, journal
-from bridge.errors import BridgeError, Rejected
+from bridge.errors import BridgeError, RateLimited, Rejected, Transient
 from bridge.facade import StoreWriter, transform_listing
 from bridge.mapping import Mapped, Mapper, load_overrides
 from bridge.models import ExistingListing, Listing, Product
@@ -449,6 +449,22 @@ class ProductsApplier(Applier):
         if link is None or not claimed:
             self.ctx.count("skipped")  # another worker is creating it
             return
+        try:
+            self._create(a, link)
+        except Rejected:
+            raise
+        except BaseException as exc:
+            # the claim is given back at once (the create carries the channel's idempotency key,
+            # so sending it again makes no second product); one product's transient failure
+            # fails that product, not the run
+            links.save(link, status=ListingStatus.PENDING, claimed_by=None, claimed_until=None)
+            if isinstance(exc, Transient) and not isinstance(exc, RateLimited):
+                self.ctx.transient(a.item, exc)
+                return
+            raise
+        self.ctx.transient_streak = 0
+
+    def _create(self, a: CreateListing, link: ListingLink) -> None:
         if self.options.preflight and self.channel.has("check_listing"):
             check = self.channel.check_listing(a.listing, dry_run=False)
             if not check.ok:  # the channel would refuse it: held with its reasons, nothing created
@@ -650,7 +666,8 @@ class ProductsRun:
                 self.named(missing)
 
     def retry_waiting(self, seen: links.SeenSet) -> None:
-        """Products waiting for the daily limit, creations a crash interrupted, and prices held
+        """Products waiting for the daily limit, creations a crash or a transient failure
+        interrupted, and prices held
         by a promotion or a review (those this run has not decided already)."""
         statuses = ((ListingStatus.CREATING,) if self.decider.budget.spent
                     else (ListingStatus.WAITING, ListingStatus.CREATING))
@@ -658,6 +675,11 @@ class ProductsRun:
             ids = [r.source_product_id for r in s.exec(select(ListingLink).where(
                 ListingLink.channel_store_id == self.decider.channel_id,
                 col(ListingLink.status).in_(statuses)).limit(500))]
+            # creations a transient failure interrupted (the claim given back, nothing on TikTok)
+            ids += [r.source_product_id for r in s.exec(select(ListingLink).where(
+                ListingLink.channel_store_id == self.decider.channel_id,
+                ListingLink.status == ListingStatus.PENDING,
+                col(ListingLink.remote_product_id).is_(None)).limit(500))]
             # prices a promotion locked (or of a product not live yet): sent again each run
             ids += [r.source_product_id for r in s.exec(select(ListingLink).where(
                 ListingLink.channel_store_id == self.decider.channel_id,

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from bridge.connection import Connection
-from bridge.errors import Misconfigured, NeedsReconnect, OutcomeUnknown
+from bridge.errors import Misconfigured, NeedsReconnect, OutcomeUnknown, Transient
 from bridge.http import HttpClient, RateLimit
 from bridge_tiktokshop import auth, errormap, signing
 from bridge_tiktokshop.markets import API_HOST, AUTH_HOST, DEFAULT_QPS
@@ -25,7 +25,7 @@ PLATFORM = "tiktokshop"
 #: Share of the documented rate actually used (headroom for arrival jitter).
 PACING_MARGIN = 0.9
 #: POST endpoints that only read (searches), by the end of their path.
-READS_BY_POST = ("/search", "/categories/recommend")
+READS_BY_POST = ("/search", "/categories/recommend", "/listing_check")
 #: POST writes that may be sent twice with the effect of once (absolute sets, status changes,
 #: image uploads, whose second copy is merely unused), by the end of their path.
 IDEMPOTENT_POSTS = ("/inventory/update", "/prices/update", "/deactivate", "/activate",
@@ -162,6 +162,9 @@ class TikTokClient:
                 raise OutcomeUnknown(f"TikTok Shop: the answer to {method} {path} could not be read: "
                                      "bridge looks it up before writing again",
                                      status=response.status_code) from None
+            if response.is_success:
+                raise Transient(f"TikTok Shop: the answer to {method} {path} could not be read: "
+                                "retried later") from None
             payload = {"code": None, "message": f"HTTP {response.status_code} without JSON"}
         errormap.raise_for(response.status_code, payload, write=not idempotent)
         return payload.get("data") or {}

@@ -128,7 +128,8 @@ def download(client: TikTokClient, url: str) -> bytes:
         http.pacer.before("images")
     try:
         with http.client.stream("GET", path or "/", headers={"Accept-Encoding": "gzip, deflate"}) as response:
-            if response.status_code >= 500:
+            if response.status_code >= 500 or response.status_code in (408, 429):
+                # the image host is busy or failing: tried again later, never held for it
                 raise Transient(f"cannot download image {url}: HTTP {response.status_code}")
             if response.status_code != 200:
                 raise Rejected(f"cannot download image {url}: HTTP {response.status_code}; fix the image "
