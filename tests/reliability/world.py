@@ -18,14 +18,17 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge import stores
+from sqlmodel import select
+
+from bridge import db, stores
 from bridge.errors import BridgeError
 from bridge.models import Tracking
 from bridge.plugins import PluginManager
 from bridge.sandboxing.chaos import CHANNEL_MIX, DEFAULT_MIX, ChaosPlan, chaotic_sandbox
+from bridge.statuses import OrderStatus
 from bridge.sync import run_flow
 from bridge.sync.orders import lookup_lag
-from bridge.tables import Store
+from bridge.tables import OrderLink, Store
 from tests.e2e.harness import Harness
 
 FLOWS = ("products", "inventory", "orders", "tracking")
@@ -91,8 +94,11 @@ class World:
         h = self.h
         if flow == "products":
             return len(h.tiktok_products()) >= self.listable
-        if flow == "orders":
-            return all(h.store_orders_for(o) for o in self.orders)
+        if flow == "orders":  # made in the store and known to bridge as made
+            with db.session() as s:
+                made = {ln.channel_order_id for ln in s.exec(select(OrderLink))
+                        if ln.status == OrderStatus.CREATED}
+            return all(h.store_orders_for(o) and o in made for o in self.orders)
         if flow == "tracking":
             return all(self.tracking[o] in str(h.tt.order(o)) for o in self.tracking)
         if flow == "inventory":
@@ -117,6 +123,8 @@ class World:
                 fig.failed_runs += 1
                 time.sleep(0.2)
                 continue
+            if result.counts.get("unconfirmed"):
+                time.sleep(0.5)  # as a daemon's next run would come later
             if self.done(flow):
                 break
         fig.runs[flow] = fig.runs.get(flow, 0) + runs
@@ -162,8 +170,6 @@ def run_session(platform: str, stack: ExitStack, setenv: Callable[[str, str], No
 
 
 def _lag(h: Harness) -> float:
-    from bridge import db
-
     with db.session() as s:
         store = s.get(Store, h.eco_store.id)
     assert store is not None
