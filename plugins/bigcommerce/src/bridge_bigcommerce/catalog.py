@@ -9,7 +9,6 @@ the stream started, so a product changed during the stream is read again next ti
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -17,11 +16,11 @@ from typing import Any
 from bridge.connection import Connection
 from bridge.errors import Misconfigured, Rejected
 from bridge.models import InventoryLevel, Product, ProductPage
+from bridge.values import decode_cursor, encode_cursor, parse_iso
+from bridge.values import iso_utc as iso
 from bridge_bigcommerce.client import V3_MAX_LIMIT, BigCommerceClient, is_last_page
 from bridge_bigcommerce.mapping import (
     StoreFacts,
-    iso,
-    parse_iso,
     store_facts,
     to_product,
     variant_quantity,
@@ -54,18 +53,11 @@ def facts(client: BigCommerceClient, *, refresh: bool = False) -> StoreFacts:
 
 
 def _decode(cursor: str | None) -> dict[str, Any]:
-    if not cursor:
-        return {}
-    try:
-        value = json.loads(cursor)
-    except json.JSONDecodeError as exc:
-        raise Misconfigured(f"bigcommerce: unreadable product cursor {cursor[:40]!r}") from exc
-    return value if isinstance(value, dict) else {}
+    return decode_cursor(cursor, what="bigcommerce product")
 
 
 def _encode(**values: Any) -> str:
-    return json.dumps({k: v for k, v in values.items() if v is not None}, separators=(",", ":"),
-                      sort_keys=True)
+    return encode_cursor(values)
 
 
 def _server_time(date_header: str | None) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
@@ -24,17 +24,9 @@ from bridge.models import (
     Tracking,
     Variant,
 )
+from bridge.values import centimetres, grams, parse_iso
+from bridge.values import decimal_or_none as dec
 from bridge_bigcommerce.payloads import address_from_bc
-
-#: grams per unit of ``/v2/store`` ``weight_units``.
-WEIGHT_G = {"lbs": Decimal("453.59237"), "pounds": Decimal("453.59237"),
-            "ounces": Decimal("28.349523125"), "oz": Decimal("28.349523125"),
-            "kgs": Decimal(1000), "kilograms": Decimal(1000), "grams": Decimal(1),
-            "g": Decimal(1), "tonnes": Decimal(1_000_000)}
-#: centimetres per unit of ``/v2/store`` ``dimension_units``.
-DIMENSION_CM = {"inches": Decimal("2.54"), "in": Decimal("2.54"), "centimeters": Decimal(1),
-                "centimetres": Decimal(1), "cm": Decimal(1), "millimeters": Decimal("0.1"),
-                "mm": Decimal("0.1"), "meters": Decimal(100)}
 
 #: v2 order status id -> bridge order status.
 ORDER_STATUS = {0: "pending", 1: "pending", 2: "in_transit", 3: "processing", 4: "refunded",
@@ -85,25 +77,6 @@ def store_info(store: dict, store_hash: str) -> StoreInfo:
 # --------------------------------------------------------------------------- values
 
 
-def dec(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
-def parse_iso(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
-
-
 def parse_rfc2822(value: Any) -> datetime | None:
     if not value:
         return None
@@ -114,29 +87,21 @@ def parse_rfc2822(value: Any) -> datetime | None:
     return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def iso(dt: datetime) -> str:
-    """A full ISO-8601 UTC timestamp (never a bare date: BC would add the current time)."""
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def rfc2822(dt: datetime) -> str:
     return format_datetime(dt.astimezone(UTC))
 
 
 def _grams(value: Any, facts: StoreFacts) -> Decimal | None:
-    v = dec(value)
-    if v is None or v <= 0:
-        return None
-    return (v * WEIGHT_G.get(facts.weight_units.lower(), Decimal(1))).quantize(Decimal("0.01"))
+    g = grams(value, facts.weight_units, default_unit="g")  # ``/v2/store`` ``weight_units``
+    return None if g is None or g <= 0 else g.quantize(Decimal("0.01"))
 
 
 def _dimensions(obj: dict, facts: StoreFacts) -> Dimensions | None:
-    f = DIMENSION_CM.get(facts.dimension_units.lower(), Decimal(1))
-    vals = [dec(obj.get(k)) for k in ("depth", "width", "height")]
-    if any(v is None or v <= 0 for v in vals):
+    vals = [centimetres(obj.get(k), facts.dimension_units, default_unit="cm") for k in ("depth", "width", "height")]
+    cms = [v.quantize(Decimal("0.01")) for v in vals if v is not None and v > 0]
+    if len(cms) != 3:
         return None
-    length, width, height = ((v * f).quantize(Decimal("0.01")) for v in vals)  # type: ignore[operator]
-    return Dimensions(length_cm=length, width_cm=width, height_cm=height)
+    return Dimensions(length_cm=cms[0], width_cm=cms[1], height_cm=cms[2])
 
 
 # --------------------------------------------------------------------------- catalog

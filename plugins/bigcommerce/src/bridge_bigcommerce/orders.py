@@ -7,20 +7,19 @@ run after a crash or a timeout.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bridge.connection import Connection
-from bridge.errors import Misconfigured, Rejected
+from bridge.errors import Rejected
 from bridge.models import CreatedOrder, Fulfillment, Order, OrderDraft, OrderPage
+from bridge.values import decode_cursor, encode_cursor, parse_iso
+from bridge.values import iso_utc as iso
 from bridge_bigcommerce.client import V2_MAX_LIMIT, BigCommerceClient
 from bridge_bigcommerce.mapping import (
     CANCELLED,
     SHIPPED_STATUSES,
-    iso,
-    parse_iso,
     parse_rfc2822,
     to_fulfillment,
     to_order,
@@ -107,13 +106,7 @@ def read(connection: Connection, order_ids: list[str]) -> list[Order]:
 
 
 def _decode(cursor: str | None) -> dict[str, Any]:
-    if not cursor:
-        return {}
-    try:
-        value = json.loads(cursor)
-    except json.JSONDecodeError as exc:
-        raise Misconfigured(f"bigcommerce: unreadable order cursor {cursor[:40]!r}") from exc
-    return value if isinstance(value, dict) else {}
+    return decode_cursor(cursor, what="bigcommerce order")
 
 
 def stream(connection: Connection, cursor: str | None) -> Iterator[OrderPage]:
@@ -135,9 +128,9 @@ def stream(connection: Connection, cursor: str | None) -> Iterator[OrderPage]:
             if o.get("external_order_id"):
                 orders.append(_full(client, o))
         if len(items) < V2_MAX_LIMIT:
-            yield OrderPage(orders=orders, cursor=json.dumps({"since": newest or since}))
+            yield OrderPage(orders=orders, cursor=encode_cursor({"since": newest or since}))
             return
-        yield OrderPage(orders=orders, cursor=json.dumps({"since": since, "page": page + 1,
+        yield OrderPage(orders=orders, cursor=encode_cursor({"since": since, "page": page + 1,
                                                           "hw": newest}))
 
 

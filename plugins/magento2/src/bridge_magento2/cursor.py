@@ -8,28 +8,26 @@ with an older timestamp), page 0.
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
 from bridge.errors import Misconfigured
+from bridge.values import decode_cursor, encode_cursor
 from bridge_magento2.mapping import format_time, parse_time
 
 OVERLAP = timedelta(seconds=60)
 
 
 def decode(cursor: str | None) -> dict[str, Any]:
-    if not cursor:
-        return {"since": None, "page": 0, "hw": None}
+    data = decode_cursor(cursor, what="magento2")
     try:
-        data = json.loads(cursor)
         return {"since": data.get("since"), "page": int(data.get("page") or 0), "hw": data.get("hw")}
-    except (ValueError, AttributeError, TypeError):
-        raise Misconfigured("Magento: a saved cursor is unreadable; reset the flow's cursor") from None
+    except (ValueError, TypeError):
+        raise Misconfigured("magento2 cursor is unreadable: reset the flow's cursor") from None
 
 
 def encode(since: str | None, page: int, hw: str | None) -> str:
-    return json.dumps({"since": since, "page": page, "hw": hw}, separators=(",", ":"))
+    return encode_cursor({"since": since, "page": page, "hw": hw})
 
 
 def newest(hw: str | None, items: list[dict[str, Any]]) -> str | None:

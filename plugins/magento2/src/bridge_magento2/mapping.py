@@ -24,9 +24,9 @@ from bridge.models import (
     Tracking,
     Variant,
 )
+from bridge.values import grams
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
-GRAMS = {"lbs": Decimal("453.59237"), "kgs": Decimal("1000")}
 ORDER_STATES = {
     "new": "pending", "pending_payment": "unpaid", "processing": "processing",
     "complete": "completed", "closed": "refunded", "canceled": "cancelled",
@@ -58,9 +58,8 @@ def attributes(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def weight_grams(value: Any, unit: str) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    return (Decimal(str(value)) * GRAMS.get(unit, GRAMS["lbs"])).quantize(Decimal("0.01"))
+    g = grams(value, unit, default_unit="lbs")  # general/locale/weight_unit: lbs or kgs
+    return None if g is None else g.quantize(Decimal("0.01"))
 
 
 def media(file: str | None, media_url: str) -> str | None:

@@ -14,14 +14,14 @@ next incremental run), or ``b``/``s`` (a bulk operation and how many products we
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterator
 from typing import Any
 
+from bridge import values
 from bridge.connection import Connection
-from bridge.errors import RateLimited, Transient
+from bridge.errors import Misconfigured, RateLimited, Transient
 from bridge.models import InventoryLevel, Product, ProductPage, Variant
+from bridge.values import encode_cursor
 from bridge_shopify import mapping, queries
 from bridge_shopify.client import ShopifyClient
 from bridge_shopify.errors import user_errors
@@ -33,17 +33,12 @@ BULK_PAGE = 100
 BULK_POLL_SECONDS = 15.0
 
 
-def encode_cursor(data: dict[str, Any]) -> str:
-    raw = json.dumps({k: v for k, v in data.items() if v is not None}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
 def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    if not cursor:
-        return None
+    """A stream position (None: none, or a cursor this version cannot read: read from the
+    start, which changes nothing on a no-op re-sync)."""
     try:
-        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError):
+        return values.decode_cursor(cursor, what="shopify") or None
+    except Misconfigured:
         return None
 
 

@@ -24,9 +24,8 @@ from bridge.models import (
     Tracking,
     Variant,
 )
+from bridge.values import grams, parse_iso
 
-GRAMS_PER = {"GRAMS": Decimal(1), "KILOGRAMS": Decimal(1000),
-             "OUNCES": Decimal("28.349523125"), "POUNDS": Decimal("453.59237")}
 STATUS = {"ACTIVE": "active", "DRAFT": "draft", "ARCHIVED": "archived"}
 #: The tag every order bridge creates carries, and the per-order tag prefix.
 ORDER_TAG = "TikTokShop"
@@ -35,9 +34,8 @@ SOURCE_ATTRIBUTE = "tiktok_order_id"
 
 
 def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    """A Shopify ``DateTime`` (ISO-8601 UTC) as an aware datetime."""
+    return parse_iso(value)
 
 
 def money(amount: Any, currency: str) -> Money | None:
@@ -48,11 +46,11 @@ def money(amount: Any, currency: str) -> Money | None:
 
 def weight_grams(item: dict[str, Any] | None) -> Decimal | None:
     weight = (((item or {}).get("measurement") or {}).get("weight")) or {}
-    if weight.get("value") in (None, "") or weight.get("unit") not in GRAMS_PER:
+    raw = grams(weight.get("value"), str(weight.get("unit") or ""))  # GRAMS, KILOGRAMS, OUNCES, POUNDS
+    if raw is None:
         return None
-    grams = Decimal(str(weight["value"])) * GRAMS_PER[weight["unit"]]
-    grams = grams.quantize(Decimal("0.01"))
-    return grams.quantize(Decimal(1)) if grams == grams.to_integral_value() else grams
+    g = raw.quantize(Decimal("0.01"))
+    return g.quantize(Decimal(1)) if g == g.to_integral_value() else g
 
 
 def store_info(shop: dict[str, Any], *, credentials: dict[str, Any] | None = None,

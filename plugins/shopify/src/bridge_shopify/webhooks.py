@@ -17,6 +17,7 @@ from typing import Any
 from bridge.connection import AppContext, Connection
 from bridge.errors import WebhookRejected
 from bridge.models import WebhookDelivery, WebhookEvent, WebhookRequest, WebhookSubscription
+from bridge.values import parse_iso
 from bridge_shopify import queries
 from bridge_shopify.client import ShopifyClient
 from bridge_shopify.errors import user_errors
@@ -112,13 +113,7 @@ def _secrets(app: AppContext, connection: Connection | None) -> list[str]:
 
 def _signed_time(body: dict[str, Any]) -> datetime | None:
     raw = body.get("updated_at") or body.get("created_at")
-    if not isinstance(raw, str):
-        return None
-    try:
-        stamp = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    return parse_iso(raw) if isinstance(raw, str) else None
 
 
 def receive(app: AppContext, connection: Connection | None, request: WebhookRequest) -> WebhookDelivery:

@@ -8,7 +8,7 @@ from the store's units to grams and centimetres.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from bridge.models import (
@@ -22,38 +22,21 @@ from bridge.models import (
     Product,
     Variant,
 )
+from bridge.values import centimetres, grams, parse_iso
+from bridge.values import decimal_or_none as dec
 
 SOURCE_META = "_tiktok_order_id"
 SOURCE_NAME_META = "_bridge_source"
 PAYMENT_METHOD = "tiktok_shop"
 
-WEIGHT_TO_G = {"g": Decimal(1), "kg": Decimal(1000), "lbs": Decimal("453.59237"), "oz": Decimal("28.349523125")}
-LENGTH_TO_CM = {"cm": Decimal(1), "m": Decimal(100), "mm": Decimal("0.1"), "in": Decimal("2.54"),
-                "yd": Decimal("91.44")}
 ORDER_STATUS = {"pending": "pending", "processing": "processing", "on-hold": "on_hold",
                 "completed": "completed", "cancelled": "cancelled", "refunded": "refunded"}
 SELLABLE_TYPES = ("simple", "variable")
 
 
-def dec(value: Any) -> Decimal | None:
-    """A Decimal from a WooCommerce number string ("" and None: no value)."""
-    if value in (None, ""):
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
 def gmt(value: Any) -> datetime | None:
     """A ``*_gmt`` field (``YYYY-MM-DDTHH:MM:SS``, UTC) as an aware datetime."""
-    if not value:
-        return None
-    try:
-        dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    return parse_iso(value)
 
 
 def wc_gmt(dt: datetime) -> str:
@@ -72,18 +55,17 @@ def meta_value(obj: dict[str, Any], key: str) -> Any:
 
 
 def _weight(raw: Any, unit: str) -> Decimal | None:
-    w = dec(raw)
-    return None if w is None else (w * WEIGHT_TO_G.get(unit, Decimal(1000))).normalize()
+    w = grams(raw, unit, default_unit="kg")  # the store's woocommerce_weight_unit
+    return None if w is None else w.normalize()
 
 
 def _dimensions(raw: Any, unit: str) -> Dimensions | None:
     if not isinstance(raw, dict):
         return None
-    values = [dec(raw.get(k)) for k in ("length", "width", "height")]
-    if any(v is None for v in values):
+    cms = [centimetres(raw.get(k), unit, default_unit="cm") for k in ("length", "width", "height")]
+    if any(v is None for v in cms):
         return None
-    f = LENGTH_TO_CM.get(unit, Decimal(1))
-    length, width, height = ((v * f).normalize() for v in values)  # type: ignore[operator]
+    length, width, height = (v.normalize() for v in cms if v is not None)
     return Dimensions(length_cm=length, width_cm=width, height_cm=height)
 
 
