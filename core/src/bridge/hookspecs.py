@@ -10,7 +10,8 @@ How hooks are called:
 * **Platform operations** (describe, connect, catalog, inventory, listings, orders, fulfilment,
   webhooks, prerequisites) reach only the plugin of the store's platform, plus any wrapper
   (``@hookimpl(wrapper=True)``) that another plugin installs for metrics, audit or overrides.
-  The core calls them through :meth:`bridge.plugins.PluginManager.call`; they stop at the first
+  The core calls them through the typed facade (:mod:`bridge.facade`, one method per hook, over
+  :meth:`bridge.plugins.PluginManager.call`); they stop at the first
   non-None result. A platform's *capabilities* are the operations it implements; calling one it
   lacks raises :class:`bridge.errors.Unsupported` naming both.
 * **Cross-cutting hooks** (``transform_listing``, ``on_sync_event``, ``register_commands``,
