@@ -78,6 +78,8 @@ def test_jobs_run_and_reschedule(fake_pm, probe_flow):
 def test_errors_decide_what_happens_next(fake_pm, probe_flow, error, paused, failures):
     _, behaviour = probe_flow
     make_orgs(fake_pm, 1)
+    if isinstance(error, NeedsReconnect):  # the platform's definitive word, from one store
+        error.store_id = stores.list_stores()[1].id  # type: ignore[attr-defined]
     behaviour["raise"] = error
     s = scheduler.Scheduler(workers=1, pm=fake_pm)
     s.refresh_jobs()
@@ -90,8 +92,42 @@ def test_errors_decide_what_happens_next(fake_pm, probe_flow, error, paused, fai
         assert str(error) in (job.last_error or "")
         if isinstance(error, RateLimited):
             assert 40 <= (job.next_run_at - before).total_seconds() <= 44
-        if isinstance(error, NeedsReconnect):
-            assert {st.status for st in ses.exec(select(Store))} == {"needs_reconnect"}
+        if isinstance(error, NeedsReconnect):  # that store only: the other one is healthy
+            assert {st.id: st.status for st in ses.exec(select(Store))} == {
+                stores.list_stores()[0].id: "active", error.store_id: "needs_reconnect"}  # type: ignore[attr-defined]
+
+
+def test_a_refused_token_is_judged_before_the_store_is_paused(fake_pm, probe_flow):
+    """One 401 (a candidate, not the platform's final word) retries with backoff and marks
+    nothing; refused again and again, only the refusing store is marked; an untagged error marks
+    no store at all."""
+    _, behaviour = probe_flow
+    make_orgs(fake_pm, 1)
+    eco, channel = stores.list_stores()
+    s = scheduler.Scheduler(workers=1, pm=fake_pm)
+    s.refresh_jobs()
+
+    def run(error: NeedsReconnect) -> Job:
+        behaviour["raise"] = error
+        with db.session() as ses:  # due now
+            for row in ses.exec(select(Job)):
+                row.next_run_at = utcnow()
+                ses.add(row)
+        [job] = s.claim(1)
+        s.run_job(job)
+        with db.session() as ses:
+            return ses.exec(select(Job)).one()
+
+    untagged = run(NeedsReconnect("refused", definitive=False))
+    assert untagged.paused is False and untagged.failures == 1
+    for n in range(1, stores.AUTH_REFUSALS_TO_MARK + 1):
+        err = NeedsReconnect("401", definitive=False)
+        err.store_id = channel.id  # type: ignore[attr-defined]
+        job = run(err)
+        marked = n == stores.AUTH_REFUSALS_TO_MARK
+        assert job.paused is marked, n
+        assert stores.get_store(channel.id).status == ("needs_reconnect" if marked else "active"), n
+    assert stores.get_store(eco.id).status == "active"
 
 
 def test_reconnect_resumes_paused_jobs(fake_pm, probe_flow):

@@ -94,6 +94,15 @@ class StoreReader:
             exc.store_id = self.store.id
             raise
 
+    def _stream(self, operation: str, **kwargs: Any) -> Iterator[Any]:
+        """A streaming operation whose :class:`NeedsReconnect`, raised while it is read (after
+        the call itself returned), is tagged with the store too: only that store is judged."""
+        try:
+            yield from self._call(operation, **kwargs)
+        except NeedsReconnect as exc:
+            exc.store_id = self.store.id
+            raise
+
     # ------------------------------------------------------------------ connecting
 
     def connect(self) -> StoreInfo:
@@ -108,13 +117,13 @@ class StoreReader:
     # ------------------------------------------------------------------ catalog, inventory
 
     def list_products(self, cursor: str | None) -> Iterator[ProductPage]:
-        return iter(self._call("list_products", cursor=cursor))
+        return self._stream("list_products", cursor=cursor)
 
     def get_products(self, product_ids: list[str]) -> list[Product]:
         return list(self._call("get_products", product_ids=product_ids))
 
     def read_inventory(self, variant_ids: list[str] | None) -> Iterator[InventoryLevel]:
-        return iter(self._call("read_inventory", variant_ids=variant_ids))
+        return self._stream("read_inventory", variant_ids=variant_ids)
 
     # ------------------------------------------------------------------ categories
 
@@ -140,7 +149,7 @@ class StoreReader:
         return list(self._call("find_listings", seller_skus=seller_skus))
 
     def scan_listings(self) -> Iterator[ListingIndexPage]:
-        return iter(self._call("scan_listings"))
+        return self._stream("scan_listings")
 
     def check_listing(self, listing: Listing, dry_run: bool) -> ListingCheck:
         return self._call("check_listing", listing=listing,
@@ -152,7 +161,7 @@ class StoreReader:
     # ------------------------------------------------------------------ orders, fulfilment
 
     def list_orders(self, cursor: str | None) -> Iterator[OrderPage]:
-        return iter(self._call("list_orders", cursor=cursor))
+        return self._stream("list_orders", cursor=cursor)
 
     def get_orders(self, order_ids: list[str]) -> list[Order]:
         return list(self._call("get_orders", order_ids=order_ids))
@@ -162,7 +171,7 @@ class StoreReader:
                           source_order_id=source_order_id)
 
     def list_refunds(self, cursor: str | None) -> Iterator[RefundPage]:
-        return iter(self._call("list_refunds", cursor=cursor))
+        return self._stream("list_refunds", cursor=cursor)
 
     def get_refunds(self, order_ids: list[str]) -> list[ChannelRefund]:
         return list(self._call("get_refunds", order_ids=order_ids))

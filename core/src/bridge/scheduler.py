@@ -25,7 +25,7 @@ from bridge import db, journal, liveness
 from bridge.errors import Misconfigured, NeedsReconnect, RateLimited, Transient
 from bridge.plugins import PluginManager, get_manager
 from bridge.shutdown import stopping
-from bridge.stores import mark_needs_reconnect
+from bridge.stores import auth_accepted, judge_auth_refusal
 from bridge.sync import base as flows
 from bridge.tables import Job, Organization, Store, utcnow
 
@@ -152,10 +152,11 @@ class Scheduler:
         try:
             flows.run_flow(job.flow, job.org_id, job.channel_store_id, pm=self.pm, items=items)  # type: ignore[arg-type]
         except NeedsReconnect as exc:
-            failed = getattr(exc, "store_id", None)
-            for sid in [failed] if failed else self._job_store_ids(job):
-                mark_needs_reconnect(sid, str(exc))
-            self._finish(job.id, delay=job.interval_s, error=str(exc), paused=True)
+            if judge_auth_refusal(exc):  # the platform's final word, or refused again and again
+                self._finish(job.id, delay=job.interval_s, error=str(exc), paused=True)
+            else:  # one refusal may be transient: retried with backoff, the store not marked
+                self._finish(job.id, delay=backoff_seconds(job.failures + 1),
+                             failures=job.failures + 1, error=str(exc))
         except RateLimited as exc:
             self._finish(job.id, delay=exc.retry_after, error=str(exc))
         except Misconfigured as exc:
@@ -169,6 +170,8 @@ class Scheduler:
                          failures=job.failures + 1, error=f"{type(exc).__name__}: {exc}")
         else:
             self._finish(job.id, delay=job.interval_s, failures=0)
+            if job.failures:
+                auth_accepted(self._job_store_ids(job))
             with db.session() as s:
                 row = s.get(Job, job.id)
                 seen = (job.payload or {}).get("triggered_at")

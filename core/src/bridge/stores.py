@@ -307,6 +307,41 @@ def connect_store(org_ref: str | int, platform: str, settings: dict[str, Any],
     return save_store(org, platform, info, pm)
 
 
+#: A store's credentials refused this many times in a row (without the platform's definitive
+#: word) before it is marked ``needs_reconnect``: one transient 401 never pauses a store.
+AUTH_REFUSALS_TO_MARK = 3
+_REFUSALS = "bridge:auth_refusals"
+
+
+def judge_auth_refusal(exc: NeedsReconnect) -> bool:
+    """Judge a store's refused credentials, the same for the daemon and one-shot syncs: the
+    store the error came from (``exc.store_id``, and only that one) is marked
+    ``needs_reconnect`` on the platform's definitive answer (``exc.definitive``: a refresh token
+    refused as invalid or revoked) or after :data:`AUTH_REFUSALS_TO_MARK` refusals in a row;
+    otherwise the refusal is counted and the job retried. True when the store was marked."""
+    store_id = getattr(exc, "store_id", None)
+    if store_id is None:
+        return False
+    state = DbState(store_id)
+    refusals = int(state.get(_REFUSALS) or 0) + 1
+    if exc.definitive or refusals >= AUTH_REFUSALS_TO_MARK:
+        state.pop(_REFUSALS, None)
+        mark_needs_reconnect(store_id, str(exc))
+        return True
+    state[_REFUSALS] = refusals
+    journal.record("store.auth_refused", f"{exc} (refusal {refusals} in a row; the store is marked after "
+                   f"{AUTH_REFUSALS_TO_MARK})", store_id=store_id, level="warning")
+    return False
+
+
+def auth_accepted(store_ids: list[int]) -> None:
+    """The stores' credentials worked: their count of refusals in a row starts again."""
+    for store_id in store_ids:
+        state = DbState(store_id)
+        if _REFUSALS in state:
+            del state[_REFUSALS]
+
+
 def mark_needs_reconnect(store_id: int, message: str) -> None:
     with db.session() as s:
         row = s.get(Store, store_id)

@@ -139,8 +139,12 @@ def sandbox(platform: str, port: int, seed: int, variants: int, latency_ms: floa
 @click.option("--shop", "shop_id", type=int, help="Only this TikTok shop (store id).")
 @click.option("--json", "as_json", is_flag=True)
 def sync(flow: str, org_ref: str | None, shop_id: int | None, as_json: bool) -> None:
-    """Run a flow now (what `bridge plan` showed)."""
-    from bridge.stores import get_org, list_orgs
+    """Run a flow now (what `bridge plan` showed).
+
+    Exits 0 when every run handled its items (held ones are listed); 1 when a run failed as a
+    whole. Refused credentials are judged as the daemon judges them."""
+    from bridge.errors import NeedsReconnect
+    from bridge.stores import get_org, judge_auth_refusal, list_orgs
     from bridge.sync import run_flow
 
     orgs = [get_org(org_ref)] if org_ref else list_orgs()
@@ -152,10 +156,16 @@ def sync(flow: str, org_ref: str | None, shop_id: int | None, as_json: bool) -> 
             progress = Progress(f"{org.name} {f}")
             try:
                 results = run_flow(f, org.id, shop_id, progress=progress)  # type: ignore[arg-type]
+            except NeedsReconnect as exc:
+                marked = judge_auth_refusal(exc)
+                failed = True
+                rows.append({"org": org.name, "flow": f, "run": None, "status": "failed", "counts": {},
+                             "errors": [str(exc) + (" (store marked needs_reconnect)" if marked else "")]})
+                continue
             finally:
                 progress.close()
             for r in results:
-                failed |= r.status in ("failed", "partial")
+                failed |= r.status == "failed"
                 rows.append({"org": org.name, "flow": f, "run": r.run_id, "status": r.status,
                              "counts": r.counts, "errors": [f"{i}: {m}" for i, m in r.errors]})
     if as_json:
