@@ -55,3 +55,10 @@ def test_units_still_to_ship_after_a_cancel_refund_are_reported(served, conn) ->
     finally:
         served.sandbox.state.cancel_refunds_release_units = True
     assert res.status == "still_fulfillable"
+
+
+def test_units_the_merchant_takes_off_are_read_as_cancelled(served, conn) -> None:
+    order_id, _, sku = _order(served, conn, "576500000000003")
+    served.sandbox.cancel_line(order_id, sku, 1)
+    [got] = orders.get_orders(conn, [order_id])
+    assert [ln.cancelled_quantity for ln in got.lines] == [1]

@@ -175,6 +175,7 @@ class MagentoSandbox:
             price = float(item.get("price_incl_tax") or item.get("price") or 0) * quantity
             item["qty_refunded"] = float(item.get("qty_refunded") or 0) + quantity
             order["total_refunded"] = float(order.get("total_refunded") or 0) + price
+            order["updated_at"] = now()
             mid = st.new_id("creditmemo")
             st.creditmemos[mid] = {
                 "entity_id": mid, "increment_id": f"{mid:09d}", "order_id": int(order_id), "grand_total": price,
