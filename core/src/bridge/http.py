@@ -266,7 +266,7 @@ class HttpClient:
                     detail=redact(str(exc), self.secrets),
                 ) from None
             self.request_count += 1
-            metrics.inc("bridge_api_calls_total", platform=self.platform)
+            metrics.inc("bridge_api_calls_total", platform=self.platform, status=str(response.status_code))
             if self.pacer is not None:
                 self.pacer.after(rate_key, response)
             if log.isEnabledFor(logging.DEBUG):
@@ -289,6 +289,8 @@ class HttpClient:
             if status == 429:
                 metrics.inc("bridge_rate_limit_waits_total", platform=self.platform)
             if attempt < policy.attempts and wait <= MAX_INLINE_WAIT and waited + wait <= policy.budget:
+                if status == 429:
+                    metrics.inc("bridge_rate_limit_wait_seconds_total", wait, platform=self.platform)
                 waited += self._pause(wait)
                 continue
             if status == 429:

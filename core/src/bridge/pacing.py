@@ -125,6 +125,7 @@ class BucketPacer:
             raise RateLimited(f"{self.platform or 'platform'}: request budget spent, retry in "
                               f"{wait:.0f}s", retry_after=wait)
         metrics.inc("bridge_rate_limit_waits_total", platform=self.platform)
+        metrics.inc("bridge_rate_limit_wait_seconds_total", wait, platform=self.platform or "")
         (self.sleep or time.sleep)(wait)
         return wait
 

@@ -96,10 +96,12 @@ def receive(platform: str, request: WebhookRequest, *, store_id: int | None = No
         with db.session() as s:
             s.add(WebhookSeen(platform=platform, delivery_id=f"{store.id}:{delivery_id}"))
     except IntegrityError:
-        metrics.inc("bridge_webhooks_total", platform=platform, outcome="duplicate")
+        for topic in sorted({ev.topic for ev in delivery.events}) or [""]:
+            metrics.inc("bridge_webhooks_total", platform=platform, outcome="duplicate", topic=topic)
         return Outcome(200, "duplicate delivery dropped", store_id=store.id, duplicate=True)
     triggered = dispatch(store, delivery)
-    metrics.inc("bridge_webhooks_total", platform=platform, outcome="accepted")
+    for topic in sorted({ev.topic for ev in delivery.events}) or [""]:
+        metrics.inc("bridge_webhooks_total", platform=platform, outcome="accepted", topic=topic)
     return Outcome(200, "queued", store_id=store.id, triggered=triggered)
 
 

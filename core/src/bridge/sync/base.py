@@ -151,6 +151,7 @@ class SyncSink:
         ctx.errors.append((item, msg))
         ctx.counts["failed"] += 1
         metrics.inc("bridge_errors_total", flow=ctx.flow, kind=type(err).__name__)
+        metrics.inc("bridge_items_total", flow=ctx.flow, outcome="failed")
         if ctx.run_id is not None:
             with db.session() as s:
                 s.add(ItemError(run_id=ctx.run_id, item=item, code=None if code is None else str(code),
@@ -231,7 +232,7 @@ class FlowContext:
         with self._lock:
             self.counts[what] += n
         if what in ("created", "updated", "pushed", "deactivated", "cancelled"):
-            metrics.inc("bridge_items_synced_total", n, flow=self.flow)
+            metrics.inc("bridge_items_total", n, flow=self.flow, outcome="synced")
         if self.progress:
             self.progress(n)
 
@@ -352,7 +353,7 @@ def run_flow(flow: str, org_id: int, channel_store_id: int | None = None, *, dry
         finally:
             sink.close()
             _finish_run(ctx, status, error)
-            metrics.inc("bridge_jobs_total", flow=flow, outcome=status)
+            metrics.inc("bridge_runs_total", flow=flow, outcome=status)
         results.append(RunResult(ctx.run_id, flow, status, dict(ctx.counts), ctx.errors, sink.actions, sink.rows))
     return results
 
