@@ -194,7 +194,7 @@ def test_healthz_and_metrics(app, pm):
         m = c.get("/metrics")
     assert m.status_code == 200 and m.headers["content-type"].startswith("text/plain")
     assert "# TYPE bridge_webhooks_total counter" in m.text
-    assert 'bridge_webhooks_total{outcome="rejected",platform="fakechannel"}' in m.text
+    assert 'bridge_webhooks_total{outcome="rejected",platform="fakechannel",topic=""}' in m.text
 
 
 @pytest.mark.parametrize("template", ["{{ 'A' * 30000000 }}",
