@@ -93,3 +93,37 @@ def test_journal_export_writes_jsonl_without_secrets(flows: Flows, tmp_path) -> 
     kinds = {x["kind"] for x in lines}
     assert {"products.create", "products.created", "store.connected"} <= kinds
     assert "fake-token" not in target.read_text()
+
+
+def test_sync_without_org_syncs_complete_orgs_and_lists_the_others_as_skipped(flows: Flows) -> None:
+    from bridge import stores
+
+    stores.create_org("NoShop")
+    res = CliRunner().invoke(cli, ["sync", "inventory", "--json"], catch_exceptions=False)
+    rows = {r["org"]: r for r in json.loads(res.output)}
+    assert res.exit_code == 0, res.output
+    assert rows["NoShop"]["status"] == "skipped"
+    assert rows["NoShop"]["reason"] == "no eCommerce store and no TikTok shop connected"
+    synced = [r for name, r in rows.items() if name != "NoShop"]
+    assert synced and all(r["status"] == "ok" and r["run"] for r in synced)
+    res = CliRunner().invoke(cli, ["sync", "inventory"], catch_exceptions=False)
+    assert "skipped" in res.output and "no TikTok shop" in res.output  # the table names the reason
+
+
+def test_sync_without_org_reports_each_failed_org_and_exits_1(flows: Flows, monkeypatch) -> None:
+    from bridge.errors import Transient
+    from bridge.sync import base
+
+    real = base.run_flow
+    calls: list[int] = []
+
+    def flaky(flow, org_id, *a, **kw):  # type: ignore[no-untyped-def]
+        calls.append(org_id)
+        raise Transient("platform unreachable")
+
+    monkeypatch.setattr("bridge.sync.run_flow", flaky)
+    res = CliRunner().invoke(cli, ["sync", "inventory", "--json"], catch_exceptions=False)
+    assert res.exit_code == 1
+    rows = json.loads(res.output)
+    assert rows and all(r["status"] == "failed" and r["reason"] == "platform unreachable" for r in rows)
+    assert calls and real is not flaky

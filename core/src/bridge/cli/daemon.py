@@ -141,17 +141,32 @@ def sandbox(platform: str, port: int, seed: int, variants: int, latency_ms: floa
 def sync(flow: str, org_ref: str | None, shop_id: int | None, as_json: bool) -> None:
     """Run a flow now (what `bridge plan` showed).
 
-    Exits 0 when every run handled its items (held ones are listed); 1 when a run failed as a
-    whole. Refused credentials are judged as the daemon judges them."""
-    from bridge.errors import NeedsReconnect
+    Without --org: every complete organization (an eCommerce store and a TikTok shop connected)
+    is synced; the others are listed as skipped with the reason. One organization's failure does
+    not stop the others. Exits 0 when every run handled its items (held ones are listed); 1 when
+    a run failed as a whole. Refused credentials are judged as the daemon judges them."""
+    from bridge import db
+    from bridge.errors import BridgeError, NeedsReconnect
+    from bridge.rules import active_stores
+    from bridge.scheduler import recover_dead_owners
     from bridge.stores import get_org, judge_auth_refusal, list_orgs
     from bridge.sync import run_flow
 
+    recover_dead_owners()  # runs a killed sync left `running` are marked aborted first
     orgs = [get_org(org_ref)] if org_ref else list_orgs()
     flows = ["products", "listings", "inventory", "orders", "tracking", "refunds"] if flow == "all" else [flow]
-    rows = []
+    rows: list[dict[str, Any]] = []
     failed = False
     for org in orgs:
+        if org_ref is None:
+            with db.session() as s:
+                missing = [what for kind, what in (("ecommerce", "no eCommerce store"),
+                                                   ("channel", "no TikTok shop"))
+                           if not active_stores(s, org.id, kind)]  # type: ignore[arg-type]
+            if missing:
+                rows.append({"org": org.name, "flow": flow, "run": None, "status": "skipped",
+                             "counts": {}, "errors": [], "reason": " and ".join(missing) + " connected"})
+                continue
         for f in flows:
             progress = Progress(f"{org.name} {f}")
             try:
@@ -160,20 +175,30 @@ def sync(flow: str, org_ref: str | None, shop_id: int | None, as_json: bool) -> 
                 marked = judge_auth_refusal(exc)
                 failed = True
                 rows.append({"org": org.name, "flow": f, "run": None, "status": "failed", "counts": {},
-                             "errors": [str(exc) + (" (store marked needs_reconnect)" if marked else "")]})
+                             "errors": [], "reason": str(exc) + (" (store marked needs_reconnect)"
+                                                                 if marked else "")})
+            except BridgeError as exc:
+                if org_ref is not None and len(orgs) == 1 and len(flows) == 1:
+                    raise
+                failed = True
+                rows.append({"org": org.name, "flow": f, "run": None, "status": "failed", "counts": {},
+                             "errors": [], "reason": str(exc)})
                 continue
             finally:
                 progress.close()
             for r in results:
                 failed |= r.status == "failed"
                 rows.append({"org": org.name, "flow": f, "run": r.run_id, "status": r.status,
-                             "counts": r.counts, "errors": [f"{i}: {m}" for i, m in r.errors]})
+                             "counts": r.counts, "errors": [f"{i}: {m}" for i, m in r.errors],
+                             "reason": ""})
     if as_json:
         emit(rows, [], True)
     else:
-        emit(rows, ["org", "flow", "run", "status", "counts"], False)
+        if not rows:
+            click.echo("no organizations: create one with `bridge org create NAME`", err=True)
+        emit(rows, ["org", "flow", "run", "status", "counts", "reason"], False)
         for r in rows:
             for e in r["errors"]:
-                click.echo(f"  {r['flow']} error: {e}", err=True)
+                click.echo(f"  {r['org']} {r['flow']} error: {e}", err=True)
     if failed:
         raise SystemExit(1)
