@@ -20,7 +20,7 @@ from prometheus_client.registry import Collector
 
 log = logging.getLogger("bridge.metrics")
 
-REGISTRY = CollectorRegistry(auto_describe=True)
+REGISTRY = CollectorRegistry()
 
 #: sample name -> the counter (declared once, exported even while zero).
 COUNTERS: dict[str, Counter] = {
@@ -51,13 +51,22 @@ COUNTERS: dict[str, Counter] = {
 class StateCollector(Collector):
     """Gauges read from the database when scraped: held orders and tracking, lag per flow."""
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        """The families without values: registering reads no database."""
+        return iter(self._families())
+
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
         held_orders = GaugeMetricFamily("bridge_held_orders", "TikTok orders held (not created in "
                                         "the store) and waiting for a person.")
         held_tracking = GaugeMetricFamily("bridge_held_tracking", "Tracking pushes held and waiting "
                                           "for a person.")
         lag = GaugeMetricFamily("bridge_seconds_since_success", "Seconds since the last successful "
                                 "run of each flow (any organization).", labels=["flow"])
+        return held_orders, held_tracking, lag
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        held_orders, held_tracking, lag = self._families()
         try:
             self._fill(held_orders, held_tracking, lag)
         except Exception as exc:  # noqa: BLE001 - a scrape must answer even without a database
