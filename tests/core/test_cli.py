@@ -160,3 +160,10 @@ def test_mask_value_rules():
     assert mask_url_credentials("see postgresql://u:p%40ss@h/db and more") == \
         "see postgresql://u:********@h/db and more"
     assert mask_url_credentials("https://token@h/x") == "https://********@h/x"
+
+
+@pytest.mark.parametrize("ref", ["²", "99999999999999999999"])
+def test_odd_numeric_references_are_one_line_errors(capsys, fake_pm, ref):
+    for args in (("org", "rename", ref, "New"), ("disconnect", ref)):
+        code, _out, err = run(capsys, *args)
+        assert code == 1 and "Traceback" not in err and err.startswith("error:"), (args, err)

@@ -53,11 +53,16 @@ def create_org(name: str) -> Organization:
     return org
 
 
+def _is_id(text: str) -> bool:
+    """ASCII digits within the database's integer range (``str.isdigit`` accepts ``²``)."""
+    return text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= 2**31 - 1
+
+
 def get_org(ref: str | int) -> Organization:
     """An organization by id or name, or a clear error."""
     with db.session() as s:
         org = None
-        if isinstance(ref, int) or str(ref).isdigit():
+        if isinstance(ref, int) or _is_id(str(ref)):
             org = s.get(Organization, int(ref))
         if org is None:
             org = s.exec(select(Organization).where(Organization.name == str(ref))).first()
@@ -100,7 +105,7 @@ def delete_org(ref: str | int) -> None:
 
 def get_store(ref: str | int) -> Store:
     with db.session() as s:
-        store = s.get(Store, int(ref)) if str(ref).isdigit() else None
+        store = s.get(Store, int(ref)) if isinstance(ref, int) or _is_id(str(ref)) else None
         if store is None:
             store = s.exec(select(Store).where(Store.name == str(ref))).first()
         if store is None:
