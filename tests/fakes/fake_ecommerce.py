@@ -108,7 +108,7 @@ def read_inventory(connection: Connection, variant_ids: list[str] | None) -> Ite
     params = {"variant_ids": ",".join(variant_ids)} if variant_ids is not None else {}
     for row in check_response(_client(connection).get("/inventory", params=params))["levels"]:
         yield InventoryLevel(product_id=row["product_id"], variant_id=row["variant_id"],
-                             sku=row["sku"], quantity=row["qty"])
+                             sku=row["sku"], quantity=row["qty"], tracked=row.get("tracked", True))
 
 
 def _order(o: dict[str, Any]) -> Order:
@@ -301,7 +301,8 @@ class FakeShopSandbox(FakeSandboxBase):
         wanted = request.query_params.get("variant_ids")
         ids = set(wanted.split(",")) if wanted else None
         with self.lock:
-            levels = [{"product_id": p["id"], "variant_id": v["id"], "sku": v["sku"], "qty": v["qty"]}
+            levels = [{"product_id": p["id"], "variant_id": v["id"], "sku": v["sku"], "qty": v["qty"],
+                       "tracked": v.get("tracked", True)}
                       for p in self.products_.values() for v in p["variants"]
                       if ids is None or v["id"] in ids]
         return JSONResponse({"levels": levels})

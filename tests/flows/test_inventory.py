@@ -72,3 +72,24 @@ def test_refused_sku_is_reported_and_retried(flows: Flows) -> None:
     assert "sku not found" in r.errors[0][1]
     # not recorded as sent: the next run tries again
     assert flows.run("inventory").counts["failed"] == 1
+
+
+def test_untracked_stock_sold_on_the_channel_is_sent_again(flows: Flows) -> None:
+    """bridge sends the configured quantity for an untracked variant; a sale on TikTok lowers
+    it there while the store never changes: compared with what TikTok reports, it is sent again."""
+    flows.run("products")
+    _, variant = flows.shop._variant("SKU-2-1")
+    variant["tracked"] = False
+    flows.run("inventory")
+    sent = flows.sku("SKU-2-1")["quantity"]
+    flows.reset_stats()
+    assert flows.run("inventory").counts.get("updated", 0) == 0  # nothing changed: no write
+    assert flows.writes() == 0
+    for p in flows.channel.products_.values():  # a sale on TikTok
+        for s in p["skus"]:
+            if s["seller_sku"] == "SKU-2-1":
+                s["quantity"] -= 1
+    assert flows.sku("SKU-2-1")["quantity"] == sent - 1
+    r = flows.run("inventory")
+    assert r.counts["updated"] == 1
+    assert flows.sku("SKU-2-1")["quantity"] == sent

@@ -7,6 +7,12 @@ most the cap; an untracked variant gets the configured quantity (options in
 with all its changed SKUs. A webhook-triggered run (``items``: product or variant ids) reads
 only those variants.
 
+An untracked variant's quantity is compared with what the channel reports, not with what was
+last sent: a sale on the channel lowers it there while the store's figure never moves, so the
+last-sent figure would never show the drift. (A tracked variant's sale comes back through the
+store order bridge creates, which lowers the store's stock; comparing it with the channel would
+put back units sold on the channel before their order reached the store.)
+
 Decide: one :class:`UpdateQuantity` per changed SKU; :class:`InventoryApplier` writes a
 product's SKUs in one call.
 """
@@ -82,16 +88,34 @@ def _variants_for(channel_store_id: int, items: list[str]) -> list[str]:
     return sorted({r.source_variant_id for r in rows} | {i for i in items if i not in known})
 
 
+def channel_quantities(ctx: FlowContext, chunk: list[InventoryLevel],
+                       known: dict[str, SkuLink]) -> dict[str, int]:
+    """What the channel reports for the chunk's untracked SKUs (channel SKU id -> quantity)."""
+    assert ctx.channel is not None
+    sku_ids = [known[lv.variant_id].remote_sku_id or "" for lv in chunk
+               if not lv.tracked and lv.variant_id in known]
+    reader = ctx.reader(ctx.channel)
+    if not sku_ids or not reader.has("read_inventory"):
+        return {}
+    return {lv.variant_id: lv.quantity for lv in reader.read_inventory(sku_ids)}
+
+
 def decide(ctx: FlowContext, chunk: list[InventoryLevel], known: dict[str, SkuLink],
-           rules: InventoryRules) -> list[UpdateQuantity]:
-    """The SKUs of ``chunk`` whose quantity to send differs from the one last sent."""
+           rules: InventoryRules, reported: dict[str, int] | None = None) -> list[UpdateQuantity]:
+    """The SKUs of ``chunk`` whose quantity to send differs from the one last sent (for an
+    untracked variant: from the one the channel reports, ``reported``)."""
     out = []
     for lv in chunk:
         link = known.get(lv.variant_id)
         if link is None:
             continue
         qty, why = compute_quantity(lv.quantity, lv.tracked, rules)
-        if link.last_quantity == qty:
+        current = link.last_quantity
+        if not lv.tracked and reported and link.remote_sku_id in reported:
+            current = reported[link.remote_sku_id]
+            if current != qty:
+                why = f"{why}; the channel reports {current} (sold there)"
+        if current == qty:
             ctx.note("unchanged")
             continue
         out.append(UpdateQuantity(item=link.seller_sku, why=why, link=link, quantity=qty))
@@ -111,7 +135,7 @@ def inventory_flow(ctx: FlowContext) -> None:
     pending: list[UpdateQuantity] = []
     for chunk in _chunks(ctx.reader(ctx.ecommerce).read_inventory(variant_ids), CHUNK):
         known = _links(channel_id, [lv.variant_id for lv in chunk])
-        pending += decide(ctx, chunk, known, rules)
+        pending += decide(ctx, chunk, known, rules, channel_quantities(ctx, chunk, known))
         # hand on every product but the chunk's last one (its SKUs may continue in the next chunk)
         tail = known.get(chunk[-1].variant_id)
         keep = tail.remote_product_id if tail is not None else None
