@@ -27,7 +27,9 @@ from bridge.plugins import PluginManager
 from bridge.sandboxing.chaos import CHANNEL_MIX, DEFAULT_MIX, ChaosPlan, chaotic_sandbox
 from bridge.statuses import OrderStatus
 from bridge.sync import run_flow
+from bridge.sync.options import shop_options
 from bridge.sync.orders import lookup_lag
+from bridge.sync.pricing import compute_quantity
 from bridge.tables import OrderLink, Store
 from tests.e2e.harness import Harness
 
@@ -106,12 +108,27 @@ class World:
         return True
 
     def mismatches(self) -> list[str]:
+        """SKUs whose TikTok quantity is not what the store's stock makes it (the shop's rules
+        applied: an untracked variant gets the configured quantity)."""
+        h = self.h
+        try:
+            levels = {lv.sku: lv for lv in h.pm.call(
+                h.platform, "read_inventory", connection=stores.connection_for(h.eco_store, h.pm),
+                variant_ids=None)}
+        except BridgeError as exc:
+            return [f"the store's stock could not be read: {exc}"]
+        rules = shop_options(h.shop.options).inventory
         out = []
-        for p in self.h.tiktok_products():
+        for p in h.tiktok_products():
             for s in p["skus"]:
-                want = max(0, self.h.eco.quantity(s["seller_sku"]))
+                lv = levels.get(s["seller_sku"])
+                if lv is None:
+                    out.append(f"{s['seller_sku']}: not in the store")
+                    continue
+                want, _ = compute_quantity(lv.quantity, lv.tracked, rules)
                 if s["quantity"] != want:
-                    out.append(f"{s['seller_sku']}: store {want}, TikTok {s['quantity']}")
+                    out.append(f"{s['seller_sku']}: store {lv.quantity} ({'tracked' if lv.tracked else 'untracked'}) "
+                               f"-> {want}, TikTok {s['quantity']}")
         return out
 
     def until_done(self, flow: str, fig: Figures, max_runs: int) -> None:

@@ -7,11 +7,10 @@ most the cap; an untracked variant gets the configured quantity (options in
 with all its changed SKUs. A webhook-triggered run (``items``: product or variant ids) reads
 only those variants.
 
-An untracked variant's quantity is compared with what the channel reports, not with what was
-last sent: a sale on the channel lowers it there while the store's figure never moves, so the
-last-sent figure would never show the drift. (A tracked variant's sale comes back through the
-store order bridge creates, which lowers the store's stock; comparing it with the channel would
-put back units sold on the channel before their order reached the store.)
+Quantities are compared with what the channel reports (one read per chunk of SKUs), falling back
+on the one last sent: a sale on the channel lowers its figure by itself, so the last-sent figure
+can hide a difference for good — an untracked variant's store figure never moves, and a tracked
+one's may come back to the last-sent value (a sale of 2, then the merchant adds 2).
 
 Decide: one :class:`UpdateQuantity` per changed SKU; :class:`InventoryApplier` writes a
 product's SKUs in one call.
@@ -90,10 +89,9 @@ def _variants_for(channel_store_id: int, items: list[str]) -> list[str]:
 
 def channel_quantities(ctx: FlowContext, chunk: list[InventoryLevel],
                        known: dict[str, SkuLink]) -> dict[str, int]:
-    """What the channel reports for the chunk's untracked SKUs (channel SKU id -> quantity)."""
+    """What the channel reports for the chunk's linked SKUs (channel SKU id -> quantity)."""
     assert ctx.channel is not None
-    sku_ids = [known[lv.variant_id].remote_sku_id or "" for lv in chunk
-               if not lv.tracked and lv.variant_id in known]
+    sku_ids = [known[lv.variant_id].remote_sku_id or "" for lv in chunk if lv.variant_id in known]
     reader = ctx.reader(ctx.channel)
     if not sku_ids or not reader.has("read_inventory"):
         return {}
@@ -102,8 +100,8 @@ def channel_quantities(ctx: FlowContext, chunk: list[InventoryLevel],
 
 def decide(ctx: FlowContext, chunk: list[InventoryLevel], known: dict[str, SkuLink],
            rules: InventoryRules, reported: dict[str, int] | None = None) -> list[UpdateQuantity]:
-    """The SKUs of ``chunk`` whose quantity to send differs from the one last sent (for an
-    untracked variant: from the one the channel reports, ``reported``)."""
+    """The SKUs of ``chunk`` whose quantity to send differs from the one the channel reports
+    (``reported``), else from the one last sent."""
     out = []
     for lv in chunk:
         link = known.get(lv.variant_id)
@@ -111,10 +109,8 @@ def decide(ctx: FlowContext, chunk: list[InventoryLevel], known: dict[str, SkuLi
             continue
         qty, why = compute_quantity(lv.quantity, lv.tracked, rules)
         current = link.last_quantity
-        if not lv.tracked and reported and link.remote_sku_id in reported:
+        if reported and link.remote_sku_id in reported:
             current = reported[link.remote_sku_id]
-            if current != qty:
-                why = f"{why}; the channel reports {current} (sold there)"
         if current == qty:
             ctx.note("unchanged")
             continue
