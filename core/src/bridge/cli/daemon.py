@@ -149,6 +149,7 @@ def sync(flow: str, org_ref: str | None, shop_id: int | None, as_json: bool) -> 
     from bridge.errors import BridgeError, NeedsReconnect
     from bridge.rules import active_stores
     from bridge.scheduler import recover_dead_owners
+    from bridge.statuses import RunStatus
     from bridge.stores import get_org, judge_auth_refusal, list_orgs
     from bridge.sync import run_flow
 
@@ -187,7 +188,7 @@ def sync(flow: str, org_ref: str | None, shop_id: int | None, as_json: bool) -> 
             finally:
                 progress.close()
             for r in results:
-                failed |= r.status == "failed"
+                failed |= r.status == RunStatus.FAILED
                 rows.append({"org": org.name, "flow": f, "run": r.run_id, "status": r.status,
                              "counts": r.counts, "errors": [f"{i}: {m}" for i, m in r.errors],
                              "reason": ""})
