@@ -194,6 +194,8 @@ class FakeShopSandbox(FakeSandboxBase):
         ]
         super().__init__(routes, options)
         self.seq = 0
+        self.listed_rows = 0
+        """Products served by paged listing (not by id), for tests of where a pass resumes."""
         self.held_at: float | None = None
         self.products_: dict[str, dict[str, Any]] = {}
         self.orders_: dict[str, dict[str, Any]] = {}
@@ -293,6 +295,7 @@ class FakeShopSandbox(FakeSandboxBase):
             else:
                 rows = sorted((p for p in self.products_.values() if p["seq"] > after), key=lambda p: p["seq"])
             chunk = rows[page * PAGE:(page + 1) * PAGE]
+            self.listed_rows += len(chunk)
             more = len(rows) > (page + 1) * PAGE
             return JSONResponse({"products": chunk, "next_page": page + 1 if more else None,
                                  "max_seq": self.seq, "now": self.now()})

@@ -197,3 +197,25 @@ def test_plan_makes_no_write_and_shows_prices_quantities_and_rules(flows: Flows)
     # then the sync does what the plan said
     r2 = flows.run("products")
     assert r2.counts["created"] == 6
+
+
+def test_a_full_pass_stopped_half_way_resumes_where_it_got_to(flows: Flows, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The initial pass keeps its progress: stopped after its first page, the next run goes on
+    from the second page instead of reading the catalog from the beginning."""
+    import json
+
+    from bridge.sync.base import FlowContext
+    from bridge.tables import SyncCursor
+
+    flows.shop.seed_catalog(15, 1, seed=4)  # 21 products: three pages of the fake's ten
+    with monkeypatch.context() as m:
+        m.setattr(FlowContext, "stopping", lambda self: True)  # the daemon is shutting down
+        first = flows.run("products")
+    with db.session() as s:
+        saved = json.loads(s.exec(select(SyncCursor).where(SyncCursor.flow.startswith("products:"))).one().value)
+    assert saved.get("pass"), saved  # where the pass got to
+    flows.shop.listed_rows = 0
+    second = flows.run("products")
+    assert flows.shop.listed_rows == 11  # pages 2 and 3 only: the first is not listed again
+    assert first.counts["created"] + second.counts["created"] == 21
+    assert len(flows.channel.products("shop-1")) == 21

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import String, cast, func
@@ -62,6 +63,8 @@ CLAIMABLE = (ListingStatus.PENDING, ListingStatus.FAILED, ListingStatus.HELD, Li
 CHANNEL_HOLDS = (ListingStatus.FROZEN, ListingStatus.DELETED, ListingStatus.UNLINKED)
 """Link statuses that stop every write to a product (the channel's status, or the merchant's)."""
 PREFLIGHT = "TikTok's pre-flight: "
+#: How often a full pass of the catalog records how far it has got (seconds).
+PASS_CHECKPOINT_S = 10.0
 
 
 # ============================================================================ actions
@@ -612,10 +615,13 @@ class ProductsRun:
             return
         fp = self.decider.fingerprint()
         saved = json.loads(self.ctx.cursor(self.eco_store, self.cursor_name) or "{}")
-        full = saved.get("fp") != fp or saved.get("c") is None
+        # a full pass that stopped or failed half-way resumes where its checkpoint says
+        resume = saved.get("fp") == fp and saved.get("pass") is not None
+        full = resume or saved.get("fp") != fp or saved.get("c") is None
+        self.saved = saved
         seen = links.SeenSet()
         try:
-            if not self.stream(None if full else saved["c"], fp, seen, full):
+            if not self.stream(saved["pass"] if resume else None if full else saved["c"], fp, seen, full):
                 return
             if full:
                 self.sweep(seen)
@@ -631,17 +637,31 @@ class ProductsRun:
         self.ctx.act(self.decider.gone([i for i in ids if i not in found]))
 
     def stream(self, cursor: str | None, fp: str, seen: links.SeenSet, full: bool) -> bool:
-        """The catalog from ``cursor``, page by page; False when stopped early."""
+        """The catalog from ``cursor``, page by page; False when stopped early.
+
+        A full pass keeps its progress too (every :data:`PASS_CHECKPOINT_S` seconds and when
+        stopped): a pass that stops or fails half-way resumes there, never from the beginning.
+        """
+        last = monotonic()
         for page in self.eco.list_products(cursor):
             seen.add_many(p.remote_id for p in page.products)
             self.ctx.act(self.decider.page(page.products))
             cursor = page.cursor or cursor
-            if self.ctx.stopping():
+            stopping = self.ctx.stopping()
+            if full and page.cursor and (stopping or monotonic() - last >= PASS_CHECKPOINT_S):
+                self.checkpoint_pass(page.cursor, fp)
+                last = monotonic()
+            if stopping:
                 if not full:
                     self.checkpoint(cursor, fp)
                 return False
         self.checkpoint(cursor, fp)
         return True
+
+    def checkpoint_pass(self, position: str, fp: str) -> None:
+        """Where a full pass has got to (the incremental cursor before it is kept)."""
+        kept = {k: v for k, v in self.saved.items() if k == "c"} if self.saved.get("fp") == fp else {}
+        self.ctx.checkpoint(self.eco_store, json.dumps({**kept, "pass": position, "fp": fp}), self.cursor_name)
 
     def checkpoint(self, cursor: str | None, fp: str) -> None:
         if cursor is not None:
