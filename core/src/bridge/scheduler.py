@@ -31,6 +31,11 @@ from bridge.tables import Job, Organization, Store, utcnow
 
 log = logging.getLogger("bridge.scheduler")
 
+#: Held while a job's payload (the items webhooks named) is read and changed: a trigger arriving
+#: as a run ends must not be cleared with the payload that run handled (in one process; across
+#: processes a trigger in that window waits for the next run of the flow).
+_payload_lock = threading.Lock()
+
 LEASE_SECONDS = 60
 BACKOFF_BASE = 5.0
 BACKOFF_CAP = 900.0
@@ -172,7 +177,7 @@ class Scheduler:
             self._finish(job.id, delay=job.interval_s, failures=0)
             if job.failures:
                 auth_accepted(self._job_store_ids(job))
-            with db.session() as s:
+            with _payload_lock, db.session() as s:  # a webhook's trigger is never cleared unseen
                 row = s.get(Job, job.id)
                 seen = (job.payload or {}).get("triggered_at")
                 if row is not None and (row.payload or {}).get("triggered_at") not in (None, seen):
@@ -306,7 +311,7 @@ def recover_dead_owners() -> dict[str, int]:
 def trigger(flow: str, org_id: int, channel_store_id: int | None = None,
             items: list[str] | None = None) -> int:
     """Make a flow's jobs due now (a webhook named changed items); returns jobs touched."""
-    with db.session() as s:
+    with _payload_lock, db.session() as s:
         q = select(Job).where(Job.flow == flow, Job.org_id == org_id, Job.paused == False)  # noqa: E712
         if channel_store_id is not None:
             q = q.where(Job.channel_store_id == channel_store_id)
