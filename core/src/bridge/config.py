@@ -73,15 +73,6 @@ class Fields(BaseModel):
     interval_refunds: Seconds = 300
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "debug", "info", "warning", "error"] = "WARNING"
-    alerts_smtp_host: str | None = None
-    alerts_smtp_port: Annotated[int, Field(ge=1, le=65535)] = 25
-    alerts_smtp_user: str | None = None
-    alerts_smtp_password: str | None = None
-    alerts_smtp_tls: Literal["none", "starttls", "ssl"] = "none"
-    alerts_from: str = "bridge@localhost"
-    alerts_held_after: Seconds = 6 * 3600
-    alerts_failures: Annotated[int, Field(ge=1, le=1000)] = 3
-    alerts_min_interval: Annotated[int, Field(ge=0, le=7 * 86400)] = 3600
 
 
 #: key -> (help, secret, expected form). Every field of :class:`Fields` has a line.
@@ -109,18 +100,6 @@ KEYS: dict[str, tuple[str, bool, str]] = {
                          "a whole number of seconds from 1 to 604800"),
     "log_format": ("Log format", False, "text or json"),
     "log_level": ("Log verbosity of bridge's loggers", False, "DEBUG, INFO, WARNING or ERROR"),
-    "alerts.smtp_host": ("SMTP server alerts are sent through (unset: no email)", False, "a host name"),
-    "alerts.smtp_port": ("SMTP port", False, "a port number from 1 to 65535"),
-    "alerts.smtp_user": ("SMTP user name", False, "a user name"),
-    "alerts.smtp_password": ("SMTP password", True, "a password"),
-    "alerts.smtp_tls": ("SMTP transport security", False, "none, starttls or ssl"),
-    "alerts.from": ("Sender address of alert emails", False, "an email address"),
-    "alerts.held_after": ("Seconds an order or tracking number may stay held before a person is told",
-                          False, "a whole number of seconds from 1 to 604800"),
-    "alerts.failures": ("Failed runs in a row of one flow before a person is told", False,
-                        "a whole number from 1 to 1000"),
-    "alerts.min_interval": ("Seconds before the same alert is sent again", False,
-                            "a whole number of seconds from 0 to 604800"),
 }
 #: Keys read from the environment only (they say where the file is).
 ENV_ONLY = ("data_dir", "config_dir", "plugins", "trace_plugins", "test_database_url",
@@ -250,7 +229,7 @@ def _platform_key(key: str) -> tuple[str, str] | None:
     if key.count(".") != 1:
         return None
     platform, name = key.split(".")
-    if platform in ("interval", "alerts"):
+    if platform == "interval":
         return None
     return platform, name
 
