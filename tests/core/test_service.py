@@ -132,3 +132,55 @@ def test_a_public_url_the_platform_cannot_reach_is_never_registered(fake_pm, mon
     assert "not https" in subscriptions.reachable_address(real, fake_pm)[1]
     monkeypatch.setenv("BRIDGE_PUBLIC_URL", "https://bridge.example.com")
     assert subscriptions.reachable_address(real, fake_pm)[0] == "https://bridge.example.com/webhooks/fakeshop/1"
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def test_unreachable_base_url_names_host_port_and_what_to_check(capsys, fake_pm, monkeypatch):
+    run(capsys, "org", "create", "Acme")
+    monkeypatch.setenv("BRIDGE_CONNECT_FAKESHOP_TOKEN", "x")
+    code, _, err = run(capsys, "connect", "fakeshop", "--org", "Acme", "--base-url", "http://127.0.0.1:9")
+    assert code == 1
+    assert "cannot reach 127.0.0.1:9" in err and "check the host and port" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_base_url_variable_is_honoured_by_connect(capsys, fake_pm, monkeypatch):
+    from bridge.sandboxing import SandboxServer
+
+    sb = fake_pm.call("fakeshop", "sandbox", options={"seed": 1})
+    with SandboxServer(sb.app) as server:
+        run(capsys, "org", "create", "Acme")
+        monkeypatch.setenv("BRIDGE_FAKESHOP_BASE_URL", server.url)
+        monkeypatch.setenv("BRIDGE_CONNECT_FAKESHOP_TOKEN", sb.credentials()["token"])
+        code, out, err = run(capsys, "connect", "fakeshop", "--org", "Acme")
+        assert code == 0, err
+        assert out.startswith("connected Fake Shop store")
+        code, out, err = run(capsys, "connect", "fakeshop", "--org", "Acme")
+        assert code == 0, err
+        assert out.startswith("reconnected Fake Shop store")
+
+
+def test_connect_without_the_plugin_names_the_distribution(capsys, monkeypatch):
+    monkeypatch.setenv("BRIDGE_PLUGINS", "shopify")
+    from bridge.plugins import set_manager
+
+    set_manager(None)
+    code, _, err = run(capsys, "connect", "magento2", "--org", "Acme")
+    assert code == 2
+    assert "no plugin provides platform 'magento2'" in err and "pip install bridge-magento2" in err
+
+
+def test_unknown_platform_suggests_no_made_up_distribution(capsys):
+    code, _, err = run(capsys, "sandbox", "nosuch")
+    assert code == 1
+    assert "no plugin provides platform 'nosuch'" in err
+    assert "pip install" not in err and "`bridge plugins`" in err
+
+
+def test_bad_database_url_names_the_variable(capsys, monkeypatch):
+    monkeypatch.setenv("BRIDGE_DATABASE_URL", "nonsense")
+    code, _, err = run(capsys, "stores")
+    assert code == 1
+    assert err.startswith("error: BRIDGE_DATABASE_URL is invalid ('nonsense'): expected a database URL")

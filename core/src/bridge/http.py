@@ -221,7 +221,10 @@ class HttpClient:
             self.secrets.append(value)
 
     def _where(self, url: str) -> str:
-        return self.client.base_url.host or url
+        """Host and port of a request, for messages that say where bridge could not reach."""
+        target = self.client.base_url.join(url) if self.client.base_url.host else httpx.URL(url)
+        port = target.port or (443 if target.scheme == "https" else 80)
+        return f"{target.host}:{port}" if target.host else url
 
     def request(
         self, method: str, url: str, *, rate_key: str = "default", idempotent: bool | None = None,
@@ -262,7 +265,9 @@ class HttpClient:
                     waited += self._pause(wait)
                     continue
                 raise Transient(
-                    f"{self.platform}: cannot reach {self._where(url)}: {kind}",
+                    f"{self.platform}: cannot reach {self._where(url)}: {kind}: check the host and "
+                    "port (a base URL setting or BRIDGE_<PLATFORM>_BASE_URL) and that the server "
+                    "is up and reachable from here",
                     detail=redact(str(exc), self.secrets),
                 ) from None
             self.request_count += 1

@@ -24,6 +24,11 @@ from bridge import hookspecs
 from bridge.errors import Misconfigured, Unsupported
 from bridge.models import PlatformInfo
 
+#: The plugin distributions published with bridge (only to name the one to install when a
+#: platform's plugin is missing; the core calls no platform by name).
+DISTRIBUTIONS = {name: f"bridge-{name}" for name in
+                 ("shopify", "woocommerce", "magento2", "bigcommerce", "tiktokshop")}
+
 log = logging.getLogger("bridge.plugins")
 GROUP = "bridge"
 
@@ -180,12 +185,19 @@ class PluginManager:
             if p.platform and p.platform.name == platform and p.status == "ok":
                 return p
         if strict:
-            known = ", ".join(p.name for p in self.platforms()) or "none"
-            raise Misconfigured(
-                f"no plugin provides platform '{platform}' (installed: {known}): "
-                f"pip install bridge-{platform}"
-            )
+            raise Misconfigured(self.missing_platform(platform))
         return None
+
+    def missing_platform(self, platform: str) -> str:
+        """What to say when no loaded plugin provides ``platform``: the distribution to install
+        for the platforms bridge's own plugins cover, never a made-up one."""
+        known = ", ".join(p.name for p in self.platforms()) or "none"
+        fix = (f"pip install {DISTRIBUTIONS[platform]}" if platform in DISTRIBUTIONS
+               else "check the name, or install the plugin that provides it (`bridge plugins` lists "
+                    "what is installed)")
+        if platform in DISTRIBUTIONS and (os.environ.get("BRIDGE_PLUGINS") is not None):
+            fix += " (and name it in BRIDGE_PLUGINS)"
+        return f"no plugin provides platform '{platform}' (installed: {known}): {fix}"
 
     def info(self, platform: str) -> PlatformInfo:
         plugin = self.platform_plugin(platform)

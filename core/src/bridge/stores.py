@@ -298,6 +298,18 @@ def save_store(org: Organization, platform: str, info: StoreInfo, pm: PluginMana
     return row
 
 
+def was_reconnect(store: Store) -> bool:
+    """True when the last connect of ``store`` reconnected a store bridge already knew."""
+    from sqlmodel import col
+
+    from bridge.tables import Event
+
+    with db.session() as s:
+        last = s.exec(select(Event.kind).where(Event.store_id == store.id, col(Event.kind).in_(
+            ("store.connected", "store.reconnected"))).order_by(col(Event.id).desc())).first()
+    return last == "store.reconnected"
+
+
 def _jobs_of(store_id: int):  # type: ignore[no-untyped-def]
     from sqlalchemy import or_, update
 

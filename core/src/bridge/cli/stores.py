@@ -17,6 +17,14 @@ def secret_env(platform: str, name: str) -> str:
 class ConnectGroup(click.Group):
     """One sub-command per installed platform, with the options its settings declare."""
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[no-untyped-def]
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            from bridge.plugins import get_manager
+
+            raise click.UsageError(get_manager().missing_platform(name), ctx)
+        return super().resolve_command(ctx, args)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         from bridge.plugins import get_manager
 
@@ -76,7 +84,10 @@ class ConnectGroup(click.Group):
             if as_json:
                 emit([row], [], True)
             else:
-                click.echo(f"connected {info.display_name} store '{store.name}' as store {store.id} "
+                from bridge.stores import was_reconnect
+
+                verb = "reconnected" if was_reconnect(store) else "connected"
+                click.echo(f"{verb} {info.display_name} store '{store.name}' as store {store.id} "
                            f"({store.currency}{', ' + store.region if store.region else ''})")
                 for w in (store.details or {}).get("warnings", []) or []:
                     click.echo(f"warning: {w}", err=True)
