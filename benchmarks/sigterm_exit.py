@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time from SIGTERM to exit of `bridge run` while a flow is in progress.
 
-    .venv/bin/python benchmarks/sigterm_exit.py [--platform bigcommerce] [--products 200] [--rounds 3]
+    .venv/bin/python benchmarks/sigterm_exit.py [--platform bigcommerce] [--products 600] [--rounds 3]
 
 Serves the eCommerce and TikTok Shop sandboxes on loopback (added latency per request, so the
 initial products pass is long), connects both, starts `bridge run` in its own process, waits
@@ -30,7 +30,7 @@ BRIDGE = str(Path(sys.executable).with_name("bridge"))
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--platform", default="bigcommerce")
-    ap.add_argument("--products", type=int, default=200)
+    ap.add_argument("--products", type=int, default=600)
     ap.add_argument("--latency-ms", type=float, default=30.0)
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
@@ -41,7 +41,7 @@ def main() -> None:
 
     from bridge import db
     from bridge.plugins import get_manager
-    from bridge.tables import Job, SyncRun
+    from bridge.tables import Job, SyncRun, utcnow
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's tests package
     from tests.e2e.harness import Harness
@@ -54,6 +54,11 @@ def main() -> None:
         h.eco.set_latency(args.latency_ms)
         h.tt.set_latency(args.latency_ms)
         for i in range(args.rounds):
+            db.reset_engines()
+            with db.session() as s:  # every job due at start, as on a first start
+                for job in s.exec(select(Job)):
+                    job.next_run_at = utcnow()
+                    s.add(job)
             proc = subprocess.Popen([BRIDGE, "run", "--port", str(free_port())], env=dict(os.environ),
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             deadline = time.monotonic() + 120

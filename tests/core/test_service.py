@@ -184,3 +184,35 @@ def test_bad_database_url_names_the_variable(capsys, monkeypatch):
     code, _, err = run(capsys, "stores")
     assert code == 1
     assert err.startswith("error: BRIDGE_DATABASE_URL is invalid ('nonsense'): expected a database URL")
+
+
+def test_doctor_with_the_wrong_secret_key_says_restore_the_key(capsys, fake_pair, monkeypatch):
+    from cryptography.fernet import Fernet
+
+    from bridge import stores
+
+    for sid in list(stores._connections):
+        stores.forget_connection(sid)
+    monkeypatch.setenv("BRIDGE_SECRET_KEY", Fernet.generate_key().decode())
+    code, out, _ = run(capsys, "doctor")
+    assert code == 1
+    assert "fix: restore the key that encrypted them" in out
+    assert "fix: reconnect" not in out
+
+
+def test_postgresql_without_its_driver_says_what_to_install(capsys, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_psycopg(name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if name.split(".")[0] == "psycopg":
+            raise ModuleNotFoundError(f"No module named '{name}'", name=name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_psycopg)
+    monkeypatch.setenv("BRIDGE_DATABASE_URL", "postgresql://bridge@127.0.0.1:1/bridge")
+    db.reset_engines()
+    code, _, err = run(capsys, "stores")
+    assert code == 1
+    assert "pip install 'bridge-core[postgres]'" in err and "BRIDGE_DATABASE_URL" in err

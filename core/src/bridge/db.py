@@ -191,7 +191,12 @@ def get_engine(url: str | None = None) -> Engine:
                 event.listen(engine, "connect", _sqlite_pragmas)
                 gate.install(engine)
             else:
-                engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+                try:
+                    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+                except ModuleNotFoundError as exc:
+                    raise Misconfigured(
+                        f"BRIDGE_DATABASE_URL names a PostgreSQL database but its driver is not "
+                        f"installed ({exc.name}): pip install 'bridge-core[postgres]'") from None
             upgrade(engine)
         except OperationalError as exc:
             raise Misconfigured(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, SecretKeyError
 from bridge.plugins import PluginManager, get_manager
 from bridge.stores import connection_for
 from bridge.tables import Store, utcnow
@@ -59,6 +59,13 @@ def diagnose(store: Store, pm: PluginManager | None = None) -> dict[str, Any]:
         conn = connection_for(store, pm)
         pm.call(store.platform, "connect", connection=conn)
         checks.append(_check("credentials", "credentials accepted", True))
+    except SecretKeyError as exc:
+        from bridge.crypto import key_path
+
+        checks.append(_check("credentials", "credentials readable", False, str(exc),
+                             f"restore the key that encrypted them (BRIDGE_SECRET_KEY or {key_path()}); "
+                             "reconnecting is needed only if that key is lost"))
+        return report
     except BridgeError as exc:
         checks.append(_check("credentials", "credentials accepted", False, str(exc),
                              f"reconnect with `bridge connect {store.platform}`"))
