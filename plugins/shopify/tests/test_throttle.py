@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.errors import RateLimited
 from bridge_shopify import catalog
 from bridge_shopify.throttle import CostBucket
 
@@ -20,9 +19,23 @@ def test_reading_paces_by_cost_and_is_never_throttled(served_factory) -> None:
     assert conn.pacer("cost", CostBucket).waited > 0, "the client must have waited for the bucket"
 
 
-def test_a_throttled_answer_becomes_rate_limited(served_factory) -> None:
+def test_a_throttled_answer_is_waited_out_and_sent_again(served_factory) -> None:
     s = served_factory(seed=2)
     s.sandbox.throttle_next(1)
-    with pytest.raises(RateLimited):
-        list(catalog.list_products(s.connection(), None))
+    pages = list(catalog.list_products(s.connection(), None))  # not a failure
+    assert sum(len(p.products) for p in pages) == 2
     assert s.sandbox.stats.snapshot()["throttled"] == 1
+
+
+def test_the_last_known_budget_is_kept_for_the_next_process() -> None:
+    from bridge_shopify.throttle import CostBucket
+
+    spent = CostBucket()
+    spent.update("Q", {"requestedQueryCost": 10, "throttleStatus": {
+        "maximumAvailable": 1000.0, "currentlyAvailable": 30.0, "restoreRate": 50.0}})
+    kept = spent.snapshot()
+    assert kept is not None and kept["available"] == pytest.approx(30.0, abs=1.0)
+    fresh = CostBucket()  # a new process: starts from what was kept, not from a full bucket
+    fresh.load(kept)
+    assert fresh.maximum == 1000.0 and fresh.available < 100.0
+    assert fresh.wait_time("Q") > 0

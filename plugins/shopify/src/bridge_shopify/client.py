@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
 from bridge.connection import Connection
-from bridge.errors import OutcomeUnknown, Transient
-from bridge.http import read_json
+from bridge.errors import OutcomeUnknown, RateLimited, Transient
+from bridge.http import MAX_INLINE_WAIT, read_json
 from bridge_shopify import errors
 from bridge_shopify.auth import TokenSource, normalize_shop, shop_base_url
-from bridge_shopify.throttle import CostBucket
+from bridge_shopify.throttle import THROTTLED_RETRIES, CostBucket
 
 log = logging.getLogger("bridge_shopify")
+#: ``connection.state`` key of the last known cost budget (the next process starts from it).
+BUDGET_STATE = "shopify.cost_budget"
 
 #: The API version used when the store's settings name none (a setting: ``api_version``): the
 #: version of the vendored Admin schema every document is validated against and the sandbox runs
@@ -41,6 +44,8 @@ class ShopifyClient:
         self.tokens = TokenSource(connection, self.base_url)
         # the cost budget is per store: one bucket shared by the store's clients (bridge.pacing)
         self.bucket: CostBucket = connection.pacer("cost", CostBucket)
+        if not self.bucket.loaded:  # the last budget a process saw, not a full bucket
+            self.bucket.load(connection.state.get(BUDGET_STATE))
 
     @property
     def path(self) -> str:
@@ -62,6 +67,20 @@ class ShopifyClient:
         and sends again, else :class:`~bridge.errors.NeedsReconnect`. A query is sent again after
         a lost answer; a mutation never is (:class:`~bridge.errors.OutcomeUnknown`).
         """
+        for attempt in range(THROTTLED_RETRIES + 1):
+            try:
+                return self._execute_once(operation, document, variables)
+            except RateLimited as exc:
+                # THROTTLED: the query did not run (mutations too), so sending it again after the
+                # wait throttleStatus tells is safe; a long wait goes to the scheduler
+                if not getattr(exc, "throttled", False) or attempt == THROTTLED_RETRIES \
+                        or exc.retry_after > MAX_INLINE_WAIT:
+                    raise
+                self.bucket.waited += exc.retry_after
+                time.sleep(exc.retry_after)
+        raise AssertionError("unreachable")
+
+    def _execute_once(self, operation: str, document: str, variables: dict[str, Any] | None) -> dict:
         body = {"query": document, "variables": variables or {}, "operationName": operation}
         write = is_mutation(document)
         self.bucket.before(operation)
@@ -79,6 +98,9 @@ class ShopifyClient:
             raise Transient("shopify: the Admin API answered with a body that is not a JSON object")
         cost = (payload.get("extensions") or {}).get("cost")
         self.bucket.update(operation, cost)
+        kept = self.bucket.snapshot() if cost else None
+        if kept is not None:
+            self.conn.state[BUDGET_STATE] = kept
         if payload.get("errors"):
             err = errors.graphql_error(
                 payload["errors"], cost=cost, retry_after=self.bucket.retry_after(cost),

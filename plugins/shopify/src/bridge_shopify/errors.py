@@ -118,7 +118,9 @@ def graphql_error(
     code = ext.get("code") or ""
     message = first.get("message") or "unknown error"
     if code == "THROTTLED":
-        return RateLimited(f"{PLATFORM}: query cost budget spent (THROTTLED)", retry_after=retry_after)
+        err = RateLimited(f"{PLATFORM}: query cost budget spent (THROTTLED)", retry_after=retry_after)
+        err.throttled = True  # type: ignore[attr-defined]  # not run: the client may send it again
+        return err
     if code == "ACCESS_DENIED":
         required = ext.get("requiredAccess")
         return AccessDenied(

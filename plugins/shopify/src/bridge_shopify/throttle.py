@@ -30,6 +30,11 @@ DEFAULT_MAXIMUM = 2000.0
 DEFAULT_RESTORE = 100.0
 #: Points kept in the bucket as a margin for requests of other workers of the same store.
 RESERVE = 50.0
+#: Seconds between saves of the bucket's state for the next process (``connection.state``).
+SAVE_EVERY = 2.0
+#: THROTTLED answers waited out and sent again within one call before the wait goes to the
+#: scheduler as :class:`~bridge.errors.RateLimited`.
+THROTTLED_RETRIES = 5
 #: Cost assumed for an operation never sent before (Shopify's ceiling for a single query).
 UNKNOWN_COST = 1000.0
 
@@ -45,6 +50,37 @@ class CostBucket:
     costs: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     waited: float = 0.0
+    loaded: bool = False
+    """Seeded from the last state a process kept (:meth:`load`)."""
+    saved_at: float = 0.0
+
+    def load(self, kept: Any) -> None:
+        """Start from the last ``throttleStatus`` a process kept (``kept``: :meth:`snapshot`),
+        refilled for the time since, instead of assuming a full bucket."""
+        with self.lock:
+            self.loaded = True
+            if not isinstance(kept, dict):
+                return
+            try:
+                maximum, available = float(kept["maximum"]), float(kept["available"])
+                rate, at = float(kept["restore_rate"]) or DEFAULT_RESTORE, float(kept["at"])
+            except (KeyError, TypeError, ValueError):
+                return
+            self.maximum, self.restore_rate = maximum, rate
+            self.available = min(maximum, available + max(0.0, time.time() - at) * rate)
+            self.stamp = time.monotonic()
+
+    def snapshot(self) -> dict[str, float] | None:
+        """What to keep for the next process, at most every :data:`SAVE_EVERY` seconds (None:
+        not yet)."""
+        with self.lock:
+            now = time.monotonic()
+            if now - self.saved_at < SAVE_EVERY:
+                return None
+            self.saved_at = now
+            self._refill(now)
+            return {"maximum": self.maximum, "available": self.available,
+                    "restore_rate": self.restore_rate, "at": time.time()}
 
     def _refill(self, now: float) -> None:
         self.available = min(self.maximum, self.available + (now - self.stamp) * self.restore_rate)
