@@ -216,3 +216,29 @@ def test_postgresql_without_its_driver_says_what_to_install(capsys, monkeypatch)
     code, _, err = run(capsys, "stores")
     assert code == 1
     assert "pip install 'bridge-core[postgres]'" in err and "BRIDGE_DATABASE_URL" in err
+
+
+def test_authorization_expiry_warns_once_per_threshold_even_when_crossed_together(fake_pm):
+    from bridge.tables import Event
+    from tests.core.test_scheduler import make_orgs
+
+    make_orgs(fake_pm, 1)
+    with db.session() as s:
+        st = s.exec(select(Store).where(Store.kind == "channel")).one()
+        st.auth_expires_at = utcnow() + timedelta(days=5)  # 30 and 7 crossed at once
+        s.add(st)
+    for _ in range(3):
+        scheduler.check_auth_expiry()
+
+    def warnings() -> list[Event]:
+        with db.session() as s:
+            return list(s.exec(select(Event).where(Event.kind == "store.auth_expiring")))
+
+    assert [e.data["days"] for e in warnings()] == [7]
+    with db.session() as s:
+        st = s.exec(select(Store).where(Store.kind == "channel")).one()
+        st.auth_expires_at = utcnow() + timedelta(hours=12)
+        s.add(st)
+    scheduler.check_auth_expiry()
+    scheduler.check_auth_expiry()
+    assert [e.data["days"] for e in warnings()] == [7, 1]

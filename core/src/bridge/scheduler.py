@@ -331,7 +331,8 @@ def trigger(flow: str, org_id: int, channel_store_id: int | None = None,
 
 
 def check_auth_expiry() -> None:
-    """Journal a warning 30, 7 and 1 days before a store's authorization ends (once each)."""
+    """Journal a warning 30, 7 and 1 days before a store's authorization ends: once per
+    threshold, and once only when several thresholds are crossed at the same check."""
     now = utcnow()
     with db.session() as s:
         stores = list(s.exec(select(Store).where(Store.auth_expires_at != None,  # noqa: E711
@@ -339,16 +340,17 @@ def check_auth_expiry() -> None:
         for st in stores:
             left = (st.auth_expires_at - now).total_seconds() / 86400  # type: ignore[operator]
             warned = set((st.details or {}).get("auth_warned", []))
-            for days in AUTH_WARNING_DAYS:
-                if left <= days and days not in warned:
-                    warned.add(days)
-                    journal.record(
-                        "store.auth_expiring",
-                        f"authorization of '{st.name}' ends in {max(0, int(left))} day(s): "
-                        "reconnect the store to renew it",
-                        org_id=st.org_id, store_id=st.id, level="warning", data={"days": days},
-                        session=s,
-                    )
+            crossed = [d for d in AUTH_WARNING_DAYS if left <= d and d not in warned]
+            # thresholds crossed at once (a store connected 5 days before its end) warn once
+            if crossed:
+                journal.record(
+                    "store.auth_expiring",
+                    f"authorization of '{st.name}' ends in {max(0, int(left))} day(s): "
+                    "reconnect the store to renew it",
+                    org_id=st.org_id, store_id=st.id, level="warning", data={"days": min(crossed)},
+                    session=s,
+                )
+            warned |= set(crossed)
             if warned != set((st.details or {}).get("auth_warned", [])):
                 st.details = {**(st.details or {}), "auth_warned": sorted(warned)}
                 s.add(st)
