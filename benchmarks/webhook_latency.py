@@ -63,13 +63,15 @@ def main() -> None:
         h.eco.set_latency(args.latency_ms)
         h.tt.set_latency(args.latency_ms)
         skus = [s["seller_sku"] for p in h.tiktok_products() for s in p["skus"]]
-        # stock bridge can follow: items the store does not track always offer the same quantity
-        tracked = []
-        for sku in skus:
-            h.eco.set_quantity(sku, 7)
-            if h.eco.quantity(sku) == 7:
-                tracked.append(sku)
-        time.sleep(3)  # the probes' own deliveries are handled before timing starts
+        # stock bridge can follow: what the store itself reports as tracked (an untracked item
+        # always offers the same quantity, whatever its stock field holds)
+        from bridge.stores import connection_for
+
+        untracked = {lv.sku for page in [h.pm.call(args.platform, "read_inventory",
+                                                   connection=connection_for(h.eco_store, h.pm),
+                                                   variant_ids=None)]
+                     for lv in page if not lv.tracked}
+        tracked = [sku for sku in skus if sku not in untracked]
         samples: list[float] = []
         missed: list[str] = []
         for i in range(args.samples):
