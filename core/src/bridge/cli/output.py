@@ -47,7 +47,7 @@ class Progress:
             sys.stderr.flush()
         elif now - self.last >= self.every:
             self.last = now
-            click.echo(f"{self.label}: {self.done} done", err=True)
+            click.echo(f"{self.label}: {self.done} written so far", err=True)
 
     def close(self) -> None:
         if self.tty and self.done:
