@@ -10,7 +10,7 @@ import pytest
 
 from bridge.errors import Misconfigured
 from bridge.models import ChannelRefund, Money, Order, OrderLine, RefundLine
-from bridge.sync.refunds import (
+from bridge.sync.refunds.verdicts import (
     CancelLines,
     CancelOnChannel,
     Close,

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from bridge import db
 from bridge.models import Tracking
-from bridge.sync.orders import lookup_lag
+from bridge.sync.orders.apply import lookup_lag
 from bridge.tables import OrderLink, Store, TrackingPushRecord
 from tests.reliability.conftest import ECOMMERCE, Lossy
 from tests.reliability.lost import LOSSES, WRITES

@@ -28,7 +28,7 @@ from bridge.sandboxing.chaos import CHANNEL_MIX, DEFAULT_MIX, ChaosPlan, chaotic
 from bridge.statuses import OrderStatus
 from bridge.sync import run_flow
 from bridge.sync.options import shop_options
-from bridge.sync.orders import lookup_lag
+from bridge.sync.orders.apply import lookup_lag
 from bridge.sync.pricing import compute_quantity
 from bridge.tables import OrderLink, Store
 from tests.e2e.harness import Harness

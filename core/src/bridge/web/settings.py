@@ -18,7 +18,7 @@ from bridge.rules import active_stores
 from bridge.stores import connection_for
 from bridge.sync.base import load_builtin_flows
 from bridge.sync.options import shop_options
-from bridge.sync.refunds import restock_setting
+from bridge.sync.refunds.verdicts import restock_setting
 from bridge.tables import CarrierMapping, ListingLink, Store, utcnow
 from bridge.web import access
 from bridge.web.base import Ctx, parse_id, parse_int, view

@@ -1,0 +1,142 @@
+"""One run of the products flow: :class:`ProductsRun` walks the catalog page by page (from the
+saved cursor, or a full pass that checkpoints and resumes), hands each page's decisions on,
+sweeps linked products a full pass did not show, and retries waiting or interrupted ones.
+"""
+
+from __future__ import annotations
+
+import json
+from time import monotonic
+
+from sqlalchemy import String, cast
+from sqlmodel import col, select
+
+from bridge import db
+from bridge.statuses import LISTED, ListingStatus
+from bridge.sync import links
+from bridge.sync.base import FlowContext
+from bridge.sync.listing_calls import PRICE_HELD
+from bridge.sync.products.decide import ProductsDecider
+from bridge.tables import ListingLink
+
+ACTIVE = (*LISTED, ListingStatus.CREATING)
+
+
+#: How often a full pass of the catalog records how far it has got (seconds).
+PASS_CHECKPOINT_S = 10.0
+
+
+class ProductsRun:
+    """One run of the products flow for one (eCommerce store, TikTok shop) pair: walks the
+    catalog, hands each page's decisions on, keeps the cursor."""
+
+    def __init__(self, ctx: FlowContext) -> None:
+        assert ctx.channel is not None and ctx.ecommerce is not None
+        self.ctx = ctx
+        self.decider = ProductsDecider(ctx, ctx.channel, ctx.ecommerce)
+        self.eco = self.decider.eco
+        self.cursor_name = f"products:{ctx.channel.id}"
+        self.eco_store = ctx.ecommerce
+
+    def run(self) -> None:
+        if self.ctx.items is not None:
+            self.named(list(self.ctx.items))
+            return
+        fp = self.decider.fingerprint()
+        saved = json.loads(self.ctx.cursor(self.eco_store, self.cursor_name) or "{}")
+        # a full pass that stopped or failed half-way resumes where its checkpoint says
+        resume = saved.get("fp") == fp and saved.get("pass") is not None
+        full = resume or saved.get("fp") != fp or saved.get("c") is None
+        self.saved = saved
+        seen = links.SeenSet()
+        try:
+            if not self.stream(saved["pass"] if resume else None if full else saved["c"], fp, seen, full):
+                return
+            if full:
+                self.sweep(seen)
+            self.retry_waiting(seen)
+        finally:
+            seen.close()
+
+    def named(self, ids: list[str]) -> None:
+        """Products named by a webhook (missing ones were deleted)."""
+        products = self.eco.get_products(ids)
+        found = {p.remote_id for p in products}
+        self.ctx.act(self.decider.page(products))
+        self.ctx.act(self.decider.gone([i for i in ids if i not in found]))
+
+    def stream(self, cursor: str | None, fp: str, seen: links.SeenSet, full: bool) -> bool:
+        """The catalog from ``cursor``, page by page; False when stopped early.
+
+        A full pass keeps its progress too (every :data:`PASS_CHECKPOINT_S` seconds and when
+        stopped): a pass that stops or fails half-way resumes there, never from the beginning.
+        """
+        last = monotonic()
+        for page in self.eco.list_products(cursor):
+            seen.add_many(p.remote_id for p in page.products)
+            self.ctx.act(self.decider.page(page.products))
+            cursor = page.cursor or cursor
+            stopping = self.ctx.stopping()
+            if full and page.cursor and (stopping or monotonic() - last >= PASS_CHECKPOINT_S):
+                self.checkpoint_pass(page.cursor, fp)
+                last = monotonic()
+            if stopping:
+                if not full:
+                    self.checkpoint(cursor, fp)
+                return False
+        self.checkpoint(cursor, fp)
+        return True
+
+    def checkpoint_pass(self, position: str, fp: str) -> None:
+        """Where a full pass has got to (the incremental cursor before it is kept)."""
+        kept = {k: v for k, v in self.saved.items() if k == "c"} if self.saved.get("fp") == fp else {}
+        self.ctx.checkpoint(self.eco_store, json.dumps({**kept, "pass": position, "fp": fp}), self.cursor_name)
+
+    def checkpoint(self, cursor: str | None, fp: str) -> None:
+        if cursor is not None:
+            self.ctx.checkpoint(self.eco_store, json.dumps({"c": cursor, "fp": fp}), self.cursor_name)
+
+    def sweep(self, seen: links.SeenSet) -> None:
+        """After a full pass: linked products the stream did not show are looked up; gone ones
+        are deactivated."""
+        last = 0
+        while True:
+            with db.session() as s:
+                rows = list(s.exec(select(ListingLink).where(
+                    ListingLink.channel_store_id == self.decider.channel_id, col(ListingLink.id) > last,
+                    col(ListingLink.remote_product_id).is_not(None),
+                    col(ListingLink.status).in_(ACTIVE)).order_by(col(ListingLink.id)).limit(200)))
+            if not rows:
+                return
+            last = rows[-1].id or last
+            missing = seen.missing([r.source_product_id for r in rows])
+            if missing:
+                seen.add_many(missing)
+                self.named(missing)
+
+    def retry_waiting(self, seen: links.SeenSet) -> None:
+        """Products waiting for the daily limit, creations a crash or a transient failure
+        interrupted, and prices held
+        by a promotion or a review (those this run has not decided already)."""
+        statuses = ((ListingStatus.CREATING,) if self.decider.budget.spent
+                    else (ListingStatus.WAITING, ListingStatus.CREATING))
+        with db.session() as s:
+            ids = [r.source_product_id for r in s.exec(select(ListingLink).where(
+                ListingLink.channel_store_id == self.decider.channel_id,
+                col(ListingLink.status).in_(statuses)).limit(500))]
+            # creations a transient failure interrupted (the claim given back, nothing on TikTok)
+            ids += [r.source_product_id for r in s.exec(select(ListingLink).where(
+                ListingLink.channel_store_id == self.decider.channel_id,
+                ListingLink.status == ListingStatus.PENDING,
+                col(ListingLink.remote_product_id).is_(None)).limit(500))]
+            # prices a promotion locked (or of a product not live yet): sent again each run
+            ids += [r.source_product_id for r in s.exec(select(ListingLink).where(
+                ListingLink.channel_store_id == self.decider.channel_id,
+                cast(ListingLink.reasons, String).like(f"%{PRICE_HELD}%")).limit(500))]
+        ids = seen.missing(list(dict.fromkeys(ids)))
+        if ids:
+            self.ctx.act(self.decider.page(self.eco.get_products(ids)))
+
+
+def products_flow(ctx: FlowContext) -> None:
+    ProductsRun(ctx).run()
