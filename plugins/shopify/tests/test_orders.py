@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -105,8 +106,6 @@ def test_fulfilments_carry_tracking(served, conn) -> None:
 
 
 def test_list_orders_streams_bridges_orders(served, conn) -> None:
-    from datetime import timedelta
-
     from bridge_shopify.sandbox.state import now
 
     for i in range(7):
@@ -122,8 +121,31 @@ def test_list_orders_streams_bridges_orders(served, conn) -> None:
     assert order.lines[0].unit_price == Money(amount="12.34", currency="GBP")
     assert order.shipping_address.line1 == "1** M*** St"
     again = [o.source_order_id for p in orders.list_orders(conn, pages[-1].cursor) for o in p.orders]
-    assert again, "the orders at the watermark are listed again (at least once)"
-    assert not {f"5764000000001{i:02d}" for i in range(7)} & set(again), "older orders are not"
+    assert not {f"5764000000001{i:02d}" for i in range(7)} & set(again), "listed orders are not again"
+    assert again == [], "nothing changed: nothing listed again"
+
+    # The search shows new orders late. Behind the watermark by less than the look-back
+    # (orders.search_lag: the store's lookup_lag), an unseen order is listed once it shows;
+    # by more, never (the look-back bounds what a run re-reads).
+    from bridge_shopify.catalog import decode_cursor
+
+    mark = datetime.fromisoformat(decode_cursor(pages[-1].cursor)["w"].replace("Z", "+00:00"))
+    lag = orders.search_lag(conn)
+    assert lag == served.sandbox.state.search_lag + 0.5  # the sandbox's declared lookup_lag
+    late = {}
+    for source, behind in (("576400000000190", 0.0), ("576400000000191", lag / 2),
+                           ("576400000000192", lag + 5)):
+        made = orders.create_order(conn, _draft(served, source))
+        served.sandbox.state.orders[made.remote_id]["updatedAt"] = mark - timedelta(seconds=behind)
+        late[source] = made.remote_id
+    cursor = pages[-1].cursor
+    shown = [o.source_order_id for p in orders.list_orders(conn, cursor) for o in p.orders]
+    assert not set(late) & set(shown), "the search does not show them yet"
+    time.sleep(served.sandbox.state.search_lag)
+    pages = list(orders.list_orders(conn, cursor))
+    shown = [o.source_order_id for p in pages for o in p.orders]
+    assert sorted(shown) == ["576400000000190", "576400000000191"]
+    assert [o.source_order_id for p in orders.list_orders(conn, pages[-1].cursor) for o in p.orders] == []
 
 
 def test_a_lost_orderCreate_answer_is_found_not_made_twice(served, conn) -> None:
@@ -140,3 +162,25 @@ def test_a_lost_orderCreate_answer_is_found_not_made_twice(served, conn) -> None
     time.sleep(served.sandbox.state.search_lag)  # the core waits out the search lag before retrying
     again = orders.create_order(conn, _draft(served, "576400000000777"))
     assert again.existed and len(served.sandbox.state.orders) == before + 1
+
+
+def test_a_cancellation_the_search_shows_late_is_not_missed(served, conn) -> None:
+    """An order is made and cancelled in the store while the search does not show it yet; an
+    older order cancelled just after moves the watermark past it. Once the search shows the
+    first, the next run lists it, cancelled."""
+    first = list(orders.list_orders(conn, None))
+    older = orders.create_order(conn, _draft(served, "576400000000201"))
+    time.sleep(served.sandbox.state.search_lag)
+    first = list(orders.list_orders(conn, first[-1].cursor))
+    assert "576400000000201" in [o.source_order_id for p in first for o in p.orders]
+    new = orders.create_order(conn, _draft(served, "576400000000202"))
+    assert orders.cancel_order(conn, new.remote_id, "cancelled in the store") is True
+    assert orders.cancel_order(conn, older.remote_id, "cancelled in the store") is True
+    state = served.sandbox.state.orders  # a second later (Shopify's stamps are whole seconds)
+    state[older.remote_id]["updatedAt"] = state[new.remote_id]["updatedAt"] + timedelta(seconds=1)
+    pages = list(orders.list_orders(conn, first[-1].cursor))
+    listed = {o.source_order_id: o.status for p in pages for o in p.orders}
+    assert listed == {"576400000000201": "cancelled"}, "the new order is not in the search yet"
+    time.sleep(served.sandbox.state.search_lag)
+    later = {o.source_order_id: o.status for p in orders.list_orders(conn, pages[-1].cursor) for o in p.orders}
+    assert later == {"576400000000202": "cancelled"}

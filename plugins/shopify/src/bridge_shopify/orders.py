@@ -96,31 +96,69 @@ def _order(client: ShopifyClient, node: dict[str, Any]) -> Order:
     return mapping.order(node, lines)
 
 
+def search_lag(connection: Connection) -> float:
+    """Seconds Shopify's order search may show an order late: the store's ``lookup_lag``
+    setting, else the documented lag (:data:`~bridge_shopify.connecting.ORDER_SEARCH_LAG`)."""
+    from bridge_shopify.connecting import ORDER_SEARCH_LAG
+
+    value = connection.settings.get("lookup_lag")
+    try:
+        return max(0.0, float(value)) if value not in (None, "") else ORDER_SEARCH_LAG
+    except (TypeError, ValueError):
+        return ORDER_SEARCH_LAG
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _when(stamp: str) -> datetime:
+    when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 def list_orders(connection: Connection, cursor: str | None) -> Iterator[OrderPage]:
-    """Orders bridge created (tag ``TikTokShop``) updated since the cursor, for cancellations."""
+    """Orders bridge created (tag ``TikTokShop``) updated since the cursor, for cancellations.
+
+    The search behind ``orders(query:)`` may show an order late (:func:`search_lag`), so an order
+    whose ``updated_at`` is already behind the watermark can still appear: each run looks back
+    that far behind the watermark, and leaves out what an earlier run already listed (the
+    cursor keeps, per order seen inside the look-back window, the ``updated_at`` it was listed
+    with; an order changed since is listed again)."""
     client = ShopifyClient(connection)
+    lag = timedelta(seconds=search_lag(connection))
     position = decode_cursor(cursor) or {}
     after = position.get("a")
-    since = position.get("q") if after else position.get("w")
+    seen: dict[str, str] = dict(position.get("s") or {})
+    watermark = _when(position["w"]) if position.get("w") else None
+    since = position.get("q") if after else None
     if since is None:
-        since = (datetime.now(UTC) - RECENT_WINDOW).isoformat().replace("+00:00", "Z")
-    watermark = position.get("w") or since
+        start = watermark - lag if watermark else datetime.now(UTC) - RECENT_WINDOW
+        since = _iso(start.replace(microsecond=0))  # whole seconds: the search's resolution
     query = f"tag:{_quote(mapping.ORDER_TAG)} updated_at:>={_quote(since)}"
     while True:
         data = client.execute("Orders", queries.ORDERS,
                               {"first": queries.ORDERS_PAGE, "after": after, "query": query})
         conn = data.get("orders") or {}
-        orders = [_order(client, n) for n in conn.get("nodes") or []]
-        for o in orders:
-            stamp = o.updated_at.isoformat().replace("+00:00", "Z") if o.updated_at else None
-            if stamp and stamp > watermark:
-                watermark = stamp
+        orders = []
+        for o in (_order(client, n) for n in conn.get("nodes") or []):
+            stamp = _iso(o.updated_at) if o.updated_at else None
+            if stamp and seen.get(o.remote_id) == stamp:
+                continue  # listed by an earlier run, unchanged since
+            orders.append(o)
+            if o.updated_at and stamp:
+                seen[o.remote_id] = stamp
+                watermark = max(watermark or o.updated_at, o.updated_at)
+        mark = _iso(watermark) if watermark else since
         info = conn.get("pageInfo") or {}
         if info.get("hasNextPage"):
             after = info.get("endCursor")
-            yield OrderPage(orders=orders, cursor=encode_cursor({"a": after, "q": since, "w": watermark}))
+            yield OrderPage(orders=orders, cursor=encode_cursor({"a": after, "q": since, "w": mark, "s": seen}))
             continue
-        yield OrderPage(orders=orders, cursor=encode_cursor({"w": watermark}))
+        # what falls out of the next run's look-back can never be listed again: forget it
+        floor = _when(mark) - lag - timedelta(seconds=1)
+        yield OrderPage(orders=orders, cursor=encode_cursor(
+            {"w": mark, "s": {k: v for k, v in seen.items() if _when(v) >= floor}}))
         return
 
 
