@@ -165,13 +165,9 @@ class SyncSink:
         assert store.id is not None
         if self.applier is not None:
             self.applier.drain()
-        with db.session() as s:
-            row = s.get(SyncCursor, (store.id, name))
-            if row is None:
-                row = SyncCursor(store_id=store.id, flow=name)
-            row.value = value
-            row.updated_at = utcnow()
-            s.add(row)
+        # One statement: two workers checkpointing a new cursor at once must not both INSERT.
+        db.upsert(SyncCursor, {"store_id": store.id, "flow": name, "value": value,
+                               "updated_at": utcnow()}, keys=("store_id", "flow"))
 
     def finish(self) -> None:
         """Wait for every action to be written (re-raising the first error of one)."""
