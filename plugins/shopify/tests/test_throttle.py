@@ -9,7 +9,11 @@ from bridge_shopify.throttle import CostBucket
 
 
 def test_reading_paces_by_cost_and_is_never_throttled(served_factory) -> None:
-    s = served_factory(seed=48, variants=2, bucket_size=1200, restore_rate=2000)
+    # A bucket of one page's requested cost (590) plus the client's reserve (50): after each page
+    # the client needs the page's actual cost (~330 points) back, 0.65 s at 500 points/s, so it
+    # waits unless a request takes longer than that (a refill at 2000/s of a 1200-point bucket
+    # was quicker than a request on a loaded machine, and the client then never had to wait).
+    s = served_factory(seed=48, variants=2, bucket_size=640, restore_rate=500)
     conn = s.connection()
     products = [p for page in catalog.list_products(conn, None) for p in page.products]
     assert len(products) == 48
