@@ -2,7 +2,8 @@
 """Set up bridge on a fresh machine (only Python 3.11+ needed) and run it.
 
     python3 dev.py demo      # install everything, then run `bridge demo` (embedded SQLite + sandboxes)
-    python3 dev.py test      # install everything, then run the whole test suite
+    python3 dev.py test      # install everything, then run the whole test suite (2 processes;
+                             # BRIDGE_TEST_WORKERS=1 for one, or pass pytest's own -n)
     python3 dev.py bridge ARGS...   # run any bridge command in the project's environment
 
 It creates `.tools/` (a venv holding uv) and `.venv/` (the uv workspace, from uv.lock).
@@ -50,6 +51,17 @@ def ensure_env() -> None:
     run(bin_dir(VENV) / "python", "-m", "compileall", "-q", *sources, cwd=ROOT)
 
 
+def test_workers(args: list[str]) -> list[str]:
+    """pytest-xdist options: two worker processes (BRIDGE_TEST_WORKERS), each module's tests in
+    one of them (module-scoped sandboxes start once); none when the caller chose (-n, -p no:xdist)."""
+    chosen = any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" or a == "-pno:xdist"
+                 for a in args)
+    workers = os.environ.get("BRIDGE_TEST_WORKERS", "2")
+    if chosen or workers in ("", "0", "1"):
+        return []
+    return ["-n", workers, "--dist", "loadscope"]
+
+
 def main(argv: list[str]) -> int:
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs before any check of the interpreter
         print("bridge needs Python 3.11 or newer", file=sys.stderr)
@@ -66,7 +78,7 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(binp / "bridge"), "demo", *rest], cwd=ROOT)
     if cmd == "bridge":
         return subprocess.call([str(binp / "bridge"), *rest], cwd=ROOT)
-    code = subprocess.call([str(binp / "python"), "-m", "pytest", *rest], cwd=ROOT)
+    code = subprocess.call([str(binp / "python"), "-m", "pytest", *test_workers(rest), *rest], cwd=ROOT)
     return 0 if code == 5 else code  # 5: no tests collected (a filter matched nothing)
 
 
