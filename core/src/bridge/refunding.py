@@ -3,7 +3,8 @@ be applied is refused whole (never half-written): which store line each refunded
 whether enough of it is left to refund, whether the amount fits in what is left.
 
 Plugins read their order (lines, quantities already refunded, total already refunded) in their
-own API's terms and call these helpers with plain values.
+own API's terms and call these helpers with plain values. A store that records a line cancelled
+on TikTok as a refund of its units builds that refund with :func:`cancel_as_refund`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bridge.errors import Rejected
-from bridge.models import Money, RefundLine
+from bridge.models import LineCancel, Money, RefundDraft, RefundLine
 
 
 @dataclass
@@ -86,3 +87,17 @@ def carries(text: str | None, key: str) -> bool:
     if not text:
         return False
     return any(part.strip(".,;:()[]") == key for part in text.split())
+
+
+def cancel_as_refund(cancel: LineCancel) -> RefundDraft:
+    """The refund that records units cancelled before fulfilment, for a store whose only way to
+    take units off an order is a refund: the cancel's lines, its total (else the sum of the
+    lines' amounts), ``cancel=True``, and a note carrying bridge's key, so that
+    ``find_refund`` finds it after an unknown outcome."""
+    total = cancel.total or Money(
+        amount=sum((ln.amount.amount for ln in cancel.lines if ln.amount), Decimal(0)),
+        currency=next((ln.amount.currency for ln in cancel.lines if ln.amount), "USD"))
+    reason = cancel.reason or "Cancelled on TikTok Shop"
+    note = reason if carries(reason, cancel.key) else f"{reason} ({cancel.key})"
+    return RefundDraft(order_id=cancel.order_id, key=cancel.key, note=note, lines=cancel.lines, total=total,
+                       restock=cancel.restock, cancel=True)

@@ -23,7 +23,7 @@ from typing import Any
 from bridge.connection import Connection
 from bridge.errors import Rejected
 from bridge.models import LineCancel, LineCancelResult, Money, RefundDraft, RefundLine, StoreRefund
-from bridge.refunding import StoreLine, allocate, carries, check_amount
+from bridge.refunding import StoreLine, allocate, cancel_as_refund, carries, check_amount
 from bridge_shopify import queries
 from bridge_shopify.catalog import chosen_locations
 from bridge_shopify.client import ShopifyClient
@@ -117,13 +117,9 @@ def cancel_lines(connection: Connection, cancel: LineCancel) -> LineCancelResult
     note §13.2): the lines' ``fulfillableQuantity`` is read before and after, and a result whose
     units are still to ship says so (``status="still_fulfillable"``: the core warns the merchant
     to take them off before the order is packed)."""
-    total = cancel.total or Money(amount=sum((ln.amount.amount for ln in cancel.lines if ln.amount), Decimal(0)),
-                                  currency=next((ln.amount.currency for ln in cancel.lines if ln.amount), "USD"))
     client = ShopifyClient(connection)
     before = _fulfillable(_state(client, cancel.order_id))
-    made = create_refund(connection, RefundDraft(
-        order_id=cancel.order_id, key=cancel.key, note=cancel.reason or f"Cancelled on TikTok Shop ({cancel.key})",
-        lines=cancel.lines, total=total, restock=cancel.restock, cancel=True))
+    made = create_refund(connection, cancel_as_refund(cancel))
     after = _fulfillable(_state(client, cancel.order_id))
     cancelled: dict[str, int] = {}
     for ln in made.lines:

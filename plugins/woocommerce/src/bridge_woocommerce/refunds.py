@@ -15,7 +15,7 @@ from typing import Any
 from bridge.connection import Connection
 from bridge.errors import Rejected
 from bridge.models import LineCancel, LineCancelResult, Money, RefundDraft, RefundLine, StoreRefund
-from bridge.refunding import StoreLine, allocate, carries, check_amount
+from bridge.refunding import StoreLine, allocate, cancel_as_refund, carries, check_amount
 from bridge_woocommerce import mapping
 from bridge_woocommerce.client import API, WooClient
 
@@ -95,9 +95,5 @@ def create_refund(connection: Connection, refund: RefundDraft) -> StoreRefund:
 
 def cancel_lines(connection: Connection, cancel: LineCancel) -> LineCancelResult:
     """A line cancelled before shipment: a record-only refund of its units, restocked."""
-    total = cancel.total or Money(amount=sum((ln.amount.amount for ln in cancel.lines if ln.amount), Decimal(0)),
-                                  currency=next((ln.amount.currency for ln in cancel.lines if ln.amount), "USD"))
-    made = create_refund(connection, RefundDraft(
-        order_id=cancel.order_id, key=cancel.key, note=cancel.reason or f"Cancelled on TikTok Shop ({cancel.key})",
-        lines=cancel.lines, total=total, restock=cancel.restock, cancel=True))
+    made = create_refund(connection, cancel_as_refund(cancel))
     return LineCancelResult(order_id=cancel.order_id, remote_id=made.remote_id)
