@@ -71,8 +71,12 @@ def _sale(order: dict[str, Any], oid: str) -> dict[str, Any]:
 
 def create_refund(connection: Connection, refund: RefundDraft) -> StoreRefund:
     client = ShopifyClient(connection)
+    return _create(client, refund, _state(client, refund.order_id))
+
+
+def _create(client: ShopifyClient, refund: RefundDraft, order: dict[str, Any]) -> StoreRefund:
+    """``refundCreate`` of ``refund`` on ``order`` (its RefundState, read just before)."""
     oid = refund.order_id
-    order = _state(client, oid)
     if order.get("cancelledAt"):
         raise Rejected(f"shopify: order {oid} is cancelled: nothing is left to refund", code="ORDER_CANCELLED",
                        item=oid)
@@ -118,8 +122,9 @@ def cancel_lines(connection: Connection, cancel: LineCancel) -> LineCancelResult
     units are still to ship says so (``status="still_fulfillable"``: the core warns the merchant
     to take them off before the order is packed)."""
     client = ShopifyClient(connection)
-    before = _fulfillable(_state(client, cancel.order_id))
-    made = create_refund(connection, cancel_as_refund(cancel))
+    order = _state(client, cancel.order_id)  # one read: the refund's checks and "before"
+    before = _fulfillable(order)
+    made = _create(client, cancel_as_refund(cancel), order)
     after = _fulfillable(_state(client, cancel.order_id))
     cancelled: dict[str, int] = {}
     for ln in made.lines:
