@@ -48,15 +48,27 @@ def _need_id(listing: Listing) -> str:
 def refusal(client: TikTokClient, product_id: str, exc: Rejected) -> Rejected:
     """The error to raise for a refused edit: FROZEN / DELETED when the product's status is
     why (looked up once), else TikTok's own."""
+    return _why(product_id, exc, *_lookup(client, product_id))
+
+
+def _lookup(client: TikTokClient, product_id: str, query: dict[str, Any] | None = None,
+            ) -> tuple[dict[str, Any] | None, Rejected | None]:
+    """Get Product: its data, or the refusal TikTok answered instead."""
     try:
-        data = client.call("GET", f"{P}/products/{product_id}")
+        return client.call("GET", f"{P}/products/{product_id}", query=query), None
     except Rejected as lookup:
+        return None, lookup
+
+
+def _why(product_id: str, exc: Rejected, data: dict[str, Any] | None, lookup: Rejected | None) -> Rejected:
+    """:func:`refusal` from a Get Product already made (``data``, or its refusal ``lookup``)."""
+    if lookup is not None:
         if lookup.code and lookup.code.isdigit() and int(lookup.code) in errormap.NOT_FOUND:
             return Rejected(f"TikTok product {product_id} was deleted on TikTok Shop: it is not re-created "
                             "unless you ask (`bridge products relist` or the shop option "
                             "products.recreate_deleted)", code="DELETED", item=product_id)
         return exc
-    status = data.get("status")
+    status = (data or {}).get("status")
     if status in mapping.FROZEN_REASONS:
         return Rejected(mapping.FROZEN_REASONS[status], code="FROZEN", item=product_id,
                         detail=f"TikTok said: {exc.message}")
@@ -92,23 +104,17 @@ def update_prices(client: TikTokClient, updates: list[PriceUpdate]) -> list[Item
             if exc.code == str(PRICE_LOCKED):
                 code, message = "PRICE_LOCKED", ("the price is locked by a running TikTok promotion: "
                                                   f"retried later ({exc.message})")
-            else:
-                why = refusal(client, product_id, exc)
+            else:  # one Get Product tells both: frozen/deleted, or not live yet
+                data, lookup = _lookup(client, product_id)
+                why = _why(product_id, exc, data, lookup)
                 code, message = why.code, why.message
                 if why is exc:
-                    status = _status(client, product_id)
+                    status = (data or {}).get("status")
                     if status and status != "ACTIVATE":
                         code, message = "NOT_LIVE", f"the product is {status} on TikTok Shop: its price waits until it is live"
         for u in items:
             results[id(u)] = ItemResult(key=u.sku_id, ok=code is None, code=code, message=message)
     return [results[id(u)] for u in updates]
-
-
-def _status(client: TikTokClient, product_id: str) -> str | None:
-    try:
-        return client.call("GET", f"{P}/products/{product_id}").get("status")
-    except Rejected:
-        return None
 
 
 # --------------------------------------------------------------------------- edits
@@ -137,10 +143,10 @@ def partial_edit(client: TikTokClient, listing: Listing, parts: list[str]) -> Li
 def full_edit(client: TikTokClient, listing: Listing) -> ListingResult:
     """Get Product, put bridge's listing over it, send everything back (``PUT``)."""
     product_id = _need_id(listing)
-    try:
-        current = client.call("GET", f"{P}/products/{product_id}", query={"return_under_review_version": True})
-    except Rejected as exc:
-        raise refusal(client, product_id, exc) from None
+    current, lookup = _lookup(client, product_id, {"return_under_review_version": True})
+    if lookup is not None:  # this Get Product is the lookup: not made twice
+        raise _why(product_id, lookup, None, lookup)
+    assert current is not None
     if current.get("status") in mapping.FROZEN_REASONS:
         raise Rejected(mapping.FROZEN_REASONS[current["status"]], code="FROZEN", item=product_id)
     ours, warnings = _payload(client, listing, None)
