@@ -163,28 +163,17 @@ class MagentoSandbox:
 
     def cancel_line(self, order_id: str, sku: str, quantity: int) -> None:
         """The merchant takes units of an unshipped order off, as the admin does it: invoice if
-        needed, then an offline credit memo of those units."""
+        needed, then an offline credit memo of those units (the API's own routes, called
+        directly)."""
         st = self.state
         with st.lock:
             order = st.orders[int(order_id)]
             item = next(it for it in order["items"] if it["sku"] == sku)
             if not float(order.get("total_paid") or 0):
-                for it in order["items"]:
-                    it["qty_invoiced"] = float(it.get("qty_ordered") or 0)
-                order["total_invoiced"] = order["total_paid"] = float(order.get("grand_total") or 0)
-            price = float(item.get("price_incl_tax") or item.get("price") or 0) * quantity
-            item["qty_refunded"] = float(item.get("qty_refunded") or 0) + quantity
-            order["total_refunded"] = float(order.get("total_refunded") or 0) + price
-            order["updated_at"] = now()
-            mid = st.new_id("creditmemo")
-            st.creditmemos[mid] = {
-                "entity_id": mid, "increment_id": f"{mid:09d}", "order_id": int(order_id), "grand_total": price,
-                "shipping_amount": 0.0, "created_at": now(), "state": 2,
-                "items": [{"entity_id": st.new_id("item"), "parent_id": mid, "order_item_id": item["item_id"],
-                           "sku": sku, "qty": float(quantity), "price": float(item.get("price") or 0),
-                           "base_price": float(item.get("price") or 0), "base_cost": 0.0}],
-                "comments": [{"entity_id": st.new_id("comment"), "parent_id": mid, "comment": "Out of stock",
-                              "is_customer_notified": 0, "is_visible_on_front": 0, "created_at": now()}]}
+                creditmemo_routes.invoice(st, order)
+            creditmemo_routes.credit_memo(st, order, {
+                "items": [{"order_item_id": item["item_id"], "qty": quantity}], "notify": False,
+                "comment": {"comment": "Out of stock", "is_visible_on_front": 0}})
 
     def edit_product(self, product_id: str, title: str) -> None:
         """The merchant renames a product (its ``updated_at`` moves to the sandbox clock)."""

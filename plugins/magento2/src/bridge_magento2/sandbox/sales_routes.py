@@ -15,7 +15,7 @@ from starlette.requests import Request
 
 from bridge_magento2.sandbox.app import REST, BadRequest, NotFound, body_json
 from bridge_magento2.sandbox.criteria import parse, search
-from bridge_magento2.sandbox.state import now
+from bridge_magento2.sandbox.state import State, now
 
 if TYPE_CHECKING:  # pragma: no cover
     from bridge_magento2.sandbox import MagentoSandbox
@@ -24,15 +24,17 @@ REQUIRED = ("customer_email", "grand_total", "base_grand_total", "items")
 NO_ORDER = "The entity that was requested doesn't exist. Verify the entity and try again."
 
 
+def order_or_404(st: State, request: Request) -> dict[str, Any]:
+    """The order of the path's ``order_id``, or Magento's 404."""
+    raw = request.path_params["order_id"]
+    order = st.orders.get(int(raw)) if str(raw).isdigit() else None
+    if order is None:
+        raise NotFound(NO_ORDER)
+    return order
+
+
 def routes(sb: MagentoSandbox) -> list[tuple[str, str, Any, bool]]:
     st = sb.state
-
-    def order_or_404(request: Request) -> dict[str, Any]:
-        raw = request.path_params["order_id"]
-        order = st.orders.get(int(raw)) if str(raw).isdigit() else None
-        if order is None:
-            raise NotFound(NO_ORDER)
-        return order
 
     async def list_orders(request: Request) -> Any:
         with st.lock:
@@ -73,10 +75,10 @@ def routes(sb: MagentoSandbox) -> list[tuple[str, str, Any, bool]]:
         return order
 
     async def get_order(request: Request) -> Any:
-        return order_or_404(request)
+        return order_or_404(st, request)
 
     async def cancel(request: Request) -> Any:
-        order = order_or_404(request)
+        order = order_or_404(st, request)
         with st.lock:
             shipped = any(float(i.get("qty_shipped") or 0) > 0 for i in order["items"])
             if order["state"] in ("canceled", "complete", "closed", "holded") or shipped:
@@ -85,7 +87,7 @@ def routes(sb: MagentoSandbox) -> list[tuple[str, str, Any, bool]]:
         return True
 
     async def add_comment(request: Request) -> Any:
-        order = order_or_404(request)
+        order = order_or_404(st, request)
         history = (await body_json(request)).get("statusHistory")
         if not isinstance(history, dict) or not history.get("comment"):
             raise BadRequest('"%fieldName" is required. Enter and try again.', {"fieldName": "comment"})
@@ -99,7 +101,7 @@ def routes(sb: MagentoSandbox) -> list[tuple[str, str, Any, bool]]:
         return True
 
     async def comments(request: Request) -> Any:
-        order = order_or_404(request)
+        order = order_or_404(st, request)
         items = order.get("status_histories", [])
         return {"items": items, "search_criteria": {"filter_groups": []}, "total_count": len(items)}
 
