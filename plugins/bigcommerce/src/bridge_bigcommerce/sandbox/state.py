@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
+from bridge.sandboxing.clock import HeldClock
+
 COLOURS = ["Red", "Blue", "Green", "Black", "White", "Grey", "Navy", "Pink"]
 SIZES = ["S", "M", "L", "XL", "XXL", "3XL", "4XL", "5XL"]
 NOUNS = ["Tee", "Hoodie", "Mug", "Cap", "Tote", "Scarf", "Sock", "Jacket", "Poster", "Bottle"]
@@ -27,19 +29,13 @@ def rfc2822(dt: datetime) -> str:
     return format_datetime(dt.astimezone(UTC).replace(microsecond=0))
 
 
-_held: list[datetime] = []
-"""While the connector test kit holds the clock (``hold_clock``): the one instant every change gets."""
+CLOCK = HeldClock()
+"""The store's clock (the connector test kit holds it with ``hold_clock``)."""
+hold_clock = CLOCK.hold
 
 
 def now() -> datetime:
-    if _held:
-        return _held[0]
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def hold_clock(at: float | None) -> None:
-    """Stamp every change at Unix time ``at`` from now on (None: the real clock again)."""
-    _held[:] = [] if at is None else [datetime.fromtimestamp(int(at), UTC)]
+    return CLOCK.now().replace(microsecond=0)
 
 
 class StoreState:

@@ -11,6 +11,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bridge.sandboxing.clock import HeldClock
+
 SIZES = ["XS", "S", "M", "L", "XL", "XXL"]
 COLOURS = ["Black", "White", "Red", "Blue", "Green", "Grey", "Navy", "Yellow"]
 COLOR_ID, SIZE_ID = 93, 141
@@ -22,17 +24,13 @@ def stamp(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-_held: list[datetime] = []
-"""While the connector test kit holds the clock (``hold_clock``): the one instant every change gets."""
+CLOCK = HeldClock()
+"""The store's clock (the connector test kit holds it with ``hold_clock``)."""
+hold_clock = CLOCK.hold
 
 
 def now() -> str:
-    return stamp(_held[0] if _held else datetime.now(UTC))
-
-
-def hold_clock(at: float | None) -> None:
-    """Stamp every change at Unix time ``at`` from now on (None: the real clock again)."""
-    _held[:] = [] if at is None else [datetime.fromtimestamp(int(at), UTC)]
+    return stamp(CLOCK.now())
 
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+from bridge.sandboxing.clock import HeldClock
 
 SIZES = ["S", "M", "L", "XL"]
 COLOURS = ["Red", "Blue", "Green", "Black", "White", "Grey", "Navy", "Olive"]
@@ -22,19 +24,13 @@ WORDS = ["Linen", "Cotton", "Wool", "Denim", "Canvas", "Silk", "Fleece", "Leathe
 KINDS = ["Shirt", "Tee", "Jacket", "Hoodie", "Cap", "Bag", "Scarf", "Trousers"]
 
 
-_held: list[datetime] = []
-"""While the connector test kit holds the clock (``hold_clock``): the one instant every change gets."""
+CLOCK = HeldClock()
+"""The store's clock (the connector test kit holds it with ``hold_clock``)."""
+hold_clock = CLOCK.hold
 
 
 def now() -> datetime:
-    if _held:
-        return _held[0]
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def hold_clock(at: float | None) -> None:
-    """Stamp every change at Unix time ``at`` from now on (None: the real clock again)."""
-    _held[:] = [] if at is None else [datetime.fromtimestamp(int(at), UTC)]
+    return CLOCK.now().replace(microsecond=0)
 
 
 def iso(when: datetime | None) -> str | None:

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from bridge.sandboxing.clock import HeldClock
+
 SIZES = ["XS", "S", "M", "L", "XL", "XXL"]
 COLOURS = ["Black", "White", "Red", "Blue", "Green"]
 CATEGORIES = ["Clothing", "Accessories", "Home", "Outdoor"]
@@ -24,17 +26,13 @@ def stamp(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-_held: list[datetime] = []
-"""While the connector test kit holds the clock (``hold_clock``): the one instant every change gets."""
+CLOCK = HeldClock()
+"""The store's clock (the connector test kit holds it with ``hold_clock``)."""
+hold_clock = CLOCK.hold
 
 
 def now() -> datetime:
-    return _held[0] if _held else datetime.now(UTC)
-
-
-def hold_clock(at: float | None) -> None:
-    """Stamp every change at Unix time ``at`` from now on (None: the real clock again)."""
-    _held[:] = [] if at is None else [datetime.fromtimestamp(int(at), UTC)]
+    return CLOCK.now()
 
 
 def slugify(text: str) -> str:
