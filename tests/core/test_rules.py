@@ -8,7 +8,7 @@ from sqlmodel import select
 from bridge import db, hookimpl, stores
 from bridge.errors import Misconfigured, RulesViolation
 from bridge.models import Market, Markets, PlatformInfo, StoreInfo
-from bridge.tables import OrderLink, SkuLink, Store, WaitlistEntry
+from bridge.tables import OrderLink, RefundRecord, SkuLink, Store, WaitlistEntry
 from bridge.waitlist import join
 
 
@@ -208,4 +208,16 @@ def test_purge_deletes_links_and_history(fake_pm):
     stores.disconnect(ch.id, purge=True)
     with db.session() as s:
         assert s.exec(select(SkuLink)).all() == []
+        assert s.get(Store, ch.id) is None
+
+
+def test_purge_deletes_refund_records(fake_pm):
+    org = stores.create_org("Acme")
+    ch = stores.save_store(org, "fakechannel", info("c1", region="GB"), fake_pm)
+    with db.session() as s:
+        s.add(RefundRecord(channel_store_id=ch.id, kind="return", remote_id="r1", channel_order_id="o1",
+                           key="bridge-return-r1"))
+    stores.disconnect(ch.id, purge=True)
+    with db.session() as s:
+        assert s.exec(select(RefundRecord)).all() == []
         assert s.get(Store, ch.id) is None

@@ -27,6 +27,7 @@ from bridge.tables import (
     OrderLink,
     Organization,
     ProductMapping,
+    RefundRecord,
     SkuLink,
     Store,
     SyncCursor,
@@ -426,7 +427,7 @@ def _purge(store_id: int) -> None:
             s.exec(delete(TrackingPushRecord).where(TrackingPushRecord.order_link_id.in_(links)))  # type: ignore[attr-defined]
         s.exec(delete(OrderLink).where(
             (OrderLink.channel_store_id == store_id) | (OrderLink.ecommerce_store_id == store_id)))
-        for table in (SkuLink, ListingLink, ProductMapping, CategoryRule):
+        for table in (SkuLink, ListingLink, ProductMapping, CategoryRule, RefundRecord):
             s.exec(delete(table).where(table.channel_store_id == store_id))  # type: ignore[attr-defined]
         s.exec(delete(SyncCursor).where(SyncCursor.store_id == store_id))
         s.exec(delete(KeyValue).where(KeyValue.store_id == store_id))
