@@ -127,3 +127,23 @@ def test_sync_without_org_reports_each_failed_org_and_exits_1(flows: Flows, monk
     rows = json.loads(res.output)
     assert rows and all(r["status"] == "failed" and r["reason"] == "platform unreachable" for r in rows)
     assert calls and real is not flaky
+
+
+def test_sync_reports_refused_credentials_once_per_flow(flows: Flows, monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from bridge.errors import NeedsReconnect
+
+    def refused(flow, org_id, *a, **kw):  # type: ignore[no-untyped-def]
+        if flow in ("products", "orders"):
+            raise NeedsReconnect("the token was refused", definitive=False)
+        return [SimpleNamespace(run_id=7, status="ok", counts={}, errors=[])]
+
+    monkeypatch.setattr("bridge.sync.run_flow", refused)
+    res = CliRunner().invoke(cli, ["sync", "all", "--json"], catch_exceptions=False)
+    assert res.exit_code == 1
+    rows = json.loads(res.output)
+    assert [(r["flow"], r["status"]) for r in rows] == [
+        ("products", "failed"), ("listings", "ok"), ("inventory", "ok"), ("orders", "failed"),
+        ("tracking", "ok"), ("refunds", "ok")]
+    assert {r["reason"] for r in rows if r["status"] == "failed"} == {"the token was refused"}

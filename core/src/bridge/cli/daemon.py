@@ -178,6 +178,7 @@ def sync(flow: str, org_ref: str | None, shop_id: int | None, as_json: bool) -> 
                 rows.append({"org": org.name, "flow": f, "run": None, "status": "failed", "counts": {},
                              "errors": [], "reason": str(exc) + (" (store marked needs_reconnect)"
                                                                  if marked else "")})
+                continue
             except BridgeError as exc:
                 if org_ref is not None and len(orgs) == 1 and len(flows) == 1:
                     raise
