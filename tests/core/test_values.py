@@ -1,4 +1,5 @@
-"""The shared values the plugins read: weights, lengths, decimals, dates, cursors."""
+"""The shared values the plugins read: weights, lengths, decimals, dates, cursors; the ids and
+whole numbers a person types."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from bridge.values import (
     encode_cursor,
     grams,
     iso_utc,
+    parse_id,
+    parse_int,
     parse_iso,
 )
 
@@ -54,3 +57,11 @@ def test_cursors_round_trip_and_refuse_garbage() -> None:
     assert decode_cursor(None, what="x") == {}
     with pytest.raises(Misconfigured, match="magento2 cursor .* unreadable: reset"):
         decode_cursor("{oops", what="magento2")
+
+
+def test_typed_numbers_and_ids_are_ascii_and_in_range() -> None:
+    assert parse_int(" 42 ", 1, 100) == 42 and parse_int("-3", -5, 5) == -3
+    for raw in ("²", "٣", "4.0", "", None, "0x10", "101"):
+        assert parse_int(raw, 1, 100) is None, raw
+    assert parse_id("2147483647") == 2**31 - 1
+    assert parse_id("2147483648") is None and parse_id("-1") is None

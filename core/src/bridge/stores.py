@@ -35,6 +35,7 @@ from bridge.tables import (
     TrackingPushRecord,
     utcnow,
 )
+from bridge.values import parse_id
 
 # --------------------------------------------------------------------------- organizations
 
@@ -54,17 +55,13 @@ def create_org(name: str) -> Organization:
     return org
 
 
-def _is_id(text: str) -> bool:
-    """ASCII digits within the database's integer range (``str.isdigit`` accepts ``²``)."""
-    return text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= 2**31 - 1
-
-
 def get_org(ref: str | int) -> Organization:
     """An organization by id or name, or a clear error."""
     with db.session() as s:
         org = None
-        if isinstance(ref, int) or _is_id(str(ref)):
-            org = s.get(Organization, int(ref))
+        ident = ref if isinstance(ref, int) else parse_id(ref)
+        if ident is not None:
+            org = s.get(Organization, ident)
         if org is None:
             org = s.exec(select(Organization).where(Organization.name == str(ref))).first()
         if org is None:
@@ -106,7 +103,8 @@ def delete_org(ref: str | int) -> None:
 
 def get_store(ref: str | int) -> Store:
     with db.session() as s:
-        store = s.get(Store, int(ref)) if isinstance(ref, int) or _is_id(str(ref)) else None
+        ident = ref if isinstance(ref, int) else parse_id(ref)
+        store = s.get(Store, ident) if ident is not None else None
         if store is None:
             store = s.exec(select(Store).where(Store.name == str(ref))).first()
         if store is None:

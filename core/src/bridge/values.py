@@ -1,10 +1,12 @@
 """Values every connector reads from its platform the same way: dates, weights and lengths,
-decimals, and the opaque cursors of polled streams. One table and one parser each, so the
-plugins agree (a pound is 453.59237 g everywhere) and fix a quirk in one place."""
+decimals, and the opaque cursors of polled streams; and the whole numbers and ids a person
+types (a URL, a form, a command line). One table and one parser each, so the plugins, the admin
+pages and the CLI agree (a pound is 453.59237 g everywhere) and fix a quirk in one place."""
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -94,3 +96,24 @@ def decode_cursor(cursor: str | None, *, what: str) -> dict[str, Any]:
     except (TypeError, ValueError):
         raise Misconfigured(f"{what} cursor {cursor[:40]!r} is unreadable: reset the flow's cursor") from None
     return value if isinstance(value, dict) else {}
+
+
+#: The largest id the database keeps (a 32-bit INTEGER column on PostgreSQL).
+MAX_ID = 2**31 - 1
+_ASCII_INT = re.compile(r"-?[0-9]{1,12}")
+
+
+def parse_int(raw: object, low: int, high: int) -> int | None:
+    """``raw`` as a whole number within ``low..high`` written in ASCII digits, else None
+    (``str.isdigit`` accepts ``²`` and ``٣``, which ``int`` refuses or reads otherwise)."""
+    text = str(raw).strip() if raw is not None else ""
+    if not _ASCII_INT.fullmatch(text):
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
+def parse_id(raw: object) -> int | None:
+    """A database id from a URL, a form or a command line (ASCII digits, within the column's
+    range), else None."""
+    return parse_int(raw, 0, MAX_ID)

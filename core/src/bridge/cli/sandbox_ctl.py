@@ -165,10 +165,13 @@ def stock(ctx: click.Context, sku: str) -> None:
 
 
 def _line(value: str) -> dict[str, Any]:
+    from bridge.values import parse_int
+
     sku, _, qty = value.rpartition(":")
-    if not sku or not qty.isdigit() or int(qty) < 1:
+    quantity = parse_int(qty, 1, 1_000_000)
+    if not sku or quantity is None:
         raise click.BadParameter(f"'{value}': write SKU:QUANTITY, e.g. ABC-1:2")
-    return {"sku": sku, "quantity": int(qty)}
+    return {"sku": sku, "quantity": quantity}
 
 
 @sandbox_ctl.command("place-order")

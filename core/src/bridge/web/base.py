@@ -5,7 +5,6 @@ database and platform calls never block the event loop)."""
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from bridge import config, db
 from bridge.errors import BridgeError
 from bridge.plugins import PluginManager, get_manager
 from bridge.tables import User, WebSession
+from bridge.values import parse_id, parse_int
 from bridge.web import auth
 
 log = logging.getLogger("bridge.web")
@@ -175,25 +175,7 @@ def _error(request: Request, status: int, message: str) -> HTMLResponse:
     return HTMLResponse(html, status_code=status)
 
 
-#: The largest id the database keeps (a 32-bit INTEGER column on PostgreSQL).
-MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000
-_ASCII_INT = re.compile(r"-?[0-9]{1,12}")
-
-
-def parse_int(raw: object, low: int, high: int) -> int | None:
-    """``raw`` as a whole number within ``low..high`` written in ASCII digits, else None
-    (``str.isdigit`` accepts ``²`` and ``٣``, which ``int`` refuses or reads otherwise)."""
-    text = str(raw).strip() if raw is not None else ""
-    if not _ASCII_INT.fullmatch(text):
-        return None
-    value = int(text)
-    return value if low <= value <= high else None
-
-
-def parse_id(raw: object) -> int | None:
-    """A database id from a URL or form (ASCII digits, within the column's range), else None."""
-    return parse_int(raw, 0, MAX_ID)
 
 
 def new_token() -> str:
