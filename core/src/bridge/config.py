@@ -25,6 +25,8 @@ import platformdirs
 from pydantic import AfterValidator, BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bridge.masking import looks_secret, mask_value
+
 APP = "bridge"
 
 
@@ -194,8 +196,6 @@ def _one_line(exc: ValidationError, from_env: set[str]) -> str:
     name = str(err["loc"][0]) if err["loc"] else ""
     key = _key(name)
     expected = KEYS.get(key, ("", False, "a valid value"))[2]
-    from bridge.masking import mask_value
-
     value = mask_value(key, err.get("input"), secret=KEYS.get(key, ("", False))[1])
     where = env_name(key) if name in from_env else f"{key} in {config_file()}"
     shown = f" ('{value}')"
@@ -271,8 +271,6 @@ def check(key: str, value: Any) -> Any:
         try:
             model = Fields.model_validate({_field(key): value})
         except ValidationError:
-            from bridge.masking import mask_value
-
             raise Misconfigured(f"{key}: '{mask_value(key, value, secret=KEYS[key][1])}' is invalid: "
                                 f"expected {KEYS[key][2]}") from None
         return getattr(model, _field(key))
@@ -351,10 +349,11 @@ def unset(key: str) -> bool:
 
 
 def is_secret(key: str) -> bool:
+    """Whether ``key``'s value is masked: as declared for bridge's own keys, else by its name
+    (:func:`bridge.masking.looks_secret`)."""
     if key in KEYS:
         return KEYS[key][1]
-    last = key.rsplit(".", 1)[-1]
-    return any(w in last for w in ("secret", "token", "password", "key"))
+    return looks_secret(key)
 
 
 def all_values() -> dict[str, tuple[Any, str]]:
