@@ -14,6 +14,7 @@ import random
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -250,13 +251,16 @@ class Scheduler:
     def stop(self) -> None:
         self.stop_event.set()
 
-    def install_signal_handlers(self) -> None:
-        """SIGINT/SIGTERM: take no new jobs, let running ones finish their item, then exit."""
+    def install_signal_handlers(self, then: Callable[[], None] | None = None) -> None:
+        """SIGINT/SIGTERM: take no new jobs, let running ones finish their item, then exit;
+        ``then`` stops what else the process serves (the admin pages' server)."""
 
         def on_signal(signum: int, _frame: object) -> None:
             log.warning("signal %s: finishing running jobs, then stopping", signum)
             stopping.set()
             self.stop()
+            if then is not None:
+                then()
 
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)

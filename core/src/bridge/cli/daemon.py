@@ -71,15 +71,7 @@ def run(host: str | None, port: int | None, workers: int | None, no_web: bool,
     app = create_app(scheduler=sched)
     server = Server(server_config(app, host, port))
 
-    def on_signal(signum: int, _frame: object) -> None:
-        from bridge.scheduler import stopping
-
-        stopping.set()
-        sched.stop()
-        server.should_exit = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    sched.install_signal_handlers(then=lambda: setattr(server, "should_exit", True))
     worker = threading.Thread(target=sched.run_forever, kwargs={"max_runtime": max_runtime},
                               name="bridge-scheduler", daemon=True)
     worker.start()
