@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from bridge.errors import BridgeError, Rejected
+
 if TYPE_CHECKING:
-    from bridge.errors import BridgeError
     from bridge.sync.base import FlowContext, SyncSink
 
 
@@ -39,6 +40,18 @@ class Action:
     def failure(self) -> BridgeError | None:
         """The error this action reports for its item (a hold that is a failure), if any."""
         return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HeldAction(Action):
+    """A hold that is an item failure each run: the channel or store record cannot be written
+    as it is; the plan and the run report it refused with ``code`` and the reason (``why``)."""
+
+    kind: ClassVar[str] = "hold"
+    code: str
+
+    def failure(self) -> BridgeError:
+        return Rejected(self.why, code=self.code)
 
 
 A = TypeVar("A", bound=Action)

@@ -7,10 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.errors import BridgeError, Rejected
 from bridge.models import Order, OrderDraft
 from bridge.statuses import OrderStatus
-from bridge.sync.actions import Action
+from bridge.sync.actions import Action, HeldAction
 from bridge.tables import OrderLink
 
 OPEN = (OrderStatus.PENDING, OrderStatus.HELD, OrderStatus.CREATING)
@@ -35,27 +34,20 @@ class RecordOrder(Action):
 
 
 @dataclass(frozen=True, kw_only=True)
-class HoldOrder(Action):
-    """A line matches no linked product: held with the reason (an item failure each run)."""
+class HoldOrder(HeldAction):
+    """A line matches no linked product (or the order cannot be read): held with the reason."""
 
-    kind = "hold"
     order: Order
     link: OrderLink | None
     code: str = "UNMATCHED_LINE"
 
-    def failure(self) -> BridgeError:
-        return Rejected(self.why, code=self.code)
-
 
 @dataclass(frozen=True, kw_only=True)
-class HoldUnreadable(Action):
+class HoldUnreadable(HeldAction):
     """A channel order the plugin could not read: held with the reason, retried each run."""
 
-    kind = "hold"
     link: OrderLink | None
-
-    def failure(self) -> BridgeError:
-        return Rejected(self.why, code="UNREADABLE")
+    code: str = "UNREADABLE"
 
 
 @dataclass(frozen=True, kw_only=True)

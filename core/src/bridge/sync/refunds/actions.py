@@ -8,10 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.errors import BridgeError, Rejected
 from bridge.models import ChannelRefund
 from bridge.statuses import RefundStatus
-from bridge.sync.actions import Action
+from bridge.sync.actions import Action, HeldAction
 from bridge.sync.refunds.verdicts import CancelLines, CancelOnChannel, Refund
 from bridge.tables import OrderLink, RefundRecord
 
@@ -65,14 +64,10 @@ class SkipEcho(SkipRefund):
 
 
 @dataclass(frozen=True, kw_only=True)
-class HoldRefund(RefundAction):
+class HoldRefund(RefundAction, HeldAction):
     """Cannot be applied as it is: held with the reason (an item failure each run)."""
 
     kind = "hold"
-    code: str
-
-    def failure(self) -> BridgeError:
-        return Rejected(self.why, code=self.code)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,14 +99,8 @@ class CancelStoreLines(ApplyRefund):
 
 
 @dataclass(frozen=True, kw_only=True)
-class HoldStoreCancel(Action):
+class HoldStoreCancel(HeldAction):
     """Units cancelled in the store cannot be matched to the channel: reported each run."""
-
-    kind = "hold"
-    code: str
-
-    def failure(self) -> BridgeError:
-        return Rejected(self.why, code=self.code)
 
 
 @dataclass(frozen=True, kw_only=True)
