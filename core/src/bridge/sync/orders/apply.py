@@ -68,41 +68,41 @@ class OrdersApplier(Applier):
         self.eco: StoreWriter = sink.writer(ctx.ecommerce)
         self.lag = lookup_lag(ctx, ctx.ecommerce)
 
-    def _new(self, o: Order, status: str, message: str | None = None) -> OrderLink | None:
+    def _new(self, item: str, status: str, message: str | None = None,
+             order: Order | None = None) -> OrderLink | None:
+        """A new link, inserted claimed (None when another worker has just linked the order);
+        with what the tracking flow needs when the channel order could be read."""
         assert self.channel_store.id is not None
-        return links.insert_claimed(OrderLink(
-            channel_store_id=self.channel_store.id, channel_order_id=o.remote_id,
-            ecommerce_store_id=self.eco_store.id, status=status, channel_status=o.status, message=message,
-            data=_link_data(o)))
+        link = OrderLink(channel_store_id=self.channel_store.id, channel_order_id=item,
+                         ecommerce_store_id=self.eco_store.id, status=status, message=message)
+        if order is not None:
+            link.channel_status, link.data = order.status, _link_data(order)
+        return links.insert_claimed(link)
 
     @applies(WaitOrder)
     def wait(self, a: WaitOrder) -> None:
-        self._new(a.order, OrderStatus.PENDING, a.why)
+        self._new(a.item, OrderStatus.PENDING, a.why, a.order)
 
     @applies(RecordOrder)
     def record(self, a: RecordOrder) -> None:
         if a.link is None:
-            self._new(a.order, OrderStatus.RECORDED, "fulfilled by TikTok")
+            self._new(a.item, OrderStatus.RECORDED, "fulfilled by TikTok", a.order)
         else:
             links.save(a.link, status=OrderStatus.RECORDED, message="fulfilled by TikTok")
         self.ctx.count("recorded")
 
     @applies(HoldOrder)
     def hold(self, a: HoldOrder) -> None:
-        if a.link is None:
-            self._new(a.order, OrderStatus.HELD, a.why)
-        elif a.link.status != OrderStatus.HELD or a.link.message != a.why:
-            links.save(a.link, status=OrderStatus.HELD, message=a.why)
-        self.ctx.fail(a.item, a.failure())
+        self._hold(a, a.why, a.order)
 
     @applies(HoldUnreadable)
     def hold_unreadable(self, a: HoldUnreadable) -> None:
-        why = a.why[:1000]
+        self._hold(a, a.why[:1000], None)
+
+    def _hold(self, a: HoldOrder | HoldUnreadable, why: str, order: Order | None) -> None:
+        """Held with the reason (the link written only when that changes); an item failure."""
         if a.link is None:
-            assert self.channel_store.id is not None
-            links.insert_claimed(OrderLink(channel_store_id=self.channel_store.id, channel_order_id=a.item,
-                                           ecommerce_store_id=self.eco_store.id, status=OrderStatus.HELD,
-                                           message=why))
+            self._new(a.item, OrderStatus.HELD, why, order)
         elif a.link.status != OrderStatus.HELD or a.link.message != why:
             links.save(a.link, status=OrderStatus.HELD, message=why)
         self.ctx.fail(a.item, a.failure())
@@ -112,7 +112,7 @@ class OrdersApplier(Applier):
         ctx, o = self.ctx, a.order
         link = a.link
         if link is None:
-            link = self._new(o, OrderStatus.PENDING)
+            link = self._new(o.remote_id, OrderStatus.PENDING, order=o)
             if link is None:
                 ctx.count("skipped")  # another worker has just linked it
                 return
