@@ -13,26 +13,24 @@ OUT = Path(__file__).resolve().parents[1] / "docs" / "plugin_hooks.md"
 
 
 def render() -> str:
+    """The reference: the contract's docstring, then one section per area of the contract (its
+    module's docstring, then each hook with its signature, how it is called and its docstring)."""
     lines = [
         "# Plugin hooks",
         "",
-        "Generated from `core/src/bridge/hookspecs.py` by `scripts/gen_hook_docs.py`; do not edit.",
+        "Generated from `core/src/bridge/hookspecs/` by `scripts/gen_hook_docs.py`; do not edit.",
         "",
         inspect.cleandoc(hookspecs.__doc__ or ""),
         "",
     ]
-    names = [n for n, f in vars(hookspecs).items()
-             if inspect.isfunction(f) and hasattr(f, "bridge_spec")]
-    ops = [n for n in hookspecs.OPERATIONS if n in names]
-    cross = [n for n in names if n not in ops]
-    for title, group in (("Platform operations", ops), ("Cross-cutting hooks", cross)):
-        lines += [f"## {title}", ""]
-        for name in group:
-            fn = getattr(hookspecs, name)
-            spec = fn.bridge_spec
-            sig = str(inspect.signature(fn))
-            how = "first non-None result" if spec.get("firstresult") else "every plugin"
-            lines += [f"### `{name}{sig}`", "", f"*Called:* {how}.", "",
+    for area in hookspecs.AREAS:
+        short = area.__name__.rsplit(".", 1)[-1]
+        lines += [f"## {short.capitalize()}", "", inspect.cleandoc(area.__doc__ or ""), "",
+                  f"*Declared in* `{area.__name__}`.", ""]
+        for name, fn in hookspecs.specs_of(area).items():
+            how = ("platform operation: the store's platform only, first non-None result"
+                   if name in hookspecs.OPERATIONS else "cross-cutting: every plugin")
+            lines += [f"### `{name}{inspect.signature(fn)}`", "", f"*Called:* {how}.", "",
                       inspect.cleandoc(fn.__doc__ or ""), ""]
     return "\n".join(lines).rstrip() + "\n"
 

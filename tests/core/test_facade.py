@@ -7,7 +7,7 @@ import inspect
 
 from bridge import facade, hookspecs
 
-SPECS = {n: f for n, f in vars(hookspecs).items() if inspect.isfunction(f) and hasattr(f, "bridge_spec")}
+SPECS = hookspecs.SPECS
 #: Operations that change something on the platform: only StoreWriter has them.
 WRITES = {"update_inventory", "create_listing", "update_listing", "partial_edit_listing", "update_prices",
           "activate_listing", "deactivate_listing", "create_order", "cancel_order", "cancel_order_lines",

@@ -86,6 +86,18 @@ def test_misspelt_hook_is_reported():
     assert entry.status == "error" and "describe_platfrom" in entry.error
 
 
+def test_a_name_of_the_contract_package_that_is_no_hook_is_refused():
+    """``bridge.hookspecs`` holds its area modules and helpers too: ``orders`` is not a hook."""
+    pm = fake_manager()
+
+    @hookimpl
+    def orders():  # type: ignore[no-untyped-def]
+        return None
+
+    entry = pm.register(_module("areas", orders=orders), name="areas")
+    assert entry.status == "error" and "unknown hook(s) orders" in entry.error
+
+
 def test_platform_without_connect_is_refused():
     pm = PluginManager(load_entrypoints=False)
 

@@ -124,12 +124,12 @@ class PluginManager:
             return entry
         unknown = [
             h.name for h in self.pm.get_hookcallers(module) or []
-            if not hasattr(hookspecs, h.name)
+            if h.name not in hookspecs.HOOKS
         ]
         # pluggy keeps hooks without a spec pending; find misspelt ones by hand.
         for attr in dir(module):
             opts = self.pm.parse_hookimpl_opts(module, attr)
-            if opts is not None and not hasattr(hookspecs, attr):
+            if opts is not None and attr not in hookspecs.HOOKS:
                 unknown.append(attr)
         if unknown:
             self.pm.unregister(module)

@@ -61,6 +61,7 @@ class Hook:
     signature: str
     doc: str
     written: bool
+    area: str  #: the contract's module declaring it (``bridge.hookspecs.catalog``)
 
 
 def _annotation(a: object) -> str:
@@ -71,12 +72,12 @@ def hooks_of(kind: str) -> list[Hook]:
     """The kind's hooks with their signatures and docstrings, from :mod:`bridge.hookspecs`."""
     out = []
     for name in HOOKS[kind]:
-        fn = getattr(hookspecs, name)
+        fn = hookspecs.SPECS[name]
         sig = inspect.signature(fn)
         params = ", ".join(f"{p.name}: {_annotation(p.annotation)}" for p in sig.parameters.values())
         ret = _annotation(sig.return_annotation)
         doc = inspect.cleandoc(fn.__doc__ or "")
-        out.append(Hook(name, f"def {name}({params}) -> {ret}:", doc, name in WRITTEN))
+        out.append(Hook(name, f"def {name}({params}) -> {ret}:", doc, name in WRITTEN, fn.__module__))
     return out
 
 
