@@ -1,5 +1,5 @@
-"""The typed facade has one method per hook, with the hook's arguments and return type, and the
-read-only view has no operation that writes."""
+"""The typed facade has one method per hook, with the hook's arguments, their types and its return
+type, and the read-only view has no operation that writes."""
 
 from __future__ import annotations
 
@@ -33,6 +33,9 @@ def test_every_platform_operation_has_a_typed_method() -> None:
         if cls is facade.PlatformApp and "connection" in spec.parameters:
             spec_args = [p for p in spec.parameters if p != "app"]  # receive_webhook: store optional
         assert [p for p in sig.parameters if p != "self"] == spec_args, f"{name}: arguments differ"
+        for arg in spec_args:  # the hook's types, as the contract spells them
+            assert str(sig.parameters[arg].annotation) == str(spec.parameters[arg].annotation), \
+                f"{name}({arg}): type differs"
         assert str(sig.return_annotation) == str(spec.return_annotation), f"{name}: return type differs"
 
 

@@ -12,8 +12,10 @@ The flows read ``channel.create_listing(listing)`` instead of ``pm.call(platform
   webhook verification, the sandbox).
 * :func:`transform_listing` — the cross-cutting listing transform, chained over every plugin.
 
-``tests/core/test_facade.py`` checks every hook has its method here, with the hook's arguments
-and return type.
+The contract (:mod:`bridge.hookspecs`) owns each signature; the methods here repeat it, minus the
+arguments the facade supplies (``connection``, ``app``), so that mypy checks the flows' calls.
+``tests/core/test_facade.py`` checks every hook has its method here, with the hook's arguments,
+their types and its return type.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ and what must be set up on the platform before the flows can run.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bridge.hookspecs.markers import hookspec
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 
 @hookspec(firstresult=True)
-def authorization_url(app: AppContext, state: str, redirect_uri: str, settings: dict) -> str:
+def authorization_url(app: AppContext, state: str, redirect_uri: str, settings: dict[str, Any]) -> str:
     """Return the URL to send the user to so they authorize bridge (OAuth).
 
     :param app: bridge-wide app settings of the platform (client id/secret) and the HTTP layer.
@@ -31,7 +31,7 @@ def authorization_url(app: AppContext, state: str, redirect_uri: str, settings: 
 
 
 @hookspec(firstresult=True)
-def exchange_code(app: AppContext, params: dict, redirect_uri: str) -> list[StoreInfo]:
+def exchange_code(app: AppContext, params: dict[str, Any], redirect_uri: str) -> list[StoreInfo]:
     """Complete an OAuth callback: verify it, exchange the code for tokens.
 
     :param params: the callback's query parameters, exactly as received (``state`` has already
