@@ -7,8 +7,8 @@ arguments, never by removing them.
 
 How hooks are called:
 
-* **Platform operations** (describe, connect, catalog, inventory, listings, orders, fulfilment,
-  webhooks, prerequisites) reach only the plugin of the store's platform, plus any wrapper
+* **Platform operations** (every hook of the areas below, ``sandbox`` included, but the four
+  cross-cutting ones) reach only the plugin of the store's platform, plus any wrapper
   (``@hookimpl(wrapper=True)``) that another plugin installs for metrics, audit or overrides.
   The core calls them through the typed facade (:mod:`bridge.facade`, one method per hook, over
   :meth:`bridge.plugins.PluginManager.call`); they stop at the first
@@ -17,16 +17,20 @@ How hooks are called:
 * **Cross-cutting hooks** (``transform_listing``, ``on_sync_event``, ``register_commands``,
   ``register_routes``) reach every plugin.
 
-Every platform operation receives ``connection`` (:class:`bridge.connection.Connection`): the
+Every operation on a store receives ``connection`` (:class:`bridge.connection.Connection`): the
 store's settings and decrypted credentials, the bridge-wide app settings of the platform, a
 persistent per-store key-value ``state``, ``http_client()`` (the one HTTP layer of bridge: reuse,
 timeouts, retries honouring Retry-After, per-store rate limits, redacted logs) and
-``save_credentials()`` to keep refreshed tokens.
+``save_credentials()`` to keep refreshed tokens. The operations that come before a store or
+without one (``authorization_url``, ``exchange_code``, ``app_callback``, ``receive_webhook``)
+receive ``app`` (:class:`bridge.connection.AppContext`: the app settings and the HTTP layer);
+``describe_platform`` and ``sandbox`` receive neither.
 
 Errors: raise only the kinds in :mod:`bridge.errors` — ``NeedsReconnect`` (auth revoked, refresh
 failed), ``RateLimited`` (with ``retry_after``), ``Transient`` (network, 5xx), ``Rejected`` (this
-item refused: keep the platform's code, message and request id), ``Misconfigured``. Never sleep
-or retry yourself beyond the shared HTTP layer.
+item refused: keep the platform's code, message and request id), ``Misconfigured``, and
+``WebhookRejected`` (a delivery or callback whose signature is wrong or missing). Never sleep or
+retry yourself beyond the shared HTTP layer.
 
 Streaming: hooks that return ``Iterator`` must yield page by page so memory does not grow with
 catalog size.
