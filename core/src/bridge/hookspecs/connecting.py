@@ -35,9 +35,10 @@ def exchange_code(app: AppContext, params: dict[str, Any], redirect_uri: str) ->
     """Complete an OAuth callback: verify it, exchange the code for tokens.
 
     :param params: the callback's query parameters, exactly as received (``state`` has already
-        been checked by the core; verify the platform's own signature, e.g. Shopify's ``hmac``).
-    :returns: one :class:`~bridge.models.StoreInfo` per store the authorization covers (TikTok
-        Shop authorizes several shops at once), each with ``credentials`` to keep.
+        been checked by the core; verify the platform's own signature of the query, where it
+        signs one).
+    :returns: one :class:`~bridge.models.StoreInfo` per store the authorization covers (one
+        authorization may cover several shops of a seller), each with ``credentials`` to keep.
     :raises NeedsReconnect: the code is invalid or expired. :raises Rejected: bad signature.
     """
 

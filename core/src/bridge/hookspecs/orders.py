@@ -64,10 +64,11 @@ def cancel_order(connection: Connection, order_id: str, reason: str) -> bool:
 def cancel_order_lines(connection: Connection, cancel: LineCancel) -> LineCancelResult:
     """Cancel some units of an order that goes on, before fulfilment.
 
-    Channel: ``cancel.lines[].line_ids`` name the channel's order line ids (e.g. a TikTok
-    cancellation with ``order_line_item_ids``). eCommerce: ``cancel.lines`` name store variants
-    and quantities; the store order changes for those units as the platform allows (an order
-    edit, or a refund recorded without moving money, restocking when ``cancel.restock``).
+    Channel: ``cancel.lines[].line_ids`` name the channel's order line ids (the
+    :attr:`~bridge.models.OrderLine.remote_id` of the channel order's lines). eCommerce:
+    ``cancel.lines`` name store variants and quantities; the store order changes for those units
+    as the platform allows (an order edit, or a refund recorded without moving money, restocking
+    when ``cancel.restock``).
     Carries ``cancel.key`` where the platform keeps a note, so that :func:`find_refund` finds it.
     :raises Rejected: the lines cannot be cancelled (shipped, unknown, market without item-level
         cancellation); keep the platform's code and message.
