@@ -42,7 +42,8 @@ def read_inventory(connection: Connection, variant_ids: list[str] | None) -> Ite
     """Stream available quantities.
 
     eCommerce: per variant (``None``: every variant), at the locations the store's settings
-    choose, summed. Channel: per SKU of bridge's listings. Read-only.
+    choose, summed. Channel: per SKU, where ``variant_ids`` are the channel's SKU ids (``None``:
+    every SKU of bridge's listings) and each level's ``variant_id`` is a SKU id. Read-only.
     """
 
 
