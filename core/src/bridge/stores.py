@@ -273,6 +273,8 @@ def save_store(org: Organization, platform: str, info: StoreInfo, pm: PluginMana
         expires = info.auth_expires_at
         if expires is not None and expires.tzinfo is None:
             expires = expires.replace(tzinfo=UTC)
+        if expires != row.auth_expires_at:  # a new end: warned about afresh (old thresholds spent)
+            row.details = {k: v for k, v in row.details.items() if k != "auth_warned"}
         row.auth_expires_at = expires
         row.status = StoreStatus.ACTIVE
         row.status_message = None
