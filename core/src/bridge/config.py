@@ -75,6 +75,15 @@ class Fields(BaseModel):
     interval_refunds: Seconds = 300
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "debug", "info", "warning", "error"] = "WARNING"
+    smtp_host: Annotated[str, Field(min_length=1)] | None = None
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    smtp_starttls: bool = True
+    alerts_held_after: Seconds = 3600
+    alerts_failures: Annotated[int, Field(ge=1, le=1000)] = 5
+    alerts_per_hour: Annotated[int, Field(ge=1, le=1000)] = 10
 
 
 #: key -> (help, secret, expected form). Every field of :class:`Fields` has a line.
@@ -102,6 +111,18 @@ KEYS: dict[str, tuple[str, bool, str]] = {
                          "a whole number of seconds from 1 to 604800"),
     "log_format": ("Log format", False, "text or json"),
     "log_level": ("Log verbosity of bridge's loggers", False, "DEBUG, INFO, WARNING or ERROR"),
+    "smtp.host": ("SMTP server that sends alert e-mails (unset: no e-mail alerts)", False,
+                  "a host name or address such as smtp.example.com"),
+    "smtp.port": ("SMTP server port", False, "a port number from 1 to 65535 (587 with STARTTLS)"),
+    "smtp.user": ("SMTP login (unset: no login)", False, "the SMTP account name"),
+    "smtp.password": ("SMTP password", True, "the SMTP account's password"),
+    "smtp.from": ("Sender address of alert e-mails", False, "an e-mail address such as bridge@example.com"),
+    "smtp.starttls": ("Upgrade the SMTP connection with STARTTLS", False, "true or false"),
+    "alerts.held_after": ("Seconds an order or tracking number may stay held before an alert", False,
+                          "a whole number of seconds from 1 to 604800"),
+    "alerts.failures": ("Failures in a row of a flow before an alert", False, "a whole number from 1 to 1000"),
+    "alerts.per_hour": ("Most alerts sent per organization per hour (the rest wait)", False,
+                        "a whole number from 1 to 1000"),
 }
 #: Keys read from the environment only (they say where the file is).
 ENV_ONLY = ("data_dir", "config_dir", "plugins", "trace_plugins", "test_database_url",

@@ -44,6 +44,10 @@ COUNTERS: dict[str, Counter] = {
                 ["platform"], registry=REGISTRY),
         Counter("bridge_webhooks", "Webhook deliveries received, by platform, outcome and topic.",
                 ["platform", "outcome", "topic"], registry=REGISTRY),
+        Counter("bridge_alerts_sent", "Alerts sent to a person, by condition kind and channel "
+                "(email, webhook).", ["kind", "channel"], registry=REGISTRY),
+        Counter("bridge_alert_failures", "Alert sends that failed (retried at the next check), by "
+                "channel.", ["channel"], registry=REGISTRY),
     )
 }
 

@@ -44,6 +44,8 @@ MISCONFIGURED_RETRY = 300.0
 AUTH_WARNING_DAYS = (30, 7, 1)
 #: Seconds between reconciles of the stores' webhook subscriptions (the first runs at start).
 RECONCILE_EVERY = 24 * 3600.0
+#: Seconds between alert checks (conditions found, alerts sent; the first runs at start).
+ALERTS_EVERY = 60.0
 
 
 def backoff_seconds(failures: int, *, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> float:
@@ -67,6 +69,8 @@ class Scheduler:
         self._lock = threading.Lock()
         self._last_refresh = 0.0
         self._last_reconcile: float | None = None
+        self._last_alerts: float | None = None
+        self.alerts_thread: threading.Thread | None = None
         self.runs = 0
 
     # ------------------------------------------------------------------ job table
@@ -210,6 +214,9 @@ class Scheduler:
         if self._last_reconcile is None or time.monotonic() - self._last_reconcile > RECONCILE_EVERY:
             self._last_reconcile = time.monotonic()
             self.reconcile_subscriptions()
+        if self._last_alerts is None or time.monotonic() - self._last_alerts > ALERTS_EVERY:
+            self._last_alerts = time.monotonic()
+            self.check_alerts()
         with self._lock:
             free = self.workers - len(self.running)
         if free <= 0 or self.stop_event.is_set():
@@ -231,6 +238,19 @@ class Scheduler:
                              name="bridge-subscriptions", daemon=True)
         t.start()
         self.reconcile_thread = t
+        return t
+
+    def check_alerts(self) -> threading.Thread | None:
+        """Send the alerts due (:mod:`bridge.alerts`) in a thread of its own: a slow or dead
+        SMTP server or webhook never holds a job; a check still going is not doubled."""
+        from bridge import alerts
+
+        if self.alerts_thread is not None and self.alerts_thread.is_alive():
+            return None
+        t = threading.Thread(target=alerts.check_quietly, kwargs={"owner": self.owner},
+                             name="bridge-alerts", daemon=True)
+        t.start()
+        self.alerts_thread = t
         return t
 
     def run_forever(self, *, max_runtime: float | None = None) -> None:

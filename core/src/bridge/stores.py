@@ -18,6 +18,8 @@ from bridge.plugins import PluginManager, get_manager
 from bridge.rules import check_connect, normalize_region
 from bridge.statuses import StoreStatus
 from bridge.tables import (
+    AlertRecipients,
+    AlertState,
     CategoryRule,
     Event,
     ItemError,
@@ -95,6 +97,8 @@ def delete_org(ref: str | int) -> None:
                 f"organization '{org.name}' still has {len(stores)} store(s): "
                 f"`bridge disconnect STORE --purge` them first"
             )
+        for table in (AlertState, AlertRecipients):  # what alerts kept of the organization
+            s.exec(delete(table).where(table.org_id == org.id))  # type: ignore[call-overload,attr-defined]
         s.delete(s.get(Organization, org.id))
 
 

@@ -360,3 +360,40 @@ class WebSession(SQLModel, table=True):
     data: dict = _json()
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime = Field(index=True)
+
+
+class AlertRecipients(SQLModel, table=True):
+    """Who an organization's alerts go to (:mod:`bridge.alerts`): e-mail addresses and a
+    Slack-compatible webhook URL (its path is a secret: shown masked)."""
+
+    __tablename__ = "alert_recipients"
+    org_id: int = Field(foreign_key="organizations.id", primary_key=True)
+    emails: list = _json(list)
+    webhook_url: str | None = Field(default=None, sa_column=Column(Text))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AlertState(SQLModel, table=True):
+    """One condition that needs a person (a store to reconnect, held orders...) and whether it
+    was sent: alerted once while it lasts, again if it clears and comes back."""
+
+    __tablename__ = "alert_states"
+    __table_args__ = (UniqueConstraint("org_id", "key", name="uq_alert_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organizations.id", index=True)
+    key: str
+    """The condition and what it is about (``reconnect:12``, ``flow_failing:orders:3``)."""
+    kind: str
+    store_id: int | None = None
+    message: str = Field(default="", sa_column=Column(Text, nullable=False))
+    active: bool = True
+    sent_to: list = _json(list)
+    """Channels (``email``, ``webhook``) that have it, since it last became active."""
+    sent_at: datetime | None = None
+    """When every configured channel had it (None: still to send)."""
+    attempts: int = 0
+    last_error: str | None = None
+    claimed_by: str | None = None
+    claimed_until: datetime | None = None
+    first_seen: datetime = Field(default_factory=utcnow)
+    cleared_at: datetime | None = None

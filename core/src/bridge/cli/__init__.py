@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sandbox-ctl": ("bridge.cli.sandbox_ctl", "sandbox_ctl"),
     "sync": ("bridge.cli.daemon", "sync"),
     "new": ("bridge.cli.scaffold", "new"),
+    "alerts": ("bridge.cli.alerts", "alerts"),
 }
 #: Extra command modules (flows, users, demo) register here: module -> attribute names.
 EXTRA_MODULES: dict[str, tuple[str, ...]] = {

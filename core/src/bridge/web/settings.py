@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bridge import config, db, journal
+from bridge import alerts, config, db, journal
 from bridge.errors import BridgeError, Misconfigured
 from bridge.models import Money, Product, Variant
 from bridge.rules import active_stores
@@ -96,6 +96,8 @@ def page(ctx: Ctx) -> Response:
         if action == "carrier_delete":
             _delete_carrier(ctx, shop)
             return ctx.redirect(f"/stores/{shop.id}/settings", "Carrier mapping removed.")
+        if action in ("alerts", "alerts_test"):
+            return ctx.redirect(f"/stores/{shop.id}/settings#alerts", *_save_alerts(ctx, shop, action))
         options = _options_from_form(ctx.form, dict(shop.options or {}))
         _check_templates(options, shop)
         with db.session() as s:
@@ -113,8 +115,23 @@ def page(ctx: Ctx) -> Response:
         carriers = list(s.exec(select(CarrierMapping).where(CarrierMapping.org_id == shop.org_id)
                                .order_by(CarrierMapping.carrier)))
     flows = {name: config.get_int(spec.interval_key, 60) for name, spec in load_builtin_flows().items()}
+    recipients = alerts.get_recipients(shop.org_id)
     return ctx.render("settings.html", shop=shop, o=shop.options or {}, flows=flows,
-                      carriers=carriers, providers=_providers(ctx, shop))
+                      carriers=carriers, providers=_providers(ctx, shop), alert_to=recipients,
+                      alert_shown=recipients.shown())
+
+
+def _save_alerts(ctx: Ctx, shop: Store, action: str) -> tuple[str, str]:
+    """The organization's alert recipients (every shop of it), or a test send; the flash and
+    its level."""
+    if action == "alerts_test":
+        results = alerts.send_test(shop.org_id)
+        failed = any(outcome.startswith("failed") for _, outcome in results)
+        return " ".join(f"{channel}: {outcome}." for channel, outcome in results), "error" if failed else "ok"
+    alerts.set_recipients(shop.org_id, emails=alerts.parse_emails(ctx.form.get("alerts.emails", "")),
+                          webhook_url=ctx.form.get("alerts.webhook", "").strip() or None,
+                          clear_webhook=ctx.form.get("alerts.no_webhook") == "on")
+    return "Alert recipients saved.", "ok"
 
 
 def _check_templates(options: dict[str, Any], shop: Store) -> None:
