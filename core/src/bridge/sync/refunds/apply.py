@@ -186,13 +186,15 @@ class RefundsApplier(Applier):
         if rec is None:
             self.ctx.count("skipped")
             return
-        self.resume_channel(v.order_link, rec)
+        self.resume_channel(v.order_link, rec, cancelled=before)  # TikTok read just now: not again
 
     @applies(ResumeChannelCancel)
     def resume(self, a: ResumeChannelCancel) -> None:
         self.resume_channel(a.link, a.record)
 
-    def resume_channel(self, link: OrderLink, rec: RefundRecord) -> None:
+    def resume_channel(self, link: OrderLink, rec: RefundRecord, cancelled: int | None = None) -> None:
+        """Cancel on TikTok what the record's target still lacks; ``cancelled``: TikTok's cancelled
+        units of the SKU when the caller has just read them (else read here)."""
         ctx = self.ctx
         claimed = self._claim(rec, lambda: rec)
         if claimed is None:
@@ -201,7 +203,7 @@ class RefundsApplier(Applier):
         rec, _ = claimed
         data = dict(rec.lines or {})
         sku, target = str(data.get("sku") or ""), int(data.get(TARGET) or 0)
-        now = self._tiktok_cancelled(link.channel_order_id, sku)
+        now = self._tiktok_cancelled(link.channel_order_id, sku) if cancelled is None else cancelled
         if now >= target:  # done already (before an interruption, or by another cancellation)
             self._channel_done(link, rec, None, existed=True)
             return
