@@ -1,8 +1,9 @@
 """The Tiny Shop connector: bridge's hooks for the platform ``tinyshop``.
 
-Each hook below carries its contract (from ``bridge.hookspecs``). Fill in those that raise
-``NotImplementedError``; ``pytest tests/test_contract.py`` runs the connector test kit, which
-lists what is left ("not written yet") and what is wrong.
+Written with ``bridge new connector tinyshop --kind ecommerce``, then filled in. The scaffold put
+each hook's contract in its docstring; once a hook is written, its docstring says what Tiny Shop
+does and names the contract in ``bridge.hookspecs`` (a copy would go stale as the contract
+grows). ``pytest tests/test_contract.py`` runs the connector test kit.
 """
 
 from __future__ import annotations
@@ -66,19 +67,9 @@ def answer(response: httpx.Response, item: str | None = None) -> Any:
 
 @hookimpl
 def describe_platform() -> PlatformInfo:
-    """Describe the platform this plugin connects: name, kind, settings, app settings.
+    """Tiny Shop is an eCommerce platform: one API token per store, webhooks.
 
-    Called once at load time; must be fast and make no network call.
-
-    :returns: :class:`~bridge.models.PlatformInfo` — ``name`` (lower-case, the entry point's
-        name), ``kind`` (``"ecommerce"`` or ``"channel"``), ``display_name``, ``settings`` (what
-        one connection needs, with ``secret=True`` for keys and tokens: they become options of
-        ``bridge connect`` and may come from an environment variable or a hidden prompt),
-        ``app_settings`` (bridge-wide, e.g. an OAuth app's key and secret), ``connect_methods``,
-        ``webhooks`` (False: the platform is polled) and, for a channel, ``markets``
-        (:class:`~bridge.models.Markets`: the markets its stores may sell in, those on its
-        waitlist, the base regions of cross-border sellers it takes; the core enforces them at
-        connect time and checks nothing when a channel declares none).
+    Contract: :func:`bridge.hookspecs.describing.describe_platform`.
     """
     return PlatformInfo(
         name=PLATFORM, kind="ecommerce", display_name="Tiny Shop",
@@ -89,15 +80,9 @@ def describe_platform() -> PlatformInfo:
 
 @hookimpl
 def connect(connection: Connection) -> StoreInfo:
-    """Validate the connection's settings and credentials against the platform.
+    """Reads ``GET /shop`` with the token, so a refused token fails here.
 
-    Called by ``bridge connect PLATFORM`` with given credentials, and again by ``bridge doctor``.
-    Must make at least one authenticated call so bad credentials fail here, not later.
-
-    :returns: :class:`~bridge.models.StoreInfo` with the remote id, name, domain, currency,
-        region and timezone; ``credentials``/``settings`` to keep if the plugin derived any
-        (e.g. a token for a client-credentials grant); ``warnings`` for the user.
-    :raises NeedsReconnect: the credentials are refused. :raises Misconfigured: bad URL/settings.
+    Contract: :func:`bridge.hookspecs.connecting.connect`.
     """
     data = answer(client(connection).get("/shop"))
     return StoreInfo(remote_id=data["id"], name=data["name"], currency=data["currency"])
@@ -105,10 +90,9 @@ def connect(connection: Connection) -> StoreInfo:
 
 @hookimpl
 def check_prerequisites(connection: Connection) -> list[Prerequisite]:
-    """Report what must be set up on the platform before flows can run.
+    """Tiny Shop needs nothing set up beyond a token that reads ``GET /shop``.
 
-    Shown at connect time and by ``bridge doctor``. Each item says what is wrong and how to fix
-    it where the platform's UI lives. A blocking item stops the flows it names. Read-only.
+    Contract: :func:`bridge.hookspecs.connecting.check_prerequisites`.
     """
     answer(client(connection).get("/shop"))
     return [Prerequisite(key="api", title="The Tiny Shop API answers with the token", ok=True,
@@ -117,13 +101,11 @@ def check_prerequisites(connection: Connection) -> list[Prerequisite]:
 
 @hookimpl
 def list_products(connection: Connection, cursor: str | None) -> Iterator[ProductPage]:
-    """Stream the catalog page by page.
+    """``GET /products`` by update time (whole seconds), ten a page. The cursor (JSON: the
+    second, the ids of that second already yielded, the page token) resumes mid-stream, and the
+    last one makes the next run read only what changed since.
 
-    :param cursor: ``None`` for everything, else a cursor this plugin returned before. A cursor
-        from the middle of a stream resumes after that page; the last page's cursor, kept by the
-        core, makes the next call incremental (only products changed since).
-    :returns: an iterator of :class:`~bridge.models.ProductPage`; never hold the whole catalog.
-        Deleted products may be yielded with ``status="deleted"``. Read-only.
+    Contract: :func:`bridge.hookspecs.catalog.list_products`.
     """
     # cursor: {"since": s, "seen": [ids updated in second s already yielded], "page": token}
     state = json.loads(cursor) if cursor else {"since": 0, "seen": [], "page": None}
@@ -149,17 +131,19 @@ def list_products(connection: Connection, cursor: str | None) -> Iterator[Produc
 
 @hookimpl
 def get_products(connection: Connection, product_ids: list[str]) -> list[Product]:
-    """Read the given products (after a webhook names them). Missing ones are left out."""
+    """``GET /products?ids=...``.
+
+    Contract: :func:`bridge.hookspecs.catalog.get_products`.
+    """
     data = answer(client(connection).get("/products", params={"ids": ",".join(product_ids)}))
     return [mapping.product(p) for p in data["products"]]
 
 
 @hookimpl
 def read_inventory(connection: Connection, variant_ids: list[str] | None) -> Iterator[InventoryLevel]:
-    """Stream available quantities.
+    """``GET /inventory``, for the given variants or all.
 
-    eCommerce: per variant (``None``: every variant), at the locations the store's settings
-    choose, summed. Channel: per SKU of bridge's listings. Read-only.
+    Contract: :func:`bridge.hookspecs.catalog.read_inventory`.
     """
     params = {"variant_ids": ",".join(variant_ids)} if variant_ids else {}
     for row in answer(client(connection).get("/inventory", params=params))["levels"]:
@@ -169,11 +153,9 @@ def read_inventory(connection: Connection, variant_ids: list[str] | None) -> Ite
 
 @hookimpl
 def list_orders(connection: Connection, cursor: str | None) -> Iterator[OrderPage]:
-    """Stream orders updated since ``cursor`` (``None``: a platform-chosen recent window).
+    """``GET /orders`` updated since the cursor (a Unix second), in one page.
 
-    Channel: every status (the core decides what to hand on; ``released`` tells whether the
-    on-hold window has passed, ``fulfilled_by`` who ships). eCommerce: orders created by bridge's
-    source, for cancellations. Read-only.
+    Contract: :func:`bridge.hookspecs.orders.list_orders`.
     """
     since = int(cursor or 0)
     rows = answer(client(connection).get("/orders", params={"updated_at_min": since}))["orders"]
@@ -183,15 +165,19 @@ def list_orders(connection: Connection, cursor: str | None) -> Iterator[OrderPag
 
 @hookimpl
 def get_orders(connection: Connection, order_ids: list[str]) -> list[Order]:
-    """Read the given orders. Missing ones are left out. Read-only."""
+    """``GET /orders?ids=...``.
+
+    Contract: :func:`bridge.hookspecs.orders.get_orders`.
+    """
     data = answer(client(connection).get("/orders", params={"ids": ",".join(order_ids)}))
     return [mapping.order(o) for o in data["orders"]]
 
 
 @hookimpl
 def find_order(connection: Connection, source_order_id: str) -> str | None:
-    """eCommerce: the id of an order already carrying this channel order id (created by bridge
-    or by another app), or None. Read-only.
+    """``GET /orders?source_order_id=...``: Tiny Shop keeps the channel order id on the order.
+
+    Contract: :func:`bridge.hookspecs.orders.find_order`.
     """
     data = answer(client(connection).get("/orders", params={"source_order_id": source_order_id}))
     return data["orders"][0]["id"] if data["orders"] else None
@@ -199,12 +185,9 @@ def find_order(connection: Connection, source_order_id: str) -> str | None:
 
 @hookimpl
 def create_order(connection: Connection, draft: OrderDraft) -> CreatedOrder:
-    """eCommerce: create an order for a channel order, with the prices the channel charged.
+    """``POST /orders`` carrying the channel order id, after :func:`find_order` found none.
 
-    Must be idempotent: look up an order carrying ``draft.source_order_id`` first and return it
-    with ``existed=True``. The created order carries the source order id where the platform lets
-    it (metadata, external id, tags) so that lookup finds it after a crash.
-    :raises Rejected: the platform refused it (e.g. unknown variant).
+    Contract: :func:`bridge.hookspecs.orders.create_order`.
     """
     existing = find_order(connection, draft.source_order_id)
     if existing:
@@ -219,17 +202,18 @@ def create_order(connection: Connection, draft: OrderDraft) -> CreatedOrder:
 
 @hookimpl
 def cancel_order(connection: Connection, order_id: str, reason: str) -> bool:
-    """Cancel an order (restocking where the platform does). Idempotent: cancelling a cancelled
-    order returns False and changes nothing; True when this call cancelled it.
-    :raises Rejected: it cannot be cancelled any more (e.g. shipped).
+    """``POST /orders/{id}/cancel``; Tiny Shop answers whether this call cancelled it.
+
+    Contract: :func:`bridge.hookspecs.orders.cancel_order`.
     """
     return bool(answer(client(connection).post(f"/orders/{order_id}/cancel"), item=order_id)["cancelled"])
 
 
 @hookimpl
 def list_fulfillments(connection: Connection, order_ids: list[str]) -> list[Fulfillment]:
-    """eCommerce: fulfilments of these orders with their tracking numbers and carriers. Read-only.
-    :raises Misconfigured: tracking cannot be read at all (e.g. no tracking plugin).
+    """``GET /orders/{id}/fulfillments`` for each order.
+
+    Contract: :func:`bridge.hookspecs.fulfilment.list_fulfillments`.
     """
     out = []
     for oid in order_ids:
@@ -240,20 +224,19 @@ def list_fulfillments(connection: Connection, order_ids: list[str]) -> list[Fulf
 
 @hookimpl
 def register_webhooks(connection: Connection, url: str) -> list[str]:
-    """Subscribe the store's change notifications to ``url``; returns the subscription ids.
-    Idempotent: existing subscriptions to the same URL are kept, not duplicated. Secrets the
-    verification needs go to ``connection.save_credentials``.
+    """``POST /webhooks`` with the address; Tiny Shop keeps one subscription per address.
+
+    Contract: :func:`bridge.hookspecs.webhooks.register_webhooks`.
     """
     return [answer(client(connection).post("/webhooks", json={"url": url}))["id"]]
 
 
 @hookimpl
 def receive_webhook(app: AppContext, connection: Connection | None, request: WebhookRequest) -> WebhookDelivery:
-    """Verify a delivery's signature over the raw body, then parse it.
+    """Checks the HMAC of the raw body (the store's ``webhook_secret``, else the app's) before
+    parsing; a ``products/*`` topic names products, any other orders.
 
-    ``connection`` is the store the delivery's URL names, or None for app-wide endpoints (then
-    return ``store_remote_id`` so the core finds the store). Verify before parsing any JSON.
-    :raises WebhookRejected: bad or missing signature.
+    Contract: :func:`bridge.hookspecs.webhooks.receive_webhook`.
     """
     secret = (connection.credentials.get("webhook_secret") if connection else None) or WEBHOOK_SECRET
     given = request.header(SIGNATURE) or ""
@@ -266,11 +249,8 @@ def receive_webhook(app: AppContext, connection: Connection | None, request: Web
 
 @hookimpl
 def sandbox(options: dict[str, Any]) -> Any:
-    """An emulator of the platform's API: an object with an ``app`` (ASGI application) attribute
-    and the methods of :class:`bridge.sandboxing.EcommerceSandbox` or
-    :class:`~bridge.sandboxing.ChannelSandbox`. ``bridge sandbox PLATFORM --port N`` serves it.
+    """The Tiny Shop sandbox (:mod:`bridge_tinyshop.sandbox`) on the sandbox kit.
 
-    :param options: ``seed`` (products to seed), ``variants`` (per product), ``latency_ms``,
-        ``seed_random`` and platform-specific options.
+    Contract: :func:`bridge.hookspecs.extending.sandbox`.
     """
     return Sandbox(options)
