@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from bridge.connection import Connection
-from bridge.errors import OutcomeUnknown, RateLimited, Transient
+from bridge.errors import OutcomeUnknown, Transient
 from bridge.http import MAX_INLINE_WAIT, read_json
 from bridge_shopify import errors
 from bridge_shopify.auth import TokenSource, normalize_shop, shop_base_url
@@ -70,11 +70,10 @@ class ShopifyClient:
         for attempt in range(THROTTLED_RETRIES + 1):
             try:
                 return self._execute_once(operation, document, variables)
-            except RateLimited as exc:
-                # THROTTLED: the query did not run (mutations too), so sending it again after the
-                # wait throttleStatus tells is safe; a long wait goes to the scheduler
-                if not getattr(exc, "throttled", False) or attempt == THROTTLED_RETRIES \
-                        or exc.retry_after > MAX_INLINE_WAIT:
+            except errors.Throttled as exc:
+                # the query did not run (mutations too), so sending it again after the wait
+                # throttleStatus tells is safe; a long wait goes to the scheduler
+                if attempt == THROTTLED_RETRIES or exc.retry_after > MAX_INLINE_WAIT:
                     raise
                 self.bucket.waited += exc.retry_after
                 time.sleep(exc.retry_after)

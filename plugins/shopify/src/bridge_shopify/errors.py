@@ -34,6 +34,13 @@ class AccessDenied(Misconfigured):
         self.required = required
 
 
+class Throttled(RateLimited):
+    """``THROTTLED``: the cost budget was spent, so the operation did not run (a mutation
+    neither): the client may send it again once ``retry_after`` has passed."""
+
+    throttled = True
+
+
 def request_id(response: httpx.Response | None) -> str | None:
     """Shopify's request id (quote it to Shopify support)."""
     return response.headers.get("x-request-id") if response is not None else None
@@ -118,9 +125,7 @@ def graphql_error(
     code = ext.get("code") or ""
     message = first.get("message") or "unknown error"
     if code == "THROTTLED":
-        err = RateLimited(f"{PLATFORM}: query cost budget spent (THROTTLED)", retry_after=retry_after)
-        err.throttled = True  # type: ignore[attr-defined]  # not run: the client may send it again
-        return err
+        return Throttled(f"{PLATFORM}: query cost budget spent (THROTTLED)", retry_after=retry_after)
     if code == "ACCESS_DENIED":
         required = ext.get("requiredAccess")
         return AccessDenied(
