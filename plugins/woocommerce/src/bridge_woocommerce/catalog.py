@@ -10,7 +10,6 @@ re-reads what changed from then on, so a product edited while the stream ran is 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
@@ -21,6 +20,7 @@ import httpx
 from bridge.connection import Connection
 from bridge.errors import Misconfigured
 from bridge.models import InventoryLevel, Product, ProductPage
+from bridge.values import decode_cursor, encode_cursor
 from bridge_woocommerce import mapping
 from bridge_woocommerce.client import WooClient, store_facts
 
@@ -28,13 +28,7 @@ STOCK_FIELDS = "id,parent_id,type,sku,manage_stock,stock_quantity,stock_status,v
 
 
 def _decode(cursor: str | None) -> dict[str, Any]:
-    if not cursor:
-        return {}
-    try:
-        value = json.loads(cursor)
-    except ValueError:
-        raise Misconfigured(f"woocommerce: '{cursor[:40]}' is not a product cursor of this plugin") from None
-    return value if isinstance(value, dict) else {}
+    return decode_cursor(cursor, what="woocommerce product")
 
 
 def _server_now(response: httpx.Response) -> str:
@@ -113,7 +107,7 @@ def list_products(connection: Connection, cursor: str | None) -> Iterator[Produc
 
     def final() -> str:
         next_since = min(hw, start) if hw and start else (hw or since)
-        return json.dumps({"since": next_since} if next_since else {})
+        return encode_cursor({"since": next_since} if next_since else {})
 
     yielded = False
     for page, items, total, response in client.pages("/products", params, start=int(state.get("page", 0)) + 1,
@@ -124,7 +118,7 @@ def list_products(connection: Connection, cursor: str | None) -> Iterator[Produc
             if stamp and (hw is None or stamp > hw):
                 hw = stamp
         last = (page >= total or not items) and not extra
-        token = final() if last else json.dumps({"since": since, "page": page, "start": start, "hw": hw})
+        token = final() if last else encode_cursor({"since": since, "page": page, "start": start, "hw": hw})
         yielded = True
         yield ProductPage(products=_products(client, items, facts), cursor=token)
     if extra and since:

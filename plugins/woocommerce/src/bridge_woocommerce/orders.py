@@ -3,7 +3,6 @@ cancelling, reading, and reading their tracking from the active tracking plugin.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from bridge.connection import Connection
 from bridge.errors import Misconfigured, Rejected
 from bridge.models import CreatedOrder, Fulfillment, Order, OrderDraft, OrderPage
+from bridge.values import decode_cursor, encode_cursor
 from bridge_woocommerce import mapping, tracking
 from bridge_woocommerce.catalog import _after, _server_now
 from bridge_woocommerce.client import WooClient
@@ -108,7 +108,7 @@ def list_orders(connection: Connection, cursor: str | None) -> Iterator[OrderPag
     """Orders bridge created (they carry a TikTok order id), modified since the cursor; without
     one the last 30 days. Same cursor scheme as the product stream."""
     client = WooClient(connection)
-    state = json.loads(cursor) if cursor else {}
+    state = decode_cursor(cursor, what="woocommerce order")
     since = state.get("since") or mapping.wc_gmt(datetime.now(UTC) - timedelta(days=30))
     start, hw = state.get("start"), state.get("hw")
     params = {"modified_after": _after(since), "dates_are_gmt": True, "orderby": "id", "order": "asc",
@@ -120,7 +120,7 @@ def list_orders(connection: Connection, cursor: str | None) -> Iterator[OrderPag
             if o.get("date_modified_gmt") and (hw is None or o["date_modified_gmt"] > hw):
                 hw = o["date_modified_gmt"]
         last = page >= total or not items
-        token = json.dumps({"since": min(hw, start) if hw else since} if last else
+        token = encode_cursor({"since": min(hw, start) if hw else since} if last else
                            {"since": since, "page": page, "start": start, "hw": hw})
         orders = [mapping.order(o) for o in items]
         yield OrderPage(orders=[o for o in orders if o.source_order_id], cursor=token)
