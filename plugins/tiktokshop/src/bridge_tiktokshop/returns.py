@@ -26,6 +26,7 @@ from bridge.models import (
     RefundLine,
     RefundPage,
 )
+from bridge.values import decimal_or_none
 from bridge_tiktokshop import mapping
 from bridge_tiktokshop.client import TikTokClient
 from bridge_tiktokshop.markets import item_cancel_allowed
@@ -62,10 +63,8 @@ CANCEL_REASON = "seller_cancel_reason_out_of_stock"
 
 
 def _dec(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
-    except ArithmeticError:
-        return Decimal(0)
+    """TikTok's decimal string; 0 for none or an unreadable one."""
+    return decimal_or_none(value) or Decimal(0)
 
 
 def _lines(items: list[dict[str, Any]], currency: str) -> list[RefundLine]:
