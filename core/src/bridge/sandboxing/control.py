@@ -152,12 +152,15 @@ def control_app(kit: SandboxKit) -> Starlette:
                 return order.model_dump(mode="json")
         raise KeyError(f"order {oid}")
 
-    def place_order(request: Request, body: dict[str, Any]) -> dict[str, Any]:
-        need("channel", "place-order")
+    def _pairs(body: dict[str, Any]) -> list[tuple[str, int]]:
         lines = body.get("lines") or []
         if not isinstance(lines, list) or not lines:
             raise ControlError(400, "'lines' must list at least one {\"sku\", \"quantity\"}")
-        pairs = [(_str(line, "sku"), _int(line, "quantity", 1, lo=1)) for line in lines]
+        return [(_str(line, "sku"), _int(line, "quantity", 1, lo=1)) for line in lines]
+
+    def place_order(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        need("channel", "place-order")
+        pairs = _pairs(body)
         shop_id = str(body.get("shop_id") or sb.shops()[0]["id"])
         kw = {k: body[k] for k in ("fulfilled_by", "released") if k in body}
         return {"order_id": sb.create_order(shop_id, pairs, **kw), "shop_id": shop_id}
@@ -175,12 +178,6 @@ def control_app(kit: SandboxKit) -> Starlette:
         tracking = Tracking(number=_str(body, "number"), carrier=_str(body, "carrier"), url=body.get("url"))
         return {"order_id": oid, "fulfillment_id": sb.fulfill_order(oid, tracking),
                 "number": tracking.number, "carrier": tracking.carrier}
-
-    def _pairs(body: dict[str, Any]) -> list[tuple[str, int]]:
-        lines = body.get("lines") or []
-        if not isinstance(lines, list) or not lines:
-            raise ControlError(400, "'lines' must list at least one {\"sku\", \"quantity\"}")
-        return [(_str(line, "sku"), _int(line, "quantity", 1, lo=1)) for line in lines]
 
     def _has(act: str, method: str) -> Callable[..., Any]:
         fn = getattr(sb, method, None)
