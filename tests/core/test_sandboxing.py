@@ -279,3 +279,23 @@ def test_chaos_plan_runs_behind_the_middleware() -> None:
             except httpx.TransportError:
                 outcomes.append(0)
     assert 200 in outcomes and any(o != 200 for o in outcomes) and sum(plan.drawn.values()) > 0
+
+
+def test_sandbox_ctl_asks_the_sandbox_what_it_is_once_per_command(shop: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from bridge.cli.sandbox_ctl import sandbox_ctl
+
+    _sb, c = shop
+    asked: list[str] = []
+    real = httpx.request
+
+    def counted(method: str, url: str, **kw: Any) -> httpx.Response:
+        asked.append(f"{method} {url}")
+        return real(method, url, **kw)
+
+    monkeypatch.setattr(httpx, "request", counted)
+    res = CliRunner().invoke(sandbox_ctl, ["tiny", "--url", str(c.base_url), "info"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["platform"] == "tiny"
+    assert len(asked) == 1, asked

@@ -18,6 +18,7 @@ class Control:
     def __init__(self, platform: str, url: str) -> None:
         self.platform = platform
         self.url = url.rstrip("/")
+        self._info: dict[str, Any] | None = None
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None,
              params: dict[str, str] | None = None) -> Any:
@@ -41,11 +42,14 @@ class Control:
         return data
 
     def check(self) -> dict[str, Any]:
-        info = self.call("GET", "")
-        if info.get("platform") != self.platform:
-            raise click.ClickException(f"the sandbox at {self.url} is {info.get('platform')!r}, "
-                                       f"not {self.platform!r}")
-        return info
+        """The sandbox's ``GET /_sandbox`` (asked once per command), checked to be the platform."""
+        if self._info is None:
+            info = self.call("GET", "")
+            if info.get("platform") != self.platform:
+                raise click.ClickException(f"the sandbox at {self.url} is {info.get('platform')!r}, "
+                                           f"not {self.platform!r}")
+            self._info = info
+        return self._info
 
 
 def _out(data: Any) -> None:
