@@ -34,10 +34,8 @@ class ImageServer:
 
         async def image(request: Request) -> Response:
             self.requests += 1
-            w = int(request.path_params.get("w", 800))
-            h = int(request.path_params.get("h", 800))
-            seed = sum(request.path_params["name"].encode()) % 200
-            return Response(make_png(w, h, (seed, 120, 200 - seed)), media_type="image/png")
+            return image_response(request.path_params["name"], int(request.path_params.get("w", 800)),
+                                  int(request.path_params.get("h", 800)))
 
         app = Starlette(routes=[Route("/{w:int}x{h:int}/{name}.png", image), Route("/{name}.png", image)])
         self.server = SandboxServer(app)
