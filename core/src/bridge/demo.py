@@ -221,11 +221,12 @@ def _finished_run(flow: str, org_id: int) -> Any:
     from sqlmodel import col, select
 
     from bridge import db
+    from bridge.statuses import RunStatus
     from bridge.tables import SyncRun
 
     with db.session() as s:
         return s.exec(select(SyncRun).where(SyncRun.flow == flow, SyncRun.org_id == org_id,
-                                            col(SyncRun.status).in_(("ok", "partial"))).order_by(col(SyncRun.id))).first()
+                                            col(SyncRun.status).in_((RunStatus.OK, RunStatus.PARTIAL))).order_by(col(SyncRun.id))).first()
 
 
 def _first_sku(tt_sb: Any, shop_id: str) -> str:

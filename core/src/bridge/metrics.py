@@ -86,15 +86,16 @@ class StateCollector(Collector):
         from sqlmodel import col, select
 
         from bridge import db
+        from bridge.statuses import OrderStatus, PushStatus, RunStatus
         from bridge.tables import OrderLink, SyncRun, TrackingPushRecord, utcnow
 
         with db.session() as s:
             orders = s.exec(select(func.count()).select_from(OrderLink)
-                            .where(OrderLink.status == "held")).one()
+                            .where(OrderLink.status == OrderStatus.HELD)).one()
             tracking = s.exec(select(func.count()).select_from(TrackingPushRecord)
-                              .where(TrackingPushRecord.status == "held")).one()
+                              .where(TrackingPushRecord.status == PushStatus.HELD)).one()
             last = list(s.exec(select(SyncRun.flow, func.max(SyncRun.finished_at))
-                               .where(col(SyncRun.status).in_(("ok", "partial")))
+                               .where(col(SyncRun.status).in_((RunStatus.OK, RunStatus.PARTIAL)))
                                .group_by(SyncRun.flow)))
         held_orders.add_metric([], float(orders))
         held_tracking.add_metric([], float(tracking))

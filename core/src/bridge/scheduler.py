@@ -26,6 +26,7 @@ from bridge import db, journal, liveness
 from bridge.errors import Misconfigured, NeedsReconnect, RateLimited, Transient
 from bridge.plugins import PluginManager, get_manager
 from bridge.shutdown import stopping
+from bridge.statuses import RunStatus, StoreStatus
 from bridge.stores import auth_accepted, judge_auth_refusal
 from bridge.sync import base as flows
 from bridge.tables import Job, Organization, Store, utcnow
@@ -197,7 +198,7 @@ class Scheduler:
         """The stores a job works with: its channel store and the eCommerce store, or, for a
         per-organization job, every active store of the organization."""
         with db.session() as s:
-            q = select(Store).where(Store.org_id == job.org_id, Store.status == "active")
+            q = select(Store).where(Store.org_id == job.org_id, Store.status == StoreStatus.ACTIVE)
             rows = list(s.exec(q))
         return [st.id for st in rows  # type: ignore[misc]
                 if job.channel_store_id is None or st.kind == "ecommerce" or st.id == job.channel_store_id]
@@ -304,7 +305,6 @@ class Scheduler:
 def recover_dead_owners() -> dict[str, int]:
     """Release job leases and abort ``running`` runs of processes known to be dead; returns
     how many of each. Runs from before owners were recorded count as dead after an hour."""
-    from bridge.statuses import RunStatus
     from bridge.tables import SyncRun
 
     now = utcnow()
@@ -360,7 +360,7 @@ def check_auth_expiry() -> None:
     now = utcnow()
     with db.session() as s:
         stores = list(s.exec(select(Store).where(Store.auth_expires_at != None,  # noqa: E711
-                                                 Store.status == "active")))
+                                                 Store.status == StoreStatus.ACTIVE)))
         for st in stores:
             left = (st.auth_expires_at - now).total_seconds() / 86400  # type: ignore[operator]
             warned = set((st.details or {}).get("auth_warned", []))

@@ -409,7 +409,7 @@ def _unsubscribe_before_disconnect(store: Store) -> None:
     from bridge import subscriptions
     from bridge.errors import BridgeError
 
-    if store.status == "disconnected":
+    if store.status == StoreStatus.DISCONNECTED:
         return
     try:
         removed = subscriptions.unsubscribe(store)

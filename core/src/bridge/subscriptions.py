@@ -28,6 +28,7 @@ from bridge.errors import BridgeError
 from bridge.http import is_loopback
 from bridge.models import WebhookSubscription
 from bridge.plugins import PluginManager, get_manager
+from bridge.statuses import StoreStatus
 from bridge.stores import connection_for
 from bridge.tables import Store, utcnow
 
@@ -226,7 +227,7 @@ def reconcile_all(pm: PluginManager | None = None) -> list[Report]:
 
     pm = pm or get_manager()
     with db.session() as s:
-        rows = list(s.exec(select(Store).where(Store.status == "active")))
+        rows = list(s.exec(select(Store).where(Store.status == StoreStatus.ACTIVE)))
     out = []
     for row in rows:
         if pm.platform_plugin(row.platform, strict=False) is None:

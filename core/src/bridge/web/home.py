@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge import stores as core_stores
+from bridge.statuses import StoreStatus
 from bridge.web import access, auth, connecting, queries
 from bridge.web.base import Ctx, view
 
@@ -49,7 +50,7 @@ def disconnect(ctx: Ctx) -> Response:
 def prerequisites(ctx: Ctx) -> Response:
     """The prerequisites checklist of one store."""
     store = access.store(ctx, ctx.param("store_id"))
-    checks = connecting.prerequisites(ctx.pm, store) if store.status == "active" else []
+    checks = connecting.prerequisites(ctx.pm, store) if store.status == StoreStatus.ACTIVE else []
     return ctx.render("prerequisites.html", store=store, checks=checks,
                       check=connecting.currency_check(store))
 
