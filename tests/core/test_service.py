@@ -47,6 +47,30 @@ def test_config_set_stores_typed_values(capsys):
     assert config.get("port") == 9001
 
 
+def test_config_file_is_read_once_until_anyone_changes_it(monkeypatch):
+    """Settings asked for on every webhook do not read the file each time; a change another
+    process writes (not through this process's set_value) is seen."""
+    import json
+
+    config.set_value("port", 9001)
+    reads: list[Path] = []
+    real = Path.read_text
+
+    def counted(self: Path, *a, **kw):  # type: ignore[no-untyped-def]
+        reads.append(self)
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(Path, "read_text", counted)
+    for _ in range(5):
+        assert config.get("port") == 9001
+        assert config.app_settings("fakeshop", ["app_secret"]) == {}
+    assert len(reads) <= 1, reads
+    config.config_file().write_text(  # as another process writes it
+        json.dumps({"port": 9002, "fakeshop.base_url": "http://127.0.0.1:9"}))
+    assert config.get("port") == 9002
+    assert config.app_settings("fakeshop", []) == {"base_url": "http://127.0.0.1:9"}
+
+
 def test_invalid_environment_names_the_variable(monkeypatch):
     monkeypatch.setenv("BRIDGE_PORT", "abc")
     with pytest.raises(Misconfigured, match=r"^BRIDGE_PORT is invalid \('abc'\): expected a port number"):

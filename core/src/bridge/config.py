@@ -200,16 +200,36 @@ def env_name(key: str) -> str:
     return "BRIDGE_" + key.upper().replace(".", "_").replace("-", "_")
 
 
-def _read_file() -> dict[str, Any]:
-    path = config_file()
-    if not path.exists():
-        return {}
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        from bridge.errors import Misconfigured
+#: The config file as last read: path -> (its stamp, its values). Read again when the stamp
+#: (modification time and size) changes, whoever wrote it: a webhook or a page asking for a
+#: platform's settings does not read and parse the file each time.
+_file_cache: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
 
-        raise Misconfigured(f"{path} is not valid JSON ({exc}): fix or delete it") from None
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def _read_file() -> dict[str, Any]:
+    """The config file's values (a copy: callers may change it)."""
+    path = config_file()
+    stamp = _stamp(path)
+    if stamp is None:
+        return {}
+    hit = _file_cache.get(str(path))
+    if hit is None or hit[0] != stamp:
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            from bridge.errors import Misconfigured
+
+            raise Misconfigured(f"{path} is not valid JSON ({exc}): fix or delete it") from None
+        hit = _file_cache[str(path)] = (stamp, data)
+    return dict(hit[1])
 
 
 def _one_line(exc: ValidationError, from_env: set[str]) -> str:
@@ -231,7 +251,8 @@ def load() -> Settings:
     from bridge.errors import Misconfigured
 
     env_key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("BRIDGE_")))
-    cache_key = (env_key, _generation, str(config_file()))
+    path = config_file()
+    cache_key = (env_key, _generation, str(path), _stamp(path))
     hit = _cache.get(cache_key)
     if hit is not None:
         return hit
