@@ -32,11 +32,14 @@ import tempfile
 import threading
 import time
 import tracemalloc
+from pathlib import Path
 from typing import Any
 
-from bridge import hookimpl
-from bridge.plugins import PluginManager
-from bridge.sandboxing import SandboxServer, free_port
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.e2e.harness
+
+from bridge import hookimpl  # noqa: E402
+from bridge.plugins import PluginManager  # noqa: E402
+from bridge.sandboxing import SandboxServer, free_port  # noqa: E402
 
 CHANNEL = "tiktokshop"
 
@@ -100,7 +103,8 @@ def _child(args: Any, conn: dict[str, Any], img_url: str, env: dict[str, str], q
     from bridge.errors import RateLimited, Transient
     from bridge.plugins import set_manager
     from bridge.sync import run_flow
-    from bridge.tables import CategoryRule, Store
+    from bridge.tables import Store
+    from tests.e2e.harness import map_everything
 
     db.reset_engines()
     pm = PluginManager()
@@ -114,14 +118,8 @@ def _child(args: Any, conn: dict[str, Any], img_url: str, env: dict[str, str], q
         row.options = {"products": {"concurrency": args.concurrency,  # type: ignore[union-attr]
                                     "preflight": args.preflight}}
         s.add(row)
-    tt_conn, eco_conn = stores.connection_for(shop, pm), stores.connection_for(eco_store, pm)
-    cat = pm.call(CHANNEL, "recommend_category", connection=tt_conn, title="Cotton T-shirt", description="")
-    attrs = {a.id: [a.values[0].id] if a.values else ["Bench"]
-             for a in pm.call(CHANNEL, "category_attributes", connection=tt_conn, category_id=cat.id)
-             if a.required and not a.sales}
-    with db.session() as s:
-        s.add(CategoryRule(channel_store_id=shop.id, facet="all", value="*", category_id=cat.id,  # type: ignore[arg-type]
-                           attributes=attrs))
+    eco_conn = stores.connection_for(eco_store, pm)
+    map_everything(pm, shop, placeholder="Bench")
 
     def run(flow: str) -> dict[str, int]:
         while True:

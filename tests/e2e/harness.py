@@ -4,7 +4,7 @@ organization through the real plugins (end-to-end tests, the benchmark)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
 
@@ -16,6 +16,8 @@ from bridge.sync import run_flow
 from bridge.tables import CategoryRule, Store
 
 CHANNEL = "tiktokshop"
+#: The eCommerce platforms bridge ships a plugin for.
+PLATFORMS = ["shopify", "woocommerce", "magento2", "bigcommerce"]
 
 
 def missing_plugin(pm: PluginManager, platform: str) -> str | None:
@@ -26,6 +28,43 @@ def missing_plugin(pm: PluginManager, platform: str) -> str | None:
     if loaded is not None and loaded.error:
         return f"plugin '{platform}' does not load: {loaded.error}"
     return f"plugin '{platform}' is not installed"
+
+
+def skip_unless_installed(pm: PluginManager, *platforms: str) -> None:
+    """Skip the running test, saying why, when a plugin of ``platforms`` (and TikTok Shop's)
+    is not installed or does not load."""
+    import pytest
+
+    for name in (*platforms, CHANNEL):
+        reason = missing_plugin(pm, name)
+        if reason:
+            pytest.skip(reason)
+
+
+def running(platform: str, setenv: Callable[[str, str], None], **options: Any) -> Iterator[Harness]:
+    """A fixture's body: ``platform``'s and TikTok Shop's sandboxes served and connected (skipped
+    when a plugin is missing), stopped afterwards; ``options`` as :class:`Harness` takes them."""
+    pm = options.pop("pm", None) or get_manager()
+    skip_unless_installed(pm, platform)
+    with ExitStack() as stack:
+        yield Harness(platform, stack, setenv, pm=pm, **options)
+
+
+def map_everything(pm: PluginManager, shop: Store, placeholder: str = "E2E") -> str:
+    """One rule mapping every product of the TikTok shop ``shop`` to the category TikTok
+    recommends for a T-shirt, its required attributes set to their first allowed value (or
+    ``placeholder`` where free text is asked); returns the category id."""
+    from bridge.stores import connection_for
+
+    conn = connection_for(shop, pm)
+    cat = pm.call(CHANNEL, "recommend_category", connection=conn, title="Cotton T-shirt", description="")
+    attrs = {a.id: [a.values[0].id] if a.values else [placeholder]
+             for a in pm.call(CHANNEL, "category_attributes", connection=conn, category_id=cat.id)
+             if a.required and not a.sales}
+    with db.session() as s:
+        s.add(CategoryRule(channel_store_id=shop.id, facet="all", value="*",  # type: ignore[arg-type]
+                           category_id=cat.id, category_name=cat.name, attributes=attrs))
+    return cat.id
 
 
 class Harness:
@@ -57,20 +96,8 @@ class Harness:
     # ------------------------------------------------------------------ set-up
 
     def map_everything(self) -> str:
-        """One rule mapping every product to the category TikTok recommends for a T-shirt, with
-        its required attributes set to their first allowed value; returns the category id."""
-        from bridge.stores import connection_for
-
-        conn = connection_for(self.shop, self.pm)
-        cat = self.pm.call(CHANNEL, "recommend_category", connection=conn, title="Cotton T-shirt",
-                           description="")
-        attrs = {a.id: [a.values[0].id] if a.values else ["E2E"]
-                 for a in self.pm.call(CHANNEL, "category_attributes", connection=conn, category_id=cat.id)
-                 if a.required and not a.sales}
-        with db.session() as s:
-            s.add(CategoryRule(channel_store_id=self.shop.id, facet="all", value="*",  # type: ignore[arg-type]
-                               category_id=cat.id, category_name=cat.name, attributes=attrs))
-        return cat.id
+        """One rule mapping every product to a category (see :func:`map_everything`)."""
+        return map_everything(self.pm, self.shop)
 
     def non_leaf_category(self) -> str:
         from bridge.stores import connection_for

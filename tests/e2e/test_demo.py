@@ -9,17 +9,14 @@ import sys
 import pytest
 
 from bridge.plugins import get_manager
-from tests.e2e.harness import CHANNEL, missing_plugin
+from tests.e2e.harness import skip_unless_installed
 
 pytestmark = pytest.mark.slow
 
 
 def test_demo_lists_syncs_orders_and_tracks(tmp_path) -> None:  # type: ignore[no-untyped-def]
     platform = "bigcommerce"
-    for name in (platform, CHANNEL):
-        reason = missing_plugin(get_manager(), name)
-        if reason:
-            pytest.skip(reason)
+    skip_unless_installed(get_manager(), platform)
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
     env["BRIDGE_CONFIG_DIR"] = str(tmp_path / "config")
     proc = subprocess.run(

@@ -8,18 +8,16 @@ overwriting (by seller SKU and by hand), and the initial sync's SKU index."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
 from bridge import db
-from bridge.plugins import get_manager
 from bridge.stores import connection_for
 from bridge.sync.base import FlowContext
 from bridge.tables import ListingLink, ProductMapping, Store, utcnow
-from tests.e2e.harness import CHANNEL, Harness, missing_plugin
+from tests.e2e.harness import CHANNEL, Harness, running
 
 ECO = "bigcommerce"
 P = "/product/202309/products"
@@ -35,13 +33,7 @@ SEARCH = f"POST {P}/search"
 
 @pytest.fixture()
 def h(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    pm = get_manager()
-    for name in (ECO, CHANNEL):
-        reason = missing_plugin(pm, name)
-        if reason:
-            pytest.skip(reason)
-    with ExitStack() as stack:
-        yield Harness(ECO, stack, monkeypatch.setenv, pm=pm)
+    yield from running(ECO, monkeypatch.setenv)
 
 
 def edits() -> Any:

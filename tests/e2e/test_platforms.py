@@ -10,30 +10,21 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
 
 import pytest
 from sqlmodel import select
 
 from bridge import db
 from bridge.models import Tracking
-from bridge.plugins import get_manager
 from bridge.tables import ListingLink, OrderLink, ProductMapping, TrackingPushRecord
-from tests.e2e.harness import CHANNEL, Harness, missing_plugin
+from tests.e2e.harness import CHANNEL, PLATFORMS, Harness, running
 
-PLATFORMS = ["shopify", "woocommerce", "magento2", "bigcommerce"]
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(params=PLATFORMS)
 def harness(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    pm = get_manager()
-    for name in (request.param, CHANNEL):
-        reason = missing_plugin(pm, name)
-        if reason:
-            pytest.skip(reason)
-    with ExitStack() as stack:
-        yield Harness(request.param, stack, monkeypatch.setenv, pm=pm)
+    yield from running(request.param, monkeypatch.setenv)
 
 
 def _links() -> dict[str, ListingLink]:

@@ -6,7 +6,6 @@ checked in the sandboxes' own state (store refunds and stock, TikTok cancellatio
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack
 from decimal import Decimal
 
 import pytest
@@ -14,11 +13,9 @@ from sqlmodel import select
 
 from bridge import db
 from bridge.models import Tracking
-from bridge.plugins import get_manager
 from bridge.tables import RefundRecord
-from tests.e2e.harness import CHANNEL, Harness, missing_plugin
+from tests.e2e.harness import PLATFORMS, Harness, running
 
-PLATFORMS = ["shopify", "woocommerce", "magento2", "bigcommerce"]
 #: Platforms whose orders take stock when created (Magento's order repository takes it from a
 #: source only at shipment: a unit cancelled before shipment never left the stock there).
 STOCK_TAKEN_AT_ORDER = {"shopify", "woocommerce", "bigcommerce"}
@@ -27,13 +24,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(params=PLATFORMS)
 def harness(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    pm = get_manager()
-    for name in (request.param, CHANNEL):
-        reason = missing_plugin(pm, name)
-        if reason:
-            pytest.skip(reason)
-    with ExitStack() as stack:
-        yield Harness(request.param, stack, monkeypatch.setenv, pm=pm)
+    yield from running(request.param, monkeypatch.setenv)
 
 
 def _store_order(h: Harness, tiktok_order: str) -> str:

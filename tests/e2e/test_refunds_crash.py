@@ -14,16 +14,14 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import ExitStack
 
 import pytest
 from sqlmodel import select
 
 from bridge import db
-from bridge.plugins import get_manager
 from bridge.sandboxing import Fault
 from bridge.tables import Event, RefundRecord
-from tests.e2e.harness import CHANNEL, Harness, missing_plugin
+from tests.e2e.harness import CHANNEL, Harness, running
 
 KILLS = 20
 #: The request of each platform that writes a refund (its answer is held back after the write).
@@ -34,13 +32,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(params=[os.environ.get("BRIDGE_CRASH_PLATFORM", "woocommerce")])
 def harness(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    pm = get_manager()
-    for name in (request.param, CHANNEL):
-        reason = missing_plugin(pm, name)
-        if reason:
-            pytest.skip(reason)
-    with ExitStack() as stack:
-        yield Harness(request.param, stack, monkeypatch.setenv, pm=pm)
+    yield from running(request.param, monkeypatch.setenv)
 
 
 def _claimed(pid: int) -> list[RefundRecord]:

@@ -10,8 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -22,11 +20,11 @@ from sqlmodel import select
 from bridge import db
 from bridge.plugins import get_manager
 from bridge.sandboxing import SandboxServer, free_port
-from bridge.tables import CategoryRule, Job, Store, SyncRun
-from tests.e2e.harness import missing_plugin
+from bridge.tables import Job, Store, SyncRun
+from tests.e2e.harness import CHANNEL, map_everything, skip_unless_installed
+from tests.waiting import wait_for
 
 BRIDGE = str(Path(sys.executable).with_name("bridge"))
-CHANNEL = "tiktokshop"
 
 
 def norm(platform: str, topic: str) -> str:
@@ -52,17 +50,6 @@ def deliveries(platform: str, sb: Any) -> list[tuple[str, Any]]:
     if platform == "bigcommerce":
         return [(d.get("destination"), d.get("status")) for d in sb.deliverer.log]
     raise AssertionError(f"{platform} sandbox keeps no delivery log")
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def cli(*args: str, env: dict[str, str] | None = None, ok: bool = True) -> subprocess.CompletedProcess:
@@ -93,9 +80,7 @@ def connect_args(platform: str, sb: Any, pm: Any) -> tuple[list[str], dict[str, 
 @pytest.mark.parametrize("platform", ["shopify", "woocommerce", "bigcommerce"])
 def test_bridge_subscribes_receives_the_sandboxes_deliveries_and_unsubscribes(platform, monkeypatch):
     pm = get_manager()
-    why = missing_plugin(pm, platform) or missing_plugin(pm, CHANNEL)
-    if why:
-        pytest.skip(why)
+    skip_unless_installed(pm, platform)
     web_port = free_port()
     public = f"http://127.0.0.1:{web_port}"
     with ExitStack() as stack:
@@ -135,16 +120,7 @@ def test_bridge_subscribes_receives_the_sandboxes_deliveries_and_unsubscribes(pl
         assert doctor.count(f"[ok  ] change notifications: webhooks to {public}") == 2, doctor
 
         # products listed on TikTok first (one rule maps everything)
-        from bridge.stores import connection_for
-
-        conn = connection_for(shop, pm)
-        cat = pm.call(CHANNEL, "recommend_category", connection=conn, title="Cotton T-shirt", description="")
-        attrs = {a.id: [a.values[0].id] if a.values else ["E2E"]
-                 for a in pm.call(CHANNEL, "category_attributes", connection=conn, category_id=cat.id)
-                 if a.required and not a.sales}
-        with db.session() as s:
-            s.add(CategoryRule(channel_store_id=shop.id, facet="all", value="*", category_id=cat.id,  # type: ignore[arg-type]
-                               category_name=cat.name, attributes=attrs))
+        map_everything(pm, shop)
         cli("sync", "products", "--org", "Acme")
         skus = [s["seller_sku"] for p in tt.products(shop_id) for s in p["skus"]]
         assert skus

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from bridge.plugins import get_manager
-from tests.e2e.harness import CHANNEL, Harness, missing_plugin
+from tests.e2e.harness import PLATFORMS, Harness, skip_unless_installed
 from tests.reliability.lost import LoseAnswers, losing
 
-ECOMMERCE = ["shopify", "woocommerce", "magento2", "bigcommerce"]
+ECOMMERCE = PLATFORMS
 
 
 class Lossy(Harness):
@@ -27,10 +27,7 @@ def lossy(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Lossy]]:
     pm = get_manager()
     with ExitStack() as stack:
         def make(platform: str, **options: Any) -> Lossy:
-            for name in (platform, CHANNEL):
-                reason = missing_plugin(pm, name)
-                if reason:
-                    pytest.skip(reason)
+            skip_unless_installed(pm, platform)
             held: dict[str, LoseAnswers] = {}
             h = Lossy(platform, stack, monkeypatch.setenv, pm=pm, wrap=losing(held), **options)
             h.eco_loss = held[type(h.eco).__name__]

@@ -11,7 +11,7 @@ from contextlib import ExitStack
 import pytest
 
 from bridge.plugins import get_manager
-from tests.e2e.harness import CHANNEL, missing_plugin
+from tests.e2e.harness import skip_unless_installed
 from tests.reliability.conftest import ECOMMERCE
 from tests.reliability.world import run_session
 
@@ -21,10 +21,7 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("platform", ECOMMERCE)
 def test_twenty_percent_faults_converge(platform: str, monkeypatch: pytest.MonkeyPatch) -> None:
     pm = get_manager()
-    for name in (platform, CHANNEL):
-        reason = missing_plugin(pm, name)
-        if reason:
-            pytest.skip(reason)
+    skip_unless_installed(pm, platform)
     with ExitStack() as stack:
         fig = run_session(platform, stack, monkeypatch.setenv, pm, rate=0.2, seed=7, stall_ms=200,
                           products=3, variants=2, orders=4, max_runs=25)

@@ -8,8 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,6 +17,7 @@ import pytest
 from bridge.models import Tracking
 from bridge.plugins import PluginManager
 from bridge.sandboxing import SandboxServer, free_port
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,17 +42,6 @@ def _plugins() -> PluginManager:
         if missing:
             pytest.skip(f"the {name} plugin lacks {', '.join(missing)}: end-to-end browser test skipped")
     return pm
-
-
-def wait_for(check: Callable[[], object], what: str, timeout: float = 60.0, every: float = 0.5) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(every)
 
 
 class Stack:
@@ -94,7 +83,7 @@ class Stack:
             except httpx.HTTPError:
                 return False
 
-        wait_for(healthy, "bridge run to answer /healthz", timeout=30, every=0.2)
+        wait_for("bridge run to answer /healthz", healthy, timeout=30, every=0.2)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -244,7 +233,7 @@ def test_merchant_journey(browser, stack, shots):  # type: ignore[no-untyped-def
         return page.query_selector("#products tr[data-product]") is not None
 
     try:
-        wait_for(live, "a product to go live on the TikTok shop", timeout=90, every=1.5)
+        wait_for("a product to go live on the TikTok shop", live, timeout=90, every=1.5)
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{_diagnosis()}") from None
     shots(page, "products-live")
@@ -265,7 +254,7 @@ def test_merchant_journey(browser, stack, shots):  # type: ignore[no-untyped-def
             return s.exec(select(OrderLink).where(OrderLink.channel_order_id == order_id,
                                                   OrderLink.ecommerce_order_id != None)).first()  # noqa: E711
 
-    created = wait_for(order_created, "the TikTok order to be created in Shopify", timeout=60)
+    created = wait_for("the TikTok order to be created in Shopify", order_created, timeout=60, every=0.5)
     page.goto(f"{base}/orders")
     row = page.inner_text(f"#orders tr[data-order='{order_id}']")
     assert created.ecommerce_order_id in row  # type: ignore[attr-defined]
@@ -277,7 +266,7 @@ def test_merchant_journey(browser, stack, shots):  # type: ignore[no-untyped-def
         page.goto(f"{base}/orders")
         return "RM123456785GB" in page.inner_text(f"#orders tr[data-order='{order_id}'] .tracking")
 
-    wait_for(tracked, "the tracking number to be pushed to TikTok", timeout=60, every=1.5)
+    wait_for("the tracking number to be pushed to TikTok", tracked, timeout=60, every=1.5)
     shots(page, "orders-tracking")
 
     # --- the other pages
