@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -50,3 +52,41 @@ def fake_pair(fake_pm: PluginManager) -> Iterator[FakePair]:
     channel = fake_pm.call("fakechannel", "sandbox", options={})
     with SandboxServer(shop.app) as s1, SandboxServer(channel.app) as s2:
         yield FakePair(fake_pm, shop, channel, s1.url, s2.url)
+
+
+def old_database(path: str, revision: str):  # type: ignore[no-untyped-def]
+    """A SQLite database at ``path`` with the schema of migration ``revision`` (an older bridge's
+    database): its URL and a plain engine to fill it with that version's rows."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from bridge import db
+
+    url = f"sqlite:///{path}"
+    command.upgrade(db.alembic_config(url), revision)
+    return url, create_engine(url)
+
+
+@pytest.fixture()
+def pg_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """bridge's database is a new, empty PostgreSQL database on BRIDGE_TEST_DATABASE_URL's
+    server (dropped afterwards); the test is skipped when that variable is unset."""
+    from sqlalchemy import create_engine, text
+
+    from bridge import db
+
+    server = os.environ.get("BRIDGE_TEST_DATABASE_URL")
+    if not server:
+        pytest.skip("BRIDGE_TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    name = f"bridge_t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine("postgresql+psycopg://" + server.split("://", 1)[1], isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.rsplit("/", 1)[0] + "/" + name
+    monkeypatch.setenv("BRIDGE_DATABASE_URL", url)
+    db.reset_engines()
+    yield url
+    db.reset_engines()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -6,20 +6,18 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 from sqlmodel import select
 
 from bridge import db, stores
 from bridge.tables import Job, Organization
+from tests.conftest import old_database
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_URL = os.environ.get("BRIDGE_TEST_DATABASE_URL")
 
 
 def test_schema_is_created_on_first_use():
@@ -30,10 +28,7 @@ def test_schema_is_created_on_first_use():
 
 
 def test_older_database_is_upgraded_never_wiped(tmp_path):
-    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
-    cfg = db.alembic_config(url)
-    command.upgrade(cfg, "0001")
-    raw = create_engine(url)
+    url, raw = old_database(tmp_path / "old.sqlite", "0001")
     with raw.begin() as conn:
         conn.execute(text("INSERT INTO organizations (name, created_at) VALUES ('Kept', '2025-01-01 00:00:00')"))
     raw.dispose()
@@ -41,30 +36,8 @@ def test_older_database_is_upgraded_never_wiped(tmp_path):
         assert [o.name for o in s.exec(select(Organization))] == ["Kept"]
     with create_engine(url).connect() as conn:
         heads = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
-    scripts = ScriptDirectory.from_config(cfg)
+    scripts = ScriptDirectory.from_config(db.alembic_config(url))
     assert heads == [scripts.get_current_head()]
-
-
-@pytest.fixture()
-def pg_url(monkeypatch):
-    if not PG_URL:
-        pytest.skip("BRIDGE_TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
-    name = f"bridge_t_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(_pg(PG_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_URL.rsplit("/", 1)[0] + "/" + name
-    monkeypatch.setenv("BRIDGE_DATABASE_URL", url)
-    db.reset_engines()
-    yield url
-    db.reset_engines()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def _pg(url: str) -> str:
-    return "postgresql+psycopg://" + url.split("://", 1)[1]
 
 
 @pytest.mark.postgres

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from alembic import command
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlmodel import select
 
 from bridge import db
 from bridge.statuses import ListingStatus, OrderStatus
 from bridge.sync import links
 from bridge.tables import ListingLink, OrderLink, Organization, Store, utcnow
+from tests.conftest import old_database
 
 
 def _shop() -> int:
@@ -92,10 +93,7 @@ def test_two_claims_of_one_row_one_wins() -> None:
 
 
 def test_migration_moves_old_claims_out_of_reasons_and_messages(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
-    cfg = db.alembic_config(url)
-    command.upgrade(cfg, "0004")
-    raw = create_engine(url)
+    url, raw = old_database(tmp_path / "old.sqlite", "0004")
     with raw.begin() as conn:
         conn.execute(text("INSERT INTO organizations (id, name, created_at) VALUES (1, 'O', '2026-01-01 00:00:00')"))
         conn.execute(text("INSERT INTO stores (id, org_id, platform, kind, remote_id, name, currency, status, "
@@ -108,7 +106,7 @@ def test_migration_moves_old_claims_out_of_reasons_and_messages(tmp_path) -> Non
                           "data, created_at, updated_at) VALUES (1, 'o1', 'creating', 'host:43', 1, '{}', "
                           "'2026-01-01 10:00:00', '2026-01-01 10:00:00')"))
     raw.dispose()
-    command.upgrade(cfg, "head")
+    command.upgrade(db.alembic_config(url), "head")
     with db.session(url) as s:
         listing = {r.source_product_id: r for r in s.exec(select(ListingLink))}
         assert (listing["p1"].claimed_by, listing["p1"].reasons) == ("host:42", [])

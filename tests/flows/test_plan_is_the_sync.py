@@ -10,9 +10,7 @@ the sync that follows.
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from bridge import db, stores
@@ -32,7 +30,6 @@ from bridge.tables import Store
 from tests.flows.conftest import add_rules
 
 FLOWS = ("products", "listings", "inventory", "orders", "tracking", "refunds")
-PG_URL = os.environ.get("BRIDGE_TEST_DATABASE_URL")
 
 
 # ============================================================================ worlds
@@ -242,27 +239,9 @@ def test_plan_is_the_sync_on_sqlite(fake_pm: PluginManager, world: World) -> Non
     _property(fake_pm, world)
 
 
-@pytest.fixture()
-def postgres(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    if not PG_URL:
-        pytest.skip("BRIDGE_TEST_DATABASE_URL is not set: the PostgreSQL run of the plan == sync property is skipped")
-    name = f"bridge_p_{uuid.uuid4().hex[:10]}"
-    admin = create_engine("postgresql+psycopg://" + PG_URL.split("://", 1)[1], isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_URL.rsplit("/", 1)[0] + "/" + name
-    monkeypatch.setenv("BRIDGE_DATABASE_URL", url)
-    db.reset_engines()
-    yield url
-    db.reset_engines()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 @pytest.mark.postgres
 @settings(PROPERTY, max_examples=4)
 @given(world=worlds())
-def test_plan_is_the_sync_on_postgresql(postgres: str, fake_pm: PluginManager, world: World) -> None:
+def test_plan_is_the_sync_on_postgresql(pg_url: str, fake_pm: PluginManager, world: World) -> None:
     assert db.get_engine().dialect.name == "postgresql"
     _property(fake_pm, world)
