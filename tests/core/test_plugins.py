@@ -156,6 +156,28 @@ def test_on_sync_event_reaches_listeners_and_a_failing_one_breaks_nothing(fake_p
     assert [e.kind for e in journal.entries(kind="listing.")] == ["listing.created"]
 
 
+def test_a_failing_listener_called_first_does_not_keep_the_event_from_the_others(fake_pm, caplog):
+    from bridge import journal
+
+    seen: list[str] = []
+
+    class Listener:
+        @hookimpl
+        def on_sync_event(self, event):  # type: ignore[no-untyped-def]
+            seen.append(event.kind)
+
+    class Broken:
+        @hookimpl
+        def on_sync_event(self, event):  # type: ignore[no-untyped-def]
+            raise RuntimeError("listener bug")
+
+    fake_pm.register(Listener(), name="listener")
+    fake_pm.register(Broken(), name="broken-listener")  # registered last: called first
+    journal.record("listing.created", "made", item="p1")
+    assert seen == ["listing.created"]
+    assert "broken-listener" in caplog.text and "listener bug" in caplog.text
+
+
 def test_on_sync_event_inside_a_transaction_is_told_after_the_commit(fake_pm):
     """A listener may read (or write) the database: it hears of an entry written within a
     flow's transaction only once that transaction has committed, and never of a rolled-back one."""

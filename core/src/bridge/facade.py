@@ -11,6 +11,8 @@ The flows read ``channel.create_listing(listing)`` instead of ``pm.call(platform
 * :class:`PlatformApp` — the operations that need no store (describe, OAuth, app callbacks,
   webhook verification, the sandbox).
 * :func:`transform_listing` — the cross-cutting listing transform, chained over every plugin.
+* :func:`on_sync_event` — a journal entry told to every listener, one failing listener failing
+  no other.
 
 The contract (:mod:`bridge.hookspecs`) owns each signature; the methods here repeat it, minus the
 arguments the facade supplies (``connection``, ``app``), so that mypy checks the flows' calls.
@@ -20,6 +22,7 @@ their types and its return type.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +59,7 @@ from bridge.models import (
     ShippingProvider,
     StoreInfo,
     StoreRefund,
+    SyncEvent,
     TrackingPush,
     TrackingResult,
     WebhookDelivery,
@@ -289,3 +293,19 @@ def transform_listing(pm: PluginManager, listing: Listing, product: Product, sto
         if out is not None:
             listing = out
     return listing
+
+
+log = logging.getLogger("bridge.facade")
+
+
+def on_sync_event(pm: PluginManager, event: SyncEvent) -> None:
+    """Tell every plugin's ``on_sync_event`` about ``event``, each called on its own: one that
+    raises is logged and the others still hear of it (pluggy's own call stops at the first
+    error). Wrappers of this hook are not called (a listener has nothing to wrap)."""
+    for impl in reversed(pm.hook.on_sync_event.get_hookimpls()):
+        if impl.hookwrapper or impl.wrapper:
+            continue
+        try:
+            impl.function(*({"event": event}[name] for name in impl.argnames))
+        except Exception:  # a listener must never break a flow, nor the other listeners
+            log.exception("the on_sync_event listener of %s failed", impl.plugin_name)

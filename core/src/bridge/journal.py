@@ -64,12 +64,10 @@ def record(
 
 
 def _notify(event: SyncEvent) -> None:
+    from bridge.facade import on_sync_event
     from bridge.plugins import get_manager
 
-    try:
-        get_manager().hook.on_sync_event(event=event)
-    except Exception:  # a listener must never break a flow
-        log.exception("an on_sync_event listener failed")
+    on_sync_event(get_manager(), event)  # each listener on its own: one failing fails no other
 
 
 def entries(

@@ -47,8 +47,9 @@ def transform_listing(listing: Listing, product: Product, store: Store) -> Listi
 
 @hookspec
 def on_sync_event(event: SyncEvent) -> None:
-    """React to something a flow did (notify, audit). Called for every plugin; must be quick and
-    must not raise (errors are logged and ignored)."""
+    """React to something a flow did (notify, audit). Called for every plugin, each on its own,
+    after the entry is committed; must be quick and should not raise (an error is logged, and the
+    other plugins still hear of the event)."""
 
 
 @hookspec
