@@ -70,6 +70,23 @@ def test_jobs_run_and_reschedule(fake_pm, probe_flow):
             assert job.next_run_at > utcnow()
 
 
+def test_a_finished_shutdown_does_not_leave_later_flows_told_to_stop(fake_pm, probe_flow):
+    calls, _ = probe_flow
+    make_orgs(fake_pm, 1)
+    first = scheduler.Scheduler(workers=1, pm=fake_pm)
+    first.refresh_jobs()
+    for job in first.claim(5):
+        first.run_job(job)
+    first.shutdown(grace=1)
+    # nothing was left running: the signal is down again, so a flow run later in this process
+    # (an embedding program, the next test) goes through its items
+    assert not flows.FlowContext.stopping(None)  # type: ignore[arg-type]
+    flows.stopping.set()  # as a signal handler leaves it
+    scheduler.Scheduler(workers=1, pm=fake_pm).shutdown(grace=1)
+    assert not flows.stopping.is_set()
+    assert calls == [1]
+
+
 @pytest.mark.parametrize(("error", "paused", "failures"), [
     (Transient("down"), False, 1),
     (RateLimited("slow", retry_after=42), False, 0),

@@ -155,9 +155,8 @@ def run_demo(*, platform: str = "shopify", products: int = 50, data_dir: str | N
         step("seed catalog", lambda: f"{len(ids)} products")
         step("map categories", lambda: map_categories(org.id, shop, pm))  # type: ignore[arg-type]
 
-        from bridge.scheduler import Scheduler, stopping, trigger
+        from bridge.scheduler import Scheduler, trigger
 
-        stopping.clear()
         sched = Scheduler(workers=4, pm=pm, tick=0.1)
         daemon = threading.Thread(target=sched.run_forever, name="bridge-demo-daemon", daemon=True)
         daemon.start()

@@ -65,6 +65,7 @@ class Scheduler:
         self.owner = owner or liveness.identity(f"{id(self):x}")
         self.tick = tick
         self.stop_event = threading.Event()
+        stopping.clear()  # a scheduler made after an earlier one shut down starts un-stopped
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bridge-worker")
         self.running: dict[int, Future] = {}
         self._lock = threading.Lock()
@@ -287,7 +288,11 @@ class Scheduler:
         signal.signal(signal.SIGTERM, on_signal)
 
     def shutdown(self, grace: float = 25.0) -> None:
-        """Take no new jobs; let running ones finish their current item; release leases."""
+        """Take no new jobs; let running ones finish their current item; release leases.
+
+        The process-wide ``stopping`` signal is cleared again once every running job has finished:
+        a flow run later in the same process (an embedding program, the next test) is not told
+        to stop. It stays set while a job outlives ``grace``, so that job still stops."""
         self.stop_event.set()
         stopping.set()
         deadline = time.monotonic() + grace
@@ -297,6 +302,8 @@ class Scheduler:
             with contextlib.suppress(Exception):  # already recorded by run_job
                 fut.result(timeout=max(0.1, deadline - time.monotonic()))
         self.pool.shutdown(wait=False, cancel_futures=True)
+        if all(fut.done() for fut in futures):
+            stopping.clear()
         with db.session() as s:
             s.exec(update(Job).where(Job.lease_owner == self.owner)  # type: ignore[call-overload]
                    .values(lease_owner=None, lease_until=None))
