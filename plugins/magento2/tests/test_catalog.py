@@ -50,6 +50,10 @@ def test_disabled_children_and_special_prices(sandbox: MagentoSandbox, conn: Any
     assert child["sku"] not in {v.sku for v in products[pid].variants}
     [variant] = products[simple_id].variants
     assert variant.price.amount == Decimal("15.5") and variant.compare_at_price.amount == Decimal("20")
+    held = {p.remote_id: {v.remote_id: (v.sku, v.price, v.compare_at_price) for v in p.variants}
+            for p in sandbox.catalog()}  # the test kit's whole-catalog comparison reads this
+    assert held == {pid: {v.remote_id: (v.sku, v.price, v.compare_at_price) for v in products[pid].variants},
+                    simple_id: {variant.remote_id: (variant.sku, variant.price, variant.compare_at_price)}}
 
 
 def test_paging_stops_at_the_last_page_and_resumes(sandbox: MagentoSandbox, make_conn: Any) -> None:

@@ -9,15 +9,17 @@ the last-page repetition, and Magento's error shapes. It offers the
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from bridge.models import Order, Tracking
+from bridge.models import Order, Product, Tracking, Variant
 from bridge.sandboxing import SandboxKit, Subscription
 from bridge_magento2 import mapping
+from bridge_magento2.catalog import TYPES, VISIBLE
 from bridge_magento2.sandbox import app as app_module
 from bridge_magento2.sandbox import catalog_routes, creditmemo_routes, sales_routes
 from bridge_magento2.sandbox.auth import AuthError, Gate, Integration
@@ -174,6 +176,37 @@ class MagentoSandbox:
             creditmemo_routes.credit_memo(st, order, {
                 "items": [{"order_item_id": item["item_id"], "qty": quantity}], "notify": False,
                 "comment": {"comment": "Out of stock", "is_visible_on_front": 0}})
+
+    # ------------------------------------------------------------------ the connector test kit
+
+    def catalog(self) -> list[Product]:
+        """Every product ``GET /V1/products`` lists (simple, virtual and configurable products
+        visible in the catalog or search), as the store holds it: a configurable's variants are
+        its enabled children, a simple product is its own variant; each at the price the store
+        charges (an active ``special_price`` below ``price``)."""
+        today = datetime.now(UTC).date()
+        currency = self.state.currency
+
+        def variant(row: dict[str, Any]) -> Variant:
+            price, compare = mapping.prices(row, mapping.attributes(row), currency, today)
+            return Variant(remote_id=str(row["id"]), sku=row["sku"], title=row["name"], price=price,
+                           compare_at_price=compare)
+
+        with self.state.lock:
+            out = []
+            for row in self.state.products.values():
+                if row["type_id"] not in TYPES.split(",") or str(row["visibility"]) not in VISIBLE.split(","):
+                    continue
+                if row["type_id"] == "configurable":
+                    children = [self.state.products[i] for i in
+                                row["extension_attributes"].get("configurable_product_links") or []
+                                if i in self.state.products]
+                    variants = [variant(c) for c in children if int(c.get("status") or 1) == 1]
+                else:
+                    variants = [variant(row)]
+                out.append(Product(remote_id=str(row["id"]), title=row["name"], product_type=row["type_id"],
+                                   variants=variants))
+            return out
 
     def edit_product(self, product_id: str, title: str) -> None:
         """The merchant renames a product (its ``updated_at`` moves to the sandbox clock)."""
