@@ -31,6 +31,16 @@ def test_plan_prints_decisions_and_writes_nothing(flows: Flows) -> None:
     assert flows.writes() == 0
 
 
+def test_map_product_overrides_show_in_the_plan(flows: Flows) -> None:
+    code, out = _run("map", "product", "p1", "--title", "Hand-picked shirt", "--price", "9.99")
+    assert code == 0, out
+    code, out = _run("plan", "products", "--json")
+    p1 = next(r for r in json.loads(out) if r["item"] == "p1")
+    assert (p1["title"], p1["skus"][0]["price"], p1["overrides"]) == ("Hand-picked shirt", "9.99", ["title", "price"])
+    code, out = _run("map", "product", "p1", "--price", "ten pounds")
+    assert code == 2 and "price 'ten pounds' is not understood" in out
+
+
 def test_map_commands(flows: Flows) -> None:
     with db.session() as s:
         for row in s.exec(select(CategoryRule)):

@@ -15,7 +15,9 @@ what to fill.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,7 +64,24 @@ def load_rules(channel_store_id: int) -> list[CategoryRule]:
     return sorted(rules, key=lambda r: (-r.priority, FACETS.index(r.facet) if r.facet in FACETS else 9, r.id or 0))
 
 
+_drafts: ContextVar[dict[int, dict[str, dict[str, Any]]] | None] = ContextVar("bridge_override_drafts",
+                                                                              default=None)
+
+
+@contextmanager
+def drafted(channel_store_id: int, drafts: dict[str, dict[str, Any]]) -> Iterator[None]:
+    """Within the block (this thread only), :func:`load_overrides` returns ``drafts`` (product
+    id -> ProductMapping field values) over the saved overrides of the shop: a plan shows the
+    effect of overrides not saved yet (the bulk editor's preview). Only a plan is run within."""
+    token = _drafts.set({channel_store_id: drafts})
+    try:
+        yield
+    finally:
+        _drafts.reset(token)
+
+
 def load_overrides(channel_store_id: int, product_ids: Iterable[str]) -> dict[str, ProductMapping]:
+    """The per-product overrides of these products on the shop (one query)."""
     ids = list(product_ids)
     if not ids:
         return {}
@@ -70,7 +89,12 @@ def load_overrides(channel_store_id: int, product_ids: Iterable[str]) -> dict[st
         rows = s.exec(select(ProductMapping).where(
             ProductMapping.channel_store_id == channel_store_id,
             col(ProductMapping.source_product_id).in_(ids)))
-        return {r.source_product_id: r for r in rows}
+        out = {r.source_product_id: r for r in rows}
+    drafts = (_drafts.get() or {}).get(channel_store_id) or {}
+    for pid in set(ids) & set(drafts):
+        base = out.get(pid) or ProductMapping(channel_store_id=channel_store_id, source_product_id=pid)
+        out[pid] = ProductMapping(**{**base.model_dump(), **drafts[pid]})
+    return out
 
 
 def matching_rule(product: Product, rules: list[CategoryRule]) -> CategoryRule | None:

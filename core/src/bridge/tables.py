@@ -104,7 +104,9 @@ class CategoryRule(SQLModel, table=True):
 
 
 class ProductMapping(SQLModel, table=True):
-    """A per-product choice of category and attribute values (overrides rules)."""
+    """A product's per-shop overrides, which win over the shop's rules and templates: category
+    and attribute values, exclusion, and the listing's title, description, price and images
+    (:mod:`bridge.overrides`). Kept when the store product changes."""
 
     __tablename__ = "product_mappings"
     __table_args__ = (UniqueConstraint("channel_store_id", "source_product_id", name="uq_mapping"),)
@@ -114,6 +116,15 @@ class ProductMapping(SQLModel, table=True):
     category_id: str | None = None
     attributes: dict = _json()
     excluded: bool = False
+    title: str | None = Field(default=None, sa_column=Column(Text))
+    """The listing's title instead of the title template's (None: the template's)."""
+    description_html: str | None = Field(default=None, sa_column=Column(Text))
+    """The listing's description instead of the description template's (None: the template's)."""
+    price: dict = _json()
+    """``{"fixed": "12.50"}`` (every SKU), or a rule ``{"markup_percent", "markup_fixed",
+    "rounding"}`` instead of the shop's price rule; ``{}``: the shop's rule."""
+    images: list = _json(list)
+    """Image URLs of the product, chosen and in order (``[]``: the product's own, in its order)."""
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -251,28 +251,36 @@ def map_rules(org_ref: str | None, shop_ref: str | None, as_json: bool) -> None:
 @click.argument("category_id", required=False)
 @click.option("--attr", "attrs", multiple=True, metavar="NAME=VALUE")
 @click.option("--exclude/--include", default=None, help="Keep the product off the shop (or not).")
+@click.option("--title", help="The listing's title instead of the template's ('' clears it).")
+@click.option("--description", help="The listing's description (HTML) instead of the template's ('' clears it).")
+@click.option("--price", help="'12.50', '+10%', '-5% +1 round .99' instead of the shop's price rule ('' clears it).")
+@click.option("--images", help="The product's image URLs to send, in order, space-separated ('' clears it).")
 @click.option("--org", "org_ref")
 @click.option("--shop", "shop_ref")
 def map_product(product_id: str, category_id: str | None, attrs: tuple[str, ...], exclude: bool | None,
+                title: str | None, description: str | None, price: str | None, images: str | None,
                 org_ref: str | None, shop_ref: str | None) -> None:
-    """Choose one product's category and attribute values (overrides the rules)."""
-    from sqlmodel import select
-
-    from bridge import db
-    from bridge.tables import ProductMapping, utcnow
+    """Override one product's category, attribute values, title, description, price or images
+    on a shop (over the rules and templates; `bridge plan products` shows the effect)."""
+    from bridge import overrides
+    from bridge.errors import Misconfigured
+    from bridge.mapping import load_overrides
 
     shop = _shop(_org(org_ref), shop_ref)
-    with db.session() as s:
-        row = s.exec(select(ProductMapping).where(ProductMapping.channel_store_id == shop.id,
-                                                  ProductMapping.source_product_id == product_id)).first()
-        row = row or ProductMapping(channel_store_id=shop.id, source_product_id=product_id)
-        if category_id:
-            row.category_id = category_id
-        if exclude is not None:
-            row.excluded = exclude
-        row.attributes = {**(row.attributes or {}), **_attrs(attrs)}
-        row.updated_at = utcnow()
-        s.add(row)
+    texts = {"title": title, "description": description, "price": price, "images": images}
+    try:
+        values = overrides.changes({k: v for k, v in texts.items() if v is not None},
+                                   [k for k, v in texts.items() if v is not None])
+    except Misconfigured as exc:
+        raise click.UsageError(str(exc)) from None
+    if category_id:
+        values["category_id"] = category_id
+    if exclude is not None:
+        values["excluded"] = exclude
+    if attrs:
+        current = load_overrides(shop.id, [product_id]).get(product_id)
+        values["attributes"] = {**(current.attributes if current else {}), **_attrs(attrs)}
+    overrides.save(shop.id, [product_id], values)
     click.echo(f"product {product_id} mapped")
 
 

@@ -5,6 +5,8 @@
   :func:`render` and :func:`preview`.
 * Description HTML reduced to the tags TikTok accepts (p, br, strong/b, em/i, u, ul/ol/li,
   h1-h4, img with src) and to its length limit, cut at an element boundary (with a warning).
+* A product's overrides (:class:`~bridge.tables.ProductMapping`: title, description, price,
+  images) win over the shop's templates and price rule, here and nowhere else.
 * Prices through the shop's price rules; package weight/dimensions from the product, else the
   shop's default package; variants -> SKUs with sales attributes. TikTok's limits (SKUs per
   product, sales attributes per product, title length) are checked: a product over a limit is
@@ -26,9 +28,10 @@ from jinja2 import TemplateError
 from bridge import templating
 from bridge.errors import Misconfigured
 from bridge.mapping import Mapped
-from bridge.models import Dimensions, Listing, ListingSku, Product
+from bridge.models import Dimensions, Image, Listing, ListingSku, Product
 from bridge.sync.options import ShopOptions
-from bridge.sync.pricing import compute_price, compute_quantity
+from bridge.sync.pricing import compute_quantity, override_price
+from bridge.tables import ProductMapping
 
 MAX_SKUS = 100
 MAX_SALES_ATTRIBUTES = 3
@@ -52,6 +55,8 @@ class Built:
     notes: list[dict[str, Any]] = field(default_factory=list)
     """Per SKU: seller SKU, price, original price, quantity and the rules behind them."""
     warnings: list[str] = field(default_factory=list)
+    overridden: list[str] = field(default_factory=list)
+    """The product's overrides that made this listing (title, description, price, images)."""
 
 
 # ------------------------------------------------------------------------------ HTML
@@ -158,9 +163,27 @@ def content_hash(listing: Listing) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
+def chosen_images(images: list[Image], chosen: list[str] | None) -> tuple[list[Image], list[str]]:
+    """The product's images in its order, or those of ``chosen`` (URLs, a product's images
+    override) in that order; (images, warnings). A chosen image the product no longer has is left
+    out with a warning; when none is left, the product's own images are sent."""
+    own = sorted(images, key=lambda i: i.position)
+    if not chosen:
+        return own, []
+    by_url = {i.url: i for i in own}
+    kept = [by_url[u] for u in dict.fromkeys(chosen) if u in by_url]
+    gone = [u for u in chosen if u not in by_url]
+    warnings = [f"chosen image {u} is no longer on the product: left out" for u in gone]
+    if not kept:
+        return own, [*warnings, "none of the chosen images is on the product: its own images are sent"]
+    return [i.model_copy(update={"position": n}) for n, i in enumerate(kept)], warnings
+
+
 def build_listing(product: Product, mapped: Mapped, options: ShopOptions, shop: dict[str, Any],
-                  remote_sku_ids: dict[str, str] | None = None) -> Built:
-    """The listing of ``product`` on a shop. :raises ListingProblem: it cannot be listed."""
+                  remote_sku_ids: dict[str, str] | None = None,
+                  override: ProductMapping | None = None) -> Built:
+    """The listing of ``product`` on a shop; ``override`` (the product's overrides on the shop)
+    wins over the shop's templates and price rule. :raises ListingProblem: it cannot be listed."""
     reasons: list[str] = []
     warnings: list[str] = []
     variants = [v for v in product.variants]
@@ -178,21 +201,29 @@ def build_listing(product: Product, mapped: Mapped, options: ShopOptions, shop: 
     dupes = {sku for sku, n in counts.items() if n > 1}
     if dupes:
         reasons.append(f"SKU(s) {', '.join(sorted(dupes))} repeat within the product: make them unique")
-    title = render(options.title_template, product.title, product, shop)
+    overridden = [f for f in ("title", "description_html", "price", "images")
+                  if override is not None and getattr(override, f)]
+    title = (override.title or "").strip() if "title" in overridden and override is not None \
+        else render(options.title_template, product.title, product, shop)
     if len(title) > MAX_TITLE:
         reasons.append(f"title has {len(title)} characters: TikTok Shop takes at most {MAX_TITLE}")
     if not title:
         reasons.append("title is empty")
     if reasons:
         raise ListingProblem(reasons)
-    description, warns = reduce_html(render(options.description_template, product.description_html,
-                                            product, shop))
+    description, warns = reduce_html(
+        (override.description_html or "") if "description_html" in overridden and override is not None
+        else render(options.description_template, product.description_html, product, shop))
     warnings += warns
+    images, warns = chosen_images(product.images, override.images if override is not None else None)
+    warnings += warns
+    price_override = override.price if override is not None else None
     remote_sku_ids = remote_sku_ids or {}
     skus = []
     notes = []
     for v in variants:
-        price, original, price_rule = compute_price(v.price, v.compare_at_price, options.pricing)
+        price, original, price_rule = override_price(v.price, v.compare_at_price, options.pricing,
+                                                     price_override)
         qty, qty_rule = compute_quantity(v.quantity, v.inventory_tracked, options.inventory)
         sales = {k: val for k, val in v.options.items() if k in option_names} if len(variants) > 1 else {}
         skus.append(ListingSku(source_variant_id=v.remote_id, seller_sku=v.sku or "", price=price,
@@ -212,7 +243,6 @@ def build_listing(product: Product, mapped: Mapped, options: ShopOptions, shop: 
     listing = Listing(
         source_product_id=product.remote_id, title=title, description_html=description,
         category_id=mapped.category_id or "", attributes=mapped.attributes,
-        images=sorted(product.images, key=lambda i: i.position), package_weight_g=weight,
-        package_dimensions=dims, skus=skus,
+        images=images, package_weight_g=weight, package_dimensions=dims, skus=skus,
     )
-    return Built(listing, notes, warnings)
+    return Built(listing, notes, warnings, [f.removesuffix("_html") for f in overridden])

@@ -1,7 +1,7 @@
 """Linking by hand: a store product to a product already on a channel store (SKUs matched by
 seller SKU, or named where they differ), unlinking, and listing again a product deleted on the
-channel. The CLI (``bridge products link|unlink|link-sku|unlink-sku|relist``) and the admin pages
-call these functions.
+channel, and retrying products that failed or were held. The CLI (``bridge products
+link|unlink|link-sku|unlink-sku|relist``) and the admin pages call these functions.
 
 A product linked by hand keeps the channel's content (title, description, images,
 attributes) unless the shop option ``products.take_over_content`` says otherwise; its prices
@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bridge import db, journal
 from bridge.errors import BridgeError
 from bridge.models import Product
+from bridge.statuses import ListingStatus
 from bridge.sync import links
 from bridge.sync.listing_changes import KEPT
 from bridge.sync.options import shop_options
@@ -166,3 +167,18 @@ def relist(channel_store_id: int, product_id: str) -> bool:
         s.add(ListingLink(channel_store_id=channel_store_id, source_product_id=product_id, status="pending",
                           title=link.title, reasons=[f"to be listed again (was TikTok product {link.remote_product_id})"]))
     return True
+
+
+def retry(channel_store_id: int, product_ids: list[str]) -> list[str]:
+    """Let the products flow send again, as if never sent, the products among ``product_ids``
+    that failed or are held (a refused product is otherwise sent again only once it changes);
+    the ids made pending."""
+    done = []
+    with db.session() as s:
+        for link in s.exec(select(ListingLink).where(ListingLink.channel_store_id == channel_store_id,
+                                                     col(ListingLink.source_product_id).in_(product_ids))):
+            if link.status in (ListingStatus.FAILED, ListingStatus.HELD):
+                link.status, link.content_hash = ListingStatus.PENDING, None
+                s.add(link)
+                done.append(link.source_product_id)
+    return done

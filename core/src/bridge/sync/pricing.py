@@ -7,7 +7,9 @@ plan (``bridge plan``) and the journal can say where every number came from.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from typing import Any
 
 from bridge.models import Money
 from bridge.sync.options import InventoryRules, Pricing
@@ -56,6 +58,23 @@ def compute_price(price: Money, compare_at: Money | None, rules: Pricing) -> tup
         original = Money(amount=apply_markup(compare_at.amount, rules), currency=compare_at.currency)
         why += "; compare-at price as original price"
     return selling, original, why
+
+
+def override_price(price: Money, compare_at: Money | None, rules: Pricing,
+                   override: dict[str, Any] | None) -> tuple[Money, Money | None, str]:
+    """(selling price, original price or None, rule) of a variant, with a product's price
+    override (:attr:`~bridge.tables.ProductMapping.price`) over the shop's ``rules``: a fixed
+    price for every SKU (no original price), or a price rule of its own."""
+    if not override:
+        return compute_price(price, compare_at, rules)
+    if override.get("fixed") is not None:
+        amount = Decimal(str(override["fixed"])).quantize(CENT, rounding=ROUND_HALF_UP)
+        return Money(amount=amount, currency=price.currency), None, f"per-product price {amount}"
+    own = replace(rules, markup_percent=Decimal(str(override.get("markup_percent") or 0)),
+                  markup_fixed=Decimal(str(override.get("markup_fixed") or 0)),
+                  rounding=override.get("rounding") or None)
+    selling, original, why = compute_price(price, compare_at, own)
+    return selling, original, "per-product " + why
 
 
 def compute_quantity(available: int | None, tracked: bool, rules: InventoryRules) -> tuple[int, str]:

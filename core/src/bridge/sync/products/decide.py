@@ -166,7 +166,7 @@ class ProductsDecider:
         sent = {} if relist else st.sent.get(p.remote_id, {})
         skus_known = {vid: s.remote_sku_id for vid, s in sent.items() if s.remote_sku_id}
         try:
-            built = build_listing(p, mapped, self.options, self.shop, skus_known)
+            built = build_listing(p, mapped, self.options, self.shop, skus_known, st.overrides.get(p.remote_id))
         except ListingProblem as exc:
             return self.not_listable(p, link, listed, ListingStatus.HELD, exc.reasons, "")
         done = complete(built.listing, p, self.facts.rules(mapped.category_id or ""),
@@ -188,7 +188,7 @@ class ProductsDecider:
             "digest": digest,
             "warnings": built.warnings,
             "detail": {"rule": mapped.source, "category_id": mapped.category_id, "skus": built.notes,
-                       "warnings": built.warnings}}
+                       "warnings": built.warnings, "overrides": built.overridden}}
         if relist:
             if not self.budget.take():
                 self.ctx.note("waiting")
