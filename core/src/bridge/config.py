@@ -53,6 +53,15 @@ def _fernet_key(value: str) -> str:
     return value
 
 
+def _scheme_url(*schemes: str):  # type: ignore[no-untyped-def]
+    def check(value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in schemes or not (parts.hostname or parts.path):
+            raise ValueError("wrong scheme")
+        return value
+    return AfterValidator(check)
+
+
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 Seconds = Annotated[int, Field(ge=1, le=7 * 86400)]
 
@@ -84,6 +93,9 @@ class Fields(BaseModel):
     alerts_held_after: Seconds = 3600
     alerts_failures: Annotated[int, Field(ge=1, le=1000)] = 5
     alerts_per_hour: Annotated[int, Field(ge=1, le=1000)] = 10
+    redis_url: Annotated[str, _scheme_url("redis", "rediss", "unix")] | None = None
+    redis_namespace: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] = "bridge"
+    broker_url: Annotated[str, _scheme_url("redis", "rediss", "amqp", "amqps", "pyamqp")] | None = None
 
 
 #: key -> (help, secret, expected form). Every field of :class:`Fields` has a line.
@@ -123,6 +135,15 @@ KEYS: dict[str, tuple[str, bool, str]] = {
     "alerts.failures": ("Failures in a row of a flow before an alert", False, "a whole number from 1 to 1000"),
     "alerts.per_hour": ("Most alerts sent per organization per hour (the rest wait)", False,
                         "a whole number from 1 to 1000"),
+    "redis_url": ("Redis shared by every bridge process: rate limits, cost budgets and token "
+                  "refresh across processes (unset: kept in each process)", True,
+                  "a Redis URL such as redis://127.0.0.1:6379/0"),
+    "redis_namespace": ("Prefix of bridge's Redis keys: one per deployment sharing a Redis", False,
+                        "letters, digits, _ . : - (at most 64)"),
+    "broker_url": ("Celery broker of `bridge worker` and `bridge run --scheduler` (scale-out, "
+                   "docs/scale-out.md; unset: `bridge run` runs the flows itself)", True,
+                   "a Redis or RabbitMQ URL such as redis://127.0.0.1:6379/1 or "
+                   "amqp://user:password@127.0.0.1:5672//"),
 }
 #: Keys read from the environment only (they say where the file is).
 ENV_ONLY = ("data_dir", "config_dir", "plugins", "trace_plugins", "test_database_url",

@@ -70,6 +70,8 @@ class Connection:
     remote_id: str | None = None
     state: MutableMapping[str, Any] = field(default_factory=MemoryState)
     on_credentials: Callable[[dict[str, Any]], None] | None = None
+    load_credentials: Callable[[], dict[str, Any]] | None = None
+    """Reads the credentials as stored now (another process may have refreshed them)."""
     transport: httpx.BaseTransport | None = None
     _clients: dict[str, HttpClient] = field(default_factory=dict, repr=False)
     _pacers: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -102,12 +104,42 @@ class Connection:
         """Merge refreshed secrets into ``credentials`` and have the core keep them."""
         with self._lock:
             self.credentials.update(new)
-            for client in self._clients.values():
-                for v in new.values():
-                    if isinstance(v, str):
-                        client.add_secret(v)
+        self._redact(new)
         if self.on_credentials:
             self.on_credentials(dict(self.credentials))
+
+    def renew_credentials(self, field: str, stale: Any,
+                          renew: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+        """Renew the credentials once across every thread and process of the deployment.
+
+        ``stale`` is the value of ``field`` (the access token) the caller found wanting. Under
+        the store's refresh lock (:func:`bridge.coordination.named_lock`: Redis, else a
+        PostgreSQL advisory lock) the stored credentials are read again: when ``field`` has
+        changed since, another worker has renewed them and they are taken as they are;
+        otherwise ``renew(credentials)`` asks the platform and its answer is kept
+        (:meth:`save_credentials`). Returns the credentials now in use.
+        """
+        from bridge import coordination
+
+        with coordination.named_lock(f"refresh:{self.store_key}", local=self.store_id is None):
+            with self._lock:
+                current = dict(self.credentials)
+            if self.load_credentials is not None:
+                current.update(self.load_credentials())
+            with self._lock:
+                self.credentials.update(current)
+            self._redact(current)
+            if current.get(field) and current.get(field) != stale:  # renewed by another worker
+                return self.credentials
+            self.save_credentials(renew(current))
+            return self.credentials
+
+    def _redact(self, secrets: dict[str, Any]) -> None:
+        with self._lock:
+            for client in self._clients.values():
+                for v in secrets.values():
+                    if isinstance(v, str):
+                        client.add_secret(v)
 
     def pacer(self, name: str, factory: Callable[[], P]) -> P:
         """The store's shared pacer called ``name`` (every client and worker of this store in

@@ -158,16 +158,31 @@ class PacerRegistry:
                 del self._pacers[key]
 
 
-_registry = PacerRegistry()
+_registry: PacerRegistry | None = None
+_registry_lock = threading.Lock()
 
 
 def registry() -> PacerRegistry:
-    """The registry in use (in-process unless a shared one was installed)."""
-    return _registry
+    """The registry in use: one installed with :func:`set_registry`, else, made on first use,
+    the Redis-shared one when ``redis_url`` is set (:mod:`bridge.shared_pacing`), else one of
+    this process."""
+    global _registry
+    with _registry_lock:
+        if _registry is None:
+            from bridge import coordination
+
+            if coordination.redis_url():
+                from bridge.shared_pacing import SharedPacerRegistry
+
+                _registry = SharedPacerRegistry(coordination.redis_client())
+            else:
+                _registry = PacerRegistry()
+        return _registry
 
 
-def set_registry(new: PacerRegistry) -> PacerRegistry:
-    """Install another registry (e.g. one sharing limits across processes); returns the old."""
+def set_registry(new: PacerRegistry | None) -> PacerRegistry | None:
+    """Install another registry (None: choose again from the settings on next use); returns
+    the old."""
     global _registry
     old, _registry = _registry, new
     return old

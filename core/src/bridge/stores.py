@@ -209,6 +209,13 @@ def connection_for(store: Store, pm: PluginManager | None = None) -> Connection:
                 row.updated_at = utcnow()
                 s.add(row)
 
+    def load() -> dict[str, Any]:
+        with db.session() as s:
+            row = s.get(Store, store_id)
+            if row is None or row.status == StoreStatus.DISCONNECTED:
+                raise NeedsReconnect(f"store {store_id} was disconnected: connect it again")
+            return vault.decrypt(row.credentials_enc)
+
     conn = Connection(
         platform=store.platform,
         settings=dict(store.settings),
@@ -218,6 +225,7 @@ def connection_for(store: Store, pm: PluginManager | None = None) -> Connection:
         remote_id=store.remote_id,
         state=DbState(store_id),
         on_credentials=keep,
+        load_credentials=load,
     )
     with _conn_lock:
         _connections[store_id] = conn

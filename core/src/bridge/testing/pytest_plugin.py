@@ -23,8 +23,12 @@ def _bridge_isolation(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     monkeypatch.setenv("BRIDGE_CONFIG_DIR", str(home / "config"))
     monkeypatch.delenv("BRIDGE_DATABASE_URL", raising=False)
     monkeypatch.delenv("BRIDGE_SECRET_KEY", raising=False)
+    for name in ("BRIDGE_REDIS_URL", "BRIDGE_REDIS_NAMESPACE", "BRIDGE_BROKER_URL"):
+        monkeypatch.delenv(name, raising=False)  # scale-out only where a test asks for it
     yield home
-    from bridge import db, plugins, stores
+    from bridge import db, pacing, plugins, stores
+
+    pacing.set_registry(None)  # the next test chooses its own (in-process unless it sets Redis)
 
     for sid in list(stores._connections):
         stores.forget_connection(sid)

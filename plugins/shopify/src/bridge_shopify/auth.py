@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -126,14 +125,9 @@ def _expires_at(creds: dict[str, Any]) -> datetime | None:
 class TokenSource:
     """Hands out a valid access token for one connection, refreshing it when due (single flight)."""
 
-    _locks: dict[str, threading.Lock] = {}
-    _locks_guard = threading.Lock()
-
     def __init__(self, connection: Connection, base_url: str) -> None:
         self.conn = connection
         self.base_url = base_url
-        with self._locks_guard:
-            self.lock = self._locks.setdefault(connection.store_key, threading.Lock())
 
     def _client(self) -> HttpClient:
         return self.conn.http_client(self.base_url, name="oauth")
@@ -164,37 +158,35 @@ class TokenSource:
 
     def renew(self, stale: str | None) -> bool:
         """Refresh (rotating refresh token) or fetch a client-credentials token; False if neither
-        is possible. ``stale`` is the token the caller saw: if another thread already replaced
-        it, nothing is sent."""
-        with self.lock:
-            creds = self.conn.credentials
-            if stale and creds.get("access_token") and creds["access_token"] != stale:
-                return True
-            if creds.get("refresh_token"):
-                app = self.conn.app
-                payload = {
-                    "client_id": app.settings.get("client_id") or self.conn.setting("client_id"),
-                    "client_secret": app.settings.get("client_secret") or creds.get("client_secret"),
-                    "grant_type": "refresh_token",
-                    "refresh_token": creds["refresh_token"],
-                }
-                if not payload["client_id"] or not payload["client_secret"]:
-                    raise Misconfigured(
-                        f"{PLATFORM}: the app's client_id/client_secret are needed to refresh the "
-                        "token: set BRIDGE_SHOPIFY_CLIENT_ID and BRIDGE_SHOPIFY_CLIENT_SECRET"
-                    )
-                body = request_token(self._client(), payload)
-                self.conn.save_credentials(token_credentials(body, creds.get("grant", "oauth")))
-                return True
-            pair = self._client_credentials_pair()
-            if pair:
-                body = request_token(self._client(), {
-                    "client_id": pair[0], "client_secret": pair[1],
-                    "grant_type": "client_credentials",
-                })
-                self.conn.save_credentials(token_credentials(body, "client_credentials"))
-                return True
+        is possible. ``stale`` is the token the caller saw: if another thread or process already
+        replaced it, nothing is sent (the core's single flight,
+        :meth:`bridge.connection.Connection.renew_credentials`)."""
+        if not self.conn.credentials.get("refresh_token") and not self._client_credentials_pair():
             return False
+        self.conn.renew_credentials("access_token", stale, self._request)
+        return True
+
+    def _request(self, creds: dict[str, Any]) -> dict[str, Any]:
+        """New credentials from Shopify: by refresh token, else by client credentials."""
+        if creds.get("refresh_token"):
+            app = self.conn.app
+            payload = {
+                "client_id": app.settings.get("client_id") or self.conn.setting("client_id"),
+                "client_secret": app.settings.get("client_secret") or creds.get("client_secret"),
+                "grant_type": "refresh_token",
+                "refresh_token": creds["refresh_token"],
+            }
+            if not payload["client_id"] or not payload["client_secret"]:
+                raise Misconfigured(
+                    f"{PLATFORM}: the app's client_id/client_secret are needed to refresh the "
+                    "token: set BRIDGE_SHOPIFY_CLIENT_ID and BRIDGE_SHOPIFY_CLIENT_SECRET"
+                )
+            return token_credentials(request_token(self._client(), payload), creds.get("grant", "oauth"))
+        cid, secret = self.conn.setting("client_id"), creds.get("client_secret")
+        body = request_token(self._client(), {
+            "client_id": cid, "client_secret": secret, "grant_type": "client_credentials",
+        })
+        return token_credentials(body, "client_credentials")
 
 
 def exchange_code(app: AppContext, params: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:

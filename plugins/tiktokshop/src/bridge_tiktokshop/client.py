@@ -10,7 +10,6 @@ store need reconnecting.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -30,7 +29,6 @@ READS_BY_POST = ("/search", "/categories/recommend", "/listing_check")
 #: image uploads, whose second copy is merely unused), by the end of their path.
 IDEMPOTENT_POSTS = ("/inventory/update", "/prices/update", "/deactivate", "/activate",
                     "/images/upload", "/images/optimize")
-_refresh_lock = threading.Lock()
 
 
 def dumps(body: Any) -> bytes:
@@ -66,19 +64,22 @@ class TikTokClient:
     def _auth_http(self) -> HttpClient:
         return self.connection.http_client(self.connection.base_url or AUTH_HOST, name="auth")
 
-    def refresh(self) -> None:
-        """Refresh the access token and have the core keep the new pair."""
-        with _refresh_lock:
-            creds = self.connection.credentials
-            new = auth.refresh_token(self._auth_http(), self.app_key, self.app_secret,
-                                     str(creds.get("refresh_token") or ""))
-            self.connection.save_credentials(new)
-            self.http.add_secret(new["access_token"])
+    def refresh(self, stale: str | None) -> None:
+        """Refresh the access token ``stale`` once across every worker (the core's single
+        flight: a worker that finds it renewed by another takes the stored pair) and have the
+        core keep the new pair."""
+
+        def renew(creds: dict[str, Any]) -> dict[str, Any]:
+            return auth.refresh_token(self._auth_http(), self.app_key, self.app_secret,
+                                      str(creds.get("refresh_token") or ""))
+
+        creds = self.connection.renew_credentials("access_token", stale, renew)
+        self.http.add_secret(str(creds.get("access_token") or ""))
 
     def _token(self) -> str:
         creds = self.connection.credentials
         if auth.expiring(creds):
-            self.refresh()
+            self.refresh(creds.get("access_token"))
         token = creds.get("access_token")
         if not token:
             raise NeedsReconnect("TikTok Shop: no access token is stored: connect the shop again")
@@ -128,24 +129,26 @@ class TikTokClient:
             (:class:`~bridge.errors.OutcomeUnknown`).
         """
         idem = is_idempotent(method, path, body) if idempotent is None else idempotent
+        token = self._token()
         try:
-            return self._call_once(method, path, query, body, shop, files, data, rate_key, idem)
+            return self._call_once(method, path, query, body, shop, files, data, rate_key, idem, token)
         except errormap.TokenExpired:
-            self.refresh()
+            self.refresh(token)
             try:
-                return self._call_once(method, path, query, body, shop, files, data, rate_key, idem)
+                return self._call_once(method, path, query, body, shop, files, data, rate_key, idem,
+                                       self._token())
             except errormap.TokenExpired as exc:
                 raise NeedsReconnect(exc.message, definitive=False, detail=exc.detail) from None
 
     def _call_once(self, method: str, path: str, query: dict[str, Any] | None, body: Any,
                    shop: bool, files: dict[str, Any] | None, data: dict[str, str] | None,
-                   rate_key: str | None, idempotent: bool) -> dict[str, Any]:
+                   rate_key: str | None, idempotent: bool, token: str) -> dict[str, Any]:
         params: dict[str, str] = {k: _qs(v) for k, v in (query or {}).items() if v not in (None, "", [])}
         params["app_key"] = self.app_key
         params["timestamp"] = str(int(time.time()))
         if shop:
             params["shop_cipher"] = self.shop_cipher()
-        headers = {"x-tts-access-token": self._token()}
+        headers = {"x-tts-access-token": token}
         content: bytes | None = None
         content_type = "multipart/form-data" if files else "application/json"
         if body is not None and not files:
