@@ -2,15 +2,19 @@
 the CLI (`BRIDGE_<PLATFORM>_BASE_URL` pointing at the sandboxes, no --base-url), `bridge run` as
 its own process, a change made in the sandbox, the flow run from the sandbox's own signed
 delivery (the flows' intervals are an hour: polling cannot explain it), SIGTERM, and
-`bridge disconnect` removing the subscriptions at the platform."""
+`bridge disconnect` removing the subscriptions at the platform. For each store platform the
+change is a stock level (the inventory flow); for TikTok Shop, a buyer's order placed through
+the sandbox's control API (the orders flow)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,97 +80,172 @@ def connect_args(platform: str, sb: Any, pm: Any) -> tuple[list[str], dict[str, 
     return args, env
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("platform", ["shopify", "woocommerce", "bigcommerce"])
-def test_bridge_subscribes_receives_the_sandboxes_deliveries_and_unsubscribes(platform, monkeypatch):
+@dataclass
+class Live:
+    """A store platform's sandbox and TikTok Shop's served, both stores connected through the
+    CLI (subscribed at connect), every product listed on TikTok."""
+
+    platform: str
+    pm: Any
+    eco: Any
+    tt: Any
+    tt_url: str
+    public: str
+    web_port: int
+    eco_store: Store
+    shop: Store
+    shop_id: str
+    skus: list[str]
+
+    @property
+    def eco_address(self) -> str:
+        return f"{self.public}/webhooks/{self.platform}/{self.eco_store.id}"
+
+    @property
+    def tt_address(self) -> str:
+        return f"{self.public}/webhooks/{CHANNEL}/{self.shop.id}"
+
+
+def connected(platform: str, monkeypatch: pytest.MonkeyPatch, stack: ExitStack) -> Live:
+    """Both sandboxes served (stopped with ``stack``), the platforms' base URLs and the public
+    URL in the environment, every flow's interval an hour (only a delivery runs a flow early),
+    both stores connected with `bridge connect` and the catalog listed with `bridge sync`."""
     pm = get_manager()
     skip_unless_installed(pm, platform)
     web_port = free_port()
     public = f"http://127.0.0.1:{web_port}"
+    eco = pm.call(platform, "sandbox", options={"seed": 2, "variants": 1})
+    tt = pm.call(CHANNEL, "sandbox", options={})
+    eco_srv = stack.enter_context(SandboxServer(eco.app))
+    tt_srv = stack.enter_context(SandboxServer(tt.app))
+    for name, sb, srv in ((platform, eco, eco_srv), (CHANNEL, tt, tt_srv)):
+        for key, value in sb.app_settings().items():
+            monkeypatch.setenv(f"BRIDGE_{name.upper()}_{key.upper()}", str(value))
+        monkeypatch.setenv(f"BRIDGE_{name.upper()}_BASE_URL", srv.url)
+    if platform == "woocommerce":  # the site URL is the store's identity: the sandbox's own
+        monkeypatch.setenv("BRIDGE_CONNECT_WOOCOMMERCE_SITE_URL", eco_srv.url)
+    monkeypatch.setenv("BRIDGE_PUBLIC_URL", public)
+    for flow in ("orders", "inventory", "tracking", "products", "listings"):
+        monkeypatch.setenv(f"BRIDGE_INTERVAL_{flow.upper()}", "3600")
+
+    cli("org", "create", "Acme")
+    args, env = connect_args(platform, eco, pm)
+    if platform == "woocommerce":
+        args += ["--site-url", eco_srv.url]
+    cli("connect", platform, "--org", "Acme", *args, env=env)
+    targs, tenv = connect_args(CHANNEL, tt, pm)
+    out = cli("connect", CHANNEL, "--org", "Acme", *targs, env=tenv)
+    assert "connected" in out.stdout
+    with db.session() as s:
+        eco_store = s.exec(select(Store).where(Store.platform == platform)).one()
+        shop = s.exec(select(Store).where(Store.platform == CHANNEL)).one()
+    shop_id = tt.shops()[0]["id"]
+
+    map_everything(pm, shop)  # products listed on TikTok first (one rule maps everything)
+    cli("sync", "products", "--org", "Acme")
+    skus = [s["seller_sku"] for p in tt.products(shop_id) for s in p["skus"]]
+    assert skus
+    return Live(platform, pm, eco, tt, tt_srv.url, public, web_port, eco_store, shop, shop_id, skus)
+
+
+def start_daemon(live: Live, stack: ExitStack) -> subprocess.Popen:
+    """`bridge run` on the public URL's port, once every job's first run (due at start) ended."""
+    daemon = subprocess.Popen([BRIDGE, "run", "--port", str(live.web_port)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    stack.callback(lambda: daemon.poll() is None and daemon.kill())
+
+    def settled() -> bool:
+        db.reset_engines()
+        with db.session() as s:
+            jobs = list(s.exec(select(Job)))
+        return bool(jobs) and all(j.last_run_at is not None and j.lease_owner is None for j in jobs)
+
+    wait_for("the daemon's first runs", settled, timeout=60)
+    return daemon
+
+
+def stop_daemon(daemon: subprocess.Popen) -> None:
+    daemon.send_signal(signal.SIGTERM)
+    assert daemon.wait(timeout=40) == 0
+    assert "bridge stopped" in daemon.stderr.read()  # type: ignore[union-attr]
+
+
+def runs(flow: str) -> int:
+    with db.session() as s:
+        return len(list(s.exec(select(SyncRun).where(SyncRun.flow == flow))))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("platform", ["shopify", "woocommerce", "bigcommerce"])
+def test_bridge_subscribes_receives_the_sandboxes_deliveries_and_unsubscribes(platform, monkeypatch):
     with ExitStack() as stack:
-        eco = pm.call(platform, "sandbox", options={"seed": 2, "variants": 1})
-        tt = pm.call(CHANNEL, "sandbox", options={})
-        eco_srv = stack.enter_context(SandboxServer(eco.app))
-        tt_srv = stack.enter_context(SandboxServer(tt.app))
-        for name, sb, srv in ((platform, eco, eco_srv), (CHANNEL, tt, tt_srv)):
-            for key, value in sb.app_settings().items():
-                monkeypatch.setenv(f"BRIDGE_{name.upper()}_{key.upper()}", str(value))
-            monkeypatch.setenv(f"BRIDGE_{name.upper()}_BASE_URL", srv.url)
-        if platform == "woocommerce":  # the site URL is the store's identity: the sandbox's own
-            monkeypatch.setenv("BRIDGE_CONNECT_WOOCOMMERCE_SITE_URL", eco_srv.url)
-        monkeypatch.setenv("BRIDGE_PUBLIC_URL", public)
-        for flow in ("orders", "inventory", "tracking", "products", "listings"):
-            monkeypatch.setenv(f"BRIDGE_INTERVAL_{flow.upper()}", "3600")
-
-        cli("org", "create", "Acme")
-        args, env = connect_args(platform, eco, pm)
-        if platform == "woocommerce":
-            args += ["--site-url", eco_srv.url]
-        cli("connect", platform, "--org", "Acme", *args, env=env)
-        shop_id = tt.shops()[0]["id"]
-        targs, tenv = connect_args(CHANNEL, tt, pm)
-        out = cli("connect", CHANNEL, "--org", "Acme", *targs, env=tenv)
-        assert "connected" in out.stdout
-
-        with db.session() as s:
-            eco_store = s.exec(select(Store).where(Store.platform == platform)).one()
-            shop = s.exec(select(Store).where(Store.platform == CHANNEL)).one()
-        eco_address = f"{public}/webhooks/{platform}/{eco_store.id}"
-        tt_address = f"{public}/webhooks/{CHANNEL}/{shop.id}"
+        live = connected(platform, monkeypatch, stack)
+        eco, tt, pm = live.eco, live.tt, live.pm
         # connecting subscribed every topic the flows need, at the platform
-        assert sandbox_subscriptions(platform, eco) == {(norm(platform, t), eco_address) for t in pm.info(platform).webhook_topics}
-        assert sandbox_subscriptions(CHANNEL, tt) == {(t, tt_address) for t in pm.info(CHANNEL).webhook_topics}
+        assert sandbox_subscriptions(platform, eco) == {(norm(platform, t), live.eco_address)
+                                                        for t in pm.info(platform).webhook_topics}
+        assert sandbox_subscriptions(CHANNEL, tt) == {(t, live.tt_address) for t in pm.info(CHANNEL).webhook_topics}
         doctor = cli("doctor").stdout
-        assert doctor.count(f"[ok  ] change notifications: webhooks to {public}") == 2, doctor
+        assert doctor.count(f"[ok  ] change notifications: webhooks to {live.public}") == 2, doctor
 
-        # products listed on TikTok first (one rule maps everything)
-        map_everything(pm, shop)
-        cli("sync", "products", "--org", "Acme")
-        skus = [s["seller_sku"] for p in tt.products(shop_id) for s in p["skus"]]
-        assert skus
-
-        daemon = subprocess.Popen([BRIDGE, "run", "--port", str(web_port)], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, env=dict(os.environ))
-        stack.callback(lambda: daemon.poll() is None and daemon.kill())
-
-        def settled() -> bool:  # every job's first run (due at start) has finished
-            db.reset_engines()
-            with db.session() as s:
-                jobs = list(s.exec(select(Job)))
-            return bool(jobs) and all(j.last_run_at is not None and j.lease_owner is None for j in jobs)
-
-        wait_for("the daemon's first runs", settled, timeout=60)
-        with db.session() as s:
-            inventory_runs = len(list(s.exec(select(SyncRun).where(SyncRun.flow == "inventory"))))
+        daemon = start_daemon(live, stack)
+        inventory_runs = runs("inventory")
 
         # a stock change in the store reaches TikTok through bridge's own subscription
-        sku = skus[0]
+        sku = live.skus[0]
         eco.set_quantity(sku, 77)
         try:
             wait_for("the new quantity at TikTok",
-                     lambda: any(s["quantity"] == 77 for p in tt.products(shop_id) for s in p["skus"]
+                     lambda: any(s["quantity"] == 77 for p in tt.products(live.shop_id) for s in p["skus"]
                                  if s["seller_sku"] == sku))
         except AssertionError:
             daemon.kill()
             raise AssertionError(f"deliveries {deliveries(platform, eco)}; "
-                                 f"daemon: {daemon.stderr.read()[-2000:]}") from None
-        assert (eco_address, 200) in deliveries(platform, eco)
-        with db.session() as s:
-            assert len(list(s.exec(select(SyncRun).where(SyncRun.flow == "inventory")))) > inventory_runs
+                                 f"daemon: {daemon.stderr.read()[-2000:]}") from None  # type: ignore[union-attr]
+        assert (live.eco_address, 200) in deliveries(platform, eco)
+        assert runs("inventory") > inventory_runs
 
-        if platform == "bigcommerce":  # TikTok's own delivery: a new order reaches the store
-            before = len(eco.orders())
-            order_id = tt.create_order(shop_id, [(skus[-1], 1)])
-            wait_for("the TikTok order in the store",
-                     lambda: any(o.source_order_id == order_id for o in eco.orders()))
-            assert len(eco.orders()) == before + 1
-            assert (tt_address, 200) in deliveries(CHANNEL, tt)
-
-        daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(timeout=40) == 0
-        assert "bridge stopped" in daemon.stderr.read()
-
-        cli("disconnect", str(eco_store.id))
-        cli("disconnect", str(shop.id))
+        stop_daemon(daemon)
+        cli("disconnect", str(live.eco_store.id))
+        cli("disconnect", str(live.shop.id))
         assert sandbox_subscriptions(platform, eco) == set()
         assert sandbox_subscriptions(CHANNEL, tt) == set()
+
+
+@pytest.mark.slow
+def test_tiktok_shop_subscribes_its_signed_order_delivery_runs_the_orders_flow_and_disconnect_unsubscribes(
+        monkeypatch):
+    with ExitStack() as stack:
+        live = connected("bigcommerce", monkeypatch, stack)
+        tt, pm = live.tt, live.pm
+        topics = set(pm.info(CHANNEL).webhook_topics)
+        # what the flows need: orders (status, cancellations), refunds (returns), listings (status)
+        assert {"ORDER_STATUS_CHANGE", "CANCELLATION_STATUS_CHANGE", "RETURN_STATUS_CHANGE",
+                "PRODUCT_STATUS_CHANGE"} <= topics
+        assert sandbox_subscriptions(CHANNEL, tt) == {(t, live.tt_address) for t in topics}
+        assert f"[ok  ] change notifications: webhooks to {live.tt_address}" in cli("doctor").stdout
+
+        daemon = start_daemon(live, stack)
+        orders_runs, before = runs("orders"), len(live.eco.orders())
+
+        # a buyer's order, placed from a shell through the sandbox's control API
+        placed = cli("sandbox-ctl", CHANNEL, "--url", live.tt_url, "place-order", f"{live.skus[-1]}:1")
+        order_id = json.loads(placed.stdout)["order_id"]
+        try:
+            wait_for("the TikTok order in the store",
+                     lambda: any(o.source_order_id == order_id for o in live.eco.orders()))
+        except AssertionError:
+            daemon.kill()
+            raise AssertionError(f"deliveries {tt.deliverer.sent}; "
+                                 f"daemon: {daemon.stderr.read()[-2000:]}") from None  # type: ignore[union-attr]
+        assert len(live.eco.orders()) == before + 1
+        # TikTok's own delivery of that order, signed as TikTok signs, accepted at the shop's address
+        assert [(d["address"], d["status"]) for d in tt.deliverer.sent
+                if d["body"]["type"] == 1 and d["body"]["data"]["order_id"] == order_id] == [(live.tt_address, 200)]
+        assert runs("orders") > orders_runs
+
+        stop_daemon(daemon)
+        store_subscriptions = sandbox_subscriptions(live.platform, live.eco)
+        cli("disconnect", str(live.shop.id))
+        assert sandbox_subscriptions(CHANNEL, tt) == set()
+        assert sandbox_subscriptions(live.platform, live.eco) == store_subscriptions  # the store's are its own
