@@ -11,10 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bridge.errors import WebhookRejected
+from bridge.errors import Misconfigured, Rejected, WebhookRejected
 from bridge.models import WebhookRequest
 from bridge.sandboxing import SandboxServer
 from bridge_tiktokshop import connector, signing
+from bridge_tiktokshop.client import TikTokClient
 
 
 def test_register_deliver_verify_parse(sandbox, server, conn) -> None:
@@ -47,6 +48,28 @@ def test_register_deliver_verify_parse(sandbox, server, conn) -> None:
         connector.receive_webhook(app=app, connection=None, request=tampered)
     for shop_hooks in sandbox.world.shops.values():
         shop_hooks.webhooks.clear()
+
+
+@pytest.mark.parametrize("url", ["http://bridge.example.com/webhooks/tiktokshop/1",
+                                 "https://203.0.113.7/webhooks/tiktokshop/1",
+                                 "https://bridge.example.com:8443/webhooks/tiktokshop/1",
+                                 "https://bridge.example.com/" + "x" * 250])
+def test_an_address_tiktok_refuses_is_refused_by_the_sandbox_and_never_sent(sandbox, conn, url) -> None:
+    """TikTok delivers only to https, a domain name, no port, at most 255 characters (9.1)."""
+    put = {"address": url, "event_type": "ORDER_STATUS_CHANGE"}
+    with pytest.raises(Rejected, match="Invalid address"):
+        TikTokClient(conn).call("PUT", "/event/202309/webhooks", body=put)
+    puts = sandbox.stats.snapshot()["by_route"].get("PUT /event/202309/webhooks", 0)
+    with pytest.raises(Misconfigured, match="set BRIDGE_PUBLIC_URL to an https address"):
+        connector.register_webhooks(connection=conn, url=url)
+    assert sandbox.stats.snapshot()["by_route"].get("PUT /event/202309/webhooks", 0) == puts
+    assert connector.list_webhooks(connection=conn) == []
+    good = "https://bridge.example.com/webhooks/tiktokshop/1"
+    connector.register_webhooks(connection=conn, url=good)
+    try:
+        assert {s.address for s in connector.list_webhooks(connection=conn)} == {good}
+    finally:
+        connector.delete_webhooks(connection=conn, ids=[s.id for s in connector.list_webhooks(connection=conn)])
 
 
 def _signed(app, payload: dict) -> WebhookRequest:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from bridge.connection import AppContext
-from bridge.errors import WebhookRejected
+from bridge.errors import Misconfigured, WebhookRejected
+from bridge.http import is_loopback
 from bridge.models import WebhookDelivery, WebhookEvent, WebhookRequest, WebhookSubscription
 from bridge_tiktokshop import signing
 from bridge_tiktokshop.client import TikTokClient
@@ -22,8 +25,45 @@ TOPICS = {1: "ORDER_STATUS_CHANGE", 3: "RECIPIENT_ADDRESS_UPDATE", 4: "PACKAGE_U
           27: "INVENTORY_STATUS_CHANGE", 37: "PRODUCT_AUDIT_STATUS_CHANGE"}
 
 
+MAX_ADDRESS = 255
+
+
+def address_problem(url: str) -> str | None:
+    """Why TikTok refuses ``url`` as a webhook address, or None: it delivers only to
+    ``https://`` addresses with a domain name (no IP) and no port, at most 255 characters long
+    (tiktokshop.md 9.1). A loopback address passes: bridge registers one only at a sandbox on the
+    same machine (:mod:`bridge.subscriptions` never gives a real host a loopback address)."""
+    if len(url) > MAX_ADDRESS:
+        return f"it is longer than {MAX_ADDRESS} characters"
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if host and is_loopback(host):
+        return None
+    if parts.scheme != "https":
+        return "it is not https"
+    if not host:
+        return "it names no host"
+    try:
+        ipaddress.ip_address(host)
+        return "it is an IP address, not a domain name"
+    except ValueError:
+        pass
+    try:
+        port = parts.port
+    except ValueError:
+        return "its port is not a number"
+    return "it has a port" if port is not None or parts.netloc.endswith(":") else None
+
+
 def register(client: TikTokClient, url: str) -> list[str]:
-    """Subscribe each event type to ``url``, keeping subscriptions already there."""
+    """Subscribe each event type to ``url``, keeping subscriptions already there.
+
+    :raises Misconfigured: TikTok would refuse ``url`` (see :func:`address_problem`).
+    """
+    problem = address_problem(url)
+    if problem:
+        raise Misconfigured(f"TikTok Shop cannot deliver webhooks to {url}: {problem}; set BRIDGE_PUBLIC_URL "
+                            "to an https address with a domain name and no port, e.g. https://bridge.example.com")
     current = client.call("GET", "/event/202309/webhooks").get("webhooks") or []
     have = {w.get("event_type"): w.get("address") for w in current}
     for event in EVENT_TYPES:

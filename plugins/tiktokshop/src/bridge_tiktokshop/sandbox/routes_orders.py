@@ -226,12 +226,15 @@ class OrderRoutes:
 
     def put_webhook(self, ctx: Ctx) -> dict[str, Any]:
         from bridge_tiktokshop.sandbox.webhooks import TYPES
+        from bridge_tiktokshop.webhooks import address_problem
 
         address, event = str(ctx.body.get("address") or ""), str(ctx.body.get("event_type") or "")
         if event not in TYPES:
             raise ApiError(11050001, f"Unknown event_type {event}.")
-        if not address or len(address) > 255:
-            raise ApiError(11050001, "address is required (at most 255 characters).")
+        problem = "it is required" if not address else address_problem(address)
+        if problem:
+            raise ApiError(11050001, f"Invalid address: {problem} (https, a domain name, no port, "
+                                     "at most 255 characters).")
         now = self.world.now()
         shop = _shop(ctx)
         old = shop.webhooks.get(event)
