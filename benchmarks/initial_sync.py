@@ -12,6 +12,8 @@ state; its own database in a temporary directory, the real plugins), so its peak
 set, sampled every 20 ms; ``--tracemalloc`` adds the Python heap's peak at about three times the
 wall time) and its CPU time (user + system, all its threads) are its own. Phases: read the catalog once (the eCommerce
 minimum), the initial sync (products flow, then inventory flow), then a no-op re-sync.
+``--profile FILE`` writes a cProfile of the products flow (every thread of the bridge process,
+timed by each thread's CPU clock unless ``--profile-clock wall``) and prints its top functions.
 
 Printed: wall time of the initial sync, CPU seconds of the bridge process per created listing, and
 the wall time's ratio to the floor the rate limit sets (the
@@ -26,6 +28,7 @@ import cProfile
 import hashlib
 import multiprocessing
 import os
+import pstats
 import socket
 import sys
 import tempfile
@@ -92,6 +95,45 @@ class _PeakRss:
         return self.base, max(self.peak, _rss())
 
 
+class _Profiles:
+    """cProfile of every thread of this process (the flow's and its appliers' workers), merged:
+    one ``cProfile.Profile`` per thread, each enabled as the thread starts. ``cpu``: timed by
+    the thread's CPU clock (where the CPU goes; waits on locks, sockets and sleeps count
+    nothing), else by the wall clock."""
+
+    def __init__(self, cpu: bool) -> None:
+        self.timer = time.thread_time if cpu else time.perf_counter
+        self.profiles: list[cProfile.Profile] = []
+        self.lock = threading.Lock()
+
+    def _thread_started(self, *_: Any) -> None:
+        profile = cProfile.Profile(self.timer)
+        with self.lock:
+            self.profiles.append(profile)
+        profile.enable()  # replaces this hook for the rest of the thread
+
+    def start(self) -> None:
+        threading.setprofile(self._thread_started)
+        self._thread_started()
+
+    def stop(self, path: str, top: int) -> None:
+        """Write the merged profile to ``path``; print the ``top`` functions by own time and by
+        cumulative time (stderr)."""
+        threading.setprofile(None)  # type: ignore[arg-type]
+        with self.lock:
+            profiles = list(self.profiles)
+        for p in profiles:
+            p.disable()  # only stops the calling thread's; the others are done with the flow
+        stats = pstats.Stats(profiles[0], stream=sys.stderr)
+        for p in profiles[1:]:
+            stats.add(p)
+        stats.dump_stats(path)
+        print(f"profile of {len(profiles)} threads written to {path}", file=sys.stderr)
+        if top:
+            stats.sort_stats("tottime").print_stats(top)
+            stats.sort_stats("cumulative").print_stats(top)
+
+
 def _rss() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -141,15 +183,14 @@ def _child(args: Any, conn: dict[str, Any], img_url: str, env: dict[str, str], q
     if args.tracemalloc:
         tracemalloc.start()
     rss = _PeakRss()
-    profile = cProfile.Profile() if args.profile else None
+    profile = _Profiles(args.profile_clock == "cpu") if args.profile else None
     cpu0 = time.process_time()
     t0 = time.perf_counter()
     if profile:
-        profile.enable()
+        profile.start()
     products = run("products")
     if profile:
-        profile.disable()
-        profile.dump_stats(args.profile)
+        profile.stop(args.profile, args.profile_top)
     t_products = time.perf_counter() - t0
     cpu_products = time.process_time() - cpu0
     inventory = run("inventory")
@@ -241,7 +282,12 @@ def main() -> None:
                     help="shop option products.preflight: TikTok's listing_check before each create")
     ap.add_argument("--tracemalloc", action="store_true",
                     help="also report the Python heap's peak (tracemalloc; makes the sync about 3x slower)")
-    ap.add_argument("--profile", metavar="FILE", help="write a cProfile of the products flow to FILE")
+    ap.add_argument("--profile", metavar="FILE", help="write a cProfile of the products flow (every thread "
+                    "of the bridge process, merged) to FILE; read it with `python -m pstats FILE`")
+    ap.add_argument("--profile-top", type=int, default=30, metavar="N",
+                    help="with --profile: print the N functions with the most own and cumulative time")
+    ap.add_argument("--profile-clock", choices=("cpu", "wall"), default="cpu",
+                    help="with --profile: time functions by each thread's CPU time (default) or wall time")
     args = ap.parse_args()
     pm = PluginManager()
     eco = pm.call(args.platform, "sandbox", options={"seed": 0})
