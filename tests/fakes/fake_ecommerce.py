@@ -18,6 +18,7 @@ from bridge.errors import WebhookRejected
 from bridge.models import (
     CreatedOrder,
     Fulfillment,
+    Image,
     InventoryLevel,
     Money,
     Order,
@@ -75,7 +76,7 @@ def _product(p: dict[str, Any]) -> Product:
         variants=[Variant(remote_id=v["id"], sku=v["sku"], title=v["size"], options={"Size": v["size"]},
                           price=Money(amount=v["price"], currency="GBP"), quantity=v["qty"],
                           weight_g=Decimal(250)) for v in p["variants"]],
-        images=[], weight_g=Decimal(250),
+        images=[Image(url=u, position=n) for n, u in enumerate(p.get("images", []))], weight_g=Decimal(250),
     )
 
 

@@ -4,6 +4,7 @@ bulk actions. Changes trigger the products flow for the items concerned."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import col, select
@@ -11,14 +12,17 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bridge import db, scheduler
-from bridge.errors import Misconfigured
+from bridge import db, overrides, scheduler
+from bridge.errors import BridgeError, Misconfigured
+from bridge.mapping import drafted
 from bridge.models import Category, CategoryAttribute
 from bridge.statuses import IN_REVIEW, ListingStatus
 from bridge.stores import connection_for
+from bridge.sync import manual_links, plan_flow
 from bridge.tables import CategoryRule, ListingLink, ProductMapping, Store, utcnow
-from bridge.web import access, queries
+from bridge.web import access, product_page, queries
 from bridge.web.base import Ctx, parse_id, parse_int, view
+from bridge.web.product_page import flow_context
 
 FACETS = ("product_type", "category", "tag", "vendor", "all")
 
@@ -75,17 +79,60 @@ def index(ctx: Ctx) -> Response:
         return ctx.render("products.html", shops=[], shop=None)
     shop = access.store(ctx, ctx.q("shop") or shops[0].id, kind="channel")  # type: ignore[arg-type]
     page = ctx.page()
-    rows, total = queries.listings(shop.id, status=ctx.q("status"), search=ctx.q("q"), page=page)  # type: ignore[arg-type]
+    sort = ctx.q("sort") if ctx.q("sort").lstrip("-") in queries.LISTING_SORTS else ""
+    rows, total = queries.listings(shop.id, status=ctx.q("status"), search=ctx.q("q"), page=page,  # type: ignore[arg-type]
+                                   sort=sort)
+    ids = [r.source_product_id for r, _ in rows]
+    problems: list[str] = []
+    in_store = store_products(ctx, shop, ids, problems)
     with db.session() as s:
-        ids = [r.source_product_id for r in rows]
         mappings = {m.source_product_id: m for m in s.exec(select(ProductMapping).where(
             ProductMapping.channel_store_id == shop.id, col(ProductMapping.source_product_id).in_(ids or [""])))}
         rules = list(s.exec(select(CategoryRule).where(CategoryRule.channel_store_id == shop.id)
                             .order_by(col(CategoryRule.priority).desc(), CategoryRule.id)))
     return ctx.render("products.html", shops=shops, shop=shop, rows=rows, mappings=mappings,
                       rules=rules, counts=queries.listing_counts(shop.id),  # type: ignore[arg-type]
-                      pager=queries.pages(total, page), facets=FACETS,
+                      pager=queries.pages(total, page), facets=FACETS, in_store=in_store,
+                      problems=problems, sort=sort, sorts=SORTS, bulk_fields=BULK_FIELDS,
                       fstatus=ctx.q("status"), search=ctx.q("q"))
+
+
+SORTS = {"": "oldest first", "title": "title A–Z", "-title": "title Z–A", "status": "status",
+         "-updated": "recently changed", "price": "TikTok price, lowest", "-price": "TikTok price, highest",
+         "stock": "TikTok stock, lowest", "-stock": "TikTok stock, highest"}
+BULK_FIELDS = {"title": "title", "description": "description (HTML)", "price": "price", "images": "images (URLs)",
+               "category": "category id"}
+
+
+@dataclass
+class StoreSide:
+    """A product as the eCommerce store has it now: thumbnail, price range, stock."""
+
+    thumbnail: str | None
+    price: str
+    stock: int | None
+
+
+def store_products(ctx: Ctx, shop: Store, ids: list[str], problems: list[str]) -> dict[str, StoreSide]:
+    """The page's products as the store has them, in one call (none when it cannot be read)."""
+    if not ids:
+        return {}
+    try:
+        fc = flow_context(ctx, shop)
+        assert fc.ecommerce is not None
+        found = fc.reader(fc.ecommerce).get_products(ids)
+    except BridgeError as exc:
+        problems.append(f"the store's prices and stock could not be read: {exc}")
+        return {}
+    out = {}
+    for p in found:
+        prices = sorted(v.price.amount for v in p.variants)
+        tracked = [v.quantity or 0 for v in p.variants if v.inventory_tracked]
+        image = min(p.images, key=lambda i: i.position).url if p.images else next(
+            (v.image_url for v in p.variants if v.image_url), None)
+        price = "" if not prices else f"{prices[0]:.2f}" if prices[0] == prices[-1] else f"{prices[0]:.2f}–{prices[-1]:.2f}"
+        out[p.remote_id] = StoreSide(image, price, sum(tracked) if tracked else None)
+    return out
 
 
 @view()
@@ -187,15 +234,8 @@ def item_page(ctx: Ctx) -> Response:
 
 
 def _set_mapping(shop: Store, ids: list[str], **fields: Any) -> None:
-    with db.session() as s:
-        for pid in ids:
-            row = s.exec(select(ProductMapping).where(ProductMapping.channel_store_id == shop.id,
-                                                      ProductMapping.source_product_id == pid)).first()
-            row = row or ProductMapping(channel_store_id=shop.id, source_product_id=pid)  # type: ignore[arg-type]
-            for k, v in fields.items():
-                setattr(row, k, v)
-            row.updated_at = utcnow()
-            s.add(row)
+    assert shop.id is not None
+    overrides.save(shop.id, ids, fields)
     scheduler.trigger("products", shop.org_id, shop.id, ids)
 
 
@@ -215,16 +255,45 @@ def bulk(ctx: Ctx) -> Response:
     elif action in ("exclude", "include"):
         _set_mapping(shop, ids, excluded=action == "exclude")
     elif action == "retry":
-        with db.session() as s:
-            for link in s.exec(select(ListingLink).where(ListingLink.channel_store_id == shop.id,
-                                                         col(ListingLink.source_product_id).in_(ids))):
-                if link.status in (ListingStatus.FAILED, ListingStatus.HELD):
-                    link.status, link.content_hash = ListingStatus.PENDING, None
-                    s.add(link)
+        manual_links.retry(shop.id, ids)  # type: ignore[arg-type]
         scheduler.trigger("products", shop.org_id, shop.id, ids)
     else:
         raise Misconfigured("choose an action")
     return ctx.redirect(f"/products?shop={shop.id}", f"{action}: {len(ids)} product(s) queued.")
+
+
+#: The most products one bulk edit previews and applies (the list's page holds 50).
+BULK_LIMIT = 200
+
+
+@view()
+def bulk_edit(ctx: Ctx) -> Response:
+    """The bulk editor: set one override field (``field``, ``value``) on the selected products.
+    ``step=preview`` shows the plan for those products with the value applied, saving nothing;
+    ``step=apply`` saves it and queues the products flow for them."""
+    shop = _shop(ctx)
+    assert shop.id is not None
+    ids = list(dict.fromkeys(i for i in ctx.lists.get("ids", []) if i))
+    if not ids:
+        raise Misconfigured("select at least one product")
+    if len(ids) > BULK_LIMIT:
+        raise Misconfigured(f"select at most {BULK_LIMIT} products at once")
+    name = ctx.form.get("field", "")
+    values = overrides.changes({name: ctx.form.get("value", "")}, [name])
+    if ctx.form.get("step") == "apply":
+        n = overrides.save(shop.id, ids, values)
+        scheduler.trigger("products", shop.org_id, shop.id, ids)
+        return ctx.redirect(f"/products?shop={shop.id}",
+                            f"{BULK_FIELDS.get(name, name)} set on {n} product(s): the next sync sends the change.")
+    with drafted(shop.id, {pid: values for pid in ids}):
+        plan = [row for r in plan_flow("products", shop.org_id, shop.id, items=ids, pm=ctx.pm) for row in r.plan]
+    with db.session() as s:
+        titles = {ln.source_product_id: ln.title for ln in s.exec(select(ListingLink).where(
+            ListingLink.channel_store_id == shop.id, col(ListingLink.source_product_id).in_(ids)))}
+    planned = {row["item"] for row in plan}
+    return ctx.render("bulk_edit.html", shop=shop, ids=ids, field=name, label=BULK_FIELDS.get(name, name),
+                      value=ctx.form.get("value", ""), plan=plan, titles=titles,
+                      unchanged=[pid for pid in ids if pid not in planned])
 
 
 @view()
@@ -263,4 +332,6 @@ routes = [
     Route("/products/{shop_id}/rules/{rule_id}", rule_page, methods=["GET", "POST"]),
     Route("/products/{shop_id}/bulk", bulk, methods=["POST"]),
     Route("/products/{shop_id}/item/{product_id:path}", item_page, methods=["GET", "POST"]),
+    Route("/products/{shop_id}/edit", bulk_edit, methods=["POST"]),
+    *product_page.routes,
 ]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Numeric, cast, func
 from sqlmodel import col, select
 
 from bridge import db
-from bridge.tables import Job, ListingLink, OrderLink, Store, SyncRun
+from bridge.tables import Job, ListingLink, OrderLink, SkuLink, Store, SyncRun
 
 PAGE_SIZE = 50
 
@@ -65,19 +66,69 @@ def listing_counts(shop_id: int) -> dict[str, int]:
         return {status: n for status, n in rows}
 
 
-def listings(shop_id: int, *, status: str = "", search: str = "", page: int = 1) -> tuple[list[ListingLink], int]:
-    """One page of a shop's products with their listing status, and the total."""
+@dataclass
+class SkuTotals:
+    """A listed product's SKUs as bridge last sent them: price range and total quantity."""
+
+    skus: int
+    min_price: Decimal | None
+    max_price: Decimal | None
+    quantity: int | None
+
+    @property
+    def price(self) -> str:
+        if self.min_price is None:
+            return ""
+        return f"{self.min_price:.2f}" if self.min_price == self.max_price else f"{self.min_price:.2f}–{self.max_price:.2f}"
+
+
+#: Sort keys of the products list (``-key``: descending).
+LISTING_SORTS = ("title", "status", "updated", "price", "stock")
+
+
+def _sent(shop_id: int, product_ids: list[str] | None = None) -> Any:
+    """Per product of the shop (of ``product_ids``, or all): the SKUs' lowest and highest price
+    and total quantity last sent."""
+    price = cast(SkuLink.last_price, Numeric(12, 2))
+    q = (select(SkuLink.source_product_id, func.count().label("skus"), func.min(price).label("min_price"),
+                func.max(price).label("max_price"), func.sum(SkuLink.last_quantity).label("quantity"))
+         .where(SkuLink.channel_store_id == shop_id))
+    if product_ids is not None:
+        q = q.where(col(SkuLink.source_product_id).in_(product_ids or [""]))
+    return q.group_by(SkuLink.source_product_id)
+
+
+def listings(shop_id: int, *, status: str = "", search: str = "", page: int = 1,
+             sort: str = "") -> tuple[list[tuple[ListingLink, SkuTotals]], int]:
+    """One page of a shop's products with their listing status and what bridge last sent, and
+    the total: filtered by status, searched by title, store product id or seller SKU, sorted by
+    one of :data:`LISTING_SORTS` (``-`` first: descending). Three queries whatever the page holds."""
+    key = sort.lstrip("-")
     with db.session() as s:
         q = select(ListingLink).where(ListingLink.channel_store_id == shop_id)
         if status:
             q = q.where(ListingLink.status == status)
         if search:
             like = f"%{search}%"
-            q = q.where(col(ListingLink.title).ilike(like) | col(ListingLink.source_product_id).ilike(like))
+            by_sku = select(SkuLink.source_product_id).where(SkuLink.channel_store_id == shop_id,
+                                                             col(SkuLink.seller_sku).ilike(like))
+            q = q.where(col(ListingLink.title).ilike(like) | col(ListingLink.source_product_id).ilike(like)
+                        | col(ListingLink.source_product_id).in_(by_sku))
         total = s.exec(select(func.count()).select_from(q.subquery())).one()
-        rows = list(s.exec(q.order_by(ListingLink.id).offset((max(page, 1) - 1) * PAGE_SIZE)
-                           .limit(PAGE_SIZE)))
-        return rows, int(total)
+        if key in ("price", "stock"):  # sorted by what was sent: joined to the totals of the shop
+            sent = _sent(shop_id).subquery()
+            column = sent.c.min_price if key == "price" else sent.c.quantity
+            q = q.outerjoin(sent, sent.c.source_product_id == ListingLink.source_product_id)
+        else:
+            column = {"title": col(ListingLink.title), "status": col(ListingLink.status),
+                      "updated": col(ListingLink.updated_at)}.get(key, col(ListingLink.id))
+        order = (column.desc() if sort.startswith("-") else column.asc()).nulls_last()
+        links = list(s.exec(q.order_by(order, col(ListingLink.id)).offset((max(page, 1) - 1) * PAGE_SIZE)
+                            .limit(PAGE_SIZE)))
+        totals = {pid: SkuTotals(n, lo, hi, qty) for pid, n, lo, hi, qty
+                  in s.exec(_sent(shop_id, [ln.source_product_id for ln in links]))}
+        empty = SkuTotals(0, None, None, None)
+        return [(ln, totals.get(ln.source_product_id, empty)) for ln in links], int(total)
 
 
 def orders(shop_ids: list[int], *, status: str = "", search: str = "", page: int = 1) -> tuple[list[OrderLink], int]:
