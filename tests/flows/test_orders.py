@@ -40,6 +40,24 @@ def test_paid_released_order_is_created_once(flows: Flows) -> None:
     assert flows.writes() == 0
 
 
+def test_a_created_order_keeps_what_the_order_page_shows(flows: Flows) -> None:
+    """The store's number, both sides' lines and totals, and the SKUs the orders list searches."""
+    flows.run("products")
+    oid = flows.channel.create_order("shop-1", [("SKU-2-2", 2), ("SKU-1-1", 1)])
+    flows.run("orders")
+    link = _link(oid)
+    created = flows.shop.orders()[0]
+    assert link.ecommerce_order_number == created.remote_id  # the fake store names its orders by id
+    assert link.skus == " SKU-1-1 SKU-2-2 "
+    tiktok, store = link.data["channel"], link.data["store"]
+    assert {ln["sku"]: ln["quantity"] for ln in tiktok["lines"]} == {"SKU-2-2": 2, "SKU-1-1": 1}
+    assert {ln["sku"]: ln["quantity"] for ln in store["lines"]} == {"SKU-2-2": 2, "SKU-1-1": 1}
+    prices = {ln["sku"]: ln["unit_price"] for ln in tiktok["lines"]}
+    assert prices == {ln["sku"]: ln["unit_price"] for ln in store["lines"]}
+    assert store["total"] == str(created.total.amount)  # type: ignore[union-attr]
+    assert tiktok["currency"] == store["currency"] == created.currency
+
+
 def test_unreleased_order_waits_then_goes_through(flows: Flows) -> None:
     flows.run("products")
     oid = flows.channel.create_order("shop-1", [("SKU-1-1", 1)], released=False)

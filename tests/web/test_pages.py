@@ -171,7 +171,7 @@ def test_home_apps_activity_checklist_disconnect(pair, signed_in):
     home = ann.get("/").text
     assert "Acme" in home and "partial" in home and "Connect TikTok Shop store" in home
     act = ann.get("/activity?level=error").text
-    assert "Material is required" in act and "created=1" in act
+    assert "Material is required" in act and "1 of 2 products created, 1 failed" in act
     assert "Material is required" not in ann.get("/activity?kind=store.").text
     assert "API reachable" in ann.get(f"/stores/{pair.eco.id}/prerequisites").text
     sid = pair.shop.id

@@ -176,6 +176,12 @@ class OrderLink(SQLModel, table=True):
     channel_order_id: str
     ecommerce_store_id: int | None = Field(default=None, foreign_key="stores.id")
     ecommerce_order_id: str | None = Field(default=None, index=True)
+    ecommerce_order_number: str | None = Field(default=None, index=True)
+    """The order's name in the store, as the merchant knows it (``#1022``), from the store's
+    answer to the create (``CreatedOrder.number``)."""
+    skus: str = ""
+    """The order's seller SKUs, space-separated with a space at each end (`` A-1 B-2 ``): the
+    orders list finds an order by SKU without reading ``data``."""
     status: str = OrderStatus.PENDING
     channel_status: str | None = None
     message: str | None = None

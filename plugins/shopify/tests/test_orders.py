@@ -39,6 +39,7 @@ def test_create_order_with_tiktok_prices_and_stock(served, conn) -> None:
     assert not created.existed and created.number.startswith("#")
     assert served.sandbox.quantity(sku) == 8
     record = served.sandbox.state.orders[created.remote_id]
+    assert created.admin_url == f"{served.url}/admin/orders/{record['_num']}"
     assert record["sourceIdentifier"] == "576400000000001"
     assert "tiktok-576400000000001" in record["tags"] and "TikTokShop" in record["tags"]
     assert record["lineItems"][0]["price"] == "12.34"

@@ -257,7 +257,8 @@ def test_merchant_journey(browser, stack, shots):  # type: ignore[no-untyped-def
     created = wait_for("the TikTok order to be created in Shopify", order_created, timeout=60, every=0.5)
     page.goto(f"{base}/orders")
     row = page.inner_text(f"#orders tr[data-order='{order_id}']")
-    assert created.ecommerce_order_id in row  # type: ignore[attr-defined]
+    assert created.ecommerce_order_number and created.ecommerce_order_number in row  # type: ignore[attr-defined]
+    assert "gid://" not in page.inner_text("main")
     shots(page, "orders-created")
     stack.shopify.fulfill_order(created.ecommerce_order_id, Tracking(number="RM123456785GB",  # type: ignore[attr-defined]
                                                                      carrier="Royal Mail"))

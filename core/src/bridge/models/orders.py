@@ -106,8 +106,13 @@ class OrderDraft(_Model):
 class CreatedOrder(_Model):
     remote_id: str
     number: str | None = None
+    """The order's name in the store as its merchant knows it (``#1022``), where the answer
+    has one."""
     existed: bool = False
     """True when an order for this source order id was already there (found, not created)."""
+    admin_url: str | None = None
+    """The order's page in the store's admin, where the platform has one (the admin pages link
+    to it)."""
 
 
 

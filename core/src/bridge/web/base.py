@@ -23,7 +23,7 @@ from bridge.errors import BridgeError
 from bridge.plugins import PluginManager, get_manager
 from bridge.tables import User, WebSession
 from bridge.values import parse_id, parse_int
-from bridge.web import auth
+from bridge.web import auth, naming
 
 log = logging.getLogger("bridge.web")
 HERE = Path(__file__).parent
@@ -39,6 +39,19 @@ def _pager_query(params: Any, page: int) -> str:
 
 
 env.filters["pager_query"] = _pager_query
+
+
+def _query_with(params: Any, **changes: str) -> str:
+    """The current query string with ``changes`` set and ``page`` dropped (a new sort starts
+    at page 1 and keeps the filters)."""
+    items = [(k, v) for k, v in params.multi_items() if k != "page" and k not in changes]
+    return urlencode([*items, *changes.items()])
+
+
+env.filters["query_with"] = _query_with
+env.filters["plain"] = naming.plain
+env.filters["run_counts"] = naming.run_counts
+env.globals["order_name"] = naming.order_name
 
 
 def public_url() -> str:

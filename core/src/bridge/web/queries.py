@@ -10,7 +10,17 @@ from sqlalchemy import Numeric, cast, func
 from sqlmodel import col, select
 
 from bridge import db
-from bridge.tables import Job, ListingLink, OrderLink, SkuLink, Store, SyncRun
+from bridge.tables import (
+    Event,
+    Job,
+    ListingLink,
+    OrderLink,
+    RefundRecord,
+    SkuLink,
+    Store,
+    SyncRun,
+    TrackingPushRecord,
+)
 
 PAGE_SIZE = 50
 
@@ -32,8 +42,8 @@ class Health:
 
 
 def health(stores: list[Store]) -> dict[int, Health]:
-    """Health of each store (runs are recorded against the shop of a pair, or the eCommerce
-    store for per-organization flows)."""
+    """Health of each store: the runs and failing jobs of every flow that reads or writes it
+    (a pair's run counts on its TikTok shop and on the eCommerce store it reads from)."""
     ids = [s.id for s in stores if s.id is not None]
     out: dict[int, Health] = {i: Health([], []) for i in ids}
     if not ids:
@@ -49,12 +59,10 @@ def health(stores: list[Store]) -> dict[int, Health]:
         jobs = list(s.exec(select(Job).where(Job.failures > 0,
                                              col(Job.channel_store_id).in_(ids) | col(Job.store_id).in_(ids))))
     for run in runs:
-        sid = run.channel_store_id if run.channel_store_id in out else run.store_id
-        if sid in out:
+        for sid in out.keys() & {run.channel_store_id, run.store_id}:
             out[sid].last_runs.append(run)
     for job in jobs:
-        sid = job.channel_store_id if job.channel_store_id in out else job.store_id
-        if sid in out:
+        for sid in out.keys() & {job.channel_store_id, job.store_id}:
             out[sid].failing.append(job)
     return out
 
@@ -131,19 +139,74 @@ def listings(shop_id: int, *, status: str = "", search: str = "", page: int = 1,
         return [(ln, totals.get(ln.source_product_id, empty)) for ln in links], int(total)
 
 
-def orders(shop_ids: list[int], *, status: str = "", search: str = "", page: int = 1) -> tuple[list[OrderLink], int]:
+#: The orders list's sort keys (``sort=-created``: newest first) -> their columns.
+ORDER_SORTS: dict[str, Any] = {
+    "created": col(OrderLink.id),
+    "updated": col(OrderLink.updated_at),
+    "tiktok": col(OrderLink.channel_order_id),
+    "store": col(OrderLink.ecommerce_order_number),
+    "status": col(OrderLink.status),
+}
+DEFAULT_ORDER_SORT = "-created"
+
+
+def order_sort(value: str) -> str:
+    """``value`` when it names a sort of :data:`ORDER_SORTS` (``-`` first: descending), else
+    the default (newest first)."""
+    return value if value.lstrip("-") in ORDER_SORTS else DEFAULT_ORDER_SORT
+
+
+def orders(shop_ids: list[int], *, status: str = "", search: str = "", page: int = 1,
+           sort: str = DEFAULT_ORDER_SORT) -> tuple[list[OrderLink], int]:
+    """One page of the shops' orders and the total. ``search`` finds the store order number
+    (``#1022`` or ``1022``), the TikTok order id and the seller SKUs; ``sort`` is one of
+    :data:`ORDER_SORTS`. Two queries whatever the page holds."""
     with db.session() as s:
         q = select(OrderLink).where(col(OrderLink.channel_store_id).in_(shop_ids or [-1]))
         if status:
             q = q.where(OrderLink.status == status)
-        if search:
-            like = f"%{search}%"
+        if search.strip():
+            like = f"%{search.strip()}%"
             q = q.where(col(OrderLink.channel_order_id).ilike(like)
-                        | col(OrderLink.ecommerce_order_id).ilike(like))
+                        | col(OrderLink.ecommerce_order_number).ilike(like)
+                        | col(OrderLink.ecommerce_order_id).ilike(like)
+                        | col(OrderLink.skus).ilike(like))
         total = s.exec(select(func.count()).select_from(q.subquery())).one()
-        rows = list(s.exec(q.order_by(col(OrderLink.id).desc())
-                           .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+        sort = order_sort(sort)
+        column = ORDER_SORTS[sort.lstrip("-")]
+        ordering = [column.desc(), col(OrderLink.id).desc()] if sort.startswith("-") \
+            else [column.asc(), col(OrderLink.id).asc()]
+        rows = list(s.exec(q.order_by(*ordering).offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
         return rows, int(total)
+
+
+@dataclass
+class OrderView:
+    """Everything the order page shows of one order link, read in a fixed number of queries."""
+
+    link: OrderLink
+    shop: Store
+    store: Store | None
+    pushes: list[TrackingPushRecord]
+    refunds: list[RefundRecord]
+    events: list[Event]
+
+
+def order_view(link: OrderLink, shop: Store, *, events: int = 100) -> OrderView:
+    """The order's stores, tracking pushes, returns/refunds/cancellations and its journal
+    entries (those of the order and of its returns), newest first."""
+    with db.session() as s:
+        store = s.get(Store, link.ecommerce_store_id) if link.ecommerce_store_id else None
+        pushes = list(s.exec(select(TrackingPushRecord).where(TrackingPushRecord.order_link_id == link.id)
+                             .order_by(col(TrackingPushRecord.id))))
+        refunds = list(s.exec(select(RefundRecord).where(
+            RefundRecord.channel_store_id == link.channel_store_id,
+            RefundRecord.channel_order_id == link.channel_order_id).order_by(col(RefundRecord.id))))
+        items = [link.channel_order_id, *(r.remote_id for r in refunds)]
+        journal = list(s.exec(select(Event).where(Event.store_id == link.channel_store_id,
+                                                  col(Event.item).in_(items))
+                              .order_by(col(Event.id).desc()).limit(events)))
+    return OrderView(link=link, shop=shop, store=store, pushes=pushes, refunds=refunds, events=journal)
 
 
 def pages(total: int, page: int) -> dict[str, Any]:

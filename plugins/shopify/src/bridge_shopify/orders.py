@@ -72,7 +72,8 @@ def create_order(connection: Connection, draft: OrderDraft) -> CreatedOrder:
         raise Rejected(f"shopify: no order was created for {draft.source_order_id}",
                        code="NO_ORDER", item=draft.source_order_id)
     connection.state[LINK_STATE + draft.source_order_id] = order["id"]
-    return CreatedOrder(remote_id=order["id"], number=order.get("name"), existed=False)
+    admin = f"{client.base_url}/admin/orders/{order['legacyResourceId']}" if order.get("legacyResourceId") else None
+    return CreatedOrder(remote_id=order["id"], number=order.get("name"), existed=False, admin_url=admin)
 
 
 def cancel_order(connection: Connection, order_id: str, reason: str) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 from bridge import db, journal
 from bridge.errors import OutcomeUnknown, RateLimited, Rejected, Transient
 from bridge.facade import StoreWriter
-from bridge.models import Order
+from bridge.models import CreatedOrder, Money, Order, OrderDraft, OrderLine
 from bridge.statuses import OrderStatus
 from bridge.sync import links
 from bridge.sync.actions import Applier, applies
@@ -51,9 +51,43 @@ def _stamp(value: Any) -> datetime | None:
     return None
 
 
+def _money(m: Money | None) -> str | None:
+    return None if m is None else str(m.amount)
+
+
+def _lines(lines: list[OrderLine]) -> list[dict[str, Any]]:
+    """Order lines as the order page shows them: one per SKU, title and unit price (TikTok has
+    one line per unit), with their quantities."""
+    out: dict[tuple[str | None, str | None, str], dict[str, Any]] = {}
+    for ln in lines:
+        key = (ln.variant_id, ln.sku, str(ln.unit_price.amount))
+        row = out.setdefault(key, {"sku": ln.sku, "variant_id": ln.variant_id, "title": ln.title,
+                                   "unit_price": str(ln.unit_price.amount), "quantity": 0, "cancelled": 0})
+        row["quantity"] += ln.quantity
+        row["cancelled"] += ln.cancelled_quantity
+    return list(out.values())
+
+
 def _link_data(o: Order) -> dict[str, Any]:
-    """What the tracking flow needs of a channel order: its packages, who issues its label."""
-    return {"packages": o.package_ids, "label_by": o.shipping_label_by}
+    """What the tracking flow needs of a channel order (its packages, who issues its label) and
+    what the order page shows of it: its lines and the buyer's totals."""
+    return {"packages": o.package_ids, "label_by": o.shipping_label_by,
+            "channel": {"number": o.number, "currency": o.currency, "lines": _lines(o.lines),
+                        "subtotal": _money(o.subtotal), "shipping": _money(o.shipping),
+                        "tax": _money(o.tax), "total": _money(o.total)}}
+
+
+def _skus(o: Order) -> str:
+    """The order's seller SKUs for :attr:`OrderLink.skus` (`` A-1 B-2 ``)."""
+    skus = sorted({ln.sku for ln in o.lines if ln.sku})
+    return f" {' '.join(skus)} " if skus else ""
+
+
+def _store_data(draft: OrderDraft, created: CreatedOrder) -> dict[str, Any]:
+    """The store's side for the order page: the lines, prices and totals it was created with,
+    and its admin page."""
+    return {"currency": draft.currency, "lines": _lines(draft.lines), "shipping": _money(draft.shipping),
+            "tax": _money(draft.tax), "total": _money(draft.total), "admin_url": created.admin_url}
 
 
 class OrdersApplier(Applier):
@@ -76,7 +110,7 @@ class OrdersApplier(Applier):
         link = OrderLink(channel_store_id=self.channel_store.id, channel_order_id=item,
                          ecommerce_store_id=self.eco_store.id, status=status, message=message)
         if order is not None:
-            link.channel_status, link.data = order.status, _link_data(order)
+            link.channel_status, link.data, link.skus = order.status, _link_data(order), _skus(order)
         return links.insert_claimed(link)
 
     @applies(WaitOrder)
@@ -156,8 +190,10 @@ class OrdersApplier(Applier):
         ctx.transient_streak = 0
         confirmed = {"confirmed_after_lost_answer": True} if (link.data or {}).get("unconfirmed_at") else {}
         links.save(link, status=OrderStatus.CREATED, ecommerce_order_id=created.remote_id, channel_status=o.status,
+                   ecommerce_order_number=created.number, skus=_skus(o),
                    message="found an existing order" if created.existed else None,
-                   data={**_link_data(o), "number": created.number, **confirmed})
+                   data={**_link_data(o), "number": created.number, "store": _store_data(a.draft, created),
+                         **confirmed})
         ctx.count("linked" if created.existed else "created")
         journal.record("orders.linked" if created.existed else "orders.created",
                        f"TikTok order {o.remote_id} -> eCommerce order {created.number or created.remote_id}",

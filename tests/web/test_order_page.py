@@ -1,0 +1,221 @@
+"""The order page (both sides' numbers, lines, totals, packages, returns, journal, retry), the
+orders list (store order numbers, search, sorting, paging that keeps the filters, a fixed number
+of queries), the home page's health of an eCommerce store, and run counts in words."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event
+from sqlmodel import select
+
+from bridge import db, journal, stores
+from bridge.models import CreatedOrder, Money, Order, OrderDraft, OrderLine
+from bridge.sync.orders.apply import _link_data, _skus, _store_data
+from bridge.tables import Job, OrderLink, RefundRecord, Store, SyncRun, TrackingPushRecord, utcnow
+from bridge.web import naming
+from tests.web.conftest import make_store, make_user
+
+GID = "gid://shopify/Order/5551022"
+
+
+class Shop:
+    def __init__(self, eco: Store, shop: Store, created: int, held: int) -> None:
+        self.eco, self.shop, self.created, self.held = eco, shop, created, held
+
+
+def _line(sku: str, price: str, n: int = 1, cancelled: int = 0) -> OrderLine:
+    return OrderLine(remote_id=f"{sku}-{n}", sku=sku, variant_id=f"tt-{sku}", title=f"Tee {sku}", quantity=n,
+                     unit_price=Money(amount=Decimal(price), currency="GBP"), cancelled_quantity=cancelled)
+
+
+def _order(oid: str, lines: list[OrderLine]) -> Order:
+    gbp = lambda v: Money(amount=Decimal(v), currency="GBP")  # noqa: E731
+    return Order(remote_id=oid, status="awaiting_shipment", currency="GBP", lines=lines, subtotal=gbp("30.00"),
+                 shipping=gbp("3.50"), tax=gbp("0"), total=gbp("33.50"), package_ids=["PKG-1", "PKG-2"])
+
+
+@pytest.fixture()
+def orders(pm) -> Iterator[Shop]:  # type: ignore[no-untyped-def]
+    """A created order (two TikTok units of one SKU, one of another; two packages, one tracked;
+    a return; journal entries) and a held order, as the orders flow keeps them."""
+    org = stores.create_org("Acme")
+    eco = make_store(org.id, "fakeshop", "ecommerce", "eco", "Acme Store")  # type: ignore[arg-type]
+    shop = make_store(org.id, "fakechannel", "channel", "shop", "Acme TikTok")  # type: ignore[arg-type]
+    make_user("ann@acme.test", ["Acme"])
+    order = _order("TT-1001", [_line("SKU-A", "10.00"), _line("SKU-A", "10.00"), _line("SKU-B", "10.00", cancelled=1)])
+    draft = OrderDraft(source="TikTok Shop", source_order_id="TT-1001", currency="GBP",
+                       lines=[_line("SKU-A", "10.00", 2).model_copy(update={"variant_id": "gid://shopify/ProductVariant/7"}),
+                              _line("SKU-B", "10.00")],
+                       shipping_address={}, shipping=Money(amount=Decimal("3.50"), currency="GBP"),  # type: ignore[arg-type]
+                       total=Money(amount=Decimal("33.50"), currency="GBP"))
+    answer = CreatedOrder(remote_id=GID, number="#1022", admin_url="https://acme.example/admin/orders/5551022")
+    with db.session() as s:
+        link = OrderLink(channel_store_id=shop.id, channel_order_id="TT-1001", ecommerce_store_id=eco.id,  # type: ignore[arg-type]
+                         ecommerce_order_id=GID, ecommerce_order_number="#1022", status="created",
+                         channel_status="awaiting_shipment", skus=_skus(order), attempts=1,
+                         data={**_link_data(order), "number": "#1022", "store": _store_data(draft, answer)})
+        held_order = _order("TT-1002", [_line("SKU-9", "5.00")])
+        held = OrderLink(channel_store_id=shop.id, channel_order_id="TT-1002", ecommerce_store_id=eco.id,  # type: ignore[arg-type]
+                         status="held", skus=_skus(held_order), data=_link_data(held_order),
+                         message="line(s) Tee SKU-9 (seller SKU SKU-9) match no product linked to this shop")
+        s.add_all([link, held])
+        s.flush()
+        s.add(TrackingPushRecord(order_link_id=link.id, package_key="PKG-1", tracking_number="RM123456789GB",  # type: ignore[arg-type]
+                                 carrier="Royal Mail", status="pushed"))
+        s.add(RefundRecord(channel_store_id=shop.id, kind="return", remote_id="RET-7", channel_order_id="TT-1001",  # type: ignore[arg-type]
+                           ecommerce_order_id=GID, key="k", status="applied", channel_status="RETURN_OR_REFUND_REQUEST_COMPLETE",
+                           amount="10.00", currency="GBP", lines={"gid://shopify/ProductVariant/7": 1}, restocked=True))
+        s.add(Job(key=f"orders:{org.id}:{shop.id}", flow="orders", org_id=org.id, store_id=eco.id,
+                  channel_store_id=shop.id))
+        s.flush()
+        created_id, held_id = link.id, held.id
+    journal.record("orders.created", f"TikTok order TT-1001 -> eCommerce order #1022 ({GID})", org_id=org.id,
+                   store_id=shop.id, flow="orders", item="TT-1001")
+    journal.record("refunds.applied", f"TikTok return RET-7 -> store order {GID}: 10.00 GBP", org_id=org.id,
+                   store_id=shop.id, flow="refunds", item="RET-7")
+    journal.record("orders.created", "another order's entry", org_id=org.id, store_id=shop.id, flow="orders",
+                   item="TT-9999")
+    yield Shop(eco, shop, created_id, held_id)  # type: ignore[arg-type]
+
+
+def test_the_order_page_shows_both_sides(orders, signed_in):
+    ann = signed_in("ann@acme.test")
+    r = ann.get(f"/orders/{orders.created}")
+    assert r.status_code == 200
+    page = r.text
+    assert "gid://" not in page
+    assert "Order #1022 · TikTok TT-1001" in page
+    assert 'href="https://acme.example/admin/orders/5551022"' in page and "Acme Store" in page
+    lines = page.split('id="lines"')[1].split("</table>")[0]
+    assert '<tr data-sku="SKU-A"><td>SKU-A</td><td>Tee SKU-A</td>\n  <td>2</td><td>10.00</td>' in lines
+    assert "<td>1</td>\n  <td>1</td><td>10.00</td>" in lines  # SKU-B: one unit cancelled on TikTok
+    totals = page.split('id="totals"')[1].split("</table>")[0]
+    assert '<tr data-total="shipping"><th scope="row">Shipping</th><td>3.50</td><td>3.50</td></tr>' in totals
+    assert '<tr data-total="subtotal"><th scope="row">Subtotal</th><td>30.00</td><td>30.00</td></tr>' in totals
+    packages = page.split('id="packages"')[1].split("</table>")[0]
+    assert "PKG-1" in packages and "RM123456789GB" in packages
+    assert "PKG-2" in packages and "waiting for the store to fulfil the order" in packages
+    refunds = page.split('id="refunds"')[1].split("</table>")[0]
+    assert "Return/refund RET-7" in refunds and "1 × product variant 7" in refunds and "restocked" in refunds
+    log = page.split('id="journal"')[1].split("</table>")[0]
+    assert "-&gt; eCommerce order #1022 (#1022)" in log and "TikTok return RET-7 -&gt; store order #1022" in log
+    assert "another order" not in log
+    assert 'id="retry-form"' not in page  # created: nothing to retry
+
+
+def test_a_held_order_is_retried_from_its_page(orders, signed_in):
+    ann = signed_in("ann@acme.test")
+    page = ann.get(f"/orders/{orders.held}").text
+    assert 'id="retry-form"' in page and "match no product linked to this shop" in page
+    assert "waiting for the store order to be created" in page and "SKU-9" in page
+    assert ann.post(f"/orders/{orders.held}/retry", data={"back": "order"}).status_code == 403  # no CSRF token
+    r = ann.form(f"/orders/{orders.held}/retry", {"back": "order"})
+    assert r.status_code == 303 and r.headers["location"] == f"/orders/{orders.held}"
+    with db.session() as s:
+        assert s.get(OrderLink, orders.held).status == "pending"  # type: ignore[union-attr]
+        job = s.exec(select(Job).where(Job.flow == "orders")).one()
+    assert job.payload["items"] == ["TT-1002"] and job.next_run_at <= utcnow() + timedelta(seconds=1)
+    assert "TikTok order TT-1002 queued again" in ann.get(f"/orders/{orders.held}").text
+
+
+def test_an_order_of_another_organization_or_no_order_is_not_found(orders, signed_in):
+    stores.create_org("Other")
+    make_user("bob@other.test", ["Other"])
+    bob = signed_in("bob@other.test")
+    assert bob.get(f"/orders/{orders.created}").status_code == 404
+    assert bob.form(f"/orders/{orders.held}/retry").status_code == 404
+    ann = signed_in("ann@acme.test")
+    assert ann.get("/orders/999999").status_code == 404
+    assert ann.get("/orders/nope").status_code == 404
+
+
+def test_the_orders_list_names_store_orders_and_searches_them(orders, signed_in):
+    ann = signed_in("ann@acme.test")
+    page = ann.get("/orders").text
+    assert "gid://" not in page
+    assert f'<a href="/orders/{orders.created}">#1022</a>' in page and "Acme Store" in page
+    for q in ("#1022", "1022", "TT-1001", "sku-b"):
+        found = ann.get("/orders", params={"q": q}).text
+        assert "TT-1001" in found and "TT-1002" not in found, q
+    found = ann.get("/orders", params={"q": "SKU-9"}).text
+    assert "TT-1002" in found and "TT-1001" not in found
+
+
+def _many(shop: Store, n: int) -> None:
+    now = utcnow()
+    with db.get_engine().begin() as conn:
+        conn.execute(OrderLink.__table__.insert(), [  # type: ignore[attr-defined]
+            {"channel_store_id": shop.id, "channel_order_id": f"TT-{5000 + i}", "ecommerce_store_id": None,
+             "ecommerce_order_id": f"E{i}", "ecommerce_order_number": f"#{2000 + i}", "status": "created",
+             "skus": " SKU-A ", "attempts": 1, "data": {}, "created_at": now, "updated_at": now}
+            for i in range(n)])
+
+
+def test_sorting_and_paging_keep_the_filters(orders, signed_in):
+    _many(orders.shop, 120)
+    ann = signed_in("ann@acme.test")
+    page = ann.get("/orders", params={"q": "SKU-A", "sort": "store"}).text
+    rows = [ln.split('data-order="')[1].split('"')[0] for ln in page.splitlines() if 'data-order="' in ln]
+    assert rows[:3] == ["TT-1001", "TT-5000", "TT-5001"] and len(rows) == 50  # #1022 < #2000 < #2001
+    assert 'href="?q=SKU-A&amp;sort=store&amp;page=2"' in page  # the pager keeps search and sort
+    assert 'href="?q=SKU-A&amp;sort=-store"' in page  # the sorted column reverses, back to page 1
+    last = ann.get("/orders", params={"q": "SKU-A", "sort": "-store", "page": "3"}).text
+    rows = [ln.split('data-order="')[1].split('"')[0] for ln in last.splitlines() if 'data-order="' in ln]
+    assert len(rows) == 21 and rows[0] == "TT-5019" and rows[-2:] == ["TT-5000", "TT-1001"]
+    assert "page 3 of 3" in last
+    assert ann.get("/orders", params={"sort": "nonsense"}).status_code == 200  # unknown sort: newest first
+
+
+def test_the_orders_list_costs_the_same_queries_for_5_or_50_rows(orders, signed_in):
+    ann = signed_in("ann@acme.test")
+
+    def statements(params: dict[str, str]) -> int:
+        seen: list[str] = []
+        engine = db.get_engine()
+        listen = lambda *a: seen.append(a[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listen)
+        try:
+            assert ann.get("/orders", params=params).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listen)
+        return len(seen)
+
+    few = statements({})
+    _many(orders.shop, 60)
+    assert statements({}) == few
+
+
+def test_home_counts_runs_on_the_store_they_read_from(orders, signed_in):
+    with db.session() as s:
+        s.add(SyncRun(flow="products", org_id=orders.shop.org_id, store_id=orders.eco.id,
+                      channel_store_id=orders.shop.id, status="ok", counts={"created": 19, "plan.create": 19},
+                      finished_at=utcnow()))
+    ann = signed_in("ann@acme.test")
+    home = ann.get("/").text
+    eco_row = home.split(f'data-store="{orders.eco.id}"')[1].split("</tr>")[0]
+    assert "not run yet" not in eco_row and "products: 19 of 19 products created" in eco_row
+    shop_row = home.split(f'data-store="{orders.shop.id}"')[1].split("</tr>")[0]
+    assert "products: 19 of 19 products created" in shop_row
+    assert "19 of 19 products created" in ann.get("/activity").text
+
+
+@pytest.mark.parametrize(("flow", "counts", "words"), [
+    ("products", {"created": 19, "plan.create": 19}, "19 of 19 products created"),
+    ("orders", {"failed": 1, "created": 1, "held": 1}, "1 of 3 orders created, 1 held, 1 failed"),
+    ("orders", {"created": 1}, "1 of 1 order created"),
+    ("tracking", {}, "nothing to do"),
+    ("newflow", {"odd_thing": 2}, "2 of 2 items odd thing"),
+])
+def test_run_counts_say_what_they_count(flow, counts, words):
+    assert naming.run_counts(flow, counts) == words
+
+
+def test_platform_ids_are_shown_as_names():
+    assert naming.plain(f"store order {GID} refunded", {GID: "#1022"}) == "store order #1022 refunded"
+    assert naming.plain("variant gid://shopify/ProductVariant/44 and more") == "variant product variant 44 and more"
+    assert naming.plain(None) == "" and naming.order_name(None, GID) == "order 5551022"
+    assert naming.order_name("#7", GID) == "#7"
