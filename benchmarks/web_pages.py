@@ -1,11 +1,11 @@
 """Server time of every admin page with a large shop in the database.
 
 Fills a fresh SQLite database with one organization, an eCommerce store and a TikTok shop,
-N products (listing links, SKU links, per-product mappings for a tenth), N/5 orders with
-tracking, sync runs and journal entries; then requests each page in-process (no network, no
+N products (listing links, SKU links, per-product mappings for a tenth), N/5 orders (or
+--orders) with their store numbers, lines and tracking, sync runs and journal entries; then requests each page in-process (no network, no
 browser) and reports the median and worst server time of several requests.
 
-    .venv/bin/python benchmarks/web_pages.py --products 10000
+    .venv/bin/python benchmarks/web_pages.py --products 10000 --orders 10000
 """
 
 from __future__ import annotations
@@ -22,7 +22,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def fill(products: int) -> dict[str, int]:
+def _order_data(i: int) -> dict:
+    """An order's data as the orders flow keeps it: two lines on each side, totals, packages."""
+    lines = [{"sku": f"SKU-{i}-{k}", "variant_id": f"s{i}-{k}", "title": f"Product {i} cotton tee",
+              "unit_price": "12.50", "quantity": k + 1, "cancelled": 0} for k in range(2)]
+    return {"packages": [f"PKG{i}"], "label_by": "seller", "number": f"#{1000 + i}",
+            "channel": {"currency": "GBP", "lines": lines, "subtotal": "37.50", "shipping": "3.00",
+                        "tax": "0", "total": "40.50"},
+            "store": {"currency": "GBP", "lines": lines, "shipping": "3.00", "tax": "0", "total": "40.50",
+                      "admin_url": None}}
+
+
+def fill(products: int, orders: int | None = None) -> dict[str, int]:
     from bridge import db, journal, stores
     from bridge.tables import (
         CategoryRule,
@@ -65,8 +76,10 @@ def fill(products: int) -> dict[str, int]:
              "attributes": {"a1": ["v1"]}, "excluded": False, "updated_at": now} for i in range(0, products, 10)])
         conn.execute(OrderLink.__table__.insert(), [  # type: ignore[attr-defined]
             {"channel_store_id": shop_id, "channel_order_id": f"TT{i}", "ecommerce_store_id": eco_id,
-             "ecommerce_order_id": f"E{i}", "status": "created", "channel_status": "awaiting_shipment",
-             "attempts": 1, "data": {}, "created_at": now, "updated_at": now} for i in range(products // 5)])
+             "ecommerce_order_id": f"gid://shopify/Order/{i}", "ecommerce_order_number": f"#{1000 + i}",
+             "skus": f" SKU-{i % max(products, 1)}-0 ", "status": "created", "channel_status": "awaiting_shipment",
+             "attempts": 1, "data": _order_data(i), "created_at": now, "updated_at": now}
+            for i in range(products // 5 if orders is None else orders)])
     with engine.begin() as conn:
         ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM order_links")]
         conn.execute(TrackingPushRecord.__table__.insert(), [  # type: ignore[attr-defined]
@@ -87,6 +100,7 @@ def fill(products: int) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=10000)
+    parser.add_argument("--orders", type=int, default=None, help="default: a fifth of --products")
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="bridge-bench-")
@@ -104,8 +118,8 @@ def main() -> None:
     pm.register(fake_channel, name="fakechannel")
     set_manager(pm)
     t0 = time.perf_counter()
-    ids = fill(args.products)
-    print(f"filled {args.products} products in {time.perf_counter() - t0:.1f}s ({home})")
+    ids = fill(args.products, args.orders)
+    print(f"filled {args.products} products and {args.orders or args.products // 5} orders in {time.perf_counter() - t0:.1f}s ({home})")
 
     from starlette.testclient import TestClient
 
@@ -121,7 +135,8 @@ def main() -> None:
     shop = ids["shop"]
     pages = ["/", "/apps", f"/products?shop={shop}", f"/products?shop={shop}&status=failed",
              f"/products?shop={shop}&q=cotton&page=100", "/orders",
-             "/orders?q=TT1999", "/activity", "/activity?level=error&flow=products",
+             "/orders?q=TT1999", "/orders?q=%231999", "/orders?q=SKU-7-1", "/orders?sort=store&page=100",
+             f"/orders/{ids['order']}", "/activity", "/activity?level=error&flow=products",
              f"/stores/{shop}/settings", f"/stores/{ids['eco']}/prerequisites", "/healthz", "/metrics"]
     print(f"{'page':55} {'median ms':>10} {'max ms':>8}")
     worst = (0.0, "")

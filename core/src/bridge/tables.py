@@ -303,7 +303,9 @@ class Event(SQLModel, table=True):
     org_id: int | None = Field(default=None, index=True)
     store_id: int | None = None
     flow: str | None = None
-    item: str | None = None
+    item: str | None = Field(default=None, index=True)
+    """The item the entry is about (a product, a TikTok order, a return): the order and product
+    pages read their journal by it."""
     message: str = ""
     data: dict = _json()
 
