@@ -48,6 +48,7 @@ def test_create_order_with_tiktok_prices_and_stock(served, conn) -> None:
     assert record["email"] == "a1b2c3@scs.tiktokw.com"
     again = orders.create_order(conn, _draft(served, "576400000000001"))
     assert again.existed and again.remote_id == created.remote_id
+    assert (again.number, again.admin_url) == (created.number, created.admin_url)  # found: named too
     assert served.sandbox.quantity(sku) == 8
 
 
@@ -62,6 +63,7 @@ def test_an_order_made_by_another_app_is_linked(served, conn) -> None:
     assert orders.find_order(conn, "576400000000002") == other
     created = orders.create_order(conn, _draft(served, "576400000000002"))
     assert created.existed and created.remote_id == other
+    assert created.number == served.sandbox.state.orders[other]["name"]
     assert orders.find_order(conn, "576400000000099") is None
 
 

@@ -52,6 +52,7 @@ env.filters["query_with"] = _query_with
 env.filters["plain"] = naming.plain
 env.filters["run_counts"] = naming.run_counts
 env.globals["order_name"] = naming.order_name
+env.globals["order_names"] = naming.order_names
 
 
 def public_url() -> str:

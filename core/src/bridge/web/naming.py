@@ -47,6 +47,19 @@ def order_name(number: str | None, remote_id: str | None) -> str:
     return plain(remote_id) if remote_id else "—"
 
 
+def order_names(link: Any) -> dict[str, str]:
+    """The names a merchant knows for the ids an order link's messages and returns carry: the
+    store order's id -> its number, the store's variant ids -> their SKUs (as the orders flow
+    kept the store's lines)."""
+    names: dict[str, str] = {}
+    for ln in ((link.data or {}).get("store") or {}).get("lines") or []:
+        if ln.get("variant_id") and ln.get("sku"):
+            names[str(ln["variant_id"])] = str(ln["sku"])
+    if link.ecommerce_order_id and link.ecommerce_order_number:
+        names[link.ecommerce_order_id] = link.ecommerce_order_number
+    return names
+
+
 def run_counts(flow: str, counts: Mapping[str, int] | None) -> str:
     """A run's outcome counts in words: ``19 of 19 products created``, ``1 of 3 orders created,
     1 held, 1 failed``; ``nothing to do`` when the run met no item. Plan counts (``plan.*``)

@@ -132,8 +132,7 @@ def detail(ctx: Ctx) -> Response:
     link, shop = access.order_link(ctx, ctx.param("link_id"))
     o = queries.order_view(link, shop)
     data = link.data or {}
-    names = {link.ecommerce_order_id: link.ecommerce_order_number} if link.ecommerce_order_id and \
-        link.ecommerce_order_number else {}
+    names = naming.order_names(link)
     store_no = naming.order_name(link.ecommerce_order_number, link.ecommerce_order_id) \
         if link.ecommerce_order_id else ""
     return ctx.render("order.html", o=o, link=link, store_no=store_no, lines=line_rows(data),

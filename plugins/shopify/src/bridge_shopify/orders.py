@@ -31,7 +31,19 @@ def _quote(value: str) -> str:
 
 
 def find_order(connection: Connection, source_order_id: str) -> str | None:
-    """The id of an order carrying this TikTok order id, or None.
+    """The id of an order carrying this TikTok order id, or None (:func:`_find`)."""
+    node = _find(connection, source_order_id)
+    return str(node["id"]) if node else None
+
+
+def _admin_url(client: ShopifyClient, order_id: str) -> str:
+    """The order's page in the store's admin (``/admin/orders/{legacy id}``; an order's
+    legacy id is its global id's number)."""
+    return f"{client.base_url}/admin/orders/{order_id.rsplit('/', 1)[-1]}"
+
+
+def _find(connection: Connection, source_order_id: str) -> dict[str, Any] | None:
+    """The order carrying this TikTok order id (its id and name at least), or None.
 
     First the id this store remembered when it created the order (read by id, which does not
     lag), then Shopify's order search (which may lag a new order by seconds: after a lost answer
@@ -44,21 +56,22 @@ def find_order(connection: Connection, source_order_id: str) -> str | None:
         data = client.execute("OrdersById", queries.ORDERS_BY_ID, {"ids": [known]})
         for node in data.get("nodes") or []:
             if node and (mapping.source_order_id(node) == source_order_id or tag in (node.get("tags") or [])):
-                return str(node["id"])
+                return dict(node)
     query = f"source_identifier:{_quote(source_order_id)} OR tag:{_quote(tag)}"
     data = client.execute("FindOrder", queries.FIND_ORDER, {"query": query})
     for node in (data.get("orders") or {}).get("nodes") or []:
         if mapping.source_order_id(node) == source_order_id or tag in (node.get("tags") or []):
-            return node["id"]
+            return dict(node)
     return None
 
 
 def create_order(connection: Connection, draft: OrderDraft) -> CreatedOrder:
     """Create the order with the prices TikTok charged, decrementing stock; found → linked."""
-    existing = find_order(connection, draft.source_order_id)
-    if existing:
-        return CreatedOrder(remote_id=existing, existed=True)
     client = ShopifyClient(connection)
+    existing = _find(connection, draft.source_order_id)
+    if existing:
+        return CreatedOrder(remote_id=existing["id"], number=existing.get("name"), existed=True,
+                            admin_url=_admin_url(client, existing["id"]))
     behaviour = connection.setting("inventory_behaviour", INVENTORY_BEHAVIOUR)
     payload = client.mutate(
         "OrderCreate", queries.ORDER_CREATE,
@@ -72,8 +85,8 @@ def create_order(connection: Connection, draft: OrderDraft) -> CreatedOrder:
         raise Rejected(f"shopify: no order was created for {draft.source_order_id}",
                        code="NO_ORDER", item=draft.source_order_id)
     connection.state[LINK_STATE + draft.source_order_id] = order["id"]
-    admin = f"{client.base_url}/admin/orders/{order['legacyResourceId']}" if order.get("legacyResourceId") else None
-    return CreatedOrder(remote_id=order["id"], number=order.get("name"), existed=False, admin_url=admin)
+    return CreatedOrder(remote_id=order["id"], number=order.get("name"), existed=False,
+                        admin_url=_admin_url(client, order["id"]))
 
 
 def cancel_order(connection: Connection, order_id: str, reason: str) -> bool:
