@@ -6,14 +6,18 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from sqlmodel import select
 from starlette.testclient import TestClient
 
-from bridge import db, webhooks
+from bridge import db, stores, webhooks
 from bridge.plugins import PluginManager, set_manager
-from bridge.tables import Store
+from bridge.sandboxing import SandboxServer
+from bridge.sync import run_flow
+from bridge.tables import Job, ListingLink, Store
 from bridge.web import auth
 from bridge.web.login import throttle
 from tests.conftest import fake_manager
+from tests.flows.conftest import add_rules
 from tests.web import oauth_fake
 
 PASSWORD = "correct horse battery"
@@ -98,3 +102,41 @@ def make_store(org_id: int, platform: str, kind: str, remote_id: str, name: str,
 
 def make_user(email: str, orgs: list[str] | None = None, operator: bool = False):  # type: ignore[no-untyped-def]
     return auth.create_user(email, PASSWORD, operator=operator, orgs=orgs or [])
+
+
+IMG = "https://img.test/p1-{}.jpg"
+
+
+class Listed:
+    """The sandboxes and the shop of the ``listed`` fixture."""
+
+    def __init__(self, shop_sb, channel_sb, shop: Store) -> None:  # type: ignore[no-untyped-def]
+        self.shop_sb, self.channel_sb, self.shop = shop_sb, channel_sb, shop
+        self.sid: int = shop.id  # type: ignore[assignment]
+
+    def remote(self, pid: str) -> str:
+        with db.session() as s:
+            link = s.exec(select(ListingLink).where(ListingLink.source_product_id == pid)).one()
+        assert link.remote_product_id
+        return link.remote_product_id
+
+
+@pytest.fixture()
+def listed(pm) -> Iterator[Listed]:  # type: ignore[no-untyped-def]
+    """Six products of the fake store (p1 with three images) listed on the fake channel by a real
+    products sync; ann@acme.test may see them, bob@other.test may not."""
+    shop_sb = pm.call("fakeshop", "sandbox", options={"seed": 6, "variants": 2})
+    channel_sb = pm.call("fakechannel", "sandbox", options={})
+    with shop_sb.lock:
+        shop_sb.products_["p1"]["images"] = [IMG.format(n) for n in range(3)]
+    with SandboxServer(shop_sb.app) as s1, SandboxServer(channel_sb.app) as s2:
+        org = stores.create_org("Acme")
+        stores.connect_store("Acme", "fakeshop", {"base_url": s1.url}, shop_sb.credentials(), pm)
+        shop = stores.connect_store("Acme", "fakechannel", {"base_url": s2.url}, channel_sb.credentials(), pm)
+        add_rules(shop.id)  # type: ignore[arg-type]
+        with db.session() as s:
+            s.add(Job(key=f"products:{org.id}:{shop.id}", flow="products", org_id=org.id, channel_store_id=shop.id))
+        assert run_flow("products", org.id)[0].counts["created"] == 6  # type: ignore[arg-type]
+        make_user("ann@acme.test", ["Acme"])
+        make_user("bob@other.test", [])
+        yield Listed(shop_sb, channel_sb, shop)
