@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bridge import db
+from bridge import db, stores
 from bridge.plugins import get_manager
 from bridge.sandboxing import SandboxServer, free_port
 from bridge.tables import Job, Store, SyncRun
@@ -128,7 +128,7 @@ def connected(platform: str, monkeypatch: pytest.MonkeyPatch, stack: ExitStack) 
     for flow in ("orders", "inventory", "tracking", "products", "listings"):
         monkeypatch.setenv(f"BRIDGE_INTERVAL_{flow.upper()}", "3600")
 
-    cli("org", "create", "Acme")
+    stores.create_org("Acme")  # in this process: one `bridge` start less (the connects are the CLI's)
     args, env = connect_args(platform, eco, pm)
     if platform == "woocommerce":
         args += ["--site-url", eco_srv.url]
