@@ -3,9 +3,14 @@ organization through the real plugins (end-to-end tests, the benchmark)."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 from bridge import db, stores
@@ -18,6 +23,8 @@ from bridge.tables import CategoryRule, Store
 CHANNEL = "tiktokshop"
 #: The eCommerce platforms bridge ships a plugin for.
 PLATFORMS = ["shopify", "woocommerce", "magento2", "bigcommerce"]
+#: The ``bridge`` command of the environment running the tests.
+BRIDGE = str(Path(sys.executable).with_name("bridge"))
 
 
 def missing_plugin(pm: PluginManager, platform: str) -> str | None:
@@ -48,6 +55,24 @@ def running(platform: str, setenv: Callable[[str, str], None], **options: Any) -
     skip_unless_installed(pm, platform)
     with ExitStack() as stack:
         yield Harness(platform, stack, setenv, pm=pm, **options)
+
+
+def start_daemon(stack: ExitStack, log: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """``bridge run ARGS`` in a process of its own, with this process's environment (the
+    sandboxes' URLs, the data directory) and ``env``; its output goes to the file ``log`` (a pipe
+    nobody reads fills up and stops a daemon that logs a lot). Killed when ``stack`` closes if it
+    is still running."""
+    out = stack.enter_context(open(log, "w"))  # noqa: SIM115 - closed by the stack
+    proc = subprocess.Popen([BRIDGE, "run", *args], stdout=out, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, **(env or {})})
+    stack.callback(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
+    return proc
+
+
+def stop_daemon(proc: subprocess.Popen, timeout: float = 40.0) -> int:
+    """SIGTERM to a daemon from :func:`start_daemon`; its exit status."""
+    proc.send_signal(signal.SIGTERM)
+    return proc.wait(timeout=timeout)
 
 
 def map_everything(pm: PluginManager, shop: Store, placeholder: str = "E2E") -> str:

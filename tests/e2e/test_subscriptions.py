@@ -12,10 +12,8 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,10 +23,8 @@ from bridge import db, stores
 from bridge.plugins import get_manager
 from bridge.sandboxing import SandboxServer, free_port
 from bridge.tables import Job, Store, SyncRun
-from tests.e2e.harness import CHANNEL, map_everything, skip_unless_installed
+from tests.e2e.harness import BRIDGE, CHANNEL, map_everything, skip_unless_installed
 from tests.waiting import wait_for
-
-BRIDGE = str(Path(sys.executable).with_name("bridge"))
 
 
 def norm(platform: str, topic: str) -> str:

@@ -5,9 +5,9 @@ convergence in the sandboxes' own state (shared by the reliability tests and the
 :class:`~bridge.sandboxing.chaos.ChaosPlan`, and runs each flow as a user would — again after
 each failed run — until it has done its work: products listed, orders created, tracking pushed,
 stock in step. Then the faults stop, each flow runs once more, and :func:`check` compares the
-platforms: duplicates (a TikTok order made twice in the store, a product listed twice), lost
-items (an order never made, a tracking number never pushed) and mismatched quantities (what the
-store has against what TikTok reports, for every SKU).
+platforms: duplicates (a TikTok order made twice in the store, a product listed twice, a tracking
+number on two packages), lost items (an order never made, a tracking number never pushed) and
+mismatched quantities (what the store has against what TikTok reports, for every SKU).
 """
 
 from __future__ import annotations
@@ -96,10 +96,10 @@ class World:
         h = self.h
         if flow == "products":
             return len(h.tiktok_products()) >= self.listable
-        if flow == "orders":  # made in the store and known to bridge as made
+        if flow == "orders":  # made in the store and known to bridge as made (and maybe shipped since)
             with db.session() as s:
                 made = {ln.channel_order_id for ln in s.exec(select(OrderLink))
-                        if ln.status == OrderStatus.CREATED}
+                        if ln.status in (OrderStatus.CREATED, OrderStatus.SHIPPED)}
             return all(h.store_orders_for(o) and o in made for o in self.orders)
         if flow == "tracking":
             return all(self.tracking[o] in str(h.tt.order(o)) for o in self.tracking)
@@ -213,9 +213,13 @@ def check(w: World, fig: Figures) -> None:
         fig.lost += w.listable - len(h.tiktok_products())
         fig.problems.append("products not listed")
     for o, number in w.tracking.items():
-        if number not in str(h.tt.order(o)):
+        carrying = sum(p["tracking_number"] == number for p in h.tt.order(o)["packages"])
+        if carrying == 0:
             fig.missing_tracking += 1
             fig.problems.append(f"TikTok order {o}: tracking {number} missing")
+        elif carrying > 1:
+            fig.duplicates += carrying - 1
+            fig.problems.append(f"TikTok order {o}: tracking {number} on {carrying} packages")
     mism = w.mismatches()
     fig.mismatched = len(mism)
     fig.problems.extend(mism)
