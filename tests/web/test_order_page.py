@@ -4,6 +4,7 @@ of queries), the home page's health of an eCommerce store, and run counts in wor
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -11,8 +12,8 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
-from bridge import db, stores
-from bridge.tables import Job, OrderLink, Store, SyncRun, utcnow
+from bridge import db, journal, stores
+from bridge.tables import Job, ListingLink, OrderLink, Store, SyncRun, utcnow
 from bridge.web import naming
 from tests.web.conftest import make_user
 from tests.web.order_data import GID, Shop, seed
@@ -143,6 +144,22 @@ def test_home_counts_runs_on_the_store_they_read_from(orders, signed_in):
     shop_row = home.split(f'data-store="{orders.shop.id}"')[1].split("</tr>")[0]
     assert "products: 19 of 19 products created" in shop_row
     assert "19 of 19 products created" in ann.get("/activity").text
+
+
+def test_activity_names_items_as_the_merchant_knows_them(orders, signed_in):
+    pid = "gid://shopify/Product/1018"
+    with db.session() as s:
+        s.add(ListingLink(channel_store_id=orders.shop.id, source_product_id=pid, title="Blue T-shirt",  # type: ignore[arg-type]
+                          status="failed"))
+    journal.record("listing.rejected", f"{pid}: Material is required", org_id=orders.shop.org_id,
+                   store_id=orders.shop.id, flow="products", item=pid, level="error")
+    page = signed_in("ann@acme.test").get("/activity").text
+    assert "gid://" not in re.sub(r"<[^>]+>", "", page)  # shown text; links may carry the id
+    assert "TikTok return RET-7 -&gt; store order #1022: 10.00 GBP" in page
+    assert f'<a href="/products/{orders.shop.id}/product/{pid}">Blue T-shirt</a>' in page
+    assert f'<a href="/orders/{orders.created}">TikTok order TT-1001 · #1022</a>' in page
+    assert "product 1018: Material is required" in page
+    assert "TT-9999" in page  # an item bridge keeps no link for: as it is
 
 
 @pytest.mark.parametrize(("flow", "counts", "words"), [

@@ -1,5 +1,6 @@
-"""Activity: sync runs with their item errors, and the journal; filterable by store, flow,
-level and kind."""
+"""Activity: sync runs (their counts in words) with their item errors, and the journal;
+filterable by store, flow, level and kind. Items are named as the merchant knows them (a
+product's title, a store order's number) and link to their page."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from starlette.routing import Route
 
 from bridge import db
 from bridge.tables import Event, ItemError, SyncRun
-from bridge.web import access
+from bridge.web import access, naming, queries
 from bridge.web.base import Ctx, view
 
 LIMIT = 100
@@ -42,8 +43,15 @@ def index(ctx: Ctx) -> Response:
         for e in s.exec(select(ItemError).where(col(ItemError.run_id).in_([r.id for r in runs] or [-1]))
                         .order_by(ItemError.id)):
             errors.setdefault(e.run_id, []).append(e)
-    return ctx.render("activity.html", runs=runs, events=events, errors=errors,
-                      stores=access.stores(ctx, include_disconnected=True),
+    visible = access.stores(ctx, include_disconnected=True)
+    shop_ids = [s.id for s in visible if s.id is not None]
+    items = {e.item for e in events if e.item} | {e.item for errs in errors.values() for e in errs}
+    texts = [e.message for e in events] + [e.message for errs in errors.values() for e in errs] \
+        + [r.error or "" for r in runs]
+    gids = {m.group(0) for text in texts for m in naming.GID.finditer(text)}
+    return ctx.render("activity.html", runs=runs, events=events, errors=errors, stores=visible,
+                      items=queries.item_names(items, shop_ids),
+                      names=queries.store_order_numbers(gids, shop_ids),
                       store=store, flow=flow, level=level, kind=kind)
 
 

@@ -212,3 +212,42 @@ def order_view(link: OrderLink, shop: Store, *, events: int = 100) -> OrderView:
 def pages(total: int, page: int) -> dict[str, Any]:
     last = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     return {"page": min(max(page, 1), last), "last": last, "total": total}
+
+
+@dataclass(frozen=True)
+class ItemName:
+    """What a merchant calls a journal or error item, and its page."""
+
+    label: str
+    href: str
+
+
+def item_names(items: set[str], store_ids: list[int]) -> dict[str, ItemName]:
+    """Names of journal and run-error items of these stores: products by their title (their
+    page), TikTok orders by their store order number (the order page). Two queries whatever
+    the number of items."""
+    items.discard("")
+    if not items or not store_ids:
+        return {}
+    out: dict[str, ItemName] = {}
+    with db.session() as s:
+        for pid, shop, title in s.exec(select(ListingLink.source_product_id, ListingLink.channel_store_id,
+                                              ListingLink.title).where(
+                col(ListingLink.channel_store_id).in_(store_ids), col(ListingLink.source_product_id).in_(items))):
+            out[pid] = ItemName(title or pid, f"/products/{shop}/product/{pid}")
+        for oid, link_id, number in s.exec(select(OrderLink.channel_order_id, OrderLink.id,
+                                                  OrderLink.ecommerce_order_number).where(
+                col(OrderLink.channel_store_id).in_(store_ids), col(OrderLink.channel_order_id).in_(items))):
+            out[oid] = ItemName(f"TikTok order {oid}" + (f" · {number}" if number else ""), f"/orders/{link_id}")
+    return out
+
+
+def store_order_numbers(order_ids: set[str], store_ids: list[int]) -> dict[str, str]:
+    """Store order id -> its number (``#1022``) for these ids of the stores' orders; one query."""
+    if not order_ids or not store_ids:
+        return {}
+    with db.session() as s:
+        rows = s.exec(select(OrderLink.ecommerce_order_id, OrderLink.ecommerce_order_number).where(
+            col(OrderLink.channel_store_id).in_(store_ids), col(OrderLink.ecommerce_order_id).in_(order_ids),
+            col(OrderLink.ecommerce_order_number).is_not(None)))
+        return {oid: number for oid, number in rows if oid and number}
