@@ -200,3 +200,24 @@ def test_on_sync_event_inside_a_transaction_is_told_after_the_commit(fake_pm):
         raise RuntimeError("the write failed")
     assert seen == [("p1", 1)]
     assert len(list(journal.entries(kind="listing.made"))) == 1
+
+
+def test_record_many_writes_a_batch_in_order_and_tells_the_listeners_of_each(fake_pm):
+    """A page of a flow's actions is journalled in one statement: every entry is kept (secrets
+    scrubbed) and each listener hears of each, in order, once it is written."""
+    from bridge import journal
+
+    seen: list[tuple[str, int]] = []
+
+    class Listener:
+        @hookimpl
+        def on_sync_event(self, event):  # type: ignore[no-untyped-def]
+            seen.append((event.item, len(list(journal.entries(kind="products.create")))))
+
+    fake_pm.register(Listener(), name="reader")
+    journal.record_many([journal.Entry("products.create", f"new {i}", org_id=1, flow="products", item=f"p{i}",
+                                       data={"api_key": "secret", "n": i}) for i in range(3)])
+    assert seen == [("p0", 3), ("p1", 3), ("p2", 3)]
+    rows = list(reversed(list(journal.entries(kind="products.create"))))
+    assert [(r.item, r.message, r.data) for r in rows] == [
+        (f"p{i}", f"new {i}", {"api_key": "***", "n": i}) for i in range(3)]

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
 
 from sqlalchemy import event
+from sqlalchemy import insert as sa_insert
 from sqlmodel import Session, col, select
 
 from bridge import db
@@ -33,6 +35,23 @@ def _scrub(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _entry(kind: str, message: str, org_id: int | None, store_id: int | None, flow: str | None,
+           item: str | None, level: str, data: dict[str, Any] | None) -> tuple[dict[str, Any], SyncEvent]:
+    """The ``events`` row of one entry (its columns) and what the listeners are told."""
+    clean = _scrub(json.loads(json.dumps(data or {}, default=str)))
+    at = utcnow()
+    row = {"at": at, "kind": kind, "level": level, "org_id": org_id, "store_id": store_id, "flow": flow,
+           "item": item, "message": message, "data": clean}
+    return row, SyncEvent(kind=kind, org_id=org_id, store_id=store_id, flow=flow, item=item,
+                          message=message, data=clean, at=at)
+
+
+def _log(kind: str, item: str | None, message: str, level: str) -> None:
+    getattr(log, "warning" if level in ("warning", "error") else "info")(
+        "%s %s%s", kind, f"[{item}] " if item else "", message
+    )
+
+
 def record(
     kind: str,
     message: str = "",
@@ -45,22 +64,44 @@ def record(
     data: dict[str, Any] | None = None,
     session: Session | None = None,
 ) -> None:
-    """Write one journal entry and tell the plugins."""
-    data = _scrub(json.loads(json.dumps(data or {}, default=str)))
-    ev = Event(kind=kind, message=message, org_id=org_id, store_id=store_id, flow=flow, item=item,
-               level=level, data=data)
-    sync_event = SyncEvent(kind=kind, org_id=org_id, store_id=store_id, flow=flow, item=item,
-                           message=message, data=data, at=utcnow())
-    if session is not None:  # listeners hear of it once the caller's transaction has committed
-        session.add(ev)
+    """Write one journal entry and tell the plugins (within ``session`` when given: the
+    listeners hear of it once that transaction has committed)."""
+    row, sync_event = _entry(kind, message, org_id, store_id, flow, item, level, data)
+    if session is not None:
+        session.execute(sa_insert(Event), row)  # Core: an append needs no ORM unit of work
         event.listen(session, "after_commit", lambda _s: _notify(sync_event), once=True)
     else:
-        db.insert(Event, ev.model_dump(exclude={"id"}))
-    getattr(log, "warning" if level in ("warning", "error") else "info")(
-        "%s %s%s", kind, f"[{item}] " if item else "", message
-    )
+        db.insert(Event, row)
+    _log(kind, item, message, level)
     if session is None:
         _notify(sync_event)
+
+
+def record_many(entries: Sequence[Entry]) -> None:
+    """Write several journal entries in one statement (a page of a flow's actions), then tell
+    the plugins of each, in order."""
+    if not entries:
+        return
+    made = [_entry(e.kind, e.message, e.org_id, e.store_id, e.flow, e.item, e.level, e.data) for e in entries]
+    with db.get_engine().begin() as conn:
+        conn.execute(sa_insert(Event), [row for row, _ in made])
+    for e, (_, sync_event) in zip(entries, made, strict=True):
+        _log(e.kind, e.item, e.message, e.level)
+        _notify(sync_event)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One journal entry for :func:`record_many` (the arguments of :func:`record`)."""
+
+    kind: str
+    message: str = ""
+    org_id: int | None = None
+    store_id: int | None = None
+    flow: str | None = None
+    item: str | None = None
+    level: str = "info"
+    data: dict[str, Any] | None = None
 
 
 def _notify(event: SyncEvent) -> None:

@@ -89,11 +89,19 @@ class Applier:
     def apply(self, action: Action) -> None:
         """Journal one action, then write it (its outcome is counted; a refused item is
         recorded as failed)."""
+        self._handler(action)
+        self.sink.journal(self.ctx, action)
+        self.write(action)
+
+    def _handler(self, action: Action) -> _Handler:
         handler = self._handlers.get(type(action))
         if handler is None:
             raise TypeError(f"{type(self).__name__} cannot apply {type(action).__name__}")
-        self.sink.journal(self.ctx, action)
-        handler(self, action)
+        return handler
+
+    def write(self, action: Action) -> None:
+        """Write one action already journalled (:meth:`apply` without the journal entry)."""
+        self._handler(action)(self, action)
 
     def apply_all(self, actions: Iterable[Action]) -> None:
         """Write a batch of actions (in order; a flow may write a batch concurrently)."""

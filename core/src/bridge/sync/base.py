@@ -144,6 +144,14 @@ class SyncSink:
                        store_id=ctx.channel.id if ctx.channel else None, flow=ctx.flow,
                        item=action.item, data=data)
 
+    def journal_all(self, ctx: FlowContext, actions: Sequence[Action]) -> None:
+        """The journal entries of a batch of actions about to be applied, in one statement."""
+        store_id = ctx.channel.id if ctx.channel else None
+        journal.record_many([
+            journal.Entry(f"{ctx.flow}.{a.kind}", a.why, org_id=ctx.org_id, store_id=store_id, flow=ctx.flow,
+                          item=a.item, data={k: v for k, v in a.row().items() if k not in ("action", "item")})
+            for a in actions])
+
     def fail(self, ctx: FlowContext, item: str, err: BaseException) -> None:
         """Record one item's failure; the flow goes on with the others."""
         code = getattr(err, "code", None)

@@ -126,6 +126,23 @@ def save_in(s: Session, row: T, **values: Any) -> T:
     return s.merge(row)
 
 
+def update_in(s: Session, row: T, **values: Any) -> T:
+    """:func:`save_in` of a stored row by one UPDATE of ``values`` alone (no read back of the
+    row as ``merge`` does); ``row`` gets the values too."""
+    table = cast(Any, type(row))
+    row_id = getattr(row, "id", None)
+    if row_id is None:
+        return save_in(s, row, **values)
+    if values.get("status", "creating") != "creating" and hasattr(row, "claimed_by"):
+        values = {"claimed_by": None, "claimed_until": None, **values}
+    if hasattr(row, "updated_at"):
+        values["updated_at"] = utcnow()
+    s.execute(update(table).where(table.id == row_id).values(**values))
+    for k, v in values.items():
+        setattr(row, k, v)
+    return row
+
+
 def listing_links(channel_store_id: int, product_ids: Iterable[str]) -> dict[str, ListingLink]:
     ids = list(product_ids)
     if not ids:

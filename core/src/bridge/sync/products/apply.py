@@ -55,14 +55,18 @@ class ProductsApplier(Applier):
 
     def apply_all(self, actions: Iterable[Action]) -> None:
         """Write a page's actions several at a time, while the flow decides the next page (one
-        page in flight: the previous one is finished first)."""
+        page in flight: the previous one is finished first). The page's journal entries go in
+        first, in one statement."""
         todo = list(actions)
         if self.pool is None or len(todo) < 2:
             self.drain()
             super().apply_all(todo)
             return
+        for a in todo:
+            self._handler(a)  # an action this applier cannot write fails before anything is written
         self.drain()
-        self.in_flight = [self.pool.submit(self.apply, a) for a in todo]
+        self.sink.journal_all(self.ctx, todo)
+        self.in_flight = [self.pool.submit(self.write, a) for a in todo]
 
     def drain(self) -> None:
         futures, self.in_flight = self.in_flight, []
@@ -225,7 +229,7 @@ class ProductsApplier(Applier):
             raise
         kind = "created" if create else "updated"
         with db.session() as s:  # the link, its SKUs and the journal entry: all or nothing
-            links.save_in(s, link, remote_product_id=result.remote_product_id, status=result.status,
+            links.update_in(s, link, remote_product_id=result.remote_product_id, status=result.status,
                           reasons=(a.warnings if warnings is None else warnings) + result.warnings,
                           content_hash=a.digest, title=listing.title)
             links.record_skus(self.channel_id, a.item, result.remote_product_id, listing.skus,
