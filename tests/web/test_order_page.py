@@ -162,6 +162,15 @@ def test_activity_names_items_as_the_merchant_knows_them(orders, signed_in):
     assert "TT-9999" in page  # an item bridge keeps no link for: as it is
 
 
+def test_the_products_list_shows_no_bare_platform_id(orders, signed_in):
+    with db.session() as s:
+        s.add(ListingLink(channel_store_id=orders.shop.id, source_product_id="gid://shopify/Product/1018",  # type: ignore[arg-type]
+                          title="Blue T-shirt", status="live"))
+    page = signed_in("ann@acme.test").get(f"/products?shop={orders.shop.id}").text
+    assert "Blue T-shirt" in page and "product 1018" in page
+    assert "gid://" not in re.sub(r"<[^>]+>", "", page)
+
+
 @pytest.mark.parametrize(("flow", "counts", "words"), [
     ("products", {"created": 19, "plan.create": 19}, "19 of 19 products created"),
     ("orders", {"failed": 1, "created": 1, "held": 1}, "1 of 3 orders created, 1 held, 1 failed"),
