@@ -22,6 +22,7 @@ from bridge.web import (
     activity,
     connect,
     connecting,
+    dashboard,
     home,
     login,
     orders,
@@ -107,7 +108,7 @@ def create_app(scheduler: Any = None) -> Starlette:
         Route("/metrics", metrics_endpoint),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    for module in (login, home, connect, products, orders, activity, settings, receivers):
+    for module in (login, home, dashboard, connect, products, orders, activity, settings, receivers):
         routes.extend(module.routes)
     extra: list[Any] = []
     try:

@@ -1,7 +1,17 @@
-// Small progressive enhancements: category search, select-all, live template preview.
+// Small progressive enhancements: tables as cards on phones, category search, select-all, live
+// template preview.
 (function () {
   function debounce(fn, ms) { let t; return function () { clearTimeout(t); const a = arguments; t = setTimeout(() => fn.apply(this, a), ms); }; }
   document.addEventListener("DOMContentLoaded", function () {
+    // narrow screens show table rows as cards: each cell names its column (style.css)
+    document.querySelectorAll("main table").forEach(function (table) {
+      const heads = Array.from(table.querySelectorAll("thead th")).map(function (th) { return th.textContent.trim(); });
+      if (!heads.length) return;
+      table.classList.add("cards");
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        Array.from(tr.children).forEach(function (cell, i) { if (cell.tagName === "TD" && heads[i] && cell.colSpan === 1) cell.dataset.label = heads[i]; });
+      });
+    });
     document.querySelectorAll(".catpick").forEach(function (box) {
       const input = box.querySelector(".catsearch"), list = box.querySelector(".catresults");
       const id = box.querySelector("input[name=category_id]"), name = box.querySelector("input[name=category_name]");
