@@ -1,7 +1,8 @@
 """Every admin page in a real browser (Debian Chromium), on a desktop and on a phone: axe-core
 finds no serious or critical violation, the keyboard reaches the content with the focus
 visible, and the tables fit a narrow screen. The app is served on loopback over the fake
-platform pair, with listings, orders, tracking, runs and failures in the database."""
+platform pair, with listings, orders, tracking, runs and failures in the database. A new page
+goes into ``Site.pages``."""
 
 from __future__ import annotations
 
@@ -31,8 +32,9 @@ DESKTOP = {"width": 1280, "height": 900}
 
 
 class Site:
-    def __init__(self, url: str, shop_id: int, eco_id: int, rule_id: int) -> None:
+    def __init__(self, url: str, shop_id: int, eco_id: int, rule_id: int, order_id: int) -> None:
         self.url, self.shop_id, self.eco_id, self.rule_id = url, shop_id, eco_id, rule_id
+        self.order_id = order_id
 
     def pages(self) -> dict[str, str]:
         """Every admin page a signed-in merchant reaches, by name."""
@@ -42,7 +44,8 @@ class Site:
             "products": f"/products?shop={shop}", "products-failed": f"/products?shop={shop}&status=failed",
             "mapping-rule": f"/products/{shop}/rules/{self.rule_id}",
             "mapping-product": f"/products/{shop}/item/p1?category_id=101",
-            "orders": "/orders", "activity": "/activity", "settings": f"/stores/{shop}/settings",
+            "product": f"/products/{shop}/product/p1", "product-held": f"/products/{shop}/product/p4",
+            "orders": "/orders", "order": f"/orders/{self.order_id}", "activity": "/activity", "settings": f"/stores/{shop}/settings",
             "checklist": f"/stores/{eco}/prerequisites", "disconnect": f"/stores/{shop}/disconnect",
             "connect-channel": "/connect/channel", "connect-ecommerce": "/connect/ecommerce",
             "connect-platform": "/connect/platform/fakechannel", "not-found": "/orders/999999/nothing",
@@ -84,11 +87,11 @@ def site(pm, app) -> Iterator[Site]:  # type: ignore[no-untyped-def]
             s.flush()
             s.add(ItemError(run_id=run.id, item="TT-8", message="variant SKU-9 is unknown"))  # type: ignore[arg-type]
             s.flush()
-            rule_id = rule.id
+            rule_id, order_id = rule.id, links[8].id
         journal.record("listing.rejected", "Material is required", org_id=shop.org_id,
                        store_id=shop.id, flow="products", item="p3", level="error")
         with SandboxServer(app) as web:
-            yield Site(web.url, shop.id, eco.id, rule_id)  # type: ignore[arg-type]
+            yield Site(web.url, shop.id, eco.id, rule_id, order_id)  # type: ignore[arg-type]
 
 
 def _sign_in(browser, site: Site, viewport: dict):  # type: ignore[no-untyped-def]
