@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bridge.statuses import (
@@ -153,7 +153,10 @@ class SkuLink(SQLModel, table=True):
     """eCommerce variant <-> channel SKU, per channel store, with the last quantity and price sent."""
 
     __tablename__ = "sku_links"
-    __table_args__ = (UniqueConstraint("channel_store_id", "source_variant_id", name="uq_sku"),)
+    __table_args__ = (UniqueConstraint("channel_store_id", "source_variant_id", name="uq_sku"),
+                      # the products list's price and stock per product, read from the index alone
+                      Index("ix_sku_links_product_sent", "channel_store_id", "source_product_id", "last_price",
+                            "last_quantity"))
     id: int | None = Field(default=None, primary_key=True)
     channel_store_id: int = Field(foreign_key="stores.id", index=True)
     source_product_id: str = Field(index=True)

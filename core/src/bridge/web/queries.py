@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Numeric, cast, func
+from sqlalchemy import Numeric, cast, func, or_
 from sqlmodel import col, select
 
 from bridge import db
@@ -109,7 +109,8 @@ def _sent(shop_id: int, product_ids: list[str] | None = None) -> Any:
 def listings(shop_id: int, *, status: str = "", search: str = "", page: int = 1,
              sort: str = "") -> tuple[list[tuple[ListingLink, SkuTotals]], int]:
     """One page of a shop's products with their listing status and what bridge last sent, and
-    the total: filtered by status, searched by title, store product id or seller SKU, sorted by
+    the total: filtered by status, searched in the title and store product id or by the start
+    of a seller SKU, sorted by
     one of :data:`LISTING_SORTS` (``-`` first: descending). Three queries whatever the page holds."""
     key = sort.lstrip("-")
     with db.session() as s:
@@ -118,8 +119,10 @@ def listings(shop_id: int, *, status: str = "", search: str = "", page: int = 1,
             q = q.where(ListingLink.status == status)
         if search:
             like = f"%{search}%"
-            by_sku = select(SkuLink.source_product_id).where(SkuLink.channel_store_id == shop_id,
-                                                             col(SkuLink.seller_sku).ilike(like))
+            # seller SKUs that begin with the text (as typed, or in capitals): the SKU index's range
+            starts = [(col(SkuLink.seller_sku) >= t) & (col(SkuLink.seller_sku) < t + "\uffff")
+                      for t in dict.fromkeys((search, search.upper()))]
+            by_sku = select(SkuLink.source_product_id).where(SkuLink.channel_store_id == shop_id, or_(*starts))
             q = q.where(col(ListingLink.title).ilike(like) | col(ListingLink.source_product_id).ilike(like)
                         | col(ListingLink.source_product_id).in_(by_sku))
         total = s.exec(select(func.count()).select_from(q.subquery())).one()
