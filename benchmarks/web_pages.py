@@ -1,9 +1,12 @@
 """Server time of every admin page with a large shop in the database.
 
-Fills a fresh SQLite database with one organization, an eCommerce store and a TikTok shop,
-N products (listing links, SKU links, per-product mappings for a tenth), N/5 orders (or
---orders) with their store numbers, lines and tracking, sync runs and journal entries; then requests each page in-process (no network, no
-browser) and reports the median and worst server time of several requests.
+Fills a fresh SQLite database with one organization, an eCommerce store and a TikTok shop (the
+fake platforms' sandboxes, served on loopback: the product page reads the store's product and
+TikTok's stock from them), N products (listing links, SKU links, per-product mappings for a
+tenth), --orders orders (default N) over the last 45 days with their store numbers, lines, mixed
+statuses and tracking, the flows' jobs, sync runs (some failed, with item errors) and journal
+entries; then requests each page in-process (no browser) and reports the median and worst server
+time of several requests, and last the product page, the order page and the dashboard.
 
     .venv/bin/python benchmarks/web_pages.py --products 10000 --orders 10000
 """
@@ -33,15 +36,24 @@ def _order_data(i: int) -> dict:
                       "admin_url": None}}
 
 
-def fill(products: int, orders: int | None = None) -> dict[str, int]:
+#: Orders' statuses, one in twenty of each but created (the dashboard's orders per day).
+ORDER_STATUSES = ("created",) * 17 + ("held", "cancelled", "pending")
+FLOWS = ("products", "inventory", "orders", "tracking")
+
+
+def fill(pm, shop, channel, products: int, orders: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Fill the database; ``shop`` and ``channel`` are the served sandboxes (SandboxServer)."""
+    from datetime import timedelta
+
     from bridge import db, journal, stores
     from bridge.tables import (
         CategoryRule,
+        ItemError,
+        Job,
         ListingLink,
         OrderLink,
         ProductMapping,
         SkuLink,
-        Store,
         SyncRun,
         TrackingPushRecord,
         utcnow,
@@ -49,14 +61,9 @@ def fill(products: int, orders: int | None = None) -> dict[str, int]:
     from bridge.web import auth
 
     org = stores.create_org("Bench")
-    with db.session() as s:
-        eco = Store(org_id=org.id, platform="fakeshop", kind="ecommerce", remote_id="eco", name="Bench Store",
-                    currency="GBP")
-        shop = Store(org_id=org.id, platform="fakechannel", kind="channel", remote_id="shop", name="Bench Shop",
-                     currency="GBP", region="GB")
-        s.add_all([eco, shop])
-        s.flush()
-        eco_id, shop_id = eco.id, shop.id
+    eco_id = stores.connect_store("Bench", "fakeshop", {"base_url": shop.url}, shop.sandbox.credentials(), pm).id
+    shop_id = stores.connect_store("Bench", "fakechannel", {"base_url": channel.url},
+                                   channel.sandbox.credentials(), pm).id
     now = utcnow()
     statuses = ("live", "live", "live", "pending", "held", "failed")
     engine = db.get_engine()
@@ -77,30 +84,42 @@ def fill(products: int, orders: int | None = None) -> dict[str, int]:
         conn.execute(OrderLink.__table__.insert(), [  # type: ignore[attr-defined]
             {"channel_store_id": shop_id, "channel_order_id": f"TT{i}", "ecommerce_store_id": eco_id,
              "ecommerce_order_id": f"gid://shopify/Order/{i}", "ecommerce_order_number": f"#{1000 + i}",
-             "skus": f" SKU-{i % max(products, 1)}-0 ", "status": "created", "channel_status": "awaiting_shipment",
-             "attempts": 1, "data": _order_data(i), "created_at": now, "updated_at": now}
-            for i in range(products // 5 if orders is None else orders)])
+             "skus": f" SKU-{i % max(products, 1)}-0 ", "status": ORDER_STATUSES[i % len(ORDER_STATUSES)],
+             "channel_status": "awaiting_shipment", "attempts": 1, "data": _order_data(i),
+             "created_at": now - timedelta(days=i % 45, minutes=i % 1440), "updated_at": now}
+            for i in range(orders)])
     with engine.begin() as conn:
-        ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM order_links")]
+        ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM order_links WHERE status = 'created'")]
         conn.execute(TrackingPushRecord.__table__.insert(), [  # type: ignore[attr-defined]
             {"order_link_id": oid, "package_key": "", "tracking_number": f"RM{oid:09d}GB",
-             "carrier": "Royal Mail", "status": "pushed", "updated_at": now} for oid in ids])
+             "carrier": "Royal Mail", "status": "pending" if oid % 10 == 0 else "pushed", "updated_at": now}
+            for oid in ids])
+        conn.execute(Job.__table__.insert(), [  # type: ignore[attr-defined]
+            {"key": f"{flow}:{org.id}:{shop_id}", "flow": flow, "org_id": org.id, "channel_store_id": shop_id,
+             "interval_s": 60, "next_run_at": now, "failures": 0, "paused": False, "payload": {}}
+            for flow in FLOWS])
+        conn.execute(SyncRun.__table__.insert(), [  # type: ignore[attr-defined]
+            {"flow": FLOWS[i % 4], "org_id": org.id, "store_id": eco_id, "channel_store_id": shop_id,
+             "dry_run": False, "status": "failed" if i % 25 == 0 else "ok", "counts": {"unchanged": products},
+             "started_at": now - timedelta(minutes=5 * i), "finished_at": now - timedelta(minutes=5 * i - 1)}
+            for i in range(2000)])
+        failed = [r[0] for r in conn.exec_driver_sql("SELECT id FROM sync_runs WHERE status = 'failed'")]
+        conn.execute(ItemError.__table__.insert(), [  # type: ignore[attr-defined]
+            {"run_id": rid, "item": f"p{k}", "message": "Material is required", "at": now - timedelta(minutes=rid)}
+            for rid in failed for k in range(3)])
     with db.session() as s:
         s.add(CategoryRule(channel_store_id=shop_id, facet="all", value="*", category_id="101"))
-        for i in range(500):
-            s.add(SyncRun(flow=("products", "inventory", "orders", "tracking")[i % 4], org_id=org.id,
-                          store_id=eco_id, channel_store_id=shop_id, status="ok", counts={"unchanged": products}))
     for i in range(2000):
         journal.record("products.unchanged", f"product p{i} unchanged", org_id=org.id, store_id=shop_id,
                        flow="products", item=f"p{i}")
     auth.create_user("bench@example.com", "bench password 1", orgs=["Bench"])
-    return {"shop": shop_id, "eco": eco_id, "order": ids[0]}
+    return {"shop": shop_id, "eco": eco_id, "order": ids[0]}  # type: ignore[dict-item]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=10000)
-    parser.add_argument("--orders", type=int, default=None, help="default: a fifth of --products")
+    parser.add_argument("--orders", type=int, default=None, help="default: as many as --products")
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="bridge-bench-")
@@ -117,10 +136,21 @@ def main() -> None:
     pm.register(fake_ecommerce, name="fakeshop")
     pm.register(fake_channel, name="fakechannel")
     set_manager(pm)
-    t0 = time.perf_counter()
-    ids = fill(args.products, args.orders)
-    print(f"filled {args.products} products and {args.orders or args.products // 5} orders in {time.perf_counter() - t0:.1f}s ({home})")
+    from bridge.sandboxing import SandboxServer
 
+    orders = args.products if args.orders is None else args.orders
+    shop_sb = pm.call("fakeshop", "sandbox", options={"seed": 3, "variants": 3})
+    channel_sb = pm.call("fakechannel", "sandbox", options={})
+    with SandboxServer(shop_sb.app) as shop, SandboxServer(channel_sb.app) as channel:
+        shop.sandbox, channel.sandbox = shop_sb, channel_sb  # type: ignore[attr-defined]
+        t0 = time.perf_counter()
+        ids = fill(pm, shop, channel, args.products, orders)
+        print(f"filled {args.products} products and {orders} orders in {time.perf_counter() - t0:.1f}s ({home})")
+        measure(ids, args.repeat)
+
+
+def measure(ids: dict[str, int], repeat: int) -> None:
+    """Sign in, request every page ``repeat`` times, print the figures."""
     from starlette.testclient import TestClient
 
     from bridge.web.app import create_app
@@ -137,20 +167,26 @@ def main() -> None:
              f"/products?shop={shop}&q=cotton&page=100", "/orders",
              "/orders?q=TT1999", "/orders?q=%231999", "/orders?q=SKU-7-1", "/orders?sort=store&page=100",
              f"/orders/{ids['order']}", "/activity", "/activity?level=error&flow=products",
-             f"/stores/{shop}/settings", f"/stores/{ids['eco']}/prerequisites", "/healthz", "/metrics"]
+             f"/stores/{shop}/settings", f"/stores/{ids['eco']}/prerequisites", "/healthz", "/metrics",
+             f"/products/{shop}/product/p1", "/dashboard"]
     print(f"{'page':55} {'median ms':>10} {'max ms':>8}")
     worst = (0.0, "")
+    medians: dict[str, float] = {}
     for url in pages:
         times = []
-        for _ in range(args.repeat):
+        for _ in range(repeat):
             start = time.perf_counter()
             r = client.get(url)
             times.append((time.perf_counter() - start) * 1000)
             assert r.status_code == 200, (url, r.status_code)
         med = statistics.median(times)
+        medians[url] = med
         worst = max(worst, (med, url))
         print(f"{url:55} {med:10.1f} {max(times):8.1f}")
-    print(f"slowest page: {worst[1]} at {worst[0]:.1f} ms (median of {args.repeat})")
+    print(f"slowest page: {worst[1]} at {worst[0]:.1f} ms (median of {repeat})")
+    for name, url in (("product page", f"/products/{shop}/product/p1"), ("order page", f"/orders/{ids['order']}"),
+                      ("dashboard", "/dashboard")):
+        print(f"{name}: {medians[url]:.1f} ms median ({url})")
 
 
 if __name__ == "__main__":
