@@ -270,6 +270,19 @@ def test_merchant_journey(browser, stack, shots):  # type: ignore[no-untyped-def
     wait_for("the tracking number to be pushed to TikTok", tracked, timeout=60, every=1.5)
     shots(page, "orders-tracking")
 
+    # --- the order's page: both sides as the orders flow kept them, the store's admin link
+    page.click(f"#orders tr[data-order='{order_id}'] a.order-link")
+    assert page.inner_text("#order-sides .store-order") == created.ecommerce_order_number  # type: ignore[attr-defined]
+    assert page.get_attribute("#order-sides .store-order a", "href").startswith(f"{stack.sh_url}/admin/orders/")
+    sku = product["skus"][0]["seller_sku"]
+    cells = page.locator(f"#lines tr[data-sku='{sku}'] td").all_inner_texts()
+    assert cells[2] == cells[5] == "1" and cells[3] == cells[6], cells  # one unit, same price both sides
+    tiktok_total, store_total = page.locator("#totals tr[data-total='total'] td").all_inner_texts()
+    assert tiktok_total == store_total != "—"
+    assert "RM123456785GB" in page.inner_text("#packages")
+    assert "gid://" not in page.inner_text("main")
+    shots(page, "order-page")
+
     # --- the other pages
     page.goto(f"{base}/stores/{shop.id}/settings")
     page.fill("input[name='templates.title']", "{{ product.title }} | Acme")
