@@ -111,6 +111,12 @@ def test_sorting_and_paging_keep_the_filters(orders, signed_in):
     assert len(rows) == 21 and rows[0] == "TT-5019" and rows[-2:] == ["TT-5000", "TT-1001"]
     assert "page 3 of 3" in last
     assert ann.get("/orders", params={"sort": "nonsense"}).status_code == 200  # unknown sort: newest first
+    with db.session() as s:
+        s.add(OrderLink(channel_store_id=orders.shop.id, channel_order_id="TT-0999",  # type: ignore[arg-type]
+                        ecommerce_order_id="E-999", ecommerce_order_number="#999", skus=" SKU-A "))
+    page = ann.get("/orders", params={"q": "SKU-A", "sort": "store"}).text
+    rows = [ln.split('data-order="')[1].split('"')[0] for ln in page.splitlines() if 'data-order="' in ln]
+    assert rows[:2] == ["TT-0999", "TT-1001"]  # #999 before #1022: numbers, not strings
 
 
 def test_the_orders_list_costs_the_same_queries_for_5_or_50_rows(orders, signed_in):

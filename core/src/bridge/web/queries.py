@@ -142,13 +142,14 @@ def listings(shop_id: int, *, status: str = "", search: str = "", page: int = 1,
         return [(ln, totals.get(ln.source_product_id, empty)) for ln in links], int(total)
 
 
-#: The orders list's sort keys (``sort=-created``: newest first) -> their columns.
-ORDER_SORTS: dict[str, Any] = {
-    "created": col(OrderLink.id),
-    "updated": col(OrderLink.updated_at),
-    "tiktok": col(OrderLink.channel_order_id),
-    "store": col(OrderLink.ecommerce_order_number),
-    "status": col(OrderLink.status),
+#: The orders list's sort keys (``sort=-created``: newest first) -> what they order by; order
+#: numbers and ids by length first, so ``#999`` comes before ``#1000``.
+ORDER_SORTS: dict[str, list[Any]] = {
+    "created": [col(OrderLink.id)],
+    "updated": [col(OrderLink.updated_at)],
+    "tiktok": [func.length(OrderLink.channel_order_id), col(OrderLink.channel_order_id)],
+    "store": [func.length(OrderLink.ecommerce_order_number), col(OrderLink.ecommerce_order_number)],
+    "status": [col(OrderLink.status)],
 }
 DEFAULT_ORDER_SORT = "-created"
 
@@ -176,9 +177,8 @@ def orders(shop_ids: list[int], *, status: str = "", search: str = "", page: int
                         | col(OrderLink.skus).ilike(like))
         total = s.exec(select(func.count()).select_from(q.subquery())).one()
         sort = order_sort(sort)
-        column = ORDER_SORTS[sort.lstrip("-")]
-        ordering = [column.desc(), col(OrderLink.id).desc()] if sort.startswith("-") \
-            else [column.asc(), col(OrderLink.id).asc()]
+        keys = [*ORDER_SORTS[sort.lstrip("-")], col(OrderLink.id)]
+        ordering = [k.desc() if sort.startswith("-") else k.asc() for k in keys]
         rows = list(s.exec(q.order_by(*ordering).offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
         return rows, int(total)
 
