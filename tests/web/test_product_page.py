@@ -164,7 +164,7 @@ def test_bulk_editor_previews_the_plan_then_applies(listed, signed_in):  # type:
     preview = ann.form(f"/products/{sid}/edit", {"ids": ["p1", "p3"], "field": "price", "value": "9.99",
                                                  "step": "preview"})
     assert preview.status_code == 200
-    assert "SKU-1-1: 9.99" in preview.text and "SKU-3-1: 9.99" in preview.text
+    assert "SKU-1-1: 9.99 <small>(was 10.50)</small>" in preview.text and "SKU-3-1: 9.99" in preview.text
     assert 'data-product="p2"' not in preview.text
     with db.session() as s:
         assert s.exec(select(ProductMapping)).first() is None  # a preview saves nothing
@@ -186,3 +186,26 @@ def test_bulk_editor_previews_the_plan_then_applies(listed, signed_in):  # type:
     assert ann.form(f"/products/{sid}/edit", {"field": "title", "value": "x"}).status_code == 400
     bad = ann.form(f"/products/{sid}/edit", {"ids": ["p1"], "field": "colour", "value": "x"})
     assert bad.status_code == 400 and "choose a field to set" in bad.text
+
+
+def test_bulk_editor_sets_one_attribute_and_keeps_the_others(listed, signed_in):  # type: ignore[no-untyped-def]
+    ann = signed_in("ann@acme.test")
+    sid = listed.sid
+    from bridge import overrides
+
+    overrides.save(sid, ["p1"], {"attributes": {"Colour": ["Sand"]}})
+    form = {"ids": ["p1", "p3"], "field": "attribute", "value": "material=Linen"}
+    preview = ann.form(f"/products/{sid}/edit", {**form, "step": "preview"})
+    assert preview.status_code == 200
+    rows = re.findall(r'<tr data-product="(p\d)">.*?badge \w+">(\w+)<', preview.text, re.S)
+    assert rows == [("p1", "update"), ("p3", "update")]
+    with db.session() as s:
+        assert s.exec(select(ProductMapping)).one().attributes == {"Colour": ["Sand"]}  # nothing saved yet
+    ann.form(f"/products/{sid}/edit", {**form, "step": "apply"})
+    with db.session() as s:
+        got = {m.source_product_id: m.attributes for m in s.exec(select(ProductMapping))}
+    assert got == {"p1": {"Colour": ["Sand"], "material": ["Linen"]}, "p3": {"material": ["Linen"]}}
+    assert "attributes changed" in preview.text  # Linen over the rule's Cotton
+    assert run_flow("products", listed.shop.org_id)[0].counts["updated"] == 2
+    bad = ann.form(f"/products/{sid}/edit", {**form, "value": "Linen", "step": "preview"})
+    assert bad.status_code == 400 and "Name=Value" in bad.text

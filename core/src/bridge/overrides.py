@@ -28,7 +28,7 @@ from bridge.tables import ProductMapping, utcnow
 
 #: What the bulk editor can set, and the ProductMapping field each one writes.
 FIELDS = {"title": "title", "description": "description_html", "price": "price", "images": "images",
-          "category": "category_id"}
+          "category": "category_id", "attribute": "attributes"}
 
 _PRICE = re.compile(r"^(?:(?P<fixed>\d+(?:\.\d{1,2})?)|(?P<pct>[+-]\d+(?:\.\d+)?)%(?:\s*(?P<add>[+-]\d+(?:\.\d{1,2})?))?"
                     r"|(?P<addonly>[+-]\d+(?:\.\d{1,2})?))(?:\s+round\s+(?P<round>1|\.\d\d))?$")
@@ -85,6 +85,15 @@ def parse_images(text: str) -> list[str]:
     return urls
 
 
+def parse_attribute(text: str) -> dict[str, list[str]]:
+    """One attribute value, ``Name=Value`` (by the attribute's name or id; ``Name=`` clears the
+    product's own value): ``{name: [value]}``, or ``{name: []}`` to clear."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise Misconfigured(f"an attribute is set as Name=Value (e.g. Material=Cotton), got '{text[:40]}'")
+    return {name.strip(): [value.strip()] if value.strip() else []}
+
+
 def changes(form: dict[str, str], fields: list[str]) -> dict[str, Any]:
     """ProductMapping values for ``fields`` (names of :data:`FIELDS`) from a form's texts; a
     blank text clears the override. :raises Misconfigured: a value cannot be used."""
@@ -106,14 +115,26 @@ def changes(form: dict[str, str], fields: list[str]) -> dict[str, Any]:
             out["price"] = parse_price(raw)
         elif name == "images":
             out["images"] = parse_images(raw)
+        elif name == "attribute":
+            out["attributes"] = parse_attribute(raw)
         else:
             out["category_id"] = raw.strip() or None
     return out
 
 
-def save(channel_store_id: int, product_ids: list[str], values: dict[str, Any]) -> int:
+def merged_attributes(current: dict[str, Any], new: dict[str, list[str]]) -> dict[str, Any]:
+    """A product's attribute values with ``new`` merged in (an empty list removes that one)."""
+    keys = {k.lower() for k in new}
+    kept = {k: v for k, v in (current or {}).items() if k.lower() not in keys}
+    return {**kept, **{k: v for k, v in new.items() if v}}
+
+
+def save(channel_store_id: int, product_ids: list[str], values: dict[str, Any], *,
+         merge_attributes: bool = False) -> int:
     """Set ``values`` (ProductMapping fields) on these products' overrides of the shop, creating
-    the rows that do not exist, in one transaction; the number of products changed."""
+    the rows that do not exist, in one transaction; the number of products changed.
+    ``merge_attributes``: ``values["attributes"]`` is merged into each product's own
+    (:func:`merged_attributes`) instead of replacing them."""
     ids = list(dict.fromkeys(product_ids))
     changed = 0
     with db.session() as s:
@@ -121,9 +142,12 @@ def save(channel_store_id: int, product_ids: list[str], values: dict[str, Any]) 
             ProductMapping.channel_store_id == channel_store_id, col(ProductMapping.source_product_id).in_(ids)))}
         for pid in ids:
             row = rows.get(pid) or ProductMapping(channel_store_id=channel_store_id, source_product_id=pid)
-            if row.id is not None and all(getattr(row, k) == v for k, v in values.items()):
+            wanted = dict(values)
+            if merge_attributes and "attributes" in wanted:
+                wanted["attributes"] = merged_attributes(row.attributes, wanted["attributes"])
+            if row.id is not None and all(getattr(row, k) == v for k, v in wanted.items()):
                 continue
-            for k, v in values.items():
+            for k, v in wanted.items():
                 setattr(row, k, v)
             row.updated_at = utcnow()
             s.add(row)

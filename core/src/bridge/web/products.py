@@ -14,12 +14,12 @@ from starlette.routing import Route
 
 from bridge import db, overrides, scheduler
 from bridge.errors import BridgeError, Misconfigured
-from bridge.mapping import drafted
+from bridge.mapping import drafted, load_overrides
 from bridge.models import Category, CategoryAttribute
 from bridge.statuses import IN_REVIEW, ListingStatus
 from bridge.stores import connection_for
 from bridge.sync import manual_links, plan_flow
-from bridge.tables import CategoryRule, ListingLink, ProductMapping, Store, utcnow
+from bridge.tables import CategoryRule, ListingLink, ProductMapping, SkuLink, Store, utcnow
 from bridge.web import access, product_page, queries
 from bridge.web.base import Ctx, parse_id, parse_int, view
 from bridge.web.product_page import flow_context
@@ -101,7 +101,7 @@ SORTS = {"": "oldest first", "title": "title A–Z", "-title": "title Z–A", "s
          "-updated": "recently changed", "price": "TikTok price, lowest", "-price": "TikTok price, highest",
          "stock": "TikTok stock, lowest", "-stock": "TikTok stock, highest"}
 BULK_FIELDS = {"title": "title", "description": "description (HTML)", "price": "price", "images": "images (URLs)",
-               "category": "category id"}
+               "category": "category id", "attribute": "attribute (Name=Value)"}
 
 
 @dataclass
@@ -280,19 +280,26 @@ def bulk_edit(ctx: Ctx) -> Response:
         raise Misconfigured(f"select at most {BULK_LIMIT} products at once")
     name = ctx.form.get("field", "")
     values = overrides.changes({name: ctx.form.get("value", "")}, [name])
+    merge = name == "attribute"  # one attribute's value, the product's others kept
     if ctx.form.get("step") == "apply":
-        n = overrides.save(shop.id, ids, values)
+        n = overrides.save(shop.id, ids, values, merge_attributes=merge)
         scheduler.trigger("products", shop.org_id, shop.id, ids)
         return ctx.redirect(f"/products?shop={shop.id}",
                             f"{BULK_FIELDS.get(name, name)} set on {n} product(s): the next sync sends the change.")
-    with drafted(shop.id, {pid: values for pid in ids}):
+    current = load_overrides(shop.id, ids)
+    drafts = {pid: {**values, "attributes": overrides.merged_attributes(
+        current[pid].attributes if pid in current else {}, values["attributes"])} if merge else values
+        for pid in ids}
+    with drafted(shop.id, drafts):
         plan = [row for r in plan_flow("products", shop.org_id, shop.id, items=ids, pm=ctx.pm) for row in r.plan]
     with db.session() as s:
         titles = {ln.source_product_id: ln.title for ln in s.exec(select(ListingLink).where(
             ListingLink.channel_store_id == shop.id, col(ListingLink.source_product_id).in_(ids)))}
+        was = {r.seller_sku: r.last_price for r in s.exec(select(SkuLink).where(
+            SkuLink.channel_store_id == shop.id, col(SkuLink.source_product_id).in_(ids)))}
     planned = {row["item"] for row in plan}
     return ctx.render("bulk_edit.html", shop=shop, ids=ids, field=name, label=BULK_FIELDS.get(name, name),
-                      value=ctx.form.get("value", ""), plan=plan, titles=titles,
+                      value=ctx.form.get("value", ""), plan=plan, titles=titles, was=was,
                       unchanged=[pid for pid in ids if pid not in planned])
 
 
