@@ -24,21 +24,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def connect(store_id: int, platform: str, sandbox, url: str, pm) -> None:  # type: ignore[no-untyped-def]
-    """Point a filled store row at its sandbox, as reconnecting it would."""
-    from bridge import db, stores
-    from bridge.tables import Organization, Store
-
-    info = stores.validate_credentials(platform, {"base_url": url}, sandbox.credentials(), pm)
-    with db.session() as s:
-        row = s.get(Store, store_id)
-        assert row is not None
-        row.remote_id = info.remote_id
-        s.add(row)
-        org = s.get(Organization, row.org_id)
-    stores.save_store(org, platform, info, pm)  # type: ignore[arg-type]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=10000)
@@ -51,7 +36,7 @@ def main() -> None:
     logging.disable(logging.WARNING)
     from starlette.testclient import TestClient
 
-    from benchmarks.web_pages import fill
+    from benchmarks.web_pages import connect, fill
     from bridge.plugins import PluginManager, set_manager
     from bridge.sandboxing import SandboxServer
     from bridge.web.app import create_app

@@ -41,8 +41,9 @@ ORDER_STATUSES = ("created",) * 17 + ("held", "cancelled", "pending")
 FLOWS = ("products", "inventory", "orders", "tracking")
 
 
-def fill(pm, shop, channel, products: int, orders: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """Fill the database; ``shop`` and ``channel`` are the served sandboxes (SandboxServer)."""
+def fill(products: int, orders: int | None = None) -> dict[str, int]:
+    """Fill the database (``orders``: as many as ``products`` by default); the stores are rows
+    only, :func:`connect` points them at a sandbox."""
     from datetime import timedelta
 
     from bridge import db, journal, stores
@@ -54,16 +55,23 @@ def fill(pm, shop, channel, products: int, orders: int) -> dict[str, int]:  # ty
         OrderLink,
         ProductMapping,
         SkuLink,
+        Store,
         SyncRun,
         TrackingPushRecord,
         utcnow,
     )
     from bridge.web import auth
 
+    orders = products if orders is None else orders
     org = stores.create_org("Bench")
-    eco_id = stores.connect_store("Bench", "fakeshop", {"base_url": shop.url}, shop.sandbox.credentials(), pm).id
-    shop_id = stores.connect_store("Bench", "fakechannel", {"base_url": channel.url},
-                                   channel.sandbox.credentials(), pm).id
+    with db.session() as s:
+        eco = Store(org_id=org.id, platform="fakeshop", kind="ecommerce", remote_id="eco", name="Bench Store",
+                    currency="GBP")
+        shop = Store(org_id=org.id, platform="fakechannel", kind="channel", remote_id="shop", name="Bench Shop",
+                     currency="GBP", region="GB")
+        s.add_all([eco, shop])
+        s.flush()
+        eco_id, shop_id = eco.id, shop.id
     now = utcnow()
     statuses = ("live", "live", "live", "pending", "held", "failed")
     engine = db.get_engine()
@@ -116,6 +124,21 @@ def fill(pm, shop, channel, products: int, orders: int) -> dict[str, int]:  # ty
     return {"shop": shop_id, "eco": eco_id, "order": ids[0]}  # type: ignore[dict-item]
 
 
+def connect(store_id: int, platform: str, sandbox, url: str, pm) -> None:  # type: ignore[no-untyped-def]
+    """Point a filled store row at its sandbox, as reconnecting it would."""
+    from bridge import db, stores
+    from bridge.tables import Organization, Store
+
+    info = stores.validate_credentials(platform, {"base_url": url}, sandbox.credentials(), pm)
+    with db.session() as s:
+        row = s.get(Store, store_id)
+        assert row is not None
+        row.remote_id = info.remote_id
+        s.add(row)
+        org = s.get(Organization, row.org_id)
+    stores.save_store(org, platform, info, pm)  # type: ignore[arg-type]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=10000)
@@ -141,10 +164,11 @@ def main() -> None:
     orders = args.products if args.orders is None else args.orders
     shop_sb = pm.call("fakeshop", "sandbox", options={"seed": 3, "variants": 3})
     channel_sb = pm.call("fakechannel", "sandbox", options={})
-    with SandboxServer(shop_sb.app) as shop, SandboxServer(channel_sb.app) as channel:
-        shop.sandbox, channel.sandbox = shop_sb, channel_sb  # type: ignore[attr-defined]
+    with SandboxServer(shop_sb.app) as s1, SandboxServer(channel_sb.app) as s2:
         t0 = time.perf_counter()
-        ids = fill(pm, shop, channel, args.products, orders)
+        ids = fill(args.products, orders)
+        connect(ids["eco"], "fakeshop", shop_sb, s1.url, pm)
+        connect(ids["shop"], "fakechannel", channel_sb, s2.url, pm)
         print(f"filled {args.products} products and {orders} orders in {time.perf_counter() - t0:.1f}s ({home})")
         measure(ids, args.repeat)
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH = 480
+WIDTH = 420  # narrow enough that the text stays readable scaled to a phone
 ROW = 30  # height of one horizontal bar's row
 FONT = 13
-LABEL_W = 150  # room for the labels left of horizontal bars
+LABEL_W = 140  # room for the labels left of horizontal bars
 PLOT_H = 170  # height of the column chart's plot area
 
 #: Okabe-Ito hues darkened to 3:1 or more against white.
@@ -147,8 +147,9 @@ def columns(ident: str, title: str, desc: str, labels: Sequence[str], series: Se
                             f'height="{h:.1f}" fill="{s.colour}"><title>{escape(label)} '
                             f"{escape(s.name)}: {_number(s.values[i])}</title></rect>")
         if (len(labels) - 1 - i) % every == 0:  # counted back from the last, always written
-            body.append(f'<text x="{x + step / 2:.1f}" y="{base + 16}" text-anchor="middle" '
-                        f'fill="#1d2430">{escape(label)}</text>')
+            last = i == len(labels) - 1  # ends at the right edge rather than past it
+            body.append(f'<text x="{WIDTH if last else x + step / 2:.1f}" y="{base + 16}" '
+                        f'text-anchor="{"end" if last else "middle"}" fill="#1d2430">{escape(label)}</text>')
     svg = _svg(ident, title, desc, base + 22, "".join(body))
     rows = [(label, *(_number(s.values[i]) for s in series), _number(totals[i]))
             for i, label in enumerate(labels)]
@@ -176,5 +177,5 @@ def _text_width(text: str) -> float:
     return len(text) * FONT * 0.6 + 10
 
 
-def _clip(label: str, size: int = 22) -> str:
+def _clip(label: str, size: int = 20) -> str:
     return label if len(label) <= size else label[: size - 1] + "…"
