@@ -209,3 +209,34 @@ def test_bulk_editor_sets_one_attribute_and_keeps_the_others(listed, signed_in):
     assert run_flow("products", listed.shop.org_id)[0].counts["updated"] == 2
     bad = ann.form(f"/products/{sid}/edit", {**form, "value": "Linen", "step": "preview"})
     assert bad.status_code == 400 and "Name=Value" in bad.text
+
+
+def test_exclude_then_reactivate_takes_the_listing_off_and_back_on(listed, signed_in):  # type: ignore[no-untyped-def]
+    ann = signed_in("ann@acme.test")
+    url = f"/products/{listed.sid}/product/p4"
+    remote = listed.remote("p4")
+    ann.form(url, {"action": "exclude"})
+    run_flow("products", listed.shop.org_id)
+    assert listed.channel_sb.products_[remote]["status"] == "deactivated"
+    page = ann.get(url).text
+    assert "badge deactivated" in page and "Re-activate" in page
+    ann.form(url, {"action": "reactivate"})
+    assert "activate" in ann.get(url).text  # the next sync's plan: back on sale
+    run_flow("products", listed.shop.org_id)
+    assert listed.channel_sb.products_[remote]["status"] == "live"
+    with db.session() as s:
+        assert s.exec(select(ListingLink).where(ListingLink.source_product_id == "p4")).one().status == "live"
+
+
+def test_the_product_page_without_the_store_product(listed, signed_in):  # type: ignore[no-untyped-def]
+    ann = signed_in("ann@acme.test")
+    listed.shop_sb.fail_next(1, 400)  # the store refuses the read
+    html = ann.get(f"/products/{listed.sid}/product/p1").text
+    assert re.search(r'role="alert">.* could not be read: injected failure', html)
+    assert '<tr data-sku="SKU-1-1">' in html  # the linked SKUs as bridge knows them
+    assert "Unknown while the store product cannot be read" in html
+    with listed.shop_sb.lock:  # deleted in the store: the page still shows what bridge knows
+        del listed.shop_sb.products_["p1"]
+    html = ann.get(f"/products/{listed.sid}/product/p1").text
+    assert '<tr data-sku="SKU-1-1">' in html and "could not be read" not in html
+    assert 'id="not-in-store"' in html
