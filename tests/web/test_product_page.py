@@ -65,6 +65,10 @@ def test_overrides_from_the_product_page_are_planned_and_kept(listed, signed_in)
     assert "SKU-1-1: 11.99 (per-product price +10%, round to .99)" in html
     assert "Overrides used: title, price, images" in html
     assert 'value="+10% round .99"' in html
+    # a form without the images to choose from (the store could not be read) leaves the choice alone
+    ann.form(url, {"action": "overrides", "title": "Hand-picked shirt", "price": "+10% round .99"})
+    with db.session() as s:
+        assert s.exec(select(ProductMapping)).one().images == [IMG.format(2), IMG.format(0)]
     bad = ann.form(url, {"action": "overrides", "title": "x", "price": "cheap"})
     assert bad.status_code == 400 and "price &#39;cheap&#39; is not understood" in bad.text
 

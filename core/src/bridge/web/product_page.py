@@ -6,9 +6,9 @@ product by hand, unlink, list again. Every action calls the core function the CL
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from sqlmodel import col, select
 from starlette.exceptions import HTTPException
@@ -26,7 +26,6 @@ from bridge.tables import Event, ListingLink, ProductMapping, SkuLink, Store
 from bridge.web import access
 from bridge.web.base import Ctx, view
 
-log = logging.getLogger("bridge.web")
 JOURNAL = 50
 
 
@@ -192,7 +191,7 @@ def act(ctx: Ctx, shop: Store, pid: str) -> Response:
     """Run one action of the product page and come back to it with what happened."""
     assert shop.id is not None
     action = ctx.form.get("action", "")
-    here = f"/products/{shop.id}/product/{pid}"
+    here = f"/products/{shop.id}/product/{quote(pid, safe='/:')}"
     message = ""
     if action == "retry":
         done = manual_links.retry(shop.id, [pid])
@@ -218,7 +217,8 @@ def act(ctx: Ctx, shop: Store, pid: str) -> Response:
         message = "The next sync lists it again." if ok else "Only a product deleted on TikTok or unlinked is listed again."
     elif action == "overrides":
         values = overrides.changes(ctx.form, ["title", "description", "price"])
-        values["images"] = _chosen_images(ctx.form, ctx.lists)
+        if ctx.lists.get("all_images"):  # the page showed the product's images to choose from
+            values["images"] = _chosen_images(ctx.form, ctx.lists)
         n = overrides.save(shop.id, [pid], values)
         message = "Overrides saved: the next sync sends them." if n else "Nothing changed."
     else:
