@@ -119,7 +119,7 @@ def test_every_admin_page_passes_the_accessibility_check(browser, site, a11y, sh
     page.close()
 
 
-def test_the_keyboard_reaches_the_content_with_the_focus_visible(browser, site):  # type: ignore[no-untyped-def]
+def test_the_keyboard_reaches_the_content_and_the_category_search_with_the_focus_visible(browser, site):  # type: ignore[no-untyped-def]
     page = _sign_in(browser, site, PHONE)
     assert page.evaluate("document.activeElement.name") == "email"  # autofocus
     page.keyboard.type("ann@acme.test")
@@ -137,4 +137,14 @@ def test_the_keyboard_reaches_the_content_with_the_focus_visible(browser, site):
     assert page.evaluate("document.getElementById('main').contains(document.activeElement)")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline not in ("", "none"), f"no visible focus on {page.evaluate('document.activeElement.outerHTML')}"
+    # the category search's results are reached and chosen by keyboard
+    page.goto(f"{site.url}/products?shop={site.shop_id}")
+    page.focus("#rule-form .catsearch")
+    page.keyboard.type("shirt")
+    page.wait_for_selector("#rule-form .catresults li[data-id='101'] button")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.closest('li').dataset.id") == "101"
+    page.keyboard.press("Enter")
+    assert page.input_value("#rule-form input[name=category_id]") == "101"
+    assert page.evaluate("document.activeElement.classList.contains('catsearch')")
     page.close()

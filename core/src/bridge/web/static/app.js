@@ -22,11 +22,19 @@
         const r = await fetch(box.dataset.url + "?q=" + encodeURIComponent(input.value), { headers: { accept: "application/json" } });
         if (!r.ok) return;
         (await r.json()).categories.forEach(function (c) {
-          const li = document.createElement("li"); li.textContent = c.path; li.dataset.id = c.id;
-          li.addEventListener("click", function () { id.value = c.id; name.value = c.name; chosen.textContent = c.path; list.innerHTML = ""; input.value = c.name; });
+          // a button in each result, so the keyboard reaches it (Tab, or the arrow keys below)
+          const li = document.createElement("li"), pick = document.createElement("button");
+          pick.type = "button"; pick.textContent = c.path; li.dataset.id = c.id; li.appendChild(pick);
+          li.addEventListener("click", function () { id.value = c.id; name.value = c.name; chosen.textContent = c.path; list.innerHTML = ""; input.value = c.name; input.focus(); });
           list.appendChild(li);
         });
       }, 200));
+      box.addEventListener("keydown", function (e) {
+        const picks = Array.from(list.querySelectorAll("button")), at = picks.indexOf(document.activeElement);
+        if (e.key === "ArrowDown" && picks.length) { e.preventDefault(); picks[Math.min(at + 1, picks.length - 1)].focus(); }
+        else if (e.key === "ArrowUp" && at >= 0) { e.preventDefault(); (at === 0 ? input : picks[at - 1]).focus(); }
+        else if (e.key === "Escape" && list.children.length) { e.preventDefault(); list.innerHTML = ""; input.focus(); }
+      });
     });
     document.querySelectorAll("input.all").forEach(function (all) {
       all.addEventListener("change", function () { all.closest("form").querySelectorAll("input[name=ids]").forEach(function (c) { c.checked = all.checked; }); });
