@@ -10,38 +10,29 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import col, select
 from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge import db, scheduler
 from bridge.statuses import OrderStatus
-from bridge.tables import OrderLink, RefundRecord, TrackingPushRecord
+from bridge.tables import OrderLink, TrackingPushRecord
 from bridge.web import access, naming, queries
 from bridge.web.base import Ctx, view
 
 
 @view()
 def index(ctx: Ctx) -> Response:
-    shops = access.stores(ctx, "channel", include_disconnected=True)
+    """The orders of the shops the user sees: filter by shop and status, search, sort, page."""
+    visible = access.stores(ctx, include_disconnected=True)
+    shops = [s for s in visible if s.kind == "channel"]
     chosen = [access.store(ctx, ctx.q("shop"), kind="channel")] if ctx.q("shop") else shops
     page = ctx.page()
     sort = queries.order_sort(ctx.q("sort"))
     rows, total = queries.orders([s.id for s in chosen], status=ctx.q("status"),  # type: ignore[misc]
                                  search=ctx.q("q"), page=page, sort=sort)
-    with db.session() as s:
-        pushes: dict[int, list[TrackingPushRecord]] = {}
-        for t in s.exec(select(TrackingPushRecord).where(
-                col(TrackingPushRecord.order_link_id).in_([r.id for r in rows] or [-1]))):
-            pushes.setdefault(t.order_link_id, []).append(t)
-        refunds: dict[tuple[int, str], list[RefundRecord]] = {}
-        for r in s.exec(select(RefundRecord).where(
-                col(RefundRecord.channel_store_id).in_({o.channel_store_id for o in rows} or {-1}),
-                col(RefundRecord.channel_order_id).in_([o.channel_order_id for o in rows] or ["-"]))
-                .order_by(col(RefundRecord.id))):
-            refunds.setdefault((r.channel_store_id, r.channel_order_id), []).append(r)
+    pushes, refunds = queries.order_records(rows)
     return ctx.render("orders.html", shops=shops, rows=rows, pushes=pushes, refunds=refunds,
-                      shop_names={s.id: s.name for s in access.stores(ctx, include_disconnected=True)},
+                      shop_names={s.id: s.name for s in visible}, statuses=[st.value for st in OrderStatus],
                       pager=queries.pages(total, page), sort=sort,
                       shop=ctx.q("shop"), fstatus=ctx.q("status"), search=ctx.q("q"))
 

@@ -183,6 +183,26 @@ def orders(shop_ids: list[int], *, status: str = "", search: str = "", page: int
         return rows, int(total)
 
 
+def order_records(rows: list[OrderLink]) -> tuple[dict[int, list[TrackingPushRecord]],
+                                                  dict[tuple[int, str], list[RefundRecord]]]:
+    """The tracking pushes (by order link id) and the returns, refunds and cancellations (by
+    shop and TikTok order id) of a page of orders: two queries for the page."""
+    pushes: dict[int, list[TrackingPushRecord]] = {}
+    refunds: dict[tuple[int, str], list[RefundRecord]] = {}
+    if not rows:
+        return pushes, refunds
+    with db.session() as s:
+        for t in s.exec(select(TrackingPushRecord).where(
+                col(TrackingPushRecord.order_link_id).in_([r.id for r in rows])).order_by(col(TrackingPushRecord.id))):
+            pushes.setdefault(t.order_link_id, []).append(t)
+        for r in s.exec(select(RefundRecord).where(
+                col(RefundRecord.channel_store_id).in_({o.channel_store_id for o in rows}),
+                col(RefundRecord.channel_order_id).in_([o.channel_order_id for o in rows]))
+                .order_by(col(RefundRecord.id))):
+            refunds.setdefault((r.channel_store_id, r.channel_order_id), []).append(r)
+    return pushes, refunds
+
+
 @dataclass
 class OrderView:
     """Everything the order page shows of one order link, read in a fixed number of queries."""
