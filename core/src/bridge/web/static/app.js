@@ -9,7 +9,11 @@
       if (!heads.length) return;
       table.classList.add("cards");
       table.querySelectorAll("tbody tr").forEach(function (tr) {
-        Array.from(tr.children).forEach(function (cell, i) { if (cell.tagName === "TD" && heads[i] && cell.colSpan === 1) cell.dataset.label = heads[i]; });
+        Array.from(tr.children).forEach(function (cell, i) {
+          if (cell.tagName !== "TD" || cell.colSpan !== 1) return;
+          if (heads[i]) cell.dataset.label = heads[i];
+          if (!cell.textContent.trim() && !cell.querySelector("img, input, button, select, a, svg")) cell.classList.add("blank");
+        });
       });
     });
     document.querySelectorAll(".catpick").forEach(function (box) {
