@@ -59,6 +59,7 @@ def flow_context(ctx: Ctx, shop: Store) -> FlowContext:
 
 
 def _store_product(fc: FlowContext, pid: str, problems: list[str]) -> Product | None:
+    """The product as the store has it now (None: gone, or the store could not say why)."""
     assert fc.ecommerce is not None
     try:
         found = fc.reader(fc.ecommerce).get_products([pid])
@@ -132,12 +133,14 @@ def next_sync(fc: FlowContext, pid: str, problems: list[str]) -> list[dict[str, 
 
 
 def journal(org_id: int, pid: str) -> list[Event]:
+    """The product's latest journal entries (of every store of the organization), newest first."""
     with db.session() as s:
         return list(s.exec(select(Event).where(Event.org_id == org_id, Event.item == pid)
                            .order_by(col(Event.id).desc()).limit(JOURNAL)))
 
 
 def _rows(shop: Store, pid: str) -> tuple[ListingLink | None, ProductMapping | None, list[SkuLink]]:
+    """What bridge keeps of the product on the shop: its link, its overrides, its SKU links."""
     with db.session() as s:
         link = s.exec(select(ListingLink).where(ListingLink.channel_store_id == shop.id,
                                                 ListingLink.source_product_id == pid)).first()

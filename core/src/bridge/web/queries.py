@@ -85,6 +85,7 @@ class SkuTotals:
 
     @property
     def price(self) -> str:
+        """``12.50``, or ``10.50–12.50`` when the SKUs differ ('' when nothing was sent)."""
         if self.min_price is None:
             return ""
         return f"{self.min_price:.2f}" if self.min_price == self.max_price else f"{self.min_price:.2f}–{self.max_price:.2f}"
