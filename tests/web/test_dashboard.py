@@ -138,8 +138,8 @@ def test_the_dashboard_page_draws_the_users_figures(shops, signed_in):
     for ident in ("listings", "orders", "tracking", "lag", "failures"):
         assert f'<figure class="chart" id="{ident}">' in html
     assert "Acme Shop" in html and "Other Shop" not in html
-    assert re.search(r"<dt>Live listings</dt><dd>4</dd>", html)
-    assert re.search(r"<dt>Flows behind</dt><dd>1</dd>", html)
+    assert f'<dt>Live listings</dt><dd><a href="/products?shop={shop.id}&amp;status=live">4</a></dd>' in html
+    assert '<dt>Flows behind</dt><dd><a href="/activity">1</a></dd>' in html
     assert "Acme Shop · tracking</th><td>no finished run yet — behind" in html
     assert "1 failed, 1 partial, 1 item errors" in html
 

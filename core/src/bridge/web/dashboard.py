@@ -83,14 +83,16 @@ def index(ctx: Ctx) -> Response:
                            "One bar per flow: its failed and partial runs since 24 hours ago; "
                            "the text also gives the number of items that failed.",
                            fail_rows, colour=charts.RED, head=("Flow", "Failures"))
-    totals = {
-        "Live listings": sum(c["live"] for c in f.listings.values()),
-        "Held or failed listings": sum(c["held"] + c["failed"] for c in f.listings.values()),
-        "Orders, last 30 days": sum(sum(v) for v in f.orders.values()),
-        "Held orders, last 30 days": sum(f.orders["held"]),
-        "Tracking numbers waiting": sum(c["waiting"] for c in f.tracking.values()),
-        "Flows behind": sum(1 for lag in f.lags if lag.behind),
-    }
+    # (name, figure, the list it counts: filtered when a single shop is shown)
+    one = f"shop={shop_ids[0]}&" if len(shop_ids) == 1 else ""
+    totals = [
+        ("Live listings", sum(c["live"] for c in f.listings.values()), f"/products?{one}status=live"),
+        ("Failed listings", sum(c["failed"] for c in f.listings.values()), f"/products?{one}status=failed"),
+        ("Orders, last 30 days", sum(sum(v) for v in f.orders.values()), "/orders"),
+        ("Held orders, last 30 days", sum(f.orders["held"]), "/orders?status=held"),
+        ("Tracking numbers waiting", sum(c["waiting"] for c in f.tracking.values()), "/orders"),
+        ("Flows behind", sum(1 for lag in f.lags if lag.behind), "/activity"),
+    ]
     return ctx.render("dashboard.html", totals=totals, now=now,
                       charts=[listings, orders, tracking, lags, failures])
 
