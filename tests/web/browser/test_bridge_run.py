@@ -293,6 +293,16 @@ def test_merchant_journey(browser, stack, shots):  # type: ignore[no-untyped-def
     page.goto(f"{base}/stores/{shop.id}/prerequisites")
     shots(page, "checklist")
 
+    # --- what a merchant knows, never a platform's bare id; the Shopify store's own health
+    with db.session() as s:
+        eco = s.exec(select(Store).where(Store.org_id == shop.org_id, Store.kind == "ecommerce")).one()
+    for url in ("/", "/apps", f"/products?shop={shop.id}", "/orders", "/activity",
+                f"/stores/{shop.id}/settings", f"/stores/{eco.id}/prerequisites"):
+        page.goto(f"{base}{url}")
+        assert "gid://" not in page.inner_text("main"), url
+    page.goto(f"{base}/")
+    assert "not run yet" not in page.inner_text(f"tr[data-store='{eco.id}']")
+
     # --- disconnect with confirmation
     page.goto(f"{base}/apps")
     page.click(f"tr[data-store='{shop.id}'] a.danger")
