@@ -120,3 +120,20 @@ def test_a_lost_answer_to_a_listing_create_makes_no_second_product(lossy) -> Non
     products = h.tiktok_products()
     seller_skus = [s["seller_sku"] for p in products for s in p["skus"]]
     assert len(products) == len(LOSSES) and len(seller_skus) == len(set(seller_skus))
+
+
+def test_lost_answers_among_creates_in_flight_make_no_second_product(lossy) -> None:
+    """Eight workers creating at once, three of their answers lost: each lost create is looked
+    up (its claim kept), never sent again as a new product."""
+    h: Lossy = lossy("bigcommerce")
+    h.eco.seed_catalog(24, 1, seed=13)
+    h.map_everything()
+    h.set_options({"products": {"concurrency": 8}})
+    h.tt.set_latency(20)  # the creates overlap
+    h.tt_loss.lose(WRITES["tiktokshop.listing"], "reset", count=3)
+    listable = h.sync("products").counts["plan.create"]  # the seeded catalog's listable products
+    h.sync("products")
+    assert h.tt_loss.lost == 3 and listable >= 20
+    products = h.tiktok_products()
+    seller_skus = [s["seller_sku"] for p in products for s in p["skus"]]
+    assert len(products) == listable and len(seller_skus) == len(set(seller_skus))

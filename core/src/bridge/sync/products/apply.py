@@ -50,13 +50,16 @@ class ProductsApplier(Applier):
         workers = shop_options(ctx.channel.options).concurrency
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="bridge-products") if workers > 1 else None
         self.in_flight: list[Future[None]] = []
+        self.previous: list[Future[None]] = []
         self.options = shop_options(ctx.channel.options)
         self.sender = ChangeSender(ctx, self.channel)
 
     def apply_all(self, actions: Iterable[Action]) -> None:
-        """Write a page's actions several at a time, while the flow decides the next page (one
-        page in flight: the previous one is finished first). The page's journal entries go in
-        first, in one statement."""
+        """Write a page's actions several at a time, while the flow decides the next page. Two
+        pages are in flight at most: this one is handed to the workers as soon as the one before
+        the previous is finished, so the workers never idle at a page's end (the previous page's
+        last writes overlap this page's first). The page's journal entries go in first, in one
+        statement."""
         todo = list(actions)
         if self.pool is None or len(todo) < 2:
             self.drain()
@@ -64,14 +67,22 @@ class ProductsApplier(Applier):
             return
         for a in todo:
             self._handler(a)  # an action this applier cannot write fails before anything is written
-        self.drain()
+        previous, self.previous = self.previous, []
+        self._wait(previous)
         self.sink.journal_all(self.ctx, todo)
-        self.in_flight = [self.pool.submit(self.write, a) for a in todo]
+        self.previous, self.in_flight = self.in_flight, [self.pool.submit(self.write, a) for a in todo]
 
     def drain(self) -> None:
-        futures, self.in_flight = self.in_flight, []
-        for f in futures:
-            f.result()
+        previous, current, self.previous, self.in_flight = self.previous, self.in_flight, [], []
+        self._wait(previous + current)
+
+    @staticmethod
+    def _wait(futures: list[Future[None]]) -> None:
+        """Wait for every one of ``futures``; then re-raise the first error of one."""
+        errors = [f.exception() for f in futures]
+        first = next((e for e in errors if e is not None), None)
+        if first is not None:
+            raise first
 
     def close(self) -> None:
         if self.pool is not None:
