@@ -125,6 +125,11 @@ def test_products_list_columns_sorting_search_and_paging(listed, signed_in, monk
     assert '<td class="store-price">10.50</td>' in row and '<td class="tiktok-price">10.50</td>' in row
     qty = listed.shop_sb.quantity("SKU-1-1")
     assert f'<td class="store-stock">{qty}</td>' in row and f'<td class="tiktok-stock">{qty}</td>' in row
+    with listed.channel_sb.lock:  # a sale on TikTok: the list shows TikTok's stock, and what was sent
+        listed.channel_sb.products_[listed.remote("p1")]["skus"][0]["quantity"] = 1
+    html = ann.get(f"/products?shop={sid}").text
+    row = re.search(r'<tr data-product="p1">(.*?)</tr>', html, re.S).group(1)  # type: ignore[union-attr]
+    assert f'<td class="tiktok-stock">1 <small class="muted">(sent {qty})</small></td>' in row
     two = re.search(r'<tr data-product="p2">(.*?)</tr>', html, re.S).group(1)  # type: ignore[union-attr]
     assert '<td class="tiktok-price">11.50</td>' in two  # both SKUs at 11.50
     # prices 10.50 .. 15.50 by product number, 6 -> 15.50

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from bridge import db, overrides, scheduler
 from bridge.errors import BridgeError, Misconfigured
+from bridge.facade import StoreReader
 from bridge.mapping import drafted, load_overrides
 from bridge.models import Category, CategoryAttribute
 from bridge.statuses import IN_REVIEW, ListingStatus
@@ -85,6 +86,7 @@ def index(ctx: Ctx) -> Response:
     ids = [r.source_product_id for r, _ in rows]
     problems: list[str] = []
     in_store = store_products(ctx, shop, ids, problems)
+    on_tiktok = tiktok_stock(ctx, shop, ids, problems)
     with db.session() as s:
         mappings = {m.source_product_id: m for m in s.exec(select(ProductMapping).where(
             ProductMapping.channel_store_id == shop.id, col(ProductMapping.source_product_id).in_(ids or [""])))}
@@ -92,14 +94,14 @@ def index(ctx: Ctx) -> Response:
                             .order_by(col(CategoryRule.priority).desc(), CategoryRule.id)))
     return ctx.render("products.html", shops=shops, shop=shop, rows=rows, mappings=mappings,
                       rules=rules, counts=queries.listing_counts(shop.id),  # type: ignore[arg-type]
-                      pager=queries.pages(total, page), facets=FACETS, in_store=in_store,
+                      pager=queries.pages(total, page), facets=FACETS, in_store=in_store, on_tiktok=on_tiktok,
                       problems=problems, sort=sort, sorts=SORTS, bulk_fields=BULK_FIELDS,
                       fstatus=ctx.q("status"), search=ctx.q("q"))
 
 
 SORTS = {"": "oldest first", "title": "title A–Z", "-title": "title Z–A", "status": "status",
-         "-updated": "recently changed", "price": "TikTok price, lowest", "-price": "TikTok price, highest",
-         "stock": "TikTok stock, lowest", "-stock": "TikTok stock, highest"}
+         "-updated": "recently changed", "price": "price sent, lowest", "-price": "price sent, highest",
+         "stock": "stock sent, lowest", "-stock": "stock sent, highest"}
 BULK_FIELDS = {"title": "title", "description": "description (HTML)", "price": "price", "images": "images (URLs)",
                "category": "category id", "attribute": "attribute (Name=Value)"}
 
@@ -132,6 +134,29 @@ def store_products(ctx: Ctx, shop: Store, ids: list[str], problems: list[str]) -
             (v.image_url for v in p.variants if v.image_url), None)
         price = "" if not prices else f"{prices[0]:.2f}" if prices[0] == prices[-1] else f"{prices[0]:.2f}–{prices[-1]:.2f}"
         out[p.remote_id] = StoreSide(image, price, sum(tracked) if tracked else None)
+    return out
+
+
+def tiktok_stock(ctx: Ctx, shop: Store, ids: list[str], problems: list[str]) -> dict[str, int]:
+    """The page's products' stock as TikTok reports it now (sales on TikTok lower it until the
+    next inventory sync): one query for their SKUs, one read of the shop."""
+    with db.session() as s:
+        skus = list(s.exec(select(SkuLink.source_product_id, SkuLink.remote_sku_id).where(
+            SkuLink.channel_store_id == shop.id, col(SkuLink.source_product_id).in_(ids or [""]),
+            col(SkuLink.remote_sku_id).is_not(None))))
+    product_of = {sku_id: pid for pid, sku_id in skus}
+    if not product_of or not ctx.pm.has(shop.platform, "read_inventory"):
+        return {}
+    try:
+        levels = list(StoreReader(ctx.pm, shop).read_inventory(list(product_of)))
+    except BridgeError as exc:
+        problems.append(f"TikTok's stock could not be read: {exc}")
+        return {}
+    out: dict[str, int] = {}
+    for lv in levels:
+        pid = product_of.get(lv.variant_id)
+        if pid is not None:
+            out[pid] = out.get(pid, 0) + lv.quantity
     return out
 
 
