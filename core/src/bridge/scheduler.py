@@ -108,8 +108,10 @@ class Scheduler:
         known to be dead (:mod:`bridge.liveness`) are released / marked aborted at once."""
         return recover_dead_owners()
 
-    def claim(self, limit: int) -> list[Job]:
-        """Lease up to ``limit`` due jobs for this process (atomic per job)."""
+    def claim(self, limit: int, *, owner: Callable[[], str] | None = None,
+              lease: float = LEASE_SECONDS) -> list[Job]:
+        """Lease up to ``limit`` due jobs for this process (atomic per job) for ``lease``
+        seconds; ``owner`` names each job's lease holder (default: this scheduler)."""
         now = utcnow()
         with db.session() as s:
             due = list(s.exec(
@@ -123,13 +125,15 @@ class Scheduler:
         for job in due:
             if len(claimed) >= limit:
                 break
+            holder = owner() if owner is not None else self.owner
             with db.session() as s:
                 res = s.exec(  # type: ignore[call-overload]
                     update(Job)
                     .where(Job.id == job.id, or_(Job.lease_until == None, Job.lease_until < now))  # noqa: E711
-                    .values(lease_owner=self.owner, lease_until=now + timedelta(seconds=LEASE_SECONDS))
+                    .values(lease_owner=holder, lease_until=now + timedelta(seconds=lease))
                 )
                 if res.rowcount == 1:
+                    job.lease_owner = holder
                     claimed.append(job)
         return claimed
 
@@ -210,15 +214,7 @@ class Scheduler:
 
     def step(self) -> int:
         """Claim and start as many due jobs as there are free workers; returns how many."""
-        if time.monotonic() - self._last_refresh > 30:
-            self.refresh_jobs()
-            check_auth_expiry()
-        if self._last_reconcile is None or time.monotonic() - self._last_reconcile > RECONCILE_EVERY:
-            self._last_reconcile = time.monotonic()
-            self.reconcile_subscriptions()
-        if self._last_alerts is None or time.monotonic() - self._last_alerts > ALERTS_EVERY:
-            self._last_alerts = time.monotonic()
-            self.check_alerts()
+        self.housekeeping()
         with self._lock:
             free = self.workers - len(self.running)
         if free <= 0 or self.stop_event.is_set():
@@ -230,6 +226,19 @@ class Scheduler:
                 self.running[job.id] = fut  # type: ignore[index]
             fut.add_done_callback(lambda f, jid=job.id: self._done(jid, f))  # type: ignore[misc]
         return len(jobs)
+
+    def housekeeping(self) -> None:
+        """What the scheduler does besides jobs, each when due: the job table refreshed and
+        authorization ends checked (30 s), subscriptions reconciled (daily), alerts (a minute)."""
+        if time.monotonic() - self._last_refresh > 30:
+            self.refresh_jobs()
+            check_auth_expiry()
+        if self._last_reconcile is None or time.monotonic() - self._last_reconcile > RECONCILE_EVERY:
+            self._last_reconcile = time.monotonic()
+            self.reconcile_subscriptions()
+        if self._last_alerts is None or time.monotonic() - self._last_alerts > ALERTS_EVERY:
+            self._last_alerts = time.monotonic()
+            self.check_alerts()
 
     def reconcile_subscriptions(self) -> threading.Thread:
         """Reconcile every store's webhook subscriptions (at start, then daily) in a thread of

@@ -101,7 +101,7 @@ class SharedPacerRegistry(PacerRegistry):
 
     def get(self, store_key: str, name: str, factory: Callable[[], P]) -> P:
         def shared() -> Any:
-            made = factory()
+            made: Any = factory()
             if type(made) is BucketPacer:  # the plugin's own kinds of pacer stay its own
                 return SharedBucketPacer(self.client, self.shared_key(store_key, name), made.limits,
                                          made.platform, made.sleep, store_key=store_key)

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stores": ("bridge.cli.stores", "stores"),
     "doctor": ("bridge.cli.stores", "doctor"),
     "run": ("bridge.cli.daemon", "run"),
+    "worker": ("bridge.cli.daemon", "worker"),
     "sandbox": ("bridge.cli.daemon", "sandbox"),
     "sandbox-ctl": ("bridge.cli.sandbox_ctl", "sandbox_ctl"),
     "sync": ("bridge.cli.daemon", "sync"),

@@ -27,10 +27,16 @@ def server_config(app: Any, host: str, port: int) -> Any:
               help="Port of the admin pages (default 8765).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Worker threads.")
 @click.option("--no-web", is_flag=True, help="Run the scheduler only, without the admin pages.")
+@click.option("--scheduler", "queue", is_flag=True,
+              help="Scale-out: queue due jobs for `bridge worker` processes instead of running "
+                   "them (needs PostgreSQL, broker_url and redis_url; docs/scale-out.md).")
 @click.option("--max-runtime", type=float, default=None, hidden=True)
-def run(host: str | None, port: int | None, workers: int | None, no_web: bool,
+def run(host: str | None, port: int | None, workers: int | None, no_web: bool, queue: bool,
         max_runtime: float | None) -> None:
     """Run the scheduler, the workers and the admin pages in one process.
+
+    With --scheduler the jobs go to the workers' queue instead (one scheduler is active at a
+    time; others stand by and serve the admin pages).
 
     SIGTERM and SIGINT stop it the same way: no new work, running jobs finish their item (or
     give their lease back), "bridge stopped", exit 0."""
@@ -43,12 +49,22 @@ def run(host: str | None, port: int | None, workers: int | None, no_web: bool,
     if not settings.public_url:
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         config.set_runtime_public_url(f"http://{shown}:{port}")
+    if queue:
+        from bridge.celery_app import require_scale_out
+
+        require_scale_out()  # PostgreSQL, a broker and Redis, or one line saying what to set
     db.get_engine()
-    sched = Scheduler(workers=workers or settings.workers)
+    if queue:
+        from bridge.queue_scheduler import QueueScheduler
+
+        sched: Scheduler = QueueScheduler()
+    else:
+        sched = Scheduler(workers=workers or settings.workers)
     sched.recover()
     if no_web:
         sched.install_signal_handlers()
-        click.echo(f"bridge scheduler running with {sched.workers} workers", err=True)
+        click.echo("bridge scheduler queueing jobs for the workers" if queue else
+                   f"bridge scheduler running with {sched.workers} workers", err=True)
         sched.run_forever(max_runtime=max_runtime)
         click.echo("bridge stopped", err=True)
         return
@@ -84,6 +100,27 @@ def run(host: str | None, port: int | None, workers: int | None, no_web: bool,
     sched.stop()
     worker.join(timeout=30)
     click.echo("bridge stopped", err=True)
+
+
+@click.command()
+@click.option("--concurrency", type=click.IntRange(1, 64), default=None,
+              help="Tasks run at once (threads; default: the workers setting).")
+@click.option("--name", default=None, help="Worker name (default: bridge@HOST-PID).")
+def worker(concurrency: int | None, name: str | None) -> None:
+    """Run a Celery worker: the flows' tasks queued by `bridge run --scheduler` (scale-out,
+    docs/scale-out.md). Needs PostgreSQL, broker_url and redis_url. SIGTERM finishes the
+    running tasks, then exits; a killed worker's tasks go to another worker."""
+    import os
+    import socket
+
+    from bridge import celery_app, db
+
+    settings = celery_app.require_scale_out()
+    db.get_engine()  # the schema is created or upgraded before any task
+    app = celery_app.configure(settings)
+    app.worker_main(["worker", "--pool=threads", f"--concurrency={concurrency or settings.workers}",
+                     "--loglevel=WARNING", "--without-gossip", "--without-mingle",
+                     "-n", name or f"bridge@{socket.gethostname()}-{os.getpid()}"])
 
 
 @click.command()

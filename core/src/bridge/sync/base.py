@@ -18,7 +18,7 @@ import importlib
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,7 @@ log = logging.getLogger("bridge.sync")
 
 FlowFn = Callable[["FlowContext"], None]
 ApplierFactory = Callable[["FlowContext", "SyncSink"], Applier]
+PagesFn = Callable[["FlowContext"], "Iterator[list[str]] | None"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ class FlowSpec:
     description: str = ""
     applier: ApplierFactory | None = None
     """Builds the flow's writer of actions (None: the flow decides no action)."""
+    pages: PagesFn | None = None
+    """Reads only: the items of the next run in pages, when that run is long enough to share
+    between workers (a full pass), else None. Each page runs as the flow for those ``items``;
+    a run of the whole flow afterwards finds them done (scale-out, :mod:`bridge.celery_app`)."""
 
 
 FLOWS: dict[str, FlowSpec] = {}
@@ -59,8 +64,9 @@ BUILTIN_FLOW_MODULES = ("bridge.sync.products", "bridge.sync.review", "bridge.sy
 
 
 def register_flow(name: str, fn: FlowFn, *, interval_key: str, per_channel: bool = True,
-                  description: str = "", applier: ApplierFactory | None = None) -> None:
-    FLOWS[name] = FlowSpec(name, fn, interval_key, per_channel, description, applier)
+                  description: str = "", applier: ApplierFactory | None = None,
+                  pages: PagesFn | None = None) -> None:
+    FLOWS[name] = FlowSpec(name, fn, interval_key, per_channel, description, applier, pages)
 
 
 def load_builtin_flows() -> dict[str, FlowSpec]:
@@ -297,6 +303,17 @@ def plan_flow(flow: str, org_id: int, channel_store_id: int | None = None, *,
         results.append(RunResult(None, flow, status, dict(ctx.counts), ctx.errors, sink.actions,
                                  [a.row() for a in sink.actions]))
     return results
+
+
+def flow_pages(flow: str, org_id: int, channel_store_id: int | None = None, *,
+               pm: PluginManager | None = None) -> Iterator[list[str]] | None:
+    """The items of ``flow``'s next run for one channel store in pages (:attr:`FlowSpec.pages`),
+    or None when the flow does not split or its next run is short (incremental). Reads only."""
+    spec, pm, ecommerce, targets = _prepare(flow, org_id, channel_store_id, pm)
+    if spec.pages is None or len(targets) != 1:
+        return None
+    ctx = FlowContext(flow=flow, org_id=org_id, ecommerce=ecommerce, channel=targets[0], pm=pm)
+    return spec.pages(ctx)
 
 
 def _prepare(flow: str, org_id: int, channel_store_id: int | None,

@@ -33,9 +33,10 @@ from __future__ import annotations
 
 from bridge.sync.base import register_flow
 from bridge.sync.products.apply import ProductsApplier
-from bridge.sync.products.run import products_flow
+from bridge.sync.products.run import products_flow, products_pages
 
-__all__ = ["products_flow"]
+__all__ = ["products_flow", "products_pages"]
 
 register_flow("products", products_flow, interval_key="interval.products", applier=ProductsApplier,
+              pages=products_pages,
               description="eCommerce products -> TikTok listings (create, update, deactivate)")

@@ -6,6 +6,7 @@ sweeps linked products a full pass did not show, and retries waiting or interrup
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from time import monotonic
 
 from sqlalchemy import String, cast
@@ -38,19 +39,32 @@ class ProductsRun:
         self.cursor_name = f"products:{ctx.channel.id}"
         self.eco_store = ctx.ecommerce
 
-    def run(self) -> None:
-        if self.ctx.items is not None:
-            self.named(list(self.ctx.items))
-            return
+    def position(self) -> tuple[str, bool, str | None]:
+        """Where this run starts: (the fingerprint of the shop's rules and options, whether it
+        is a full pass, the catalog cursor to start from)."""
         fp = self.decider.fingerprint()
         saved = json.loads(self.ctx.cursor(self.eco_store, self.cursor_name) or "{}")
         # a full pass that stopped or failed half-way resumes where its checkpoint says
         resume = saved.get("fp") == fp and saved.get("pass") is not None
         full = resume or saved.get("fp") != fp or saved.get("c") is None
         self.saved = saved
+        return fp, full, saved["pass"] if resume else None if full else saved["c"]
+
+    def pages(self) -> Iterator[list[str]] | None:
+        """A full pass's products, page by page (ids), or None when this run is incremental."""
+        _, full, start = self.position()
+        if not full:
+            return None
+        return ([p.remote_id for p in page.products] for page in self.eco.list_products(start))
+
+    def run(self) -> None:
+        if self.ctx.items is not None:
+            self.named(list(self.ctx.items))
+            return
+        fp, full, start = self.position()
         seen = links.SeenSet()
         try:
-            if not self.stream(saved["pass"] if resume else None if full else saved["c"], fp, seen, full):
+            if not self.stream(start, fp, seen, full):
                 return
             if full:
                 self.sweep(seen)
@@ -140,3 +154,8 @@ class ProductsRun:
 
 def products_flow(ctx: FlowContext) -> None:
     ProductsRun(ctx).run()
+
+
+def products_pages(ctx: FlowContext) -> Iterator[list[str]] | None:
+    """A full pass cut into the eCommerce store's pages (:attr:`bridge.sync.base.FlowSpec.pages`)."""
+    return ProductsRun(ctx).pages()

@@ -1,0 +1,164 @@
+"""Scale-out on Celery (issue 20 items 1, 2 and 4): three `bridge worker` processes on
+PostgreSQL, a real broker and Redis share one shop's initial sync, cut into page tasks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import col, select, update
+
+from bridge import db
+from bridge.statuses import RunStatus
+from bridge.tables import Job, ListingLink, Store, SyncRun
+from tests.e2e import harness
+
+BRIDGE = Path(sys.executable).parent / "bridge"
+PRODUCTS = 36  # three pages of the Shopify plugin's 12
+QPS = 20  # TikTok's limit per shop, in the sandbox and in the shop's setting
+
+
+@pytest.fixture()
+def broker(request, monkeypatch) -> str:
+    """The broker named by the test's parameter (skipped when its variable is unset)."""
+    url = os.environ.get({"amqp": "BRIDGE_TEST_AMQP_URL", "redis": "BRIDGE_TEST_REDIS_URL"}[request.param])
+    if not url:
+        pytest.skip(f"no {request.param} broker: set BRIDGE_TEST_{request.param.upper()}_URL")
+    monkeypatch.setenv("BRIDGE_BROKER_URL", url)
+    return url
+
+
+@contextmanager
+def workers(n: int) -> Any:
+    """``n`` `bridge worker` processes (one task at a time each), killed at the end."""
+    procs = [subprocess.Popen([str(BRIDGE), "worker", "--concurrency", "1", "--name", f"w{i}@test"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for i in range(n)]
+    try:
+        from bridge import celery_app
+
+        deadline = time.monotonic() + 60
+        while len(celery_app.app.control.ping(timeout=0.5)) < n:
+            assert time.monotonic() < deadline, [p.poll() for p in procs]
+            assert all(p.poll() is None for p in procs), procs[0].stderr.read()[-3000:]  # type: ignore[union-attr]
+        yield procs
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait(timeout=30)
+
+
+def shop_ready(h: harness.Harness) -> int:
+    """The shop mapped and limited to :data:`QPS`; how many products the plan creates."""
+    h.map_everything()
+    h.tt.set_rate_limit(QPS)
+    with db.session() as s:
+        shop = s.get(Store, h.shop.id)
+        shop.settings = {**shop.settings, "rate_limit": QPS}  # type: ignore[union-attr]
+        s.add(shop)
+    planned = int(h.sync("products", dry_run=True).counts["plan.create"])
+    h.reset_stats()
+    return planned
+
+
+def queue_products(sched: Any) -> int:
+    """Jobs made, every flow but products paused; the products job queued."""
+    sched.refresh_jobs()
+    with db.session() as s:
+        s.exec(update(Job).where(Job.flow != "products").values(paused=True))  # type: ignore[call-overload]
+        job = s.exec(select(Job).where(Job.flow == "products")).one()
+    assert sched.step() == 1
+    return job.id  # type: ignore[return-value]
+
+
+def wait_done(sched: Any, job_id: int, on_progress: Any = None, timeout: float = 120) -> Job:
+    deadline = time.monotonic() + timeout
+    while True:
+        sched.step()
+        with db.session() as s:
+            job = s.get(Job, job_id)
+            assert job is not None
+            if job.last_run_at is not None and job.lease_owner is None:
+                return job
+        if on_progress is not None:
+            on_progress()
+        assert time.monotonic() < deadline, "the products job did not finish"
+        time.sleep(0.2)
+
+
+def assert_listed_once(h: harness.Harness, planned: int) -> None:
+    """Every product the plan showed to create is listed once, no request was refused."""
+    listed = h.tiktok_products()
+    assert len(listed) == planned
+    skus = Counter(s["seller_sku"] for p in listed for s in p["skus"])
+    assert skus and max(skus.values()) == 1, "a product was listed twice"
+    assert h.tt.stats.snapshot()["throttled"] == 0, "TikTok answered 'too many requests'"
+    with db.session() as s:
+        links = list(s.exec(select(ListingLink)))
+    assert len(links) == planned and all(ln.remote_product_id for ln in links)
+
+
+def page_owners() -> set[str]:
+    """The worker processes that ran page tasks (runs for named items)."""
+    with db.session() as s:
+        runs = list(s.exec(select(SyncRun).where(SyncRun.flow == "products")))
+    return {r.owner.split("|")[2] for r in runs if r.owner}  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("broker", ["redis"], indirect=True)
+def test_three_workers_share_one_shops_initial_sync(pg_url, redis_url, broker, monkeypatch):
+    from bridge.queue_scheduler import QueueScheduler
+
+    with contextmanager(harness.running)("shopify", monkeypatch.setenv,
+                                         eco_options={"seed": PRODUCTS, "variants": 2}) as h:
+        planned = shop_ready(h)
+        sched = QueueScheduler(tick=0.1)
+        with workers(3):
+            job_id = queue_products(sched)
+            job = wait_done(sched, job_id)
+        assert job.failures == 0 and job.last_error is None
+        assert_listed_once(h, planned)
+        assert len(page_owners()) >= 2, "the pages were not shared between workers"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("broker", ["amqp"], indirect=True)
+def test_a_worker_killed_mid_sync_loses_nothing(pg_url, redis_url, broker, monkeypatch):
+    from bridge.queue_scheduler import QueueScheduler
+
+    with contextmanager(harness.running)("shopify", monkeypatch.setenv,
+                                         eco_options={"seed": PRODUCTS, "variants": 2}) as h:
+        planned = shop_ready(h)
+        sched = QueueScheduler(tick=0.1)
+        killed: list[int] = []
+
+        def kill_one_mid_page() -> None:
+            if killed:
+                return
+            with db.session() as s:
+                created = len(list(s.exec(select(ListingLink).where(
+                    col(ListingLink.remote_product_id).is_not(None)))))
+                running = [r for r in s.exec(select(SyncRun).where(SyncRun.status == RunStatus.RUNNING))
+                           if r.owner]
+            pids = {int(r.owner.split("|")[2]) for r in running}  # type: ignore[union-attr]
+            if created >= 3 and pids & {p.pid for p in procs}:
+                pid = next(iter(pids & {p.pid for p in procs}))
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+
+        with workers(3) as procs:
+            job_id = queue_products(sched)
+            job = wait_done(sched, job_id, kill_one_mid_page)
+        assert killed, "no worker was killed mid-page"
+        assert job.failures == 0
+        assert_listed_once(h, planned)
