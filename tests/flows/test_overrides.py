@@ -123,3 +123,21 @@ def test_price_overrides_are_read_from_what_a_person_types(text: str, want: dict
 def test_a_price_that_is_not_understood_says_what_is(text: str) -> None:
     with pytest.raises(Misconfigured, match="price"):
         overrides.parse_price(text)
+
+
+def test_a_variant_s_own_price_wins_over_the_product_s_rule() -> None:
+    p = _product()
+    p.variants.append(Variant(remote_id="v2", sku="S-2", price=Money(amount="20.00", currency="GBP"), quantity=1))
+    row = ProductMapping(channel_store_id=1, source_product_id="p1",
+                         price={"markup_percent": "10", "markup_fixed": "0", "skus": {"v2": "17.00"}})
+    built = build_listing(p, Mapped("101"), shop_options({"pricing": {"markup_percent": 50}}), {}, override=row)
+    assert [(n["sku"], n["price"], n["price_rule"]) for n in built.notes] == [
+        ("S-1", "11.00", "per-product price +10%; compare-at price as original price"),
+        ("S-2", "17.00", "per-variant price 17.00")]
+    row.price = {"skus": {"v2": "17.00"}}  # only one variant's price: the other follows the shop's rule
+    built = build_listing(p, Mapped("101"), shop_options({"pricing": {"markup_percent": 50}}), {}, override=row)
+    assert [n["price"] for n in built.notes] == ["15.00", "17.00"]
+    assert overrides.describe_price(row.price) == ""
+    assert overrides.parse_variant_prices({"v1": " ", "v2": "17"}) == {"v2": "17"}
+    with pytest.raises(Misconfigured, match="a variant's price is an amount"):
+        overrides.parse_variant_prices({"v1": "+10%"})

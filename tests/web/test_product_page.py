@@ -69,6 +69,12 @@ def test_overrides_from_the_product_page_are_planned_and_kept(listed, signed_in)
     ann.form(url, {"action": "overrides", "title": "Hand-picked shirt", "price": "+10% round .99"})
     with db.session() as s:
         assert s.exec(select(ProductMapping)).one().images == [IMG.format(2), IMG.format(0)]
+    # a variant's own price, over the product's rule
+    ann.form(url, {"action": "overrides", "title": "Hand-picked shirt", "price": "+10% round .99",
+                   "vid": ["p1v1"], "vprice": ["8.00"]})
+    with db.session() as s:
+        assert s.exec(select(ProductMapping)).one().price["skus"] == {"p1v1": "8.00"}
+    assert "SKU-1-1: 8.00 (per-variant price 8.00)" in ann.get(url).text
     bad = ann.form(url, {"action": "overrides", "title": "x", "price": "cheap"})
     assert bad.status_code == 400 and "price &#39;cheap&#39; is not understood" in bad.text
 

@@ -59,8 +59,25 @@ def parse_price(text: str) -> dict[str, str]:
     return out
 
 
+def parse_variant_prices(prices: dict[str, str]) -> dict[str, str]:
+    """Variant id -> its own fixed price, from what a person typed per variant (blanks left
+    out). :raises Misconfigured: one is not a price."""
+    out = {}
+    for vid, text in prices.items():
+        text = text.strip()
+        if not text:
+            continue
+        m = _PRICE.match(text)
+        if m is None or m["fixed"] is None or m["round"] or Decimal(m["fixed"]) <= 0:
+            raise Misconfigured(f"a variant's price is an amount like 12.50, got '{text[:40]}'")
+        out[vid] = m["fixed"]
+    return out
+
+
 def describe_price(price: dict[str, Any]) -> str:
-    """What a price override says, in the syntax :func:`parse_price` reads ('' for none)."""
+    """What a price override says for every SKU, in the syntax :func:`parse_price` reads (''
+    for none; variants' own prices are not part of it)."""
+    price = {k: v for k, v in (price or {}).items() if k != "skus"}
     if not price:
         return ""
     if price.get("fixed") is not None:

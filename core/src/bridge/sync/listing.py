@@ -223,7 +223,7 @@ def build_listing(product: Product, mapped: Mapped, options: ShopOptions, shop: 
     notes = []
     for v in variants:
         price, original, price_rule = override_price(v.price, v.compare_at_price, options.pricing,
-                                                     price_override)
+                                                     price_override, v.remote_id)
         qty, qty_rule = compute_quantity(v.quantity, v.inventory_tracked, options.inventory)
         sales = {k: val for k, val in v.options.items() if k in option_names} if len(variants) > 1 else {}
         skus.append(ListingSku(source_variant_id=v.remote_id, seller_sku=v.sku or "", price=price,

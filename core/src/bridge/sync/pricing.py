@@ -61,15 +61,19 @@ def compute_price(price: Money, compare_at: Money | None, rules: Pricing) -> tup
 
 
 def override_price(price: Money, compare_at: Money | None, rules: Pricing,
-                   override: dict[str, Any] | None) -> tuple[Money, Money | None, str]:
+                   override: dict[str, Any] | None, variant_id: str = "") -> tuple[Money, Money | None, str]:
     """(selling price, original price or None, rule) of a variant, with a product's price
-    override (:attr:`~bridge.tables.ProductMapping.price`) over the shop's ``rules``: a fixed
-    price for every SKU (no original price), or a price rule of its own."""
-    if not override:
+    override (:attr:`~bridge.tables.ProductMapping.price`) over the shop's ``rules``: this
+    variant's own fixed price (``skus``), else a fixed price for every SKU (no original price),
+    else a price rule of its own, else the shop's rule."""
+    override = override or {}
+    own_price = (override.get("skus") or {}).get(variant_id)
+    fixed, who = (own_price, "per-variant") if own_price is not None else (override.get("fixed"), "per-product")
+    if fixed is not None:
+        amount = Decimal(str(fixed)).quantize(CENT, rounding=ROUND_HALF_UP)
+        return Money(amount=amount, currency=price.currency), None, f"{who} price {amount}"
+    if not any(k in override for k in ("markup_percent", "markup_fixed", "rounding")):
         return compute_price(price, compare_at, rules)
-    if override.get("fixed") is not None:
-        amount = Decimal(str(override["fixed"])).quantize(CENT, rounding=ROUND_HALF_UP)
-        return Money(amount=amount, currency=price.currency), None, f"per-product price {amount}"
     own = replace(rules, markup_percent=Decimal(str(override.get("markup_percent") or 0)),
                   markup_fixed=Decimal(str(override.get("markup_fixed") or 0)),
                   rounding=override.get("rounding") or None)

@@ -174,6 +174,7 @@ def page(ctx: Ctx) -> Response:
         variants=variant_rows(product, skus, _reported(fc, skus, problems)), plan=plan,
         events=journal(shop.org_id, pid), problems=problems, images=images,
         chosen=chosen, price_text=overrides.describe_price(mapping.price if mapping else {}),
+        own_prices=(mapping.price or {}).get("skus") or {} if mapping else {},
         price_help=overrides.PRICE_HELP, title=(link.title if link and link.title else
                                                 product.title if product else pid))
 
@@ -222,6 +223,13 @@ def act(ctx: Ctx, shop: Store, pid: str) -> Response:
         values = overrides.changes(ctx.form, ["title", "description", "price"])
         if ctx.lists.get("all_images"):  # the page showed the product's images to choose from
             values["images"] = _chosen_images(ctx.form, ctx.lists)
+        if "vid" in ctx.lists:  # the page showed the store's variants: their own prices
+            own = overrides.parse_variant_prices(dict(zip(ctx.lists["vid"], ctx.lists.get("vprice", []), strict=False)))
+        else:
+            current = _rows(shop, pid)[1]
+            own = dict((current.price or {}).get("skus") or {}) if current is not None else {}
+        if own:
+            values["price"] = {**values["price"], "skus": own}
         n = overrides.save(shop.id, [pid], values)
         message = "Overrides saved: the next sync sends them." if n else "Nothing changed."
     else:
