@@ -40,7 +40,8 @@ def seed() -> Shop:
     make_user("ann@acme.test", ["Acme"])
     order = _order("TT-1001", [_line("SKU-A", "10.00"), _line("SKU-A", "10.00"), _line("SKU-B", "10.00", cancelled=1)])
     draft = OrderDraft(source="TikTok Shop", source_order_id="TT-1001", currency="GBP",
-                       lines=[_line("SKU-A", "10.00", 2).model_copy(update={"variant_id": "gid://shopify/ProductVariant/7"}),
+                       lines=[_line("SKU-A", "10.00", 2).model_copy(update={"variant_id": "gid://shopify/ProductVariant/7",
+                                                                           "product_id": "gid://shopify/Product/3"}),
                               _line("SKU-B", "10.00")],
                        shipping_address={}, shipping=Money(amount=Decimal("3.50"), currency="GBP"),  # type: ignore[arg-type]
                        total=Money(amount=Decimal("33.50"), currency="GBP"))

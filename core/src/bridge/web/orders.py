@@ -13,8 +13,8 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bridge import db, scheduler
 from bridge.statuses import OrderStatus
+from bridge.sync.orders import manual
 from bridge.tables import OrderLink, TrackingPushRecord
 from bridge.web import access, naming, queries
 from bridge.web.base import Ctx, view
@@ -33,6 +33,7 @@ def index(ctx: Ctx) -> Response:
     pushes, refunds = queries.order_records(rows)
     return ctx.render("orders.html", shops=shops, rows=rows, pushes=pushes, refunds=refunds,
                       shop_names={s.id: s.name for s in visible}, statuses=[st.value for st in OrderStatus],
+                      retryable=manual.RETRYABLE,
                       pager=queries.pages(total, page), sort=sort,
                       shop=ctx.q("shop"), fstatus=ctx.q("status"), search=ctx.q("q"))
 
@@ -43,6 +44,8 @@ class LineRow:
 
     sku: str
     title: str
+    product_id: str | None = None
+    """The store product (the product page), where the store's line names it."""
     channel_quantity: int | None = None
     channel_price: str | None = None
     cancelled: int = 0
@@ -65,6 +68,7 @@ def line_rows(data: dict[str, Any]) -> list[LineRow]:
         row = rows.get(key) or rows.setdefault(key, LineRow(sku=ln.get("sku") or "", title=ln.get("title") or ""))
         row.store_quantity = (row.store_quantity or 0) + int(ln.get("quantity") or 0)
         row.store_price = ln.get("unit_price")
+        row.product_id = row.product_id or ln.get("product_id")
     return list(rows.values())
 
 
@@ -128,27 +132,15 @@ def detail(ctx: Ctx) -> Response:
         if link.ecommerce_order_id else ""
     return ctx.render("order.html", o=o, link=link, store_no=store_no, lines=line_rows(data),
                       totals=totals(data), packages=packages(o), channel=data.get("channel") or {},
-                      store_side=data.get("store") or {}, names=names, retryable=RETRYABLE)
-
-
-#: Statuses from which a retry puts the order back to pending.
-RETRYABLE = (OrderStatus.HELD, "failed", OrderStatus.PENDING)
+                      store_side=data.get("store") or {}, names=names, retryable=manual.RETRYABLE)
 
 
 @view()
 def retry(ctx: Ctx) -> Response:
-    """Queue the orders, tracking and refunds flows for this order (a held order goes back to
-    pending); back to the order's page when asked from there."""
+    """Retry one order (:func:`bridge.sync.orders.manual.retry`); back to the order's page when
+    asked from there."""
     link, shop = access.order_link(ctx, ctx.param("link_id"))
-    with db.session() as s:
-        row = s.get(OrderLink, link.id)
-        assert row is not None
-        if row.status in RETRYABLE:
-            row.status = OrderStatus.PENDING
-            s.add(row)
-    scheduler.trigger("orders", shop.org_id, shop.id, [link.channel_order_id])
-    scheduler.trigger("tracking", shop.org_id, shop.id, [link.channel_order_id])
-    scheduler.trigger("refunds", shop.org_id, shop.id, [link.channel_order_id])
+    manual.retry(link.id, shop)  # type: ignore[arg-type]
     back = f"/orders/{link.id}" if ctx.form.get("back") == "order" else f"/orders?shop={shop.id}"
     return ctx.redirect(back, f"TikTok order {link.channel_order_id} queued again: the next orders run "
                               "retries it.")

@@ -61,8 +61,9 @@ def _lines(lines: list[OrderLine]) -> list[dict[str, Any]]:
     out: dict[tuple[str | None, str | None, str], dict[str, Any]] = {}
     for ln in lines:
         key = (ln.variant_id, ln.sku, str(ln.unit_price.amount))
-        row = out.setdefault(key, {"sku": ln.sku, "variant_id": ln.variant_id, "title": ln.title,
-                                   "unit_price": str(ln.unit_price.amount), "quantity": 0, "cancelled": 0})
+        row = out.setdefault(key, {"sku": ln.sku, "variant_id": ln.variant_id, "product_id": ln.product_id,
+                                   "title": ln.title, "unit_price": str(ln.unit_price.amount),
+                                   "quantity": 0, "cancelled": 0})
         row["quantity"] += ln.quantity
         row["cancelled"] += ln.cancelled_quantity
     return list(out.values())
