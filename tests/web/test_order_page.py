@@ -152,7 +152,7 @@ def test_home_counts_runs_on_the_store_they_read_from(orders, signed_in):
     eco_row = home.split(f'data-store="{orders.eco.id}"')[1].split("</tr>")[0]
     assert "not run yet" not in eco_row and "products: 19 of 19 products created" in eco_row
     shop_row = home.split(f'data-store="{orders.shop.id}"')[1].split("</tr>")[0]
-    assert "products: 19 of 19 products created" in shop_row
+    assert "products: 19 of 19 products created" in shop_row and f'href="/orders?shop={orders.shop.id}"' in shop_row
     assert "19 of 19 products created" in ann.get("/activity").text
 
 

@@ -302,6 +302,7 @@ def test_merchant_journey(browser, stack, shots):  # type: ignore[no-untyped-def
         assert "gid://" not in page.inner_text("main"), url
     page.goto(f"{base}/")
     assert "not run yet" not in page.inner_text(f"tr[data-store='{eco.id}']")
+    shots(page, "home-after-runs")
 
     # --- disconnect with confirmation
     page.goto(f"{base}/apps")

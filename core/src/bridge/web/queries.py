@@ -64,6 +64,8 @@ def health(stores: list[Store]) -> dict[int, Health]:
     for job in jobs:
         for sid in out.keys() & {job.channel_store_id, job.store_id}:
             out[sid].failing.append(job)
+    for h in out.values():
+        h.last_runs.sort(key=lambda r: (r.flow, r.id or 0))
     return out
 
 
