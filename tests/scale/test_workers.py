@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlmodel import col, select, update
 
-from bridge import db
+from bridge import cli, db, metrics
 from bridge.statuses import RunStatus
 from bridge.tables import Job, ListingLink, Store, SyncRun
 from tests.e2e import harness
@@ -123,12 +124,20 @@ def test_three_workers_share_one_shops_initial_sync(pg_url, redis_url, broker, m
                                          eco_options={"seed": PRODUCTS, "variants": 2}) as h:
         planned = shop_ready(h)
         sched = QueueScheduler(tick=0.1)
+        job_id = queue_products(sched)
+        depth = f'bridge_queue_depth{{queue="{os.environ["BRIDGE_REDIS_NAMESPACE"]}"}}'
+        assert f"{depth} 1.0" in metrics.render()  # queued, no worker yet
         with workers(3):
-            job_id = queue_products(sched)
             job = wait_done(sched, job_id)
+            status = CliRunner().invoke(cli.cli, ["status"], prog_name="bridge")
         assert job.failures == 0 and job.last_error is None
         assert_listed_once(h, planned)
         assert len(page_owners()) >= 2, "the pages were not shared between workers"
+        assert status.exit_code == 0 and all(f"w{i}@test" in status.output for i in range(3))
+        scraped = metrics.render()
+        assert 'bridge_tasks_started{task="bridge.page"} 3.0' in scraped
+        assert 'bridge_task_queued_seconds{task="bridge.job"}' in scraped
+        assert f"{depth} 0.0" in scraped
 
 
 @pytest.mark.slow

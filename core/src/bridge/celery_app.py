@@ -30,7 +30,7 @@ from celery import Celery, chord
 from sqlalchemy import update
 from sqlmodel import col
 
-from bridge import config, db, liveness
+from bridge import config, db, liveness, scale_metrics
 from bridge.errors import BridgeError, Misconfigured, RateLimited, Transient
 from bridge.scheduler import LEASE_SECONDS, Scheduler, backoff_seconds
 from bridge.sync import base as flows
@@ -101,7 +101,21 @@ def configure(settings: config.Settings | None = None) -> Celery:
 
 def queue_job(job_id: int, holder: str) -> None:
     """Send a job leased to ``holder`` to the workers."""
-    app.send_task(JOB, args=(job_id, holder))
+    app.send_task(JOB, args=(job_id, holder, time.time()))
+
+
+def workers(timeout: float = 1.0) -> list[dict[str, Any]]:
+    """The workers answering now, each with the tasks it runs and the jobs those are of."""
+    from sqlmodel import select
+
+    active = app.control.inspect(timeout=timeout).active() or {}
+    ids = {t["args"][0] for tasks in active.values() for t in tasks if t.get("args")}
+    with db.session() as s:
+        keys = {j.id: j.key for j in s.exec(select(Job).where(col(Job.id).in_(ids)))} if ids else {}
+    return [{"worker": name, "tasks": len(tasks),
+             "holds": ", ".join(f"{t['name'].split('.')[-1]} {keys.get(t['args'][0], '?')}"
+                                for t in tasks if t.get("args"))}
+            for name, tasks in sorted(active.items())]
 
 
 class WorkerRuntime:
@@ -181,8 +195,9 @@ def runtime() -> WorkerRuntime:
         return _runtime
 
 
-def job_task(self: Any, job_id: int, holder: str) -> str:
+def job_task(self: Any, job_id: int, holder: str, queued_at: float | None = None) -> str:
     """Run one job the scheduler queued under ``holder`` (or cut it into page tasks)."""
+    scale_metrics.task_started(JOB, queued_at)
     rt = runtime()
     job = rt.take(job_id, holder)
     if job is None:
@@ -197,8 +212,9 @@ def job_task(self: Any, job_id: int, holder: str) -> str:
         if len(ids) > 1:
             split = f"split|{self.request.id}"
             rt.hand_over(job_id, split, SPLIT_LEASE)
+            now = time.time()
             chord(self.app.signature(PAGE, args=(job_id, split, job.flow, job.org_id,
-                                                 job.channel_store_id, page)) for page in ids
+                                                 job.channel_store_id, page, now)) for page in ids
                   )(self.app.signature(FINISH, args=(job_id, split)))
             log.info("job %s cut into %d page tasks", job.key, len(ids))
             return f"split into {len(ids)} pages"
@@ -207,11 +223,14 @@ def job_task(self: Any, job_id: int, holder: str) -> str:
 
 
 def page_task(self: Any, job_id: int, holder: str, flow: str, org_id: int,
-              channel_store_id: int | None, items: list[str]) -> dict[str, Any]:
+              channel_store_id: int | None, items: list[str],
+              queued_at: float | None = None) -> dict[str, Any]:
     """Run ``flow`` for one page of items (the flow's own code, claims and keys as always).
 
     Waits of the platform are retried (as told); a transient failure a few times with backoff;
     any other outcome is reported, never raised: the finishing run meets and handles it."""
+    if not self.request.retries:
+        scale_metrics.task_started(PAGE, queued_at)
     renew(job_id, holder, SPLIT_LEASE)
     try:
         results = flows.run_flow(flow, org_id, channel_store_id, items=items, pm=runtime().runner.pm)

@@ -110,6 +110,51 @@ class StateCollector(Collector):
 REGISTRY.register(StateCollector())
 
 
+class ScaleCollector(Collector):
+    """Gauges of a scale-out read from Redis and the broker when scraped (empty without
+    ``redis_url``): queue depth, task latency, per-shop waits on the shared limits."""
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        return iter(self._families())
+
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, ...]:
+        return (
+            GaugeMetricFamily("bridge_queue_depth", "Tasks waiting in the workers' queue.",
+                              labels=["queue"]),
+            GaugeMetricFamily("bridge_tasks_started", "Tasks started by every worker, by task.",
+                              labels=["task"]),
+            GaugeMetricFamily("bridge_task_queued_seconds", "Seconds tasks waited in the queue "
+                              "before a worker started them, summed, by task (divide by "
+                              "bridge_tasks_started for the mean latency).", labels=["task"]),
+            GaugeMetricFamily("bridge_limiter_wait_seconds", "Seconds requests waited on the "
+                              "rate limits shared through Redis, by store (every process).",
+                              labels=["store"]),
+        )
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        depth, started, queued, waits = self._families()
+        from bridge import coordination
+
+        try:
+            if coordination.redis_url():
+                from bridge import scale_metrics
+
+                for task, (n, seconds) in scale_metrics.task_latency().items():
+                    started.add_metric([task], float(n))
+                    queued.add_metric([task], seconds)
+                for store, seconds in scale_metrics.limiter_waits().items():
+                    waits.add_metric([store], seconds)
+                for queue, n in scale_metrics.queue_depth().items():
+                    depth.add_metric([queue], float(n))
+        except Exception as exc:  # noqa: BLE001 - a scrape must answer without Redis or broker
+            log.warning("metrics: scale-out gauges unavailable: %s", exc)
+        yield from (depth, started, queued, waits)
+
+
+REGISTRY.register(ScaleCollector())
+
+
 def inc(name: str, value: float = 1.0, **labels: str) -> None:
     """Add ``value`` to the counter sample ``name`` (e.g. ``bridge_runs_total``) with ``labels``.
 

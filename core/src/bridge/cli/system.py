@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from bridge.cli.output import emit
@@ -120,13 +122,42 @@ def status(as_json: bool) -> None:
         "paused": j.paused, "next_run": j.next_run_at, "failures": j.failures,
         "last_error": j.last_error,
     } for j in jobs]
+    workers = _workers()
     if as_json:
-        emit([{"jobs": rows, "runs": [r.model_dump(mode="json") for r in runs]}], [], True)
+        emit([{"jobs": rows, "runs": [r.model_dump(mode="json") for r in runs],
+               **({"workers": workers} if workers is not None else {})}], [], True)
         return
     emit(rows, ["job", "store", "paused", "next_run", "failures", "last_error"], False)
     click.echo("")
+    if workers is not None:
+        if workers:
+            emit(workers, ["worker", "tasks", "holds"], False)
+        else:
+            click.echo("no worker answered (start `bridge worker`)")
+        click.echo("")
     emit([r.model_dump() for r in runs],
          ["id", "flow", "status", "counts", "started_at", "error"], False)
+
+
+def _workers() -> list[dict[str, Any]] | None:
+    """The scale-out's workers and what they run (None: no broker configured)."""
+    from bridge import config
+
+    if not config.load().broker_url:
+        return None
+    from bridge import celery_app
+    from bridge.errors import Misconfigured
+
+    try:
+        celery_app.configure()
+    except Misconfigured as exc:
+        click.echo(f"workers unknown: {exc}", err=True)
+        return []
+    try:
+        return celery_app.workers()
+    except Exception as exc:  # noqa: BLE001 - the broker away: say so, show the rest
+        click.echo(f"workers unknown: the broker did not answer ({type(exc).__name__})", err=True)
+        return []
 
 
 @click.command("log")
