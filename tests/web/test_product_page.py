@@ -88,6 +88,13 @@ def test_product_actions_call_the_core_functions(listed, signed_in):  # type: ig
         with db.session() as s:
             return s.exec(select(ListingLink).where(ListingLink.source_product_id == "p2")).one()
 
+    with listed.channel_sb.lock:  # TikTok froze it: the page asks and records TikTok's status
+        listed.channel_sb.products_[remote]["status"] = "frozen"
+    assert "TikTok says: frozen." in ann.form(url, {"action": "check"}, follow_redirects=True).text
+    assert link().status == "frozen"
+    with listed.channel_sb.lock:
+        listed.channel_sb.products_[remote]["status"] = "live"
+    ann.form(url, {"action": "check"})
     assert ann.form(url, {"action": "exclude"}).status_code == 303
     with db.session() as s:
         assert s.exec(select(ProductMapping)).one().excluded

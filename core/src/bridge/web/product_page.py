@@ -1,8 +1,9 @@
 """One product on one TikTok shop: its images and variants with the store's price and stock
 beside what bridge last sent and what TikTok reports now, its category and attributes (and
 where they come from), TikTok's status and reasons, what the next sync would do (the plan), its
-journal, its overrides, and the actions: retry, exclude / include, re-activate, link to a TikTok
-product by hand, unlink, list again. Every action calls the core function the CLI calls."""
+journal, its overrides, and the actions: ask TikTok for its status now, retry, exclude / include,
+re-activate, link to a TikTok product by hand, unlink, list again. Every action calls the core
+function the CLI calls (the listings flow, for the status)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from bridge.errors import BridgeError, Misconfigured
 from bridge.mapping import Mapped, Mapper
 from bridge.models import Product
 from bridge.stores import list_stores
-from bridge.sync import manual_links, plan_flow
+from bridge.sync import manual_links, plan_flow, run_flow
 from bridge.sync.base import FlowContext
 from bridge.tables import Event, ListingLink, ProductMapping, SkuLink, Store
 from bridge.web import access
@@ -213,6 +214,10 @@ def act(ctx: Ctx, shop: Store, pid: str) -> Response:
         out = manual_links.link_product(flow_context(ctx, shop), pid, remote)
         message = f"Linked {len(out.linked)} SKU(s) to TikTok product {remote}." + (
             f" Not matched: {', '.join(out.unmatched)}." if out.unmatched else "")
+    elif action == "check":  # the listings flow for this product alone: TikTok's status now
+        run_flow("listings", shop.org_id, shop.id, items=[pid], pm=ctx.pm)
+        link = _rows(shop, pid)[0]
+        message = f"TikTok says: {link.status}." if link is not None else "Not on TikTok."
     elif action == "unlink":
         ok = manual_links.unlink_product(shop.id, pid)
         message = "Unlinked: bridge leaves its TikTok product alone." if ok else "It was not linked."
