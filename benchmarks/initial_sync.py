@@ -134,6 +134,62 @@ class _Profiles:
             stats.sort_stats("cumulative").print_stats(top)
 
 
+class _Sampler:
+    """A sampling profiler with little overhead (cProfile's grows with the number of calls, so
+    call-heavy libraries look costlier than they are): every ``interval`` seconds, the stack of
+    each other thread the kernel has running or runnable (state R in /proc: not sleeping on a
+    lock, the GIL, a socket or a timer); printed as the share of samples each function is on the
+    stack of (inclusive) and on top of (own)."""
+
+    def __init__(self, interval: float = 0.005) -> None:
+        self.interval = interval
+        self.inclusive: dict[str, int] = {}
+        self.own: dict[str, int] = {}
+        self.samples = 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        me = threading.get_ident()
+        while not self.done.wait(self.interval):
+            native = {t.ident: t.native_id for t in threading.enumerate()}
+            for ident, frame in sys._current_frames().items():
+                if ident == me or not _running(native.get(ident)):
+                    continue
+                self.samples += 1
+                names, f = [], frame
+                while f is not None:
+                    names.append(f"{f.f_code.co_filename.rsplit('site-packages/', 1)[-1].rsplit('/src/', 1)[-1]}"
+                                 f":{f.f_code.co_name}")
+                    f = f.f_back
+                self.own[names[0]] = self.own.get(names[0], 0) + 1
+                for name in set(names):
+                    self.inclusive[name] = self.inclusive.get(name, 0) + 1
+
+    def stop(self, top: int) -> None:
+        self.done.set()
+        self.thread.join()
+        n = max(1, self.samples)
+        print(f"sampled {self.samples} stacks (threads running Python code, every {self.interval * 1000:.0f} ms)",
+              file=sys.stderr)
+        for title, counts in (("inclusive", self.inclusive), ("own", self.own)):
+            print(f"-- {title}", file=sys.stderr)
+            for name, c in sorted(counts.items(), key=lambda kv: -kv[1])[:top]:
+                print(f"{100 * c / n:5.1f}%  {name}", file=sys.stderr)
+
+
+def _running(native_id: int | None) -> bool:
+    """Whether a thread of this process is running or runnable (its state in /proc is R)."""
+    try:
+        with open(f"/proc/self/task/{native_id}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] == "R"
+    except (OSError, IndexError):
+        return False
+
+
 def _rss() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -184,6 +240,9 @@ def _child(args: Any, conn: dict[str, Any], img_url: str, env: dict[str, str], q
         tracemalloc.start()
     rss = _PeakRss()
     profile = _Profiles(args.profile_clock == "cpu") if args.profile else None
+    sampler = _Sampler() if args.sample else None
+    if sampler:
+        sampler.start()
     cpu0 = time.process_time()
     t0 = time.perf_counter()
     if profile:
@@ -191,6 +250,8 @@ def _child(args: Any, conn: dict[str, Any], img_url: str, env: dict[str, str], q
     products = run("products")
     if profile:
         profile.stop(args.profile, args.profile_top)
+    if sampler:
+        sampler.stop(args.profile_top)
     t_products = time.perf_counter() - t0
     cpu_products = time.process_time() - cpu0
     inventory = run("inventory")
@@ -286,6 +347,9 @@ def main() -> None:
                     "of the bridge process, merged) to FILE; read it with `python -m pstats FILE`")
     ap.add_argument("--profile-top", type=int, default=30, metavar="N",
                     help="with --profile: print the N functions with the most own and cumulative time")
+    ap.add_argument("--sample", action="store_true",
+                    help="sample the products flow's running stacks every 5 ms (little overhead) and print "
+                    "the top functions (--profile-top N), inclusive and own")
     ap.add_argument("--profile-clock", choices=("cpu", "wall"), default="cpu",
                     help="with --profile: time functions by each thread's CPU time (default) or wall time")
     args = ap.parse_args()
