@@ -68,7 +68,7 @@ def record(
     listeners hear of it once that transaction has committed)."""
     row, sync_event = _entry(kind, message, org_id, store_id, flow, item, level, data)
     if session is not None:
-        session.execute(sa_insert(Event), row)  # Core: an append needs no ORM unit of work
+        session.connection().execute(sa_insert(Event), row)  # Core: an append needs no ORM work
         event.listen(session, "after_commit", lambda _s: _notify(sync_event), once=True)
     else:
         db.insert(Event, row)

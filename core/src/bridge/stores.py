@@ -7,6 +7,7 @@ from collections.abc import Iterator, MutableMapping
 from datetime import UTC
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import delete, select
 
 from bridge import config, db, journal
@@ -137,6 +138,11 @@ def app_context(platform: str, pm: PluginManager | None = None) -> AppContext:
     )
 
 
+#: One state value (the statement built once: plugins ask often, mostly for keys not kept yet).
+_STATE_READ = select(KeyValue.value).where(
+    KeyValue.store_id == bindparam("sid"), KeyValue.key == bindparam("k"))
+
+
 class DbState(MutableMapping):
     """``Connection.state`` kept in the ``store_state`` table (read-through cache)."""
 
@@ -150,8 +156,7 @@ class DbState(MutableMapping):
             if key in self._cache:
                 return self._cache[key]
         with db.get_engine().connect() as conn:  # Core, not the ORM: plugins ask often
-            row = conn.execute(select(KeyValue.value).where(  # type: ignore[arg-type]
-                KeyValue.store_id == self.store_id, KeyValue.key == key)).first()
+            row = conn.execute(_STATE_READ, {"sid": self.store_id, "k": key}).first()
         if row is None:
             raise KeyError(key)
         with self._lock:

@@ -16,9 +16,10 @@ import tempfile
 from collections.abc import Collection, Iterable
 from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import CursorResult, insert, update
+from sqlalchemy import CursorResult, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, delete, select
 
@@ -31,9 +32,15 @@ STALE_CLAIM = timedelta(minutes=5)
 T = TypeVar("T", bound=SQLModel)
 
 
+@cache
+def _host() -> str:
+    return socket.gethostname()
+
+
 def worker_id() -> str:
-    """This process, as written into a claim: ``host:pid``."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This process, as written into a claim: ``host:pid`` (the host name asked once: a system
+    call per claim showed in the products flow's profile)."""
+    return f"{_host()}:{os.getpid()}"
 
 
 def _dead(marker: str | None) -> bool:
@@ -41,7 +48,7 @@ def _dead(marker: str | None) -> bool:
     if not marker or ":" not in marker:
         return False
     host, _, pid = marker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+    if host != _host() or not pid.isdigit() or int(pid) == os.getpid():
         return False
     try:
         os.kill(int(pid), 0)
@@ -126,9 +133,14 @@ def save_in(s: Session, row: T, **values: Any) -> T:
     return s.merge(row)
 
 
+_updates: dict[tuple[Any, ...], Any] = {}
+
+
 def update_in(s: Session, row: T, **values: Any) -> T:
     """:func:`save_in` of a stored row by one UPDATE of ``values`` alone (no read back of the
-    row as ``merge`` does); ``row`` gets the values too."""
+    row as ``merge`` does; the statement built once per table and columns, run as a plain
+    statement on the session's connection, outside the ORM's bulk-update bookkeeping); ``row``
+    gets the values too."""
     table = cast(Any, type(row))
     row_id = getattr(row, "id", None)
     if row_id is None:
@@ -137,7 +149,13 @@ def update_in(s: Session, row: T, **values: Any) -> T:
         values = {"claimed_by": None, "claimed_until": None, **values}
     if hasattr(row, "updated_at"):
         values["updated_at"] = utcnow()
-    s.execute(update(table).where(table.id == row_id).values(**values))
+    key = (table, tuple(values))
+    stmt = _updates.get(key)
+    if stmt is None:
+        columns = table.__table__.c
+        stmt = _updates[key] = update(table).where(table.id == bindparam("row_id")).values(
+            {k: bindparam(f"v_{k}", type_=columns[k].type) for k in values})
+    s.connection().execute(stmt, {"row_id": row_id, **{f"v_{k}": v for k, v in values.items()}})
     for k, v in values.items():
         setattr(row, k, v)
     return row
@@ -193,8 +211,8 @@ def record_skus(channel_store_id: int, product_id: str, remote_product_id: str,
             row.last_price = str(sku.price.amount)
             row.updated_at = now
             s.add(row)
-        if new:
-            s.execute(insert(SkuLink), new)
+        if new:  # a plain multi-row INSERT on the session's connection (no ORM bulk bookkeeping)
+            s.connection().execute(insert(SkuLink), new)
         gone = [vid for vid in rows if vid not in keep]
         if gone:
             s.execute(delete(SkuLink).where(col(SkuLink.channel_store_id) == channel_store_id,
