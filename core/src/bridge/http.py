@@ -262,7 +262,7 @@ class HttpClient:
                         detail=redact(str(exc), self.secrets)) from None
                 wait = policy.backoff(attempt)
                 if attempt < policy.attempts and waited + wait <= policy.budget:
-                    waited += self._pause(wait)
+                    waited += self.pause_before_retry(wait)
                     continue
                 raise Transient(
                     f"{self.platform}: cannot reach {self._where(url)}: {kind}: check the host and "
@@ -296,7 +296,7 @@ class HttpClient:
             if attempt < policy.attempts and wait <= MAX_INLINE_WAIT and waited + wait <= policy.budget:
                 if status == 429:
                     metrics.inc("bridge_rate_limit_wait_seconds_total", wait, platform=self.platform)
-                waited += self._pause(wait)
+                waited += self.pause_before_retry(wait)
                 continue
             if status == 429:
                 raise RateLimited(
@@ -304,7 +304,10 @@ class HttpClient:
                 )
             return response
 
-    def _pause(self, wait: float) -> float:
+    def pause_before_retry(self, wait: float) -> float:
+        """Wait ``wait`` seconds before sending a request again, counted as a retry (this
+        client's ``retries``, ``bridge_api_retries_total``); also for a caller that retries a
+        request it sends through ``client`` itself (a streamed download). Returns ``wait``."""
         self.retries += 1
         metrics.inc("bridge_api_retries_total", platform=self.platform)
         time.sleep(wait)

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bridge.errors import Rejected, Transient
+from bridge.http import MAX_INLINE_WAIT, HttpClient, retry_after_seconds
 from bridge.outbound import OutboundRefused
 from bridge_tiktokshop.client import TikTokClient
 
@@ -105,13 +106,26 @@ def _decoder(url: str, encoding: str) -> Any:
                    "read: serve it plain or gzip-encoded", code="IMAGE_DOWNLOAD", item=url)
 
 
+class _Busy(Exception):
+    """One download attempt met a failure worth another try (the host's 5xx, 408 or 429, a
+    reset, a timeout, a body cut short); ``wait``: seconds before the next attempt."""
+
+    def __init__(self, message: str, wait: float) -> None:
+        super().__init__(message)
+        self.message = message
+        self.wait = wait
+
+
 def download(client: TikTokClient, url: str) -> bytes:
     """The image's bytes, read as they stream: never more than :data:`MAX_BYTES` (after
     gzip/deflate decoding, which is done here in bounded steps) nor longer than
-    :data:`DOWNLOAD_SECONDS`. An address the outbound policy refuses fails this image only.
+    :data:`DOWNLOAD_SECONDS` in all. An address the outbound policy refuses fails this image only.
+    A failure of the image's host is tried again as the HTTP layer retries a read (its
+    :class:`~bridge.http.RetryPolicy`: attempts, backoff with jitter, the ``Retry-After`` of a
+    429 or 503), within the same :data:`DOWNLOAD_SECONDS`.
 
     :raises Rejected: refused address, HTTP 4xx, too large, unreadable encoding.
-    :raises Transient: the image's host failed (5xx, network, too slow).
+    :raises Transient: the image's host still failed after the retries (5xx, network, too slow).
     """
     parts = urlsplit(url)
     try:
@@ -124,13 +138,28 @@ def download(client: TikTokClient, url: str) -> bytes:
                        "https address", code="IMAGE_ADDRESS", item=url) from None
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     deadline = time.monotonic() + DOWNLOAD_SECONDS
-    if http.pacer is not None:
-        http.pacer.before("images")
+    policy, attempt, waited = http.retry, 0, 0.0
+    while True:
+        attempt += 1
+        if http.pacer is not None:
+            http.pacer.before("images")
+        try:
+            return _fetch(http, url, path or "/", deadline, backoff=policy.backoff(attempt))
+        except _Busy as busy:
+            if (attempt >= policy.attempts or busy.wait > MAX_INLINE_WAIT or waited + busy.wait > policy.budget
+                    or time.monotonic() + busy.wait > deadline):
+                raise Transient(busy.message) from None
+            waited += http.pause_before_retry(busy.wait)
+
+
+def _fetch(http: HttpClient, url: str, path: str, deadline: float, *, backoff: float) -> bytes:
+    """One attempt of :func:`download`; :class:`_Busy` when another may succeed."""
     try:
-        with http.client.stream("GET", path or "/", headers={"Accept-Encoding": "gzip, deflate"}) as response:
+        with http.client.stream("GET", path, headers={"Accept-Encoding": "gzip, deflate"}) as response:
             if response.status_code >= 500 or response.status_code in (408, 429):
-                # the image host is busy or failing: tried again later, never held for it
-                raise Transient(f"cannot download image {url}: HTTP {response.status_code}")
+                # the image host is busy or failing: tried again, never held for it
+                raise _Busy(f"cannot download image {url}: HTTP {response.status_code}",
+                            retry_after_seconds(response, default=backoff))
             if response.status_code != 200:
                 raise Rejected(f"cannot download image {url}: HTTP {response.status_code}; fix the image "
                                "in the store", code="IMAGE_DOWNLOAD", item=url)
@@ -161,7 +190,7 @@ def download(client: TikTokClient, url: str) -> bytes:
                 if len(out) > MAX_BYTES:
                     raise _too_large(url)
     except httpx.TransportError as exc:
-        raise Transient(f"cannot download image {url}: {type(exc).__name__}") from None
+        raise _Busy(f"cannot download image {url}: {type(exc).__name__}", backoff) from None
     except zlib.error:
         raise Rejected(f"image {url} is not validly gzip/deflate-encoded: fix the image's host",
                        code="IMAGE_DOWNLOAD", item=url) from None
