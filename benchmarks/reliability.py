@@ -109,6 +109,8 @@ def main() -> None:
         if isinstance(f, DaemonFigures):
             print(f"   daemon: fault-free state {f.converged_after:.1f}s after the faults stopped; "
                   f"SIGTERM -> exit {f.exit_status} ({'bridge stopped' if f.stopped_cleanly else 'no bridge stopped'})")
+            for name, fg in (("faults", f), ("fault-free", clean)):
+                print(f"   {name}, seconds from start: " + ", ".join(f"{k} {v:.1f}" for k, v in fg.steps.items()))
         if f.problems:
             print("   problems: " + "; ".join(f.problems[:10]))
 

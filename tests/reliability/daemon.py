@@ -22,7 +22,7 @@ import re
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -52,6 +52,8 @@ class DaemonFigures(Figures):
     """``bridge stopped`` printed after SIGTERM."""
     converged_after: float = 0.0
     """Seconds from the faults' end until the platforms were in the fault-free state."""
+    steps: dict[str, float] = field(default_factory=dict)
+    """Seconds from the session's start until each awaited step was done."""
 
 
 def run_daemon_session(platform: str, stack: ExitStack, setenv: Callable[[str, str], None], pm: PluginManager,
@@ -80,6 +82,7 @@ def run_daemon_session(platform: str, stack: ExitStack, setenv: Callable[[str, s
             return done()
         try:
             wait_for(what, still_running, timeout=timeout, every=0.1)
+            fig.steps[what] = time.monotonic() - started
         except AssertionError as exc:
             undone = [flow for flow in FLOWS if not w.done(flow)]
             raise AssertionError(f"{exc}; work not done: {undone} {w.mismatches() if 'inventory' in undone else ''}; "
