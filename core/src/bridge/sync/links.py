@@ -107,12 +107,17 @@ def insert_claimed(row: T) -> T | None:
     if getattr(row, "status", None) == "creating" and hasattr(row, "claimed_by"):
         row.claimed_by = worker_id()
         row.claimed_until = utcnow() + STALE_CLAIM
-    try:
-        with db.session() as s:  # defaults are set in Python and the key comes back from the
-            s.add(row)           # insert: nothing to read back
-        return row
+    table = cast(Any, type(row)).__table__
+    values = {c.name: getattr(row, c.name) for c in table.columns
+              if not (c.primary_key and getattr(row, c.name) is None)}
+    try:  # one plain INSERT (defaults are set in Python; the key comes back from the insert)
+        with db.get_engine().begin() as conn:
+            res = conn.execute(insert(table), values)
     except IntegrityError:
         return None
+    if getattr(row, "id", None) is None and res.inserted_primary_key:
+        row.id = res.inserted_primary_key[0]
+    return row
 
 
 def save(row: T, **values: Any) -> T:
