@@ -38,24 +38,26 @@ def broker(request, monkeypatch) -> str:
 
 
 @contextmanager
-def workers(n: int) -> Any:
-    """``n`` `bridge worker` processes (one task at a time each), killed at the end."""
+def workers(n: int, logs: Path) -> Any:
+    """``n`` `bridge worker` processes (one task at a time each, output to ``logs``), killed at
+    the end."""
+    out = logs.open("a")
     procs = [subprocess.Popen([str(BRIDGE), "worker", "--concurrency", "1", "--name", f"w{i}@test"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-             for i in range(n)]
+                              stdout=out, stderr=subprocess.STDOUT) for i in range(n)]
     try:
         from bridge import celery_app
 
         deadline = time.monotonic() + 60
         while len(celery_app.app.control.ping(timeout=0.5)) < n:
             assert time.monotonic() < deadline, [p.poll() for p in procs]
-            assert all(p.poll() is None for p in procs), procs[0].stderr.read()[-3000:]  # type: ignore[union-attr]
+            assert all(p.poll() is None for p in procs), logs.read_text()[-3000:]
         yield procs
     finally:
         for p in procs:
             if p.poll() is None:
                 p.kill()
             p.wait(timeout=30)
+        out.close()
 
 
 def shop_ready(h: harness.Harness) -> int:
@@ -117,7 +119,7 @@ def page_owners() -> set[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("broker", ["redis"], indirect=True)
-def test_three_workers_share_one_shops_initial_sync(pg_url, redis_url, broker, monkeypatch):
+def test_three_workers_share_one_shops_initial_sync(pg_url, redis_url, broker, monkeypatch, tmp_path):
     from bridge.queue_scheduler import QueueScheduler
 
     with contextmanager(harness.running)("shopify", monkeypatch.setenv,
@@ -127,7 +129,7 @@ def test_three_workers_share_one_shops_initial_sync(pg_url, redis_url, broker, m
         job_id = queue_products(sched)
         depth = f'bridge_queue_depth{{queue="{os.environ["BRIDGE_REDIS_NAMESPACE"]}"}}'
         assert f"{depth} 1.0" in metrics.render()  # queued, no worker yet
-        with workers(3):
+        with workers(3, tmp_path / "workers.log"):
             job = wait_done(sched, job_id)
             status = CliRunner().invoke(cli.cli, ["status"], prog_name="bridge")
         assert job.failures == 0 and job.last_error is None
@@ -142,7 +144,7 @@ def test_three_workers_share_one_shops_initial_sync(pg_url, redis_url, broker, m
 
 @pytest.mark.slow
 @pytest.mark.parametrize("broker", ["amqp"], indirect=True)
-def test_a_worker_killed_mid_sync_loses_nothing(pg_url, redis_url, broker, monkeypatch):
+def test_a_worker_killed_mid_sync_loses_nothing(pg_url, redis_url, broker, monkeypatch, tmp_path):
     from bridge.queue_scheduler import QueueScheduler
 
     with contextmanager(harness.running)("shopify", monkeypatch.setenv,
@@ -160,12 +162,13 @@ def test_a_worker_killed_mid_sync_loses_nothing(pg_url, redis_url, broker, monke
                 running = [r for r in s.exec(select(SyncRun).where(SyncRun.status == RunStatus.RUNNING))
                            if r.owner]
             pids = {int(r.owner.split("|")[2]) for r in running}  # type: ignore[union-attr]
-            if created >= 3 and pids & {p.pid for p in procs}:
-                pid = next(iter(pids & {p.pid for p in procs}))
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
+            victims = [p for p in procs if p.pid in pids]
+            if created >= 3 and victims:
+                victims[0].send_signal(signal.SIGKILL)
+                victims[0].wait()  # reaped, as its supervisor (systemd) would: no zombie left
+                killed.append(victims[0].pid)
 
-        with workers(3) as procs:
+        with workers(3, tmp_path / "workers.log") as procs:
             job_id = queue_products(sched)
             job = wait_done(sched, job_id, kill_one_mid_page)
         assert killed, "no worker was killed mid-page"

@@ -7,15 +7,16 @@ nothing) and runs it exactly as ``bridge run`` does (:meth:`bridge.scheduler.Sch
 the same flow code, the same outcome handling: backoff, pausing, retry-after). A flow whose next
 run is long (the products flow's full pass, :attr:`bridge.sync.base.FlowSpec.pages`) is cut into
 page-sized :func:`page_task` s that any worker runs — the flow for those items, claims and
-idempotency keys as always — and a :func:`finish_task` (a Celery chord) that runs the whole flow
-once they are all done: it finds them done, sweeps, retries what waits and keeps the cursor.
+idempotency keys as always; the task completing the last page (counted in Redis,
+:func:`last_page`) then runs the whole flow once (:func:`finish`): it finds them done, sweeps,
+retries what waits and keeps the cursor.
 
 Tasks are acknowledged late and rejected when their worker dies, so the broker hands the task
 of a killed worker to another one; the killed worker's claims are taken over at once on its
 host (:mod:`bridge.sync.links`) or expire elsewhere, its job leases expire too.
 
 Requires PostgreSQL (every worker shares the state), a broker (``broker_url``: Redis or
-RabbitMQ) and Redis (``redis_url``: shared rate limits, token refresh, and the chords' results).
+RabbitMQ) and Redis (``redis_url``: shared rate limits, token refresh, the splits' pages done).
 """
 
 from __future__ import annotations
@@ -23,14 +24,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
-from celery import Celery, chord
+from celery import Celery
 from sqlalchemy import update
 from sqlmodel import col
 
-from bridge import config, db, liveness, scale_metrics
+from bridge import config, coordination, db, liveness, scale_metrics
 from bridge.errors import BridgeError, Misconfigured, RateLimited, Transient
 from bridge.scheduler import LEASE_SECONDS, Scheduler, backoff_seconds
 from bridge.sync import base as flows
@@ -43,7 +45,7 @@ SPLIT_LEASE = 600.0
 #: Redis broker: a task not acknowledged within this many seconds is handed out again.
 VISIBILITY_TIMEOUT = 900
 #: The tasks' names.
-JOB, PAGE, FINISH = "bridge.job", "bridge.page", "bridge.finish"
+JOB, PAGE = "bridge.job", "bridge.page"
 #: Page tasks: retries of a transient failure before the page is left to the finishing run.
 PAGE_RETRIES = 5
 
@@ -77,24 +79,21 @@ def configure(settings: config.Settings | None = None) -> Celery:
     new = Celery("bridge", set_as_current=False)
     new.conf.update(
         broker_url=settings.broker_url,
-        result_backend=settings.redis_url,
+        task_ignore_result=True,  # outcomes are in the database; splits are counted in Redis
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
         task_default_queue=settings.redis_namespace,  # one queue per deployment
         task_serializer="json",
-        result_serializer="json",
         accept_content=["json"],
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        result_expires=24 * 3600,
         worker_hijack_root_logger=False,
         worker_send_task_events=True,
         task_send_sent_event=True,
     )
     new.task(name=JOB, bind=True)(job_task)
     new.task(name=PAGE, bind=True, max_retries=None)(page_task)
-    new.task(name=FINISH, bind=True)(finish_task)
     app = new
     return new
 
@@ -213,9 +212,9 @@ def job_task(self: Any, job_id: int, holder: str, queued_at: float | None = None
             split = f"split|{self.request.id}"
             rt.hand_over(job_id, split, SPLIT_LEASE)
             now = time.time()
-            chord(self.app.signature(PAGE, args=(job_id, split, job.flow, job.org_id,
-                                                 job.channel_store_id, page, now)) for page in ids
-                  )(self.app.signature(FINISH, args=(job_id, split)))
+            for index, page in enumerate(ids):
+                self.app.send_task(PAGE, args=(job_id, split, job.flow, job.org_id, job.channel_store_id,
+                                               page, index, len(ids), now))
             log.info("job %s cut into %d page tasks", job.key, len(ids))
             return f"split into {len(ids)} pages"
     rt.run(job)
@@ -223,45 +222,57 @@ def job_task(self: Any, job_id: int, holder: str, queued_at: float | None = None
 
 
 def page_task(self: Any, job_id: int, holder: str, flow: str, org_id: int,
-              channel_store_id: int | None, items: list[str],
+              channel_store_id: int | None, items: list[str], index: int, total: int,
               queued_at: float | None = None) -> dict[str, Any]:
-    """Run ``flow`` for one page of items (the flow's own code, claims and keys as always).
+    """Run ``flow`` for one page of items (the flow's own code, claims and keys as always); the
+    task that completes the split's last page then runs the whole flow (:func:`finish`).
 
     Waits of the platform are retried (as told); a transient failure a few times with backoff;
     any other outcome is reported, never raised: the finishing run meets and handles it."""
     if not self.request.retries:
         scale_metrics.task_started(PAGE, queued_at)
     renew(job_id, holder, SPLIT_LEASE)
+    outcome: dict[str, Any] = {"items": len(items)}
     try:
         results = flows.run_flow(flow, org_id, channel_store_id, items=items, pm=runtime().runner.pm)
+        outcome["counts"] = dict(sum((Counter(r.counts) for r in results), Counter()))
     except RateLimited as exc:
         raise self.retry(countdown=max(1.0, exc.retry_after)) from None
     except Transient as exc:
         if self.request.retries < PAGE_RETRIES:
             raise self.retry(countdown=backoff_seconds(self.request.retries + 1, base=1.0, cap=60.0)) from None
-        return {"items": len(items), "error": str(exc)}
+        outcome["error"] = str(exc)
     except BridgeError as exc:  # needs reconnecting, misconfigured: the finishing run decides
-        return {"items": len(items), "error": str(exc)}
+        outcome["error"] = str(exc)
     except Exception as exc:  # noqa: BLE001 - a bug shows in the finishing run's outcome too
         log.exception("page of %s for job %s failed", flow, job_id)
-        return {"items": len(items), "error": f"{type(exc).__name__}: {exc}"}
-    finally:
-        renew(job_id, holder, SPLIT_LEASE)
-    counts: dict[str, int] = {}
-    for r in results:
-        for k, v in r.counts.items():
-            counts[k] = counts.get(k, 0) + v
-    return {"items": len(items), "counts": counts}
+        outcome["error"] = f"{type(exc).__name__}: {exc}"
+    renew(job_id, holder, SPLIT_LEASE)
+    if last_page(holder, index, total):
+        finish(job_id, holder)
+    return outcome
 
 
-def finish_task(self: Any, pages: list[dict[str, Any]], job_id: int, holder: str) -> str:
+def last_page(holder: str, index: int, total: int) -> bool:
+    """Record page ``index`` of the split ``holder`` done; True for exactly the call that
+    completes all ``total`` (a page run again after its worker died counts once)."""
+    client = coordination.redis_client()
+    key = coordination.key("split", holder)
+    pipe = client.pipeline(transaction=True)
+    pipe.sadd(key, index)
+    pipe.scard(key)
+    pipe.expire(key, int(SPLIT_LEASE * 4))
+    added, done, _ = pipe.execute()
+    return bool(added) and int(done) == total
+
+
+def finish(job_id: int, holder: str) -> str:
     """After a split's pages: run the whole flow once (it finds the pages done; sweeps, retries
     what waits, keeps the cursor) and schedule the job's next run."""
     rt = runtime()
     job = rt.take(job_id, holder)
     if job is None:
         return "superseded"
-    failed = sum(1 for p in pages if p.get("error"))
-    log.info("job %s: %d pages done (%d failed): finishing run", job.key, len(pages), failed)
+    log.info("job %s: pages done: finishing run", job.key)
     rt.run(job)
     return "ran"
