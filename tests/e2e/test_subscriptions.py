@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +23,7 @@ from bridge import db, stores
 from bridge.plugins import get_manager
 from bridge.sandboxing import SandboxServer, free_port
 from bridge.tables import Job, Store, SyncRun
+from tests.e2e import harness
 from tests.e2e.harness import BRIDGE, CHANNEL, map_everything, skip_unless_installed
 from tests.waiting import wait_for
 
@@ -144,11 +145,10 @@ def connected(platform: str, monkeypatch: pytest.MonkeyPatch, stack: ExitStack) 
     return Live(platform, pm, eco, tt, tt_srv.url, public, web_port, eco_store, shop, shop_id, skus)
 
 
-def start_daemon(live: Live, stack: ExitStack) -> subprocess.Popen:
-    """`bridge run` on the public URL's port, once every job's first run (due at start) ended."""
-    daemon = subprocess.Popen([BRIDGE, "run", "--port", str(live.web_port)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, env=dict(os.environ))
-    stack.callback(lambda: daemon.poll() is None and daemon.kill())
+def start_daemon(live: Live, stack: ExitStack, log: Path) -> subprocess.Popen:
+    """`bridge run` on the public URL's port (its output in ``log``), once every job's first run
+    (due at start) ended."""
+    daemon = harness.start_daemon(stack, log, "--port", str(live.web_port))
 
     def settled() -> bool:
         db.reset_engines()
@@ -160,10 +160,9 @@ def start_daemon(live: Live, stack: ExitStack) -> subprocess.Popen:
     return daemon
 
 
-def stop_daemon(daemon: subprocess.Popen) -> None:
-    daemon.send_signal(signal.SIGTERM)
-    assert daemon.wait(timeout=40) == 0
-    assert "bridge stopped" in daemon.stderr.read()  # type: ignore[union-attr]
+def stop_daemon(daemon: subprocess.Popen, log: Path) -> None:
+    assert harness.stop_daemon(daemon) == 0
+    assert "bridge stopped" in log.read_text()
 
 
 def runs(flow: str) -> int:
@@ -173,7 +172,7 @@ def runs(flow: str) -> int:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("platform", ["shopify", "woocommerce", "bigcommerce"])
-def test_bridge_subscribes_receives_the_sandboxes_deliveries_and_unsubscribes(platform, monkeypatch):
+def test_bridge_subscribes_receives_the_sandboxes_deliveries_and_unsubscribes(platform, monkeypatch, tmp_path):
     with ExitStack() as stack:
         live = connected(platform, monkeypatch, stack)
         eco, tt, pm = live.eco, live.tt, live.pm
@@ -184,7 +183,7 @@ def test_bridge_subscribes_receives_the_sandboxes_deliveries_and_unsubscribes(pl
         doctor = cli("doctor").stdout
         assert doctor.count(f"[ok  ] change notifications: webhooks to {live.public}") == 2, doctor
 
-        daemon = start_daemon(live, stack)
+        daemon = start_daemon(live, stack, log := tmp_path / "bridge-run.log")
         inventory_runs = runs("inventory")
 
         # a stock change in the store reaches TikTok through bridge's own subscription
@@ -197,11 +196,11 @@ def test_bridge_subscribes_receives_the_sandboxes_deliveries_and_unsubscribes(pl
         except AssertionError:
             daemon.kill()
             raise AssertionError(f"deliveries {deliveries(platform, eco)}; "
-                                 f"daemon: {daemon.stderr.read()[-2000:]}") from None  # type: ignore[union-attr]
+                                 f"daemon: {log.read_text()[-2000:]}") from None
         assert (live.eco_address, 200) in deliveries(platform, eco)
         assert runs("inventory") > inventory_runs
 
-        stop_daemon(daemon)
+        stop_daemon(daemon, log)
         cli("disconnect", str(live.eco_store.id))
         cli("disconnect", str(live.shop.id))
         assert sandbox_subscriptions(platform, eco) == set()
@@ -210,7 +209,7 @@ def test_bridge_subscribes_receives_the_sandboxes_deliveries_and_unsubscribes(pl
 
 @pytest.mark.slow
 def test_tiktok_shop_subscribes_its_signed_order_delivery_runs_the_orders_flow_and_disconnect_unsubscribes(
-        monkeypatch):
+        monkeypatch, tmp_path):
     with ExitStack() as stack:
         live = connected("bigcommerce", monkeypatch, stack)
         tt, pm = live.tt, live.pm
@@ -221,7 +220,7 @@ def test_tiktok_shop_subscribes_its_signed_order_delivery_runs_the_orders_flow_a
         assert sandbox_subscriptions(CHANNEL, tt) == {(t, live.tt_address) for t in topics}
         assert f"[ok  ] change notifications: webhooks to {live.tt_address}" in cli("doctor").stdout
 
-        daemon = start_daemon(live, stack)
+        daemon = start_daemon(live, stack, log := tmp_path / "bridge-run.log")
         orders_runs, before = runs("orders"), len(live.eco.orders())
 
         # a buyer's order, placed from a shell through the sandbox's control API
@@ -233,14 +232,14 @@ def test_tiktok_shop_subscribes_its_signed_order_delivery_runs_the_orders_flow_a
         except AssertionError:
             daemon.kill()
             raise AssertionError(f"deliveries {tt.deliverer.sent}; "
-                                 f"daemon: {daemon.stderr.read()[-2000:]}") from None  # type: ignore[union-attr]
+                                 f"daemon: {log.read_text()[-2000:]}") from None
         assert len(live.eco.orders()) == before + 1
         # TikTok's own delivery of that order, signed as TikTok signs, accepted at the shop's address
         assert [(d["address"], d["status"]) for d in tt.deliverer.sent
                 if d["body"]["type"] == 1 and d["body"]["data"]["order_id"] == order_id] == [(live.tt_address, 200)]
         assert runs("orders") > orders_runs
 
-        stop_daemon(daemon)
+        stop_daemon(daemon, log)
         store_subscriptions = sandbox_subscriptions(live.platform, live.eco)
         cli("disconnect", str(live.shop.id))
         assert sandbox_subscriptions(CHANNEL, tt) == set()
