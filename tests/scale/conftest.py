@@ -23,7 +23,8 @@ def redis_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("BRIDGE_REDIS_NAMESPACE", namespace)
     yield url
     client = redis.Redis.from_url(url)
-    keys = list(client.scan_iter(f"{namespace}:*"))
+    # the keys of the namespace, and the queue named after it (a Redis broker's list, bindings)
+    keys = [*client.scan_iter(f"{namespace}:*"), namespace, f"_kombu.binding.{namespace}"]
     if keys:
         client.delete(*keys)
     client.close()
