@@ -254,13 +254,15 @@ def _child(args: Any, conn: dict[str, Any], img_url: str, env: dict[str, str], q
         sampler.stop(args.profile_top)
     t_products = time.perf_counter() - t0
     cpu_products = time.process_time() - cpu0
+    rss_products = max(rss.peak, _rss())
     inventory = run("inventory")
     elapsed = time.perf_counter() - t0
     peak = tracemalloc.get_traced_memory()[1] if args.tracemalloc else 0
     tracemalloc.stop()
     rss_base, rss_peak = rss.stop()
     phase("initial", {"products": products, "inventory": inventory, "wall": elapsed,
-                      "wall_products": t_products, "cpu_products": cpu_products, "peak": peak, "rss_base": rss_base, "rss_peak": rss_peak})
+                      "wall_products": t_products, "cpu_products": cpu_products, "peak": peak, "rss_base": rss_base, "rss_peak": rss_peak,
+                      "rss_products": rss_products})
     t0 = time.perf_counter()
     counts = {f: run(f) for f in ("products", "inventory", "orders", "tracking")}
     queue.put(("noop", {"counts": counts, "wall": time.perf_counter() - t0}))
@@ -427,7 +429,8 @@ def _report(args: Any, n_products: int, f: dict[str, Any]) -> None:
               f"{init['cpu_products']:.1f}s over {created} created listings)")
     print(f"rate-limit errors:    {init['tt']['throttled']}")
     print(f"peak memory:          {init['rss_peak'] / 1e6:.1f} MB resident (+{(init['rss_peak'] - init['rss_base']) / 1e6:.1f} MB "
-          f"during the sync from {init['rss_base'] / 1e6:.1f} MB; the bridge process alone, started fresh)"
+          f"during the sync from {init['rss_base'] / 1e6:.1f} MB; products flow alone "
+          f"{init['rss_products'] / 1e6:.1f} MB; the bridge process alone, started fresh)"
           + (f"; Python heap peak {init['peak'] / 1e6:.1f} MB (tracemalloc)" if args.tracemalloc else ""))
     print(f"no-op re-sync:        {noop['eco']['total'] + noop['tt']['total']} requests "
           f"({noop['eco']['writes'] + noop['tt']['writes']} writes) in {noop['wall']:.1f}s; "
