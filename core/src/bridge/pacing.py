@@ -116,9 +116,13 @@ class BucketPacer:
                 bucket = self.buckets[rate_key] = TokenBucket(limit)
             return bucket
 
-    def before(self, rate_key: str) -> float:
+    def reserve(self, rate_key: str) -> float:
+        """Take the next slot of ``rate_key``'s bucket; the seconds until it."""
         bucket = self._bucket(rate_key)
-        wait = bucket.reserve() if bucket is not None else 0.0
+        return bucket.reserve() if bucket is not None else 0.0
+
+    def before(self, rate_key: str) -> float:
+        wait = self.reserve(rate_key)
         if wait <= 0:
             return 0.0
         if wait > MAX_INLINE_WAIT:

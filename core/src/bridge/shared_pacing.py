@@ -15,12 +15,11 @@ process unless their plugin shares them (:meth:`SharedPacerRegistry.shared_key`)
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from bridge import coordination, metrics
-from bridge.errors import RateLimited, Transient
+from bridge import coordination
+from bridge.errors import Transient
 from bridge.pacing import MAX_INLINE_WAIT, BucketPacer, PacerRegistry, RateLimit
 
 P = TypeVar("P")
@@ -78,18 +77,6 @@ class SharedBucketPacer(BucketPacer):
             raise Transient(f"{self.platform or 'platform'}: the shared rate limiter (Redis) is "
                             f"unreachable ({type(exc).__name__}): retried later") from None
         return float(wait)
-
-    def before(self, rate_key: str) -> float:
-        wait = self.reserve(rate_key)
-        if wait <= 0:
-            return 0.0
-        if wait > MAX_INLINE_WAIT:
-            raise RateLimited(f"{self.platform or 'platform'}: request budget spent, retry in "
-                              f"{wait:.0f}s", retry_after=wait)
-        metrics.inc("bridge_rate_limit_waits_total", platform=self.platform)
-        metrics.inc("bridge_rate_limit_wait_seconds_total", wait, platform=self.platform or "")
-        (self.sleep or time.sleep)(wait)
-        return wait
 
 
 class SharedPacerRegistry(PacerRegistry):
