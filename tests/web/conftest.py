@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlmodel import select
@@ -102,6 +103,20 @@ def make_store(org_id: int, platform: str, kind: str, remote_id: str, name: str,
 
 def make_user(email: str, orgs: list[str] | None = None, operator: bool = False):  # type: ignore[no-untyped-def]
     return auth.create_user(email, PASSWORD, operator=operator, orgs=orgs or [])
+
+
+@contextmanager
+def fake_pair(pm, seed: int = 3) -> Iterator[tuple[Store, Store]]:  # type: ignore[no-untyped-def]
+    """Organization Acme with the fake store (``seed``) and the fake channel served and connected,
+    ann@acme.test allowed to see it; yields (eCommerce store, channel shop)."""
+    shop_sb = pm.call("fakeshop", "sandbox", options={"seed": seed})
+    channel_sb = pm.call("fakechannel", "sandbox", options={})
+    with SandboxServer(shop_sb.app) as s1, SandboxServer(channel_sb.app) as s2:
+        stores.create_org("Acme")
+        eco = stores.connect_store("Acme", "fakeshop", {"base_url": s1.url}, shop_sb.credentials(), pm)
+        shop = stores.connect_store("Acme", "fakechannel", {"base_url": s2.url}, channel_sb.credentials(), pm)
+        make_user("ann@acme.test", ["Acme"])
+        yield eco, shop
 
 
 IMG = "https://img.test/p1-{}.jpg"

@@ -10,8 +10,7 @@ import pytest
 from sqlmodel import select
 from starlette.testclient import TestClient
 
-from bridge import db, journal, stores
-from bridge.sandboxing import SandboxServer
+from bridge import db, journal
 from bridge.tables import (
     CarrierMapping,
     CategoryRule,
@@ -24,7 +23,7 @@ from bridge.tables import (
     SyncRun,
     TrackingPushRecord,
 )
-from tests.web.conftest import make_user
+from tests.web.conftest import fake_pair
 
 
 class Pair:
@@ -34,13 +33,7 @@ class Pair:
 
 @pytest.fixture()
 def pair(pm) -> Iterator[Pair]:  # type: ignore[no-untyped-def]
-    shop_sb = pm.call("fakeshop", "sandbox", options={"seed": 3})
-    channel_sb = pm.call("fakechannel", "sandbox", options={})
-    with SandboxServer(shop_sb.app) as s1, SandboxServer(channel_sb.app) as s2:
-        stores.create_org("Acme")
-        eco = stores.connect_store("Acme", "fakeshop", {"base_url": s1.url}, shop_sb.credentials(), pm)
-        shop = stores.connect_store("Acme", "fakechannel", {"base_url": s2.url}, channel_sb.credentials(), pm)
-        make_user("ann@acme.test", ["Acme"])
+    with fake_pair(pm) as (eco, shop):
         with db.session() as s:
             s.add(ListingLink(channel_store_id=shop.id, source_product_id="p1", title="Blue T-shirt",
                               status="failed", reasons=["Material is required"]))

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from bridge import db, journal, stores
+from bridge import db, journal
 from bridge.sandboxing import SandboxServer
 from bridge.tables import (
     CategoryRule,
@@ -23,7 +23,7 @@ from bridge.tables import (
     TrackingPushRecord,
     utcnow,
 )
-from tests.web.conftest import PASSWORD, make_user
+from tests.web.conftest import PASSWORD, fake_pair
 
 pytestmark = [pytest.mark.browser]
 
@@ -54,13 +54,7 @@ class Site:
 
 @pytest.fixture()
 def site(pm, app) -> Iterator[Site]:  # type: ignore[no-untyped-def]
-    shop_sb = pm.call("fakeshop", "sandbox", options={"seed": 3})
-    channel_sb = pm.call("fakechannel", "sandbox", options={})
-    with SandboxServer(shop_sb.app) as s1, SandboxServer(channel_sb.app) as s2:
-        stores.create_org("Acme")
-        eco = stores.connect_store("Acme", "fakeshop", {"base_url": s1.url}, shop_sb.credentials(), pm)
-        shop = stores.connect_store("Acme", "fakechannel", {"base_url": s2.url}, channel_sb.credentials(), pm)
-        make_user("ann@acme.test", ["Acme"])
+    with fake_pair(pm) as (eco, shop):
         now = utcnow()
         with db.session() as s:
             for i, status in enumerate(("live", "live", "failed", "held", "pending")):
