@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, event, inspect, text
 from sqlmodel import select
 
 from bridge import db, stores
@@ -156,3 +156,24 @@ def test_the_sqlite_file_and_data_directory_are_private():
         if name.startswith("bridge.sqlite"):
             assert stat.S_IMODE(os.stat(home / name).st_mode) == 0o600, name
     assert (home / "bridge.sqlite").exists()
+
+
+def test_state_update_writes_every_value_in_one_transaction():
+    org = stores.create_org("Batch")
+    state = stores.DbState(_store_id(org.id))
+    state["a"] = {"uri": "old"}
+    engine = db.get_engine()
+    commits = []
+
+    def count(conn: object) -> None:
+        commits.append(1)
+
+    event.listen(engine, "commit", count)
+    try:
+        state.update({"a": {"uri": "new"}, "b": {"uri": "b1"}}, c=[1])
+    finally:
+        event.remove(engine, "commit", count)
+    assert len(commits) == 1
+    fresh = stores.DbState(state.store_id)
+    assert (fresh["a"], fresh["b"], fresh["c"]) == ({"uri": "new"}, {"uri": "b1"}, [1])
+    assert state["a"] == {"uri": "new"}

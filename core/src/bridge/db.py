@@ -234,16 +234,21 @@ def _insert_for(engine: Engine, table: type[SQLModel]) -> Any:
     return insert(table)  # type: ignore[arg-type]
 
 
-def upsert(table: type[SQLModel], values: dict[str, Any], *, keys: tuple[str, ...]) -> None:
+def upsert(table: type[SQLModel], values: dict[str, Any] | list[dict[str, Any]], *,
+           keys: tuple[str, ...]) -> None:
     """Insert a row, or update it where one with the same ``keys`` exists (one statement, built
-    once per table, columns and dialect)."""
+    once per table, columns and dialect). A list of rows (all with the same columns) goes in one
+    transaction."""
+    rows = values if isinstance(values, list) else [values]
+    if not rows:
+        return
     engine = get_engine()
-    cache_key = (table, tuple(values), keys, engine.dialect.name)
+    cache_key = (table, tuple(rows[0]), keys, engine.dialect.name)
     stmt = _upserts.get(cache_key)
     if stmt is None:
         base = _insert_for(engine, table)
         stmt = _upserts[cache_key] = base.on_conflict_do_update(
-            index_elements=list(keys), set_={k: base.excluded[k] for k in values if k not in keys})
+            index_elements=list(keys), set_={k: base.excluded[k] for k in rows[0] if k not in keys})
     with engine.begin() as conn:
         conn.execute(stmt, values)
 

@@ -169,6 +169,15 @@ class DbState(MutableMapping):
         with self._lock:
             self._cache[key] = value
 
+    def update(self, other: Any = (), /, **kw: Any) -> None:
+        """Set several values in one transaction (one write, not one per key)."""
+        values = dict(other, **kw)
+        now = utcnow()
+        db.upsert(KeyValue, [{"store_id": self.store_id, "key": k, "value": v, "updated_at": now}
+                             for k, v in values.items()], keys=("store_id", "key"))
+        with self._lock:
+            self._cache.update(values)
+
     def __delitem__(self, key: str) -> None:
         with db.session() as s:
             row = s.get(KeyValue, (self.store_id, key))

@@ -215,6 +215,7 @@ def _payload(client: TikTokClient, listing: Listing, key: str | None, *, upload:
     if len(listing.images) > images.MAX_MAIN_IMAGES:
         warnings.append(f"only the first {images.MAX_MAIN_IMAGES} of {len(listing.images)} images are listed")
     fetched: dict[str, bytes] = {}
+    pending: dict[str, Any] = {}  # the images' URL cache entries: one write for the listing
 
     def put(url: str, use_case: str = "MAIN_IMAGE") -> str | None:
         if not upload:
@@ -225,22 +226,27 @@ def _payload(client: TikTokClient, listing: Listing, key: str | None, *, upload:
                 skipped.append(url)
                 return None
             return str(cached["uri"])
-        up, warn = images.upload(client, url, use_case, fetched=fetched)
+        up, warn = images.upload(client, url, use_case, fetched=fetched, pending=pending)
         warnings.extend(warn)
         return up.uri
 
     def wanted(part: str) -> bool:
         return parts is None or part in parts
 
-    main = [u for img in sorted(listing.images, key=lambda i: i.position)[:images.MAX_MAIN_IMAGES]
-            if wanted("images") and (u := put(img.url))]
-    sku_images: dict[str, str] = {}
-    for s in listing.skus if parts is None else []:
-        if s.image_url and s.image_url not in sku_images and (u := put(s.image_url, "ATTRIBUTE_IMAGE")):
-            sku_images[s.image_url] = u
-    chart = put(listing.size_chart_url, "SIZE_CHART_IMAGE") if listing.size_chart_url and wanted("size_chart") else None
-    certs = {c.id: [u for url in c.image_urls if (u := put(url, "CERTIFICATION_IMAGE"))]
-             for c in listing.certifications} if wanted("certifications") else {}
+    try:
+        main = [u for img in sorted(listing.images, key=lambda i: i.position)[:images.MAX_MAIN_IMAGES]
+                if wanted("images") and (u := put(img.url))]
+        sku_images: dict[str, str] = {}
+        for s in listing.skus if parts is None else []:
+            if s.image_url and s.image_url not in sku_images and (u := put(s.image_url, "ATTRIBUTE_IMAGE")):
+                sku_images[s.image_url] = u
+        chart = (put(listing.size_chart_url, "SIZE_CHART_IMAGE")
+                 if listing.size_chart_url and wanted("size_chart") else None)
+        certs = {c.id: [u for url in c.image_urls if (u := put(url, "CERTIFICATION_IMAGE"))]
+                 for c in listing.certifications} if wanted("certifications") else {}
+    finally:  # also the images done before one that failed
+        if pending:
+            client.connection.state.update(pending)
     description = description_html(listing.description_html)
     if len(description) > MAX_DESCRIPTION:
         raise Rejected(f"description of '{listing.source_product_id}' has {len(description)} characters: "

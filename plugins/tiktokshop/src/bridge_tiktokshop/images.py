@@ -198,15 +198,18 @@ def _fetch(http: HttpClient, url: str, path: str, deadline: float, *, backoff: f
 
 
 def upload(client: TikTokClient, url: str, use_case: str = "MAIN_IMAGE",
-           fetched: dict[str, bytes] | None = None) -> tuple[Uploaded, list[str]]:
+           fetched: dict[str, bytes] | None = None,
+           pending: dict[str, Any] | None = None) -> tuple[Uploaded, list[str]]:
     """The TikTok image for a source URL: from the cache, or downloaded, checked and uploaded.
 
     ``fetched`` holds the bytes already downloaded while building one listing (the same URL as
-    a main and a SKU image is downloaded once).
+    a main and a SKU image is downloaded once). ``pending`` collects the URL's cache entry for
+    the caller to write with the listing's others in one write (the upload's own entry, by
+    content hash, is written at once: it is what keeps an image from being uploaded twice).
     """
     state = client.connection.state
     by_url = f"image:url:{use_case}:{url}"
-    cached = state.get(by_url)
+    cached = (pending.get(by_url) if pending is not None else None) or state.get(by_url)
     if cached:
         return Uploaded(**cached), []
     data = fetched.get(url) if fetched is not None else None
@@ -223,5 +226,8 @@ def upload(client: TikTokClient, url: str, use_case: str = "MAIN_IMAGE",
                              files={"data": (name, data, FORMATS[fmt])}, data={"use_case": use_case})
         cached = {"uri": answer["uri"], "url": answer.get("url") or ""}
         state[by_hash] = cached
-    state[by_url] = cached
+    if pending is not None:
+        pending[by_url] = cached
+    else:
+        state[by_url] = cached
     return Uploaded(**cached), warnings
