@@ -2,7 +2,7 @@
 """Set up bridge on a fresh machine (only Python 3.11+ needed) and run it.
 
     python3 dev.py demo      # install everything, then run `bridge demo` (embedded SQLite + sandboxes)
-    python3 dev.py test      # install everything, then run the whole test suite (2 processes;
+    python3 dev.py test      # install everything, then run the whole test suite (4 processes;
                              # BRIDGE_TEST_WORKERS=1 for one, or pass pytest's own -n)
     python3 dev.py bridge ARGS...   # run any bridge command in the project's environment
 
@@ -52,11 +52,12 @@ def ensure_env() -> None:
 
 
 def test_workers(args: list[str]) -> list[str]:
-    """pytest-xdist options: two worker processes (BRIDGE_TEST_WORKERS), each module's tests in
+    """pytest-xdist options: four worker processes (BRIDGE_TEST_WORKERS; most of the suite waits on
+    sandboxes, daemons and browsers, so four keep two cores busy), each module's tests in
     one of them (module-scoped sandboxes start once); none when the caller chose (-n, -p no:xdist)."""
     chosen = any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" or a == "-pno:xdist"
                  for a in args)
-    workers = os.environ.get("BRIDGE_TEST_WORKERS", "2")
+    workers = os.environ.get("BRIDGE_TEST_WORKERS", "4")
     if chosen or workers in ("", "0", "1"):
         return []
     return ["-n", workers, "--dist", "loadscope"]
