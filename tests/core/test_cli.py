@@ -167,3 +167,19 @@ def test_odd_numeric_references_are_one_line_errors(capsys, fake_pm, ref):
     for args in (("org", "rename", ref, "New"), ("disconnect", ref)):
         code, _out, err = run(capsys, *args)
         assert code == 1 and "Traceback" not in err and err.startswith("error:"), (args, err)
+
+
+@pytest.mark.parametrize("args", [("worker",), ("run", "--scheduler")])
+def test_scale_out_without_its_extra_says_what_to_install(capsys, fake_pm, monkeypatch, args):
+    import sys
+
+    import bridge
+
+    monkeypatch.setitem(sys.modules, "celery", None)  # a plain install: no celery
+    for name in ("celery_app", "queue_scheduler"):  # as if never imported in this process
+        monkeypatch.delitem(sys.modules, f"bridge.{name}", raising=False)
+        monkeypatch.delattr(bridge, name, raising=False)
+    code, _, err = run(capsys, *args)
+    assert code == 1
+    assert err.strip() == ("error: scale-out (bridge worker, bridge run --scheduler) needs its extra: "
+                           "pip install 'bridge-core[scale]'")

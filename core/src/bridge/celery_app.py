@@ -28,12 +28,17 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
-from celery import Celery
 from sqlalchemy import update
 from sqlmodel import col
 
 from bridge import config, coordination, db, liveness, scale_metrics
 from bridge.errors import BridgeError, Misconfigured, RateLimited, Transient
+
+try:
+    from celery import Celery
+except ModuleNotFoundError:  # a plain install: bridge run works, scale-out needs the extra
+    raise Misconfigured("scale-out (bridge worker, bridge run --scheduler) needs its extra: "
+                        "pip install 'bridge-core[scale]'") from None
 from bridge.scheduler import LEASE_SECONDS, Scheduler, backoff_seconds
 from bridge.sync import base as flows
 from bridge.tables import Job, utcnow

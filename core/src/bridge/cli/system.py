@@ -145,10 +145,11 @@ def _workers() -> list[dict[str, Any]] | None:
 
     if not config.load().broker_url:
         return None
-    from bridge import celery_app
     from bridge.errors import Misconfigured
 
     try:
+        from bridge import celery_app
+
         celery_app.configure()
     except Misconfigured as exc:
         click.echo(f"workers unknown: {exc}", err=True)
