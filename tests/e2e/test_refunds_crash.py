@@ -132,7 +132,14 @@ def test_killed_at_random_points_no_refund_twice_none_lost(harness: Harness) -> 
             if c["role"] == "SELLER":
                 for li in c["cancel_line_items"]:
                     seller[(o, li["seller_sku"])] += 1
-    assert seller == store_cancels
+    if seller != store_cancels:  # the same assertion, with what the next session needs to explain it
+        with db.session() as s:
+            held = [(r.kind, r.channel_order_id, r.remote_id, r.status, r.lines, r.message)
+                    for r in s.exec(select(RefundRecord))
+                    if r.channel_order_id in {o for (o, _sku) in (seller - store_cancels) + (store_cancels - seller)}]
+        assert seller == store_cancels, {"seller cancellations on TikTok": seller,
+                                         "units cancelled in the store": store_cancels,
+                                         "those orders' refund records": held}
     with db.session() as s:
         records = list(s.exec(select(RefundRecord)))
         found = len(list(s.exec(select(Event).where(Event.kind == "refunds.found"))))
