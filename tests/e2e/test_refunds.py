@@ -171,3 +171,69 @@ def test_a_lost_answer_is_looked_up_not_written_again(harness: Harness) -> None:
     again = h.sync("refunds")
     assert again.counts.get("linked") == 1, (again.counts, again.errors)  # found by its key
     assert len(h.eco.refunds(store)) == 1 and _records()[rid].status == "applied"
+
+
+def test_an_interrupted_store_cancellation_is_not_taken_as_done_by_a_buyer_cancellation(harness: Harness) -> None:
+    """A unit cancelled in the store whose TikTok cancellation did not get through, then the buyer
+    cancels a unit of the same SKU on TikTok: the buyer's cancellation is mirrored to the store,
+    and the store's unit is still cancelled on TikTok by the seller (TikTok's cancelled count of
+    the SKU reaching the record's target is not enough: only the seller's cancellations count)."""
+    from bridge.sandboxing import Fault
+
+    h = harness
+    h.eco.seed_catalog(1, 1, seed=17)
+    h.map_everything()
+    h.sync("products")
+    sku = h.tiktok_products()[0]["skus"][0]["seller_sku"]
+    h.eco.set_quantity(sku, 20)
+    h.sync("inventory")
+    o = h.tt.create_order(h.shop_remote, [(sku, 3)])
+    h.sync("orders")
+    store = _store_order(h, o)
+    h.eco.cancel_line(store, sku, 1)
+    h.tt.kit.inject(Fault(status=503, method="POST", path="/return_refund/202309/cancellations", count=50))
+    first = h.sync("refunds")
+    assert first.status != "ok" and not h.tt.cancellations(o)  # not through to TikTok
+    h.tt.kit.faults.clear()
+    assert [r.status for r in _records().values() if r.kind == "store_cancel"] == ["pending"]
+    buyer = h.tt.cancel_lines(o, [(sku, 1)])
+    for _ in range(2):
+        h.sync("refunds")
+
+    by_role = {c["role"]: c for c in h.tt.cancellations(o)}
+    assert sorted(by_role) == ["BUYER", "SELLER"], h.tt.cancellations(o)
+    assert [li["seller_sku"] for li in by_role["SELLER"]["cancel_line_items"]] == [sku]
+    notes = [r["note"] for r in h.eco.refunds(store)]
+    assert sum(f"tiktok-cancel-{buyer}" in n for n in notes) == 1, notes
+    recs = _records()
+    assert {r.status for r in recs.values()} <= {"applied", "skipped"}, {k: r.status for k, r in recs.items()}
+
+
+def test_a_second_store_cancellation_waits_for_the_interrupted_first(harness: Harness) -> None:
+    """One unit cancelled in the store whose TikTok cancellation did not get through, then a
+    second unit of the same SKU: both reach TikTok, one seller cancellation each (a new
+    cancellation written before the interrupted one is settled would make it look done)."""
+    from bridge.sandboxing import Fault
+
+    h = harness
+    h.eco.seed_catalog(1, 1, seed=19)
+    h.map_everything()
+    h.sync("products")
+    sku = h.tiktok_products()[0]["skus"][0]["seller_sku"]
+    h.eco.set_quantity(sku, 20)
+    h.sync("inventory")
+    o = h.tt.create_order(h.shop_remote, [(sku, 3)])
+    h.sync("orders")
+    store = _store_order(h, o)
+    h.eco.cancel_line(store, sku, 1)
+    h.tt.kit.inject(Fault(status=503, method="POST", path="/return_refund/202309/cancellations", count=50))
+    h.sync("refunds")
+    h.tt.kit.faults.clear()
+    h.eco.cancel_line(store, sku, 1)
+    for _ in range(2):
+        h.sync("refunds")
+
+    units = [li["seller_sku"] for c in h.tt.cancellations(o) if c["role"] == "SELLER" for li in c["cancel_line_items"]]
+    assert units == [sku, sku], h.tt.cancellations(o)
+    h.sync("refunds")
+    assert len(h.tt.cancellations(o)) == 2  # nothing more once both are through

@@ -171,6 +171,16 @@ class RefundsApplier(Applier):
     # ------------------------------------------------------------------ store -> channel
 
     def _tiktok_cancelled(self, order_id: str, sku_id: str) -> int:
+        """Units of the SKU the *seller* has cancelled on the channel order: what bridge's
+        cancellations add to. A buyer's cancellation of the same SKU does not count — it is
+        mirrored to the store as a channel record, and taking it for bridge's own would mark an
+        interrupted store cancellation done when it never reached TikTok (a unit lost).
+        Channels without ``get_refunds`` give the order lines' cancelled units (any initiator)."""
+        if self.channel.has("get_refunds"):
+            return sum(ln.quantity for r in self.channel.get_refunds([order_id])
+                       if r.kind == "cancel" and r.initiator.upper() == "SELLER" and r.order_id == order_id
+                       and r.status not in ("rejected", "closed")
+                       for ln in r.lines if ln.variant_id == sku_id)
         orders = self.channel.get_orders([order_id])
         return sum(ln.cancelled_quantity for o in orders for ln in o.lines if ln.variant_id == sku_id)
 

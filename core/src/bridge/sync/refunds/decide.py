@@ -137,6 +137,11 @@ class RefundsDecider:
         return out
 
     def store_order(self, link: OrderLink, eo: Order) -> list[Action]:
+        """Actions for one store order with cancelled lines: interrupted channel cancellations are
+        finished (or found done) first; a variant with one still unresolved gets no new
+        cancellation this run — its target (TikTok's seller-cancelled units after it) is only
+        known once the earlier one is settled, and a new one written meanwhile would make the
+        earlier one look done when it is not."""
         applied: Counter[str] = Counter()
         pushed: Counter[str] = Counter()
         with db.session() as s:
@@ -145,22 +150,24 @@ class RefundsDecider:
             skus = {row.source_variant_id: row for row in s.exec(select(SkuLink).where(
                 SkuLink.channel_store_id == self.channel_store.id,
                 col(SkuLink.source_variant_id).in_([ln.variant_id for ln in eo.lines if ln.variant_id])))}
+        unsettled = [rec for rec in recs if rec.kind == "store_cancel"
+                     and rec.status in (RefundStatus.PENDING, RefundStatus.CREATING)]
+        waiting: set[str] = set()
         for rec in recs:
             units = {k: int(v) for k, v in (rec.lines or {}).items() if k not in (TARGET, "sku")}
             if rec.kind == "store_cancel":
                 pushed.update(units)
+                if rec in unsettled:
+                    waiting.update(units)
             elif rec.status in (RefundStatus.APPLIED, RefundStatus.PENDING, RefundStatus.CREATING):
                 applied.update(units)  # written at the store, or possibly (an interrupted write)
-        out: list[Action] = []
+        out: list[Action] = [ResumeChannelCancel(item=link.channel_order_id, why="interrupted: checked on TikTok, "
+                                                 "then finished", link=link, record=rec) for rec in unsettled]
         for v in decide_store(link, eo, applied, pushed, skus):
             if isinstance(v, Hold):
                 out.append(HoldStoreCancel(item=link.channel_order_id, why=v.why, code=v.code))
-            else:
+            elif v.variant_id not in waiting:
                 out.append(CancelChannelLines(item=link.channel_order_id, why=v.why, verdict=v))
-        # an interrupted channel cancellation is finished (or found done) first
-        out += [ResumeChannelCancel(item=link.channel_order_id, why="interrupted: checked on TikTok, then finished",
-                                    link=link, record=rec)
-                for rec in recs if rec.kind == "store_cancel" and rec.status in (RefundStatus.PENDING, RefundStatus.CREATING)]
         return out
 
 
