@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import select
 
 from bridge import db
@@ -219,3 +221,49 @@ def test_a_full_pass_stopped_half_way_resumes_where_it_got_to(flows: Flows, monk
     assert flows.shop.listed_rows == 11  # pages 2 and 3 only: the first is not listed again
     assert first.counts["created"] + second.counts["created"] == 21
     assert len(flows.channel.products("shop-1")) == 21
+
+
+def _split(flows: Flows) -> tuple[Any, list[dict[str, Any]]]:
+    from bridge.sync.base import flow_pages
+
+    split = flow_pages("products", flows.org_id, flows.channel_store.id)
+    assert split is not None, "an initial sync is a full pass: it splits"
+    return split, list(split.pages)
+
+
+def test_a_split_pass_reads_the_catalog_once_and_its_finishing_run_only_finishes(flows: Flows) -> None:
+    from bridge.sync.base import Finishing, flow_pages
+    from bridge.sync.links import SeenSet
+
+    split, pages = _split(flows)
+    assert sum(len(p["items"]) for p in pages) == 6
+    flows.reset_stats()
+    seen = SeenSet()
+    try:
+        for page in pages:
+            seen.add_many(page["items"])
+            assert flows.run("products", page=page).counts["created"] == len(page["items"])
+        done = flows.run("products", finishing=Finishing(end=split.end(), seen=seen))
+    finally:
+        seen.close()
+    assert done.status == "ok" and not done.counts.get("created")
+    assert flows.shop.stats.snapshot()["total"] == 0, "the store was read again after the split's read"
+    assert len(flows.listed()) == 6
+    # the finishing run kept the cursor: the next run is incremental, not another full pass
+    assert flow_pages("products", flows.org_id, flows.channel_store.id) is None
+    assert flows.run("products").counts.get("created", 0) == 0
+
+
+def test_the_finishing_run_does_the_products_of_a_page_that_gave_up(flows: Flows) -> None:
+    from bridge.sync.base import Finishing
+    from bridge.sync.links import SeenSet
+
+    split, pages = _split(flows)
+    given_up = [i for p in pages for i in p["items"]]  # no page task completed
+    seen = SeenSet()
+    try:
+        done = flows.run("products", finishing=Finishing(end=split.end(), seen=seen, failed=given_up))
+    finally:
+        seen.close()
+    assert done.counts["created"] == 6
+    assert {ln.status for ln in _links(flows).values()} == {"live"}

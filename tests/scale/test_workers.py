@@ -60,17 +60,20 @@ def workers(n: int, logs: Path) -> Any:
         out.close()
 
 
-def shop_ready(h: harness.Harness) -> int:
-    """The shop mapped and limited to :data:`QPS`; how many products the plan creates."""
+def shop_ready(h: harness.Harness) -> tuple[int, int]:
+    """The shop mapped and limited to :data:`QPS`; how many products the plan creates and the
+    Shopify query cost of the plan (one read of the catalog)."""
     h.map_everything()
     h.tt.set_rate_limit(QPS)
     with db.session() as s:
         shop = s.get(Store, h.shop.id)
         shop.settings = {**shop.settings, "rate_limit": QPS}  # type: ignore[union-attr]
         s.add(shop)
-    planned = int(h.sync("products", dry_run=True).counts["plan.create"])
     h.reset_stats()
-    return planned
+    planned = int(h.sync("products", dry_run=True).counts["plan.create"])
+    one_read = int(h.eco.stats.snapshot()["actual_query_cost"])
+    h.reset_stats()
+    return planned, one_read
 
 
 def queue_products(sched: Any) -> int:
@@ -124,7 +127,7 @@ def test_three_workers_share_one_shops_initial_sync(pg_url, redis_url, broker, m
 
     with contextmanager(harness.running)("shopify", monkeypatch.setenv,
                                          eco_options={"seed": PRODUCTS, "variants": 2}) as h:
-        planned = shop_ready(h)
+        planned, one_read = shop_ready(h)
         sched = QueueScheduler(tick=0.1)
         job_id = queue_products(sched)
         depth = f'bridge_queue_depth{{queue="{os.environ["BRIDGE_REDIS_NAMESPACE"]}"}}'
@@ -134,6 +137,9 @@ def test_three_workers_share_one_shops_initial_sync(pg_url, redis_url, broker, m
             status = CliRunner().invoke(cli.cli, ["status"], prog_name="bridge")
         assert job.failures == 0 and job.last_error is None
         assert_listed_once(h, planned)
+        # the catalog is read once: page tasks get their page as read, the finishing run only
+        # sweeps (it was read three times: to cut it, by id in each page, by the finishing run)
+        assert h.eco.stats.snapshot()["actual_query_cost"] <= one_read * 1.1
         assert len(page_owners()) >= 2, "the pages were not shared between workers"
         assert status.exit_code == 0 and all(f"w{i}@test" in status.output for i in range(3))
         scraped = metrics.render()
@@ -149,7 +155,7 @@ def test_a_worker_killed_mid_sync_loses_nothing(pg_url, redis_url, broker, monke
 
     with contextmanager(harness.running)("shopify", monkeypatch.setenv,
                                          eco_options={"seed": PRODUCTS, "variants": 2}) as h:
-        planned = shop_ready(h)
+        planned, _ = shop_ready(h)
         sched = QueueScheduler(tick=0.1)
         killed: list[int] = []
 

@@ -5,11 +5,12 @@ to a *queued* token and sends :func:`job_task`. A worker takes the job's lease f
 (a message the scheduler sent again after the token's lease ran out finds it gone and does
 nothing) and runs it exactly as ``bridge run`` does (:meth:`bridge.scheduler.Scheduler.run_job`:
 the same flow code, the same outcome handling: backoff, pausing, retry-after). A flow whose next
-run is long (the products flow's full pass, :attr:`bridge.sync.base.FlowSpec.pages`) is cut into
-page-sized :func:`page_task` s that any worker runs — the flow for those items, claims and
-idempotency keys as always; the task completing the last page (counted in Redis,
-:func:`last_page`) then runs the whole flow once (:func:`finish`): it finds them done, sweeps,
-retries what waits and keeps the cursor.
+run is long (the products flow's full pass, :attr:`bridge.sync.base.FlowSpec.pages`) is read once
+by its job task (:func:`read_split`), which sends each page as read as a :func:`page_task` any
+worker runs — the flow for that page's products, claims and idempotency keys as always; the task
+completing the last page (counted in Redis, :class:`SplitKeys`) then finishes the pass
+(:func:`finish`): the products of pages that gave up, the cursor, the sweep, the retries, without
+reading the pages again.
 
 Tasks are acknowledged late and rejected when their worker dies, so the broker hands the task
 of a killed worker to another one; the killed worker's claims are taken over at once on its
@@ -21,10 +22,13 @@ RabbitMQ) and Redis (``redis_url``: shared rate limits, token refresh, the split
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
+import uuid
 from collections import Counter
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -53,6 +57,8 @@ VISIBILITY_TIMEOUT = 900
 JOB, PAGE = "bridge.job", "bridge.page"
 #: Page tasks: retries of a transient failure before the page is left to the finishing run.
 PAGE_RETRIES = 5
+#: Seconds a split's Redis keys outlive their last use.
+SPLIT_KEEP = int(SPLIT_LEASE * 4)
 
 app = Celery("bridge")
 """The configured app (:func:`configure` makes a new one for the settings of the moment)."""
@@ -135,11 +141,12 @@ class WorkerRuntime:
         self._renewer = threading.Thread(target=self._renew_forever, name="bridge-leases", daemon=True)
         self._renewer.start()
 
-    def take(self, job_id: int, holder: str) -> Job | None:
-        """The job, its lease moved from ``holder`` to this worker; None when ``holder`` no
-        longer holds it (this message was superseded)."""
+    def take(self, job_id: int, holder: str, *, prefix: bool = False) -> Job | None:
+        """The job, its lease moved from ``holder`` (``prefix``: any holder starting so) to this
+        worker; None when ``holder`` no longer holds it (this message was superseded)."""
+        held = col(Job.lease_owner).startswith(holder, autoescape=True) if prefix else col(Job.lease_owner) == holder
         with db.session() as s:
-            res = s.exec(update(Job).where(col(Job.id) == job_id, col(Job.lease_owner) == holder)
+            res = s.exec(update(Job).where(col(Job.id) == job_id, held)
                          .values(lease_owner=self.owner,
                                  lease_until=utcnow() + timedelta(seconds=LEASE_SECONDS)))
             if res.rowcount != 1:
@@ -149,13 +156,13 @@ class WorkerRuntime:
                 s.expunge(job)
             return job
 
-    def run(self, job: Job) -> None:
+    def run(self, job: Job, finishing: flows.Finishing | None = None) -> None:
         """Run a taken job as the embedded scheduler would (outcome, backoff, next run)."""
         assert job.id is not None
         with self._lock:
             self.running[job.id] = job.key
         try:
-            self.runner.run_job(job)
+            self.runner.run_job(job, finishing)
         finally:
             with self._lock:
                 self.running.pop(job.id, None)
@@ -200,46 +207,78 @@ def runtime() -> WorkerRuntime:
 
 
 def job_task(self: Any, job_id: int, holder: str, queued_at: float | None = None) -> str:
-    """Run one job the scheduler queued under ``holder`` (or cut it into page tasks)."""
+    """Run one job the scheduler queued under ``holder``, or, for a full pass, read it once and
+    send each page read as a :func:`page_task` (:func:`read_split`)."""
     scale_metrics.task_started(JOB, queued_at)
     rt = runtime()
-    job = rt.take(job_id, holder)
+    # this task again after its worker died while reading a split: the split's lease is its own
+    job = rt.take(job_id, holder) or rt.take(job_id, f"split|{self.request.id}|", prefix=True)
     if job is None:
         return "superseded"
     if not (job.payload or {}).get("items"):
         try:
-            pages = flows.flow_pages(job.flow, job.org_id, job.channel_store_id, pm=rt.runner.pm)  # type: ignore[arg-type]
-            ids = [list(p) for p in pages] if pages is not None else []
+            split = flows.flow_pages(job.flow, job.org_id, job.channel_store_id, pm=rt.runner.pm)  # type: ignore[arg-type]
         except Exception:  # noqa: BLE001 - the whole run reports it, with its outcome handling
-            log.warning("job %s: listing its pages failed: running it whole", job.key, exc_info=True)
-            ids = []
-        if len(ids) > 1:
-            split = f"split|{self.request.id}"
-            rt.hand_over(job_id, split, SPLIT_LEASE)
-            now = time.time()
-            for index, page in enumerate(ids):
-                self.app.send_task(PAGE, args=(job_id, split, job.flow, job.org_id, job.channel_store_id,
-                                               page, index, len(ids), now))
-            log.info("job %s cut into %d page tasks", job.key, len(ids))
-            return f"split into {len(ids)} pages"
+            log.warning("job %s: reading its position failed: running it whole", job.key, exc_info=True)
+            split = None
+        if split is not None:
+            return read_split(self.app, rt, job, split, f"split|{self.request.id}|{uuid.uuid4().hex[:8]}")
     rt.run(job)
     return "ran"
 
 
+def read_split(celery: Celery, rt: WorkerRuntime, job: Job, split: flows.Split, holder: str) -> str:
+    """Read a full pass once, sending each page as a :func:`page_task` as soon as it is read
+    (other workers handle it meanwhile); the job is leased to the split (``holder``) from the
+    first page on. A read failing half-way gives the job back to this worker, which runs it
+    whole with the usual outcome handling (the pages sent stay harmless: claims)."""
+    assert job.id is not None
+    keys = SplitKeys(holder)
+    sent, renewed = 0, time.monotonic()
+    try:
+        for index, page in enumerate(split.pages):
+            if not sent:
+                rt.hand_over(job.id, holder, SPLIT_LEASE)
+            keys.seen.add_many(page["items"])
+            celery.send_task(PAGE, args=(job.id, holder, job.flow, job.org_id, job.channel_store_id,
+                                         page, index, time.time()))
+            sent += 1
+            if time.monotonic() - renewed > SPLIT_LEASE / 10:  # no page task may be running yet
+                renew(job.id, holder, SPLIT_LEASE)
+                renewed = time.monotonic()
+        end = split.end()
+    except Exception:  # noqa: BLE001 - the whole run meets it again and handles its outcome
+        log.warning("job %s: reading its pages failed after %d: running it whole", job.key, sent,
+                    exc_info=True)
+        if sent and rt.take(job.id, holder) is None:
+            return "superseded"
+        rt.run(job)
+        return "ran"
+    if not sent:
+        rt.run(job)
+        return "ran"
+    log.info("job %s cut into %d page tasks", job.key, sent)
+    if keys.read(sent, end):
+        finish(job.id, holder)
+    return f"split into {sent} pages"
+
+
 def page_task(self: Any, job_id: int, holder: str, flow: str, org_id: int,
-              channel_store_id: int | None, items: list[str], index: int, total: int,
+              channel_store_id: int | None, page: dict[str, Any], index: int,
               queued_at: float | None = None) -> dict[str, Any]:
-    """Run ``flow`` for one page of items (the flow's own code, claims and keys as always); the
-    task that completes the split's last page then runs the whole flow (:func:`finish`).
+    """Run ``flow`` for one page of a split as it was read (the flow's own code, claims and keys
+    as always); the task that completes the split's last page then finishes the pass
+    (:func:`finish`).
 
     Waits of the platform are retried (as told); a transient failure a few times with backoff;
-    any other outcome is reported, never raised: the finishing run meets and handles it."""
+    any other outcome is reported, never raised: the page's items go to the finishing run."""
     if not self.request.retries:
         scale_metrics.task_started(PAGE, queued_at)
     renew(job_id, holder, SPLIT_LEASE)
+    items = list(page.get("items") or [])
     outcome: dict[str, Any] = {"items": len(items)}
     try:
-        results = flows.run_flow(flow, org_id, channel_store_id, items=items, pm=runtime().runner.pm)
+        results = flows.run_flow(flow, org_id, channel_store_id, page=page, pm=runtime().runner.pm)
         outcome["counts"] = dict(sum((Counter(r.counts) for r in results), Counter()))
     except RateLimited as exc:
         raise self.retry(countdown=max(1.0, exc.retry_after)) from None
@@ -252,32 +291,97 @@ def page_task(self: Any, job_id: int, holder: str, flow: str, org_id: int,
     except Exception as exc:  # noqa: BLE001 - a bug shows in the finishing run's outcome too
         log.exception("page of %s for job %s failed", flow, job_id)
         outcome["error"] = f"{type(exc).__name__}: {exc}"
+    keys = SplitKeys(holder)
+    if "error" in outcome and items:
+        keys.failed.add_many(items)
     renew(job_id, holder, SPLIT_LEASE)
-    if last_page(holder, index, total):
+    if keys.done(index):
         finish(job_id, holder)
     return outcome
 
 
-def last_page(holder: str, index: int, total: int) -> bool:
-    """Record page ``index`` of the split ``holder`` done; True for exactly the call that
-    completes all ``total`` (a page run again after its worker died counts once)."""
-    client = coordination.redis_client()
-    key = coordination.key("split", holder)
-    pipe = client.pipeline(transaction=True)
-    pipe.sadd(key, index)
-    pipe.scard(key)
-    pipe.expire(key, int(SPLIT_LEASE * 4))
-    added, done, _ = pipe.execute()
-    return bool(added) and int(done) == total
+class RedisSeen:
+    """A set of ids in Redis (:class:`bridge.sync.base.Seen`), shared by a split's tasks."""
+
+    def __init__(self, client: Any, key: str) -> None:
+        self.client, self.key = client, key
+
+    def add_many(self, ids: Iterable[str]) -> None:
+        """Add ``ids`` (kept as long as the split's other keys)."""
+        ids = list(ids)
+        if ids:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.sadd(self.key, *ids)
+            pipe.expire(self.key, SPLIT_KEEP)
+            pipe.execute()
+
+    def missing(self, ids: list[str]) -> list[str]:
+        """Those of ``ids`` not in the set."""
+        if not ids:
+            return []
+        return [i for i, known in zip(ids, self.client.smismember(self.key, ids), strict=True) if not known]
+
+    def members(self) -> list[str]:
+        """Every id of the set."""
+        return sorted(m.decode() if isinstance(m, bytes) else str(m) for m in self.client.sscan_iter(self.key))
+
+
+class SplitKeys:
+    """A split's state in Redis: the pages done (indexes), its items, the items of pages that
+    gave up, and, once read, the number of pages and the :attr:`bridge.sync.base.Split.end`."""
+
+    def __init__(self, holder: str) -> None:
+        self.client = coordination.redis_client()
+        self.done_key = coordination.key("split", holder, "done")
+        self.total_key = coordination.key("split", holder, "total")
+        self.end_key = coordination.key("split", holder, "end")
+        self.seen = RedisSeen(self.client, coordination.key("split", holder, "seen"))
+        self.failed = RedisSeen(self.client, coordination.key("split", holder, "failed"))
+
+    def done(self, index: int) -> bool:
+        """Record page ``index`` done; True when every page is now done and all were read (a
+        page run again after its worker died counts once; :func:`finish` lets one finish)."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.sadd(self.done_key, index)
+        pipe.scard(self.done_key)
+        pipe.get(self.total_key)
+        pipe.expire(self.done_key, SPLIT_KEEP)
+        _, done, total, _ = pipe.execute()
+        return total is not None and int(done) == int(total)
+
+    def read(self, total: int, end: dict[str, Any]) -> bool:
+        """Record the split read whole: ``total`` pages, its ``end``; True when they are all
+        done already."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.set(self.end_key, json.dumps(end), ex=SPLIT_KEEP)
+        pipe.set(self.total_key, total, ex=SPLIT_KEEP)
+        pipe.scard(self.done_key)
+        _, _, done = pipe.execute()[:3]
+        return int(done) == total
+
+    def finishing(self) -> flows.Finishing:
+        """What the finishing run needs."""
+        raw = self.client.get(self.end_key)
+        return flows.Finishing(end=json.loads(raw), seen=self.seen, failed=self.failed.members())
+
+    def drop(self) -> None:
+        """Remove the split's keys (finished)."""
+        self.client.delete(self.done_key, self.total_key, self.end_key, self.seen.key, self.failed.key)
 
 
 def finish(job_id: int, holder: str) -> str:
-    """After a split's pages: run the whole flow once (it finds the pages done; sweeps, retries
-    what waits, keeps the cursor) and schedule the job's next run."""
+    """After a split's pages: finish the pass once (:attr:`bridge.sync.base.FlowContext.finishing`:
+    the items of pages that gave up, the cursor, the sweep, the retries; nothing read again) and
+    schedule the job's next run. The first caller takes the job from the split; others find it
+    gone."""
     rt = runtime()
     job = rt.take(job_id, holder)
     if job is None:
         return "superseded"
-    log.info("job %s: pages done: finishing run", job.key)
-    rt.run(job)
+    keys = SplitKeys(holder)
+    log.info("job %s: pages done: finishing the pass", job.key)
+    try:
+        rt.run(job, keys.finishing())
+    finally:
+        keys.drop()
     return "ran"

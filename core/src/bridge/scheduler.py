@@ -161,12 +161,14 @@ class Scheduler:
 
     # ------------------------------------------------------------------ running
 
-    def run_job(self, job: Job) -> None:
-        """Run one claimed job and schedule its next run according to the outcome."""
+    def run_job(self, job: Job, finishing: flows.Finishing | None = None) -> None:
+        """Run one claimed job and schedule its next run according to the outcome
+        (``finishing``: only finish a full pass whose pages workers did, scale-out)."""
         assert job.id is not None
         items = (job.payload or {}).get("items")
         try:
-            flows.run_flow(job.flow, job.org_id, job.channel_store_id, pm=self.pm, items=items)  # type: ignore[arg-type]
+            flows.run_flow(job.flow, job.org_id, job.channel_store_id, pm=self.pm, items=items,  # type: ignore[arg-type]
+                           finishing=finishing)
         except NeedsReconnect as exc:
             if judge_auth_refusal(exc):  # the platform's final word, or refused again and again
                 self._finish(job.id, delay=job.interval_s, error=str(exc), paused=True)

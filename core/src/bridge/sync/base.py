@@ -18,9 +18,9 @@ import importlib
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from bridge import config, db, journal, liveness, metrics
 from bridge.errors import BridgeError, Misconfigured
@@ -36,7 +36,40 @@ log = logging.getLogger("bridge.sync")
 
 FlowFn = Callable[["FlowContext"], None]
 ApplierFactory = Callable[["FlowContext", "SyncSink"], Applier]
-PagesFn = Callable[["FlowContext"], "Iterator[list[str]] | None"]
+PagesFn = Callable[["FlowContext"], "Split | None"]
+
+
+@dataclass
+class Split:
+    """A full pass cut into pages that any worker handles (scale-out, :mod:`bridge.celery_app`).
+
+    ``pages`` reads the source once, page by page: each page is JSON (a task's argument) with
+    its ``items`` (the source ids) and whatever the flow needs to handle the page without reading
+    it again. Once they are all read, ``end()`` is what the finishing run needs (JSON, e.g. the
+    cursor to keep)."""
+
+    pages: Iterator[dict[str, Any]]
+    end: Callable[[], dict[str, Any]]
+
+
+class Seen(Protocol):
+    """The ids a split's pages showed (:class:`bridge.sync.links.SeenSet` or one in Redis)."""
+
+    def add_many(self, ids: Iterable[str]) -> None: ...
+
+    def missing(self, ids: list[str]) -> list[str]: ...
+
+
+@dataclass
+class Finishing:
+    """What the run after a split's pages gets: it handles no page again, it only finishes."""
+
+    end: dict[str, Any]
+    """:attr:`Split.end` of the split."""
+    seen: Seen
+    """Every item the pages showed."""
+    failed: list[str] = field(default_factory=list)
+    """Items of pages that did not complete (a page task gave up): the finishing run does them."""
 
 
 @dataclass(frozen=True)
@@ -52,9 +85,10 @@ class FlowSpec:
     applier: ApplierFactory | None = None
     """Builds the flow's writer of actions (None: the flow decides no action)."""
     pages: PagesFn | None = None
-    """Reads only: the items of the next run in pages, when that run is long enough to share
-    between workers (a full pass), else None. Each page runs as the flow for those ``items``;
-    a run of the whole flow afterwards finds them done (scale-out, :mod:`bridge.celery_app`)."""
+    """Reads only: the next run as a :class:`Split` when it is a full pass worth sharing between
+    workers, else None. Each page then runs as the flow with ``ctx.page`` set (it handles that
+    page as read, reading it no second time); after the last one, a run with
+    ``ctx.finishing`` set does only what follows a pass (scale-out, :mod:`bridge.celery_app`)."""
 
 
 FLOWS: dict[str, FlowSpec] = {}
@@ -210,6 +244,10 @@ class FlowContext:
     pm: PluginManager
     items: list[str] | None = None
     """Limit the flow to these source ids (webhook-triggered runs)."""
+    page: dict[str, Any] | None = None
+    """One page of a :class:`Split` to handle as given (scale-out page tasks)."""
+    finishing: Finishing | None = None
+    """After a split's pages: finish the pass (sweep, retries, cursor) without handling it again."""
     run_id: int | None = None
     counts: Counter[str] = field(default_factory=Counter)
     errors: list[tuple[str, str]] = field(default_factory=list)
@@ -306,8 +344,8 @@ def plan_flow(flow: str, org_id: int, channel_store_id: int | None = None, *,
 
 
 def flow_pages(flow: str, org_id: int, channel_store_id: int | None = None, *,
-               pm: PluginManager | None = None) -> Iterator[list[str]] | None:
-    """The items of ``flow``'s next run for one channel store in pages (:attr:`FlowSpec.pages`),
+               pm: PluginManager | None = None) -> Split | None:
+    """``flow``'s next run for one channel store as a :class:`Split` (:attr:`FlowSpec.pages`),
     or None when the flow does not split or its next run is short (incremental). Reads only."""
     spec, pm, ecommerce, targets = _prepare(flow, org_id, channel_store_id, pm)
     if spec.pages is None or len(targets) != 1:
@@ -335,10 +373,12 @@ def _prepare(flow: str, org_id: int, channel_store_id: int | None,
 def run_flow(flow: str, org_id: int, channel_store_id: int | None = None, *, dry_run: bool = False,
              items: list[str] | None = None, pm: PluginManager | None = None,
              progress: Callable[[int], None] | None = None,
-             keep_actions: bool = False) -> list[RunResult]:
+             keep_actions: bool = False, page: dict[str, Any] | None = None,
+             finishing: Finishing | None = None) -> list[RunResult]:
     """Run ``flow`` for an organization (each channel store, or the one given): decide, then
     apply exactly the decided actions. ``dry_run``: :func:`plan_flow` (nothing applied).
     ``keep_actions``: return the applied actions too (tests; a sync keeps them in the journal).
+    ``page``, ``finishing``: one page of a :class:`Split`, or the run after its pages.
 
     Platform errors other than :class:`Rejected` (which the flow records per item) propagate to
     the caller (the scheduler decides retry and backoff).
@@ -349,7 +389,7 @@ def run_flow(flow: str, org_id: int, channel_store_id: int | None = None, *, dry
     results = []
     for channel in targets:
         ctx = FlowContext(flow=flow, org_id=org_id, ecommerce=ecommerce, channel=channel, pm=pm,
-                          items=items, progress=progress)
+                          items=items, progress=progress, page=page, finishing=finishing)
         with db.session() as s:
             run = SyncRun(flow=flow, org_id=org_id, store_id=ecommerce.id,
                           channel_store_id=channel.id if channel else None,

@@ -8,14 +8,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from time import monotonic
+from typing import Any
 
 from sqlalchemy import String, cast
 from sqlmodel import col, select
 
 from bridge import db
+from bridge.models import Product
 from bridge.statuses import LISTED, ListingStatus
 from bridge.sync import links
-from bridge.sync.base import FlowContext
+from bridge.sync.base import Finishing, FlowContext, Seen, Split
 from bridge.sync.listing_calls import PRICE_HELD
 from bridge.sync.products.decide import ProductsDecider
 from bridge.tables import ListingLink
@@ -50,14 +52,30 @@ class ProductsRun:
         self.saved = saved
         return fp, full, saved["pass"] if resume else None if full else saved["c"]
 
-    def pages(self) -> Iterator[list[str]] | None:
-        """A full pass's products, page by page (ids), or None when this run is incremental."""
-        _, full, start = self.position()
+    def pages(self) -> Split | None:
+        """A full pass as a :class:`~bridge.sync.base.Split`: the catalog read once, each page
+        with its products (JSON); ``end`` is the cursor to keep once all are handled. None when
+        this run is incremental."""
+        fp, full, start = self.position()
         if not full:
             return None
-        return ([p.remote_id for p in page.products] for page in self.eco.list_products(start))
+        end: dict[str, Any] = {"fp": fp, "cursor": start}
+
+        def read() -> Iterator[dict[str, Any]]:
+            for page in self.eco.list_products(start):
+                end["cursor"] = page.cursor or end["cursor"]
+                yield {"items": [p.remote_id for p in page.products],
+                       "products": [p.model_dump(mode="json") for p in page.products]}
+
+        return Split(read(), lambda: dict(end))
 
     def run(self) -> None:
+        if self.ctx.page is not None:  # one page of a split pass, as its reader read it
+            self.ctx.act(self.decider.page([Product.model_validate(p) for p in self.ctx.page["products"]]))
+            return
+        if self.ctx.finishing is not None:
+            self.finish(self.ctx.finishing)
+            return
         if self.ctx.items is not None:
             self.named(list(self.ctx.items))
             return
@@ -71,6 +89,17 @@ class ProductsRun:
             self.retry_waiting(seen)
         finally:
             seen.close()
+
+    def finish(self, done: Finishing) -> None:
+        """After a split pass's pages (each handled by a page task): the products of pages that
+        gave up, then what follows a pass: the cursor, the sweep, the retries. The pages are not
+        read again."""
+        if done.failed:
+            done.seen.add_many(done.failed)
+            self.named(list(done.failed))
+        self.checkpoint(done.end.get("cursor"), str(done.end["fp"]))
+        self.sweep(done.seen)
+        self.retry_waiting(done.seen)
 
     def named(self, ids: list[str]) -> None:
         """Products named by a webhook (missing ones were deleted)."""
@@ -110,7 +139,7 @@ class ProductsRun:
         if cursor is not None:
             self.ctx.checkpoint(self.eco_store, json.dumps({"c": cursor, "fp": fp}), self.cursor_name)
 
-    def sweep(self, seen: links.SeenSet) -> None:
+    def sweep(self, seen: Seen) -> None:
         """After a full pass: linked products the stream did not show are looked up; gone ones
         are deactivated."""
         last = 0
@@ -128,7 +157,7 @@ class ProductsRun:
                 seen.add_many(missing)
                 self.named(missing)
 
-    def retry_waiting(self, seen: links.SeenSet) -> None:
+    def retry_waiting(self, seen: Seen) -> None:
         """Products waiting for the daily limit, creations a crash or a transient failure
         interrupted, and prices held
         by a promotion or a review (those this run has not decided already)."""
@@ -156,6 +185,6 @@ def products_flow(ctx: FlowContext) -> None:
     ProductsRun(ctx).run()
 
 
-def products_pages(ctx: FlowContext) -> Iterator[list[str]] | None:
+def products_pages(ctx: FlowContext) -> Split | None:
     """A full pass cut into the eCommerce store's pages (:attr:`bridge.sync.base.FlowSpec.pages`)."""
     return ProductsRun(ctx).pages()
