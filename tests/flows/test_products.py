@@ -267,3 +267,73 @@ def test_the_finishing_run_does_the_products_of_a_page_that_gave_up(flows: Flows
         seen.close()
     assert done.counts["created"] == 6
     assert {ln.status for ln in _links(flows).values()} == {"live"}
+
+
+def _pass_cursor() -> str | None:
+    from bridge.tables import SyncCursor
+
+    with db.session() as s:
+        row = s.exec(select(SyncCursor).where(SyncCursor.flow.startswith("products:"))).first()
+        return row.value if row is not None else None
+
+
+def test_a_checkpoint_does_not_stop_the_pass_until_the_pages_in_flight_are_written(  # type: ignore[no-untyped-def]
+        flows: Flows, monkeypatch) -> None:
+    """A full pass keeps its progress without waiting there: the next page is read while the
+    creates of the one before are still in flight (waiting left the workers idle while it was
+    read, at every checkpoint), and the cursor is kept only once those creates are written."""
+    import threading
+    import time
+
+    from bridge.sync.products import apply, run
+
+    flows.shop.seed_catalog(15, 1, seed=4)  # 21 products: three pages of the fake's ten
+    monkeypatch.setattr(run, "PASS_CHECKPOINT_S", 0.0)  # a checkpoint after every page
+    original = apply.ProductsApplier._create
+    first = threading.Lock()
+    seen: dict[str, object] = {}
+
+    def create(self, a, link):  # type: ignore[no-untyped-def]
+        if first.acquire(blocking=False):  # a create of the first page: held until page 2 is read
+            deadline = time.monotonic() + 5
+            while flows.shop.listed_rows < 20 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            seen["rows"], seen["cursor"] = flows.shop.listed_rows, _pass_cursor()
+        original(self, a, link)
+
+    monkeypatch.setattr(apply.ProductsApplier, "_create", create)
+    r = flows.run("products")
+    assert seen["rows"] >= 20, "page 2 was read only once page 1's creates were written"
+    assert seen["cursor"] is None  # page 1 not written yet: no cursor past it
+    assert r.counts["created"] == 21
+    assert _pass_cursor() is not None
+
+
+def test_a_page_that_fails_keeps_the_cursor_before_it(flows: Flows, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The cursor never moves past a page whose write failed, though the pass read on."""
+    import threading
+
+    import pytest
+
+    from bridge.errors import NeedsReconnect
+    from bridge.sync.products import apply, run
+
+    flows.shop.seed_catalog(15, 1, seed=4)
+    monkeypatch.setattr(run, "PASS_CHECKPOINT_S", 0.0)
+    original = apply.ProductsApplier._create
+    first = threading.Lock()
+
+    def create(self, a, link):  # type: ignore[no-untyped-def]
+        if first.acquire(blocking=False):
+            raise NeedsReconnect("TikTok says no")
+        original(self, a, link)
+
+    with monkeypatch.context() as m:
+        m.setattr(apply.ProductsApplier, "_create", create)
+        with pytest.raises(NeedsReconnect):
+            flows.run("products")
+    assert _pass_cursor() is None
+    flows.shop.listed_rows = 0
+    flows.run("products")
+    assert flows.shop.listed_rows == 21  # from the beginning
+    assert len(flows.channel.products("shop-1")) == 21

@@ -110,7 +110,15 @@ class Applier:
 
     def drain(self) -> None:
         """Wait until every action handed over so far is written (re-raising the first error of
-        one); before a cursor moves and at the end of the run."""
+        one); at the end of the run."""
+
+    def when_written(self, done: Callable[[], None]) -> None:
+        """Call ``done`` (a cursor moving past these actions) once every action handed over so
+        far is written; never when one of them failed. Here: at once, after :meth:`drain`. An
+        applier writing in the background calls it later instead (in the order asked, at the
+        latest when it drains or closes), so that the flow reads and decides on meanwhile."""
+        self.drain()
+        done()
 
     def close(self) -> None:
         """Release what the applier holds (threads); called once the flow has returned."""

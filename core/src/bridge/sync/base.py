@@ -209,13 +209,20 @@ class SyncSink:
                        item=item, level="error", data={"code": code})
 
     def checkpoint(self, ctx: FlowContext, store: Store, value: str | None, name: str) -> None:
-        """Keep a cursor, once the actions before it are applied."""
-        assert store.id is not None
-        if self.applier is not None:
-            self.applier.drain()
-        # One statement: two workers checkpointing a new cursor at once must not both INSERT.
-        db.upsert(SyncCursor, {"store_id": store.id, "flow": name, "value": value,
-                               "updated_at": utcnow()}, keys=("store_id", "flow"))
+        """Keep a cursor, once the actions before it are applied (:meth:`Applier.when_written`:
+        the flow goes on meanwhile where its applier writes in the background)."""
+        store_id = store.id
+        assert store_id is not None
+
+        def save() -> None:
+            # One statement: two workers checkpointing a new cursor at once must not both INSERT.
+            db.upsert(SyncCursor, {"store_id": store_id, "flow": name, "value": value,
+                                   "updated_at": utcnow()}, keys=("store_id", "flow"))
+
+        if self.applier is None:
+            save()
+        else:
+            self.applier.when_written(save)
 
     def finish(self) -> None:
         """Wait for every action to be written (re-raising the first error of one)."""

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from bridge import db, journal
@@ -51,6 +51,8 @@ class ProductsApplier(Applier):
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="bridge-products") if workers > 1 else None
         self.in_flight: list[Future[None]] = []
         self.previous: list[Future[None]] = []
+        self.waiting: list[tuple[list[Future[None]], Callable[[], None]]] = []
+        """Cursors to keep (:meth:`when_written`), each with the writes it waits for, in order."""
         self.options = shop_options(ctx.channel.options)
         self.sender = ChangeSender(ctx, self.channel)
 
@@ -68,13 +70,36 @@ class ProductsApplier(Applier):
         for a in todo:
             self._handler(a)  # an action this applier cannot write fails before anything is written
         previous, self.previous = self.previous, []
-        self._wait(previous)
+        try:
+            self._wait(previous)
+        finally:
+            self._settle()
         self.sink.journal_all(self.ctx, todo)
         self.previous, self.in_flight = self.in_flight, [self.pool.submit(self.write, a) for a in todo]
 
     def drain(self) -> None:
         previous, current, self.previous, self.in_flight = self.previous, self.in_flight, [], []
-        self._wait(previous + current)
+        try:
+            self._wait(previous + current)
+        finally:
+            self._settle()
+
+    def when_written(self, done: Callable[[], None]) -> None:
+        """Keep the cursor once the pages in flight are written, without waiting for them: the
+        flow reads and decides the next pages meanwhile (waiting here left the workers idle
+        while the next page was read, every checkpoint of a full pass)."""
+        self.waiting.append((self.previous + self.in_flight, done))
+        self._settle()
+
+    def _settle(self) -> None:
+        """Keep the cursors whose writes are all done, in order, up to the first that waits
+        for a write still in flight or one that failed (that cursor and those after it stay)."""
+        while self.waiting:
+            futures, done = self.waiting[0]
+            if not all(f.done() and not f.cancelled() and f.exception() is None for f in futures):
+                return
+            self.waiting.pop(0)
+            done()
 
     @staticmethod
     def _wait(futures: list[Future[None]]) -> None:
@@ -87,6 +112,7 @@ class ProductsApplier(Applier):
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
+        self._settle()  # a run stopped by an error still keeps the cursors its written pages earned
 
     def _upsert(self, a: ListingAction, *, status: str, reasons: list[str] | None = None) -> ListingLink | None:
         title = a.product_title if isinstance(a, SendListing) else a.title
