@@ -41,7 +41,7 @@ from bridge.errors import (
     Transient,
 )
 from bridge.outbound import check_base_url, is_loopback  # noqa: F401 - the policy, re-exported
-from bridge.pacing import MAX_INLINE_WAIT, BucketPacer, Pacer, RateLimit
+from bridge.pacing import MAX_INLINE_WAIT, BucketPacer, Pacer, RateLimit, unanswered
 
 log = logging.getLogger("bridge.http")
 
@@ -252,7 +252,11 @@ class HttpClient:
             started = time.perf_counter()
             try:
                 response = self.client.request(method, url, **kwargs)
-            except httpx.TransportError as exc:
+            except BaseException as exc:
+                if self.pacer is not None:
+                    unanswered(self.pacer, rate_key)
+                if not isinstance(exc, httpx.TransportError):
+                    raise
                 metrics.inc("bridge_api_errors_total", platform=self.platform)
                 kind = type(exc).__name__
                 if not idem and not isinstance(exc, NOT_SENT):

@@ -67,7 +67,9 @@ class SharedBucketPacer(BucketPacer):
             limit = self.limits.get(rate_key) or self.limits.get("default")
         if limit is None or limit.rate <= 0:
             return 0.0
-        interval = 1.0 / limit.rate
+        # the answers of the other processes' requests are not seen here: a windowed limit keeps
+        # its headroom (RateLimit.blind_rate) instead of counting answers
+        interval = 1.0 / limit.blind_rate
         bucket = rate_key if rate_key in self.limits else "default"
         try:
             wait = self.script(keys=[coordination.key("rate", self.key, bucket), coordination.key(WAITS)],

@@ -21,8 +21,6 @@ from bridge_tiktokshop import auth, errormap, signing
 from bridge_tiktokshop.markets import API_HOST, AUTH_HOST, DEFAULT_QPS
 
 PLATFORM = "tiktokshop"
-#: Share of the documented rate actually used (headroom for arrival jitter).
-PACING_MARGIN = 0.9
 #: POST endpoints that only read (searches), by the end of their path.
 READS_BY_POST = ("/search", "/categories/recommend", "/listing_check")
 #: POST writes that may be sent twice with the effect of once (absolute sets, status changes,
@@ -39,13 +37,14 @@ def dumps(body: Any) -> bytes:
 def rate_limits(connection: Connection) -> dict[str, RateLimit]:
     """Documented limit per API per shop; the ``rate_limit`` setting (QPS) overrides it.
 
-    Paced evenly (no burst) under the limit: TikTok counts requests in a sliding second, where
-    a full bucket spent at once plus a second of refill would be twice the limit, and a request
-    sent some milliseconds after its slot (thread scheduling) can put one too many in a second:
-    at 100% and 95% of the limit the 10,000-variant benchmark still met a few 429s, at 90% none.
+    Paced evenly (no burst) at the limit, within TikTok's sliding second (``window``): a full
+    bucket spent at once plus a second of refill would be twice the limit, and a request sent
+    some milliseconds after its slot (thread scheduling, a loaded host) could put one too many
+    into a second; the window counts each request until a second after its answer, so none can
+    (a pacer shared across processes keeps a margin instead: :data:`bridge.pacing.BLIND_SHARE`).
     """
     qps = float(connection.setting("rate_limit", DEFAULT_QPS))
-    return {"default": RateLimit(rate=qps * PACING_MARGIN, burst=1)} if qps > 0 else {}
+    return {"default": RateLimit(rate=qps, burst=1, window=1.0)} if qps > 0 else {}
 
 
 class TikTokClient:
