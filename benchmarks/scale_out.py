@@ -15,7 +15,10 @@ pass cut into page tasks, then the finishing run.
 Printed per worker count: wall time, the rate-limit floor (the busiest TikTok API's requests /
 rate) and the ratio, TikTok requests, rate-limit errors (429 answered), listing links and
 TikTok create calls (more creates than links would be a product created twice), page tasks, the
-seconds from the first page's start to the last page's end, and the finishing run's seconds.
+most page runs at once, the seconds from the first page's start to the last page's end, the
+finishing run's seconds, the
+workers' CPU seconds (all processes) and per create; and Shopify's query cost with the floor it
+sets on its own (paged reads cost; a bulk export, above the plugin's threshold, hardly).
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from benchmarks.initial_sync import CHANNEL, Served  # noqa: E402
 from bridge.plugins import PluginManager  # noqa: E402
 
 BRIDGE = Path(sys.executable).parent / "bridge"
+#: The Shopify sandbox's cost bucket (its defaults: Shopify's standard plan).
+SHOPIFY_BUCKET, SHOPIFY_RESTORE = 2000.0, 100.0
 
 
 def _database(server: str) -> tuple[str, Any]:
@@ -58,6 +63,12 @@ def _drop(handle: Any) -> None:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def one_round(args: Any, n_workers: int) -> dict[str, Any]:
@@ -100,6 +111,7 @@ def one_round(args: Any, n_workers: int) -> dict[str, Any]:
         eco_srv.cmd("latency", args.latency_ms)
         tt_srv.cmd("latency", args.latency_ms)
         tt_srv.cmd("reset")
+        eco_srv.cmd("reset")
         logs = [open(os.path.join(data, f"worker{i}.log"), "w") for i in range(n_workers)]  # noqa: SIM115
         procs = [subprocess.Popen([str(BRIDGE), "worker", "--concurrency", str(args.tasks),
                                    "--name", f"bench{i}@%h"], env=dict(os.environ),
@@ -122,7 +134,11 @@ def one_round(args: Any, n_workers: int) -> dict[str, Any]:
                     break
             time.sleep(0.2)
         wall = time.perf_counter() - t0
+        cpu = sum(_cpu_seconds(p.pid) for p in procs)
         stats = tt_srv.cmd("stats")
+        # Shopify's own floor: the query cost it charged beyond its full bucket, at its restore rate
+        eco_cost = int(eco_srv.cmd("stats").get("actual_query_cost", 0))
+        eco_floor = max(0.0, eco_cost - SHOPIFY_BUCKET) / SHOPIFY_RESTORE
         with db.session() as s:
             links = len(list(s.exec(select(ListingLink))))
             runs = sorted(s.exec(select(SyncRun)), key=lambda r: r.started_at)
@@ -130,12 +146,20 @@ def one_round(args: Any, n_workers: int) -> dict[str, Any]:
         pages_s = (max(r.finished_at for r in runs[:-1]) - runs[0].started_at).total_seconds() \
             if len(runs) > 1 else 0.0
         finish_s = (runs[-1].finished_at - runs[-1].started_at).total_seconds() if runs else 0.0
+        # the most page runs at once (did the workers' tasks overlap?)
+        edges = sorted([(r.started_at, 1) for r in runs[:-1]] + [(r.finished_at, -1) for r in runs[:-1]],
+                       key=lambda e: (e[0], e[1]))
+        at_once = peak = 0
+        for _, step in edges:
+            at_once += step
+            peak = max(peak, at_once)
         busiest = max(stats["by_route"].values()) if stats["by_route"] else 0
         floor = busiest / args.rate_limit if args.rate_limit else 0.0
         return {"workers": n_workers, "wall": wall, "floor": floor, "requests": stats["total"],
                 "throttled": stats["throttled"], "links": links,
                 "creates": stats["by_route"].get("POST /product/202309/products", 0),
-                "pages": pages_s, "finish": finish_s, "page_runs": len(runs) - 1, "error": job.last_error if job else None}
+                "eco_cost": eco_cost, "eco_floor": eco_floor, "cpu": cpu,
+                "pages": pages_s, "finish": finish_s, "page_runs": len(runs) - 1, "at_once": peak, "error": job.last_error if job else None}
     finally:
         for p in procs:
             p.terminate()
@@ -183,12 +207,18 @@ def main() -> None:
         print(f"{n} worker(s) done", file=sys.stderr)
     print(f"one shop, {args.variants} variants ({args.per_product} per product), {args.latency_ms:g} ms "
           f"added per request, TikTok {args.rate_limit:g} req/s per API; {os.cpu_count()} CPUs")
-    print(f"{'workers':>7} {'wall s':>8} {'floor s':>8} {'ratio':>6} {'TikTok req':>10} {'429s':>5} {'listed':>7} {'creates':>7} {'pages':>5} {'pages s':>7} {'finish s':>8}")
+    print("floor: TikTok's busiest API's requests / its rate; Shopify floor: the query cost Shopify charged "
+          f"beyond its {SHOPIFY_BUCKET:g}-point bucket / {SHOPIFY_RESTORE:g} points/s (paged reads; a bulk "
+          "export costs little)")
+    print(f"{'workers':>7} {'wall s':>8} {'floor s':>8} {'ratio':>6} {'Shopify pts':>11} {'Shopify floor s':>15} "
+          f"{'TikTok req':>10} {'429s':>5} {'listed':>7} {'creates':>7} {'pages':>5} {'at once':>7} {'pages s':>7} {'finish s':>8} {'worker CPU s':>12} {'ms/listing':>10}")
     for r in rows:
         ratio = r["wall"] / r["floor"] if r["floor"] else float("nan")
-        print(f"{r['workers']:>7} {r['wall']:>8.1f} {r['floor']:>8.1f} {ratio:>6.2f} {r['requests']:>10} "
-              f"{r['throttled']:>5} {r['links']:>7} {r['creates']:>7} {r['page_runs']:>5} "
-              f"{r['pages']:>7.1f} {r['finish']:>8.1f}" + (f"  error: {r['error']}" if r["error"] else ""))
+        print(f"{r['workers']:>7} {r['wall']:>8.1f} {r['floor']:>8.1f} {ratio:>6.2f} {r['eco_cost']:>11} "
+              f"{r['eco_floor']:>15.1f} {r['requests']:>10} "
+              f"{r['throttled']:>5} {r['links']:>7} {r['creates']:>7} {r['page_runs']:>5} {r['at_once']:>7} "
+              f"{r['pages']:>7.1f} {r['finish']:>8.1f} {r['cpu']:>12.1f} "
+              f"{1000 * r['cpu'] / max(1, r['creates']):>10.1f}" + (f"  error: {r['error']}" if r["error"] else ""))
 
 
 if __name__ == "__main__":

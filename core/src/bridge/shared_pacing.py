@@ -70,9 +70,8 @@ class SharedBucketPacer(BucketPacer):
         # the answers of the other processes' requests are not seen here: a windowed limit keeps
         # its headroom (RateLimit.blind_rate) instead of counting answers
         interval = 1.0 / limit.blind_rate
-        bucket = rate_key if rate_key in self.limits else "default"
-        try:
-            wait = self.script(keys=[coordination.key("rate", self.key, bucket), coordination.key(WAITS)],
+        try:  # one bucket per rate key (an API), as in-process: "default" is the limit, not a bucket
+            wait = self.script(keys=[coordination.key("rate", self.key, rate_key), coordination.key(WAITS)],
                                args=[repr(interval), repr(interval * (limit.burst - 1)),
                                      repr(MAX_INLINE_WAIT), self.store_key])
         except coordination.redis_errors() as exc:
