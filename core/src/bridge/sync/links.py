@@ -183,6 +183,14 @@ def sku_links(channel_store_id: int, product_id: str) -> dict[str, SkuLink]:
         return {r.source_variant_id: r for r in rows}
 
 
+@cache
+def _sku_rows() -> Any:
+    """The SKU links of one product (``cid``, ``pid``): built once, not per listing (building
+    the ORM comparisons cost more than running the query)."""
+    return select(SkuLink).where(col(SkuLink.channel_store_id) == bindparam("cid"),
+                                 col(SkuLink.source_product_id) == bindparam("pid"))
+
+
 def record_skus(channel_store_id: int, product_id: str, remote_product_id: str,
                 skus: list[ListingSku], result: ListingResult | None,
                 found: dict[str, str] | None = None, *, quantities: bool = True,
@@ -194,8 +202,8 @@ def record_skus(channel_store_id: int, product_id: str, remote_product_id: str,
         ids.update(result.sku_ids)
     keep = {s.source_variant_id for s in skus}
     with nullcontext(session) if session is not None else db.session() as s:
-        rows = {r.source_variant_id: r for r in s.exec(select(SkuLink).where(
-            SkuLink.channel_store_id == channel_store_id, SkuLink.source_product_id == product_id))}
+        rows = {r.source_variant_id: r for r in s.exec(_sku_rows(), params={"cid": channel_store_id,
+                                                                            "pid": product_id})}
         now = utcnow()
         new: list[dict[str, Any]] = []
         for sku in skus:
