@@ -172,3 +172,28 @@ def test_image_used_as_main_and_sku_image_is_downloaded_once(sandbox, conn, imag
     connector.create_listing(connection=conn, listing=item)
     assert images.requests == before + 1  # one download feeds both uploads
     assert sandbox.uploads == uploads + 2  # a main image and an attribute image are separate uploads
+
+
+def test_a_checked_listing_is_created_with_the_body_its_check_built(sandbox, conn, images, monkeypatch) -> None:
+    """The create of the listing just checked sends the checked body with its idempotency key:
+    the body (images, description, attributes) is built once; another object is built anew."""
+    from bridge_tiktokshop import mapping
+
+    built: list[str] = []
+    original = mapping.product_payload
+
+    def payload(listing, **kw):  # type: ignore[no-untyped-def]
+        built.append(listing.source_product_id)
+        return original(listing, **kw)
+
+    monkeypatch.setattr(mapping, "product_payload", payload)
+    ls = listing(images, "RB1").model_copy(update={"create_key": "p-RB1:1"})
+    assert connector.check_listing(connection=conn, listing=ls, dry_run=False).ok
+    made = connector.create_listing(connection=conn, listing=ls)
+    assert len(built) == 1  # built for the check only
+    shop = sandbox.world.shops[sandbox.shops()[0]["id"]]
+    assert made.remote_product_id in shop.idempotency.values()  # sent with its idempotency key
+    other = listing(images, "RB2").model_copy(update={"create_key": "p-RB2:1"})
+    assert connector.check_listing(connection=conn, listing=other, dry_run=False).ok
+    connector.create_listing(connection=conn, listing=other.model_copy())  # not the object checked
+    assert built == ["RB1", "RB2", "RB2"]  # built anew for it

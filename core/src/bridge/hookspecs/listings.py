@@ -45,7 +45,9 @@ def check_listing(connection: Connection, listing: Listing, dry_run: bool) -> Li
     """Ask the channel whether it would take ``listing`` as a new product, without creating it.
 
     Called before :func:`create_listing`, so a listing the channel would refuse is held with the
-    channel's reasons before anything is created, and by ``bridge plan products``.
+    channel's reasons before anything is created, and by ``bridge plan products``. The sync
+    passes the very object it then creates (``create_key`` set), in the same thread: a plugin
+    may keep what it built for the check and send it with the create.
     :param dry_run: the caller writes nothing (a plan): do not upload images or write anything;
         answer ``checked=False`` if the check cannot be made without a write.
     :returns: :class:`~bridge.models.ListingCheck`; ``ok=False`` with the reasons to show.

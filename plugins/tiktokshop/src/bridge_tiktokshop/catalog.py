@@ -200,6 +200,28 @@ def _validate(client: TikTokClient, listing: Listing) -> None:
                            item=listing.source_product_id)
 
 
+_checked = threading.local()
+"""Per worker thread: the listing a ``listing_check`` was last sent for, with its shop and the
+body and warnings built for it (see :func:`checked_body`)."""
+
+
+def remember_checked(client: TikTokClient, listing: Listing, body: dict[str, Any], warnings: list[str]) -> None:
+    """Keep the body just built for ``listing``'s check, for its create (:func:`create`)."""
+    _checked.last = (client.connection.store_key, listing, body, list(warnings))
+
+
+def checked_body(client: TikTokClient, listing: Listing) -> tuple[dict[str, Any], list[str]] | None:
+    """The body and warnings the check of this very listing object built in this thread for
+    this shop (taken: once), else None. The core checks and creates one object one after the
+    other (:meth:`bridge.sync.products.apply.ProductsApplier._create`): its create then sends
+    what was checked instead of building it (images, description, attributes) a second time."""
+    last = getattr(_checked, "last", None)
+    _checked.last = None
+    if last is None or last[0] != client.connection.store_key or last[1] is not listing:
+        return None
+    return last[2], last[3]
+
+
 class NotUploaded(Exception):
     """A dry run met an image that is not uploaded yet (uploading would be a write)."""
 
@@ -289,7 +311,11 @@ def create(client: TikTokClient, listing: Listing) -> ListingResult:
                        "it again", code="DUPLICATE_SELLER_SKU", item=listing.source_product_id)
     shop_id = client.connection.setting("shop_id") or client.connection.remote_id or ""
     key = hashlib.sha256(f"{shop_id}:{listing.create_key or listing.source_product_id}".encode()).hexdigest()[:64]
-    body, warnings = _payload(client, listing, key)
+    checked = checked_body(client, listing)
+    if checked is not None:  # the body is the one checked, with the create's idempotency key last
+        body, warnings = {**checked[0], "idempotency_key": key}, checked[1]
+    else:
+        body, warnings = _payload(client, listing, key)
     _remember(client, present=seller_skus)  # from here on, the SKUs may exist
     return _result(client.call("POST", f"{P}/products", body=body), "pending", warnings)
 

@@ -22,7 +22,7 @@ from typing import Any
 from bridge.errors import Rejected
 from bridge.models import ItemResult, Listing, ListingCheck, ListingResult, PriceUpdate
 from bridge_tiktokshop import errormap, mapping
-from bridge_tiktokshop.catalog import P, _payload, _result, category_version
+from bridge_tiktokshop.catalog import P, _payload, _result, category_version, remember_checked
 from bridge_tiktokshop.client import TikTokClient
 
 PRICE_LOCKED = 12019045
@@ -206,6 +206,8 @@ def check(client: TikTokClient, listing: Listing, dry_run: bool) -> ListingCheck
         body, warnings = _payload(client, listing, None, upload=not dry_run, skipped=skipped)
     except Rejected as exc:
         return ListingCheck(ok=False, reasons=[exc.message])
+    if not dry_run:  # its create sends this body (catalog.checked_body)
+        remember_checked(client, listing, body, warnings)
     data = client.call("POST", f"{P}/products/listing_check", body=body)
     reasons = [str(r.get("message") or r) for r in data.get("fail_reasons") or []]
     if skipped:

@@ -152,15 +152,16 @@ class ProductsApplier(Applier):
         self.ctx.transient_streak = 0
 
     def _create(self, a: CreateListing, link: ListingLink) -> None:
+        # the channel's idempotency key: the same on a retry of this creation, new for a relisting;
+        # the very object checked is created (a channel may keep what it built for the check)
+        listing = a.listing.model_copy(update={"create_key": f"{a.item}:{link.id}"})
         if self.options.preflight and self.channel.has("check_listing"):
-            check = self.channel.check_listing(a.listing, dry_run=False)
+            check = self.channel.check_listing(listing, dry_run=False)
             if not check.ok:  # the channel would refuse it: held with its reasons, nothing created
                 links.save(link, status=ListingStatus.HELD, reasons=[PREFLIGHT + r for r in check.reasons],
                            content_hash=a.digest)
                 self.ctx.count("held")
                 return
-        # the channel's idempotency key: the same on a retry of this creation, new for a relisting
-        listing = a.listing.model_copy(update={"create_key": f"{a.item}:{link.id}"})
         self.send(a, link, listing, create=True)
 
     @applies(UpdateListing)
