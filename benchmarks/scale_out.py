@@ -15,9 +15,10 @@ pass cut into page tasks, then the finishing run.
 Printed per worker count: wall time, the rate-limit floor (the busiest TikTok API's requests /
 rate) and the ratio, TikTok requests, rate-limit errors (429 answered), listing links and
 TikTok create calls (more creates than links would be a product created twice), page tasks, the
-most page runs at once, the seconds from the first page's start to the last page's end, the
+most page runs at once, the seconds until the first page started, from the first page's start
+to the last page's end, the
 finishing run's seconds, the
-workers' CPU seconds (all processes) and per create; and Shopify's query cost with the floor it
+workers' CPU seconds (all processes) and per create, the sandboxes' CPU seconds; and Shopify's query cost with the floor it
 sets on its own (paged reads cost; a bulk export, above the plugin's threshold, hardly).
 """
 
@@ -31,6 +32,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +127,7 @@ def one_round(args: Any, n_workers: int) -> dict[str, Any]:
         with db.session() as s:
             s.exec(update(Job).where(Job.flow != "products").values(paused=True))  # type: ignore[call-overload]
             job_id = s.exec(select(Job.id).where(Job.flow == "products")).one()
-        t0 = time.perf_counter()
+        t0, t0_wall = time.perf_counter(), time.time()
         while True:
             sched.step()
             with db.session() as s:
@@ -135,6 +137,7 @@ def one_round(args: Any, n_workers: int) -> dict[str, Any]:
             time.sleep(0.2)
         wall = time.perf_counter() - t0
         cpu = sum(_cpu_seconds(p.pid) for p in procs)
+        sandbox_cpu = sum(_cpu_seconds(srv.proc.pid) for srv in (eco_srv, tt_srv))
         stats = tt_srv.cmd("stats")
         # Shopify's own floor: the query cost it charged beyond its full bucket, at its restore rate
         eco_cost = int(eco_srv.cmd("stats").get("actual_query_cost", 0))
@@ -146,6 +149,7 @@ def one_round(args: Any, n_workers: int) -> dict[str, Any]:
         pages_s = (max(r.finished_at for r in runs[:-1]) - runs[0].started_at).total_seconds() \
             if len(runs) > 1 else 0.0
         finish_s = (runs[-1].finished_at - runs[-1].started_at).total_seconds() if runs else 0.0
+        first_s = runs[0].started_at.replace(tzinfo=UTC).timestamp() - t0_wall if runs else 0.0
         # the most page runs at once (did the workers' tasks overlap?)
         edges = sorted([(r.started_at, 1) for r in runs[:-1]] + [(r.finished_at, -1) for r in runs[:-1]],
                        key=lambda e: (e[0], e[1]))
@@ -159,6 +163,7 @@ def one_round(args: Any, n_workers: int) -> dict[str, Any]:
                 "throttled": stats["throttled"], "links": links,
                 "creates": stats["by_route"].get("POST /product/202309/products", 0),
                 "eco_cost": eco_cost, "eco_floor": eco_floor, "cpu": cpu,
+                "sandbox_cpu": sandbox_cpu, "first": first_s,
                 "pages": pages_s, "finish": finish_s, "page_runs": len(runs) - 1, "at_once": peak, "error": job.last_error if job else None}
     finally:
         for p in procs:
@@ -211,14 +216,14 @@ def main() -> None:
           f"beyond its {SHOPIFY_BUCKET:g}-point bucket / {SHOPIFY_RESTORE:g} points/s (paged reads; a bulk "
           "export costs little)")
     print(f"{'workers':>7} {'wall s':>8} {'floor s':>8} {'ratio':>6} {'Shopify pts':>11} {'Shopify floor s':>15} "
-          f"{'TikTok req':>10} {'429s':>5} {'listed':>7} {'creates':>7} {'pages':>5} {'at once':>7} {'pages s':>7} {'finish s':>8} {'worker CPU s':>12} {'ms/listing':>10}")
+          f"{'TikTok req':>10} {'429s':>5} {'listed':>7} {'creates':>7} {'pages':>5} {'at once':>7} {'1st page s':>10} {'pages s':>7} {'finish s':>8} {'worker CPU s':>12} {'ms/listing':>10} {'sandboxes CPU s':>15}")
     for r in rows:
         ratio = r["wall"] / r["floor"] if r["floor"] else float("nan")
         print(f"{r['workers']:>7} {r['wall']:>8.1f} {r['floor']:>8.1f} {ratio:>6.2f} {r['eco_cost']:>11} "
               f"{r['eco_floor']:>15.1f} {r['requests']:>10} "
-              f"{r['throttled']:>5} {r['links']:>7} {r['creates']:>7} {r['page_runs']:>5} {r['at_once']:>7} "
+              f"{r['throttled']:>5} {r['links']:>7} {r['creates']:>7} {r['page_runs']:>5} {r['at_once']:>7} {r['first']:>10.1f} "
               f"{r['pages']:>7.1f} {r['finish']:>8.1f} {r['cpu']:>12.1f} "
-              f"{1000 * r['cpu'] / max(1, r['creates']):>10.1f}" + (f"  error: {r['error']}" if r["error"] else ""))
+              f"{1000 * r['cpu'] / max(1, r['creates']):>10.1f} {r['sandbox_cpu']:>15.1f}" + (f"  error: {r['error']}" if r["error"] else ""))
 
 
 if __name__ == "__main__":

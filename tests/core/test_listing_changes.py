@@ -111,6 +111,19 @@ def test_sku_index_switches_to_a_scan_once_searches_would_cost_more() -> None:
     assert calls == {"search": 1, "scan": 0}
 
 
+def test_a_small_shops_index_is_shared_by_a_splits_pages_from_one_scan() -> None:
+    from bridge.sync.sku_index import SkuIndex
+
+    idx, calls = _index(80)  # the split's reader: one scan page holds the whole shop
+    snap = idx.snapshot()
+    assert calls == {"search": 0, "scan": 1} and snap is not None and len(snap) == 80
+    page = SkuIndex.of(snap)  # each page task: the same answers, no call at all
+    assert set(page.find([f"X-{i}" for i in range(70, 90)])) == {f"X-{i}" for i in range(70, 80)}
+    assert calls == {"search": 0, "scan": 1}
+    big, calls = _index(1000)  # a large shop: pages find their own SKUs as a run would
+    assert big.snapshot() is None and calls == {"search": 0, "scan": 1}
+
+
 def test_decisions_by_link_status() -> None:
     from bridge.sync.listing_changes import KEPT, decide
 

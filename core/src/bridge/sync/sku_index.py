@@ -60,6 +60,24 @@ class SkuIndex:
         self.searches += ceil(len(skus) / SEARCH_BATCH)
         return {e.seller_sku: e for e in self.search(skus)}
 
+    def snapshot(self) -> list[dict[str, Any]] | None:
+        """The whole index as JSON when the store fits in the scan's first page (read now if
+        not yet): what the pages of a split pass share, as one run's pages share its index,
+        instead of each scanning the store again (a page task's own index scanned the listings
+        the pages before it had created). None when the store is larger or cannot be scanned."""
+        if self.index is None and self.scan is not None and self._pages is None:
+            self._start()
+        if self.index is None:
+            return None
+        return [e.model_dump(mode="json") for e in self.index.values()]
+
+    @classmethod
+    def of(cls, snapshot: list[dict[str, Any]]) -> SkuIndex:
+        """An index complete from a :meth:`snapshot` (it searches and scans nothing)."""
+        made = cls(None, None)
+        made.index = {e.seller_sku: e for e in map(ExistingListing.model_validate, snapshot)}
+        return made
+
     def _start(self) -> None:
         assert self.scan is not None
         self._pages = iter(self.scan())

@@ -20,6 +20,7 @@ from bridge.sync import links
 from bridge.sync.base import Finishing, FlowContext, Seen, Split
 from bridge.sync.listing_calls import PRICE_HELD
 from bridge.sync.products.decide import ProductsDecider
+from bridge.sync.sku_index import SkuIndex
 from bridge.tables import ListingLink
 
 ACTIVE = (*LISTED, ListingStatus.CREATING)
@@ -62,15 +63,19 @@ class ProductsRun:
         end: dict[str, Any] = {"fp": fp, "cursor": start}
 
         def read() -> Iterator[dict[str, Any]]:
+            existing = self.decider.index.snapshot()  # a small store: every page gets its index
             for page in self.eco.list_products(start):
                 end["cursor"] = page.cursor or end["cursor"]
                 yield {"items": [p.remote_id for p in page.products],
-                       "products": [p.model_dump(mode="json") for p in page.products]}
+                       "products": [p.model_dump(mode="json") for p in page.products],
+                       **({"existing": existing} if existing is not None else {})}
 
         return Split(read(), lambda: dict(end))
 
     def run(self) -> None:
         if self.ctx.page is not None:  # one page of a split pass, as its reader read it
+            if "existing" in self.ctx.page:  # the store's listings by SKU when the pass began
+                self.decider.index = SkuIndex.of(self.ctx.page["existing"])
             self.ctx.act(self.decider.page([Product.model_validate(p) for p in self.ctx.page["products"]]))
             return
         if self.ctx.finishing is not None:
