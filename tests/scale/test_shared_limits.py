@@ -83,6 +83,71 @@ def test_each_api_of_a_shop_has_its_own_shared_bucket(redis_url):
         assert 0.1 < p.reserve("/product/202309/products") <= 0.2 + 0.01
 
 
+def _drive_shared(redis_url: str, limit: RateLimit, *, requests: int, workers: int,
+                  delay: tuple[float, float], answer: tuple[float, float]) -> list[float]:
+    """``workers`` threads spread over three processes' registries (each its own Redis
+    connection) send ``requests`` through one shop's shared pacer; each reaches the platform
+    ``delay`` after its slot and is answered ``answer`` later. The arrival times."""
+    import random
+
+    import httpx
+
+    registries = [SharedPacerRegistry(type(coordination.redis_client(redis_url)).from_url(redis_url))
+                  for _ in range(3)]
+    pacers = [r.get("tiktokshop:12", "buckets:w", lambda: BucketPacer({"default": limit}, "tiktokshop"))
+              for r in registries]
+    arrivals: list[float] = []
+    lock = threading.Lock()
+    left = iter(range(requests))
+    rnd = random.Random(11)
+
+    def work(pacer: BucketPacer) -> None:
+        while True:
+            with lock:
+                if next(left, None) is None:
+                    return
+                d, a = rnd.uniform(*delay), rnd.uniform(*answer)
+            pacer.before("/product/202309/products")
+            time.sleep(d)
+            with lock:
+                arrivals.append(time.monotonic())
+            time.sleep(a)
+            pacer.after("/product/202309/products", httpx.Response(200))
+
+    threads = [threading.Thread(target=work, args=(pacers[i % 3],)) for i in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(arrivals)
+
+
+def test_three_processes_never_put_one_too_many_into_the_platforms_window(redis_url):
+    """Requests of three processes reach the platform up to 300 ms after their slots: the
+    shared window (each request holds a place in Redis until a window after its answer) keeps
+    every half second at 50, where slots at the rate alone (even at 90 %) put more into some."""
+    from tests.core.test_pacing_window import most_in_window
+
+    limit = RateLimit(rate=100, burst=1, window=0.5)  # 50 per half second
+    arrivals = _drive_shared(redis_url, limit, requests=160, workers=24, delay=(0.0, 0.3),
+                             answer=(0.0, 0.02))
+    assert len(arrivals) == 160
+    assert most_in_window(arrivals, 0.5) <= 50
+
+
+def test_three_processes_are_paced_at_nearly_the_full_rate_of_a_windowed_limit(redis_url):
+    """With quick answers, the shared slots go at the full rate (were 90 % of it: the GCRA
+    could not see the other processes' answers)."""
+    from tests.core.test_pacing_window import most_in_window
+
+    limit = RateLimit(rate=50, burst=1, window=1.0)
+    arrivals = _drive_shared(redis_url, limit, requests=150, workers=9, delay=(0.0, 0.002),
+                             answer=(0.002, 0.004))
+    rate = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+    assert most_in_window(arrivals, 1.0) <= 50
+    assert rate >= 47, f"{rate:.1f} requests/s against a limit of 50"
+
+
 def test_unreachable_redis_is_a_transient_error(monkeypatch):
     pytest.importorskip("redis")
     from bridge.errors import Transient
