@@ -177,3 +177,37 @@ def test_state_update_writes_every_value_in_one_transaction():
     fresh = stores.DbState(state.store_id)
     assert (fresh["a"], fresh["b"], fresh["c"]) == ({"uri": "new"}, {"uri": "b1"}, [1])
     assert state["a"] == {"uri": "new"}
+
+
+def test_state_cache_keeps_the_most_recent_values_only(monkeypatch):
+    """Plugins keep one state value per item (an uploaded image per source URL): the cache in
+    front of the table keeps the most recently used ones, not every one (it grew with the catalog)."""
+    monkeypatch.setattr(stores.DbState, "CACHED", 8)
+    org = stores.create_org("Cache")
+    state = stores.DbState(_store_id(org.id))
+    state["hot"] = "h"
+    for i in range(30):
+        state[f"image:{i}"] = {"uri": f"u{i}"}
+        assert state["hot"] == "h"  # used all along: kept
+    state.update({f"batch:{i}": i for i in range(20)})
+    assert len(state._cache) == 8
+    assert state["image:0"] == {"uri": "u0"} and state["batch:3"] == 3  # dropped ones: read back from the table
+
+
+def test_sqlite_connections_keep_a_small_page_cache_and_are_reused_last_in_first_out():
+    """Each pooled SQLite connection fills a page cache of its own as it reads: the cache is
+    small, and a flow reading on one thread reuses one connection instead of going round all."""
+    engine = db.get_engine()
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    held = [engine.connect() for _ in range(4)]  # several workers at once: four pooled connections
+    for c in held:
+        c.execute(text("SELECT 1"))
+    for c in held:
+        c.close()
+    used = set()
+    for _ in range(6):
+        with engine.connect() as c:
+            assert c.execute(text("PRAGMA cache_size")).scalar() == -db.SQLITE_CACHE_KIB
+            used.add(id(c.connection.dbapi_connection))
+    assert len(used) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, MutableMapping
 from datetime import UTC
 from typing import Any
@@ -144,30 +145,43 @@ _STATE_READ = select(KeyValue.value).where(
 
 
 class DbState(MutableMapping):
-    """``Connection.state`` kept in the ``store_state`` table (read-through cache)."""
+    """``Connection.state`` kept in the ``store_state`` table, read through a cache of the
+    :data:`CACHED` most recently used values (plugins keep one value per item in it, e.g. an
+    uploaded image per source URL: an unbounded cache grew with the catalog)."""
+
+    CACHED = 1024
 
     def __init__(self, store_id: int) -> None:
         self.store_id = store_id
-        self._cache: dict[str, Any] = {}
+        self._cache: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
+
+    def _keep(self, values: dict[str, Any]) -> None:
+        """Cache ``values`` as the most recent (with ``_lock`` held)."""
+        for key, value in values.items():
+            self._cache[key] = value
+            self._cache.move_to_end(key)
+        while len(self._cache) > self.CACHED:
+            self._cache.popitem(last=False)
 
     def __getitem__(self, key: str) -> Any:
         with self._lock:
             if key in self._cache:
+                self._cache.move_to_end(key)
                 return self._cache[key]
         with db.get_engine().connect() as conn:  # Core, not the ORM: plugins ask often
             row = conn.execute(_STATE_READ, {"sid": self.store_id, "k": key}).first()
         if row is None:
             raise KeyError(key)
         with self._lock:
-            self._cache[key] = row[0]
+            self._keep({key: row[0]})
         return row[0]
 
     def __setitem__(self, key: str, value: Any) -> None:
         db.upsert(KeyValue, {"store_id": self.store_id, "key": key, "value": value, "updated_at": utcnow()},
                   keys=("store_id", "key"))
         with self._lock:
-            self._cache[key] = value
+            self._keep({key: value})
 
     def update(self, other: Any = (), /, **kw: Any) -> None:
         """Set several values in one transaction (one write, not one per key)."""
@@ -176,7 +190,7 @@ class DbState(MutableMapping):
         db.upsert(KeyValue, [{"store_id": self.store_id, "key": k, "value": v, "updated_at": now}
                              for k, v in values.items()], keys=("store_id", "key"))
         with self._lock:
-            self._cache.update(values)
+            self._keep(values)
 
     def __delitem__(self, key: str) -> None:
         with db.session() as s:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import tracemalloc
 from decimal import Decimal
 
 import pytest
@@ -197,3 +199,37 @@ def test_a_checked_listing_is_created_with_the_body_its_check_built(sandbox, con
     assert connector.check_listing(connection=conn, listing=other, dry_run=False).ok
     connector.create_listing(connection=conn, listing=other.model_copy())  # not the object checked
     assert built == ["RB1", "RB2", "RB2"]  # built anew for it
+
+
+def test_skus_remembered_after_a_scan_take_fixed_memory_and_expire(sandbox, conn) -> None:
+    """A complete scan lets creates skip their search; the SKUs created since are remembered so
+    that a second product with one of them is searched (and refused). That memory stays the
+    same whatever the number of SKUs (a set of them held ~13 MB at 94,000 SKUs), and the scan
+    is forgotten once it no longer counts."""
+    from bridge_tiktokshop import catalog
+    from bridge_tiktokshop.client import TikTokClient
+
+    client = TikTokClient(conn)
+    list(connector.scan_listings(connection=conn))  # complete: the shop's SKUs are known
+    on_shop = next(s["seller_sku"] for p in sandbox.products(sandbox.shops()[0]["id"]) for s in p["skus"])
+    created = [f"MEM-{i:06d}-{j}" for i in range(5000) for j in range(4)]
+    tracemalloc.start()
+    try:
+        for i in range(0, len(created), 4):
+            catalog._remember(client, present=created[i:i + 4])
+        grown = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert grown < 20_000, grown  # 20,000 SKUs remembered in no more memory than at the start
+    assert not any(catalog._known_absent(client, [s]) for s in (created[0], created[-1], on_shop))
+    assert catalog._known_absent(client, ["MEM-NEVER-MADE-1", "MEM-NEVER-MADE-2"])  # skips its search
+    catalog._remember(client, absent=["MEM-OLD"])
+    aged = time.monotonic() - catalog.ABSENT_TTL - 1  # the scan and that search, as if long ago
+    catalog._scanned[conn.store_key] = (aged, catalog._scanned[conn.store_key][1])
+    catalog._absent[(conn.store_key, "MEM-OLD")] = aged
+    catalog._absent.move_to_end((conn.store_key, "MEM-OLD"), last=False)  # the oldest come first
+    assert not catalog._known_absent(client, ["MEM-NEVER-MADE-1"])  # the scan no longer counts
+    assert conn.store_key not in catalog._scanned
+    catalog._remember(client, present=["MEM-AFTER"], absent=["MEM-GONE"])
+    assert conn.store_key not in catalog._scanned and catalog._known_absent(client, ["MEM-GONE"])
+    assert (conn.store_key, "MEM-OLD") not in catalog._absent  # an expired search is dropped

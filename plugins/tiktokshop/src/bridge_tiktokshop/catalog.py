@@ -7,7 +7,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from bridge.errors import Rejected
@@ -34,9 +34,39 @@ ABSENT_TTL = 300.0
 """How long a seller SKU that Search Products did not find counts as absent for a create."""
 _ABSENT_MAX = 200_000
 _absent: OrderedDict[tuple[str, str], float] = OrderedDict()
+"""(shop, seller SKU) -> when a search found it missing; oldest first (a refresh moves it last)."""
 _absent_lock = threading.Lock()
-_scanned: dict[str, tuple[float, set[str]]] = {}
-"""Per shop: when a complete scan ended and the seller SKUs it found (plus those created since)."""
+
+
+class SkuFilter:
+    """Seller SKUs that may be on a shop, in a fixed 256 KiB whatever their number (a Bloom
+    filter): :meth:`may_hold` is True for every SKU added and, rarely, for one that was not
+    (1 in 1,000 at 100,000 SKUs), which costs that create one search, never a duplicate. A set
+    of the SKUs themselves grew with the catalog: 94,000 SKUs created within a scan's
+    :data:`ABSENT_TTL` held about 13 MB."""
+
+    BITS = 1 << 21
+    HASHES = 4
+
+    def __init__(self) -> None:
+        self.bits = bytearray(self.BITS // 8)
+
+    def _positions(self, sku: str) -> list[int]:
+        h = int.from_bytes(hashlib.blake2b(sku.encode(), digest_size=4 * self.HASHES).digest(), "little")
+        return [(h >> (32 * i)) & (self.BITS - 1) for i in range(self.HASHES)]
+
+    def add(self, skus: Iterable[str]) -> None:
+        for sku in skus:
+            for pos in self._positions(sku):
+                self.bits[pos >> 3] |= 1 << (pos & 7)
+
+    def may_hold(self, sku: str) -> bool:
+        return all(self.bits[pos >> 3] & (1 << (pos & 7)) for pos in self._positions(sku))
+
+
+_scanned: dict[str, tuple[float, SkuFilter]] = {}
+"""Per shop: when a complete scan ended and the seller SKUs it found (plus those created since);
+dropped once older than :data:`ABSENT_TTL`."""
 P = "/product/202309"
 MAX_DESCRIPTION = 10000
 _DROP_TAGS = re.compile(r"<(script|style|iframe|object|embed|form)\b.*?</\1\s*>", re.I | re.S)
@@ -111,34 +141,45 @@ def _remember(client: TikTokClient, *, absent: Sequence[str] = (), present: Sequ
     shop_key = client.connection.store_key
     now = time.monotonic()
     with _absent_lock:
-        scan = _scanned.get(shop_key)
+        scan = _fresh_scan(shop_key, now)
         if scan is not None:
-            scan[1].update(present)
+            scan[1].add(present)
         for sku in present:
             _absent.pop((shop_key, sku), None)
         for sku in absent:
             _absent.pop((shop_key, sku), None)
             _absent[(shop_key, sku)] = now
-        while len(_absent) > _ABSENT_MAX:
+        oldest = now - ABSENT_TTL  # expired entries go first (the oldest are at the front)
+        while _absent and (len(_absent) > _ABSENT_MAX or next(iter(_absent.values())) < oldest):
             _absent.popitem(last=False)
+
+
+def _fresh_scan(shop_key: str, now: float) -> tuple[float, SkuFilter] | None:
+    """The shop's scan while it counts (:data:`ABSENT_TTL`); an older one is dropped (with
+    ``_absent_lock`` held)."""
+    scan = _scanned.get(shop_key)
+    if scan is not None and scan[0] < now - ABSENT_TTL:
+        del _scanned[shop_key]
+        return None
+    return scan
 
 
 def _known_absent(client: TikTokClient, seller_skus: list[str]) -> bool:
     """Whether a search of this process found every one of these SKUs missing moments ago."""
     shop_key = client.connection.store_key
-    oldest = time.monotonic() - ABSENT_TTL
+    now = time.monotonic()
+    oldest = now - ABSENT_TTL
     with _absent_lock:
-        scan = _scanned.get(shop_key)
-        scanned = scan is not None and scan[0] >= oldest
-        return all(_absent.get((shop_key, s), oldest - 1) >= oldest or (scanned and s not in scan[1])  # type: ignore[index]
-                   for s in seller_skus)
+        scan = _fresh_scan(shop_key, now)
+        return all(_absent.get((shop_key, s), oldest - 1) >= oldest
+                   or (scan is not None and not scan[1].may_hold(s)) for s in seller_skus)
 
 
 def scan(client: TikTokClient) -> Iterator[ListingIndexPage]:
     """Every product of the shop, 100 a page (Search Products without a filter), as SKU
     entries; a scan read to its end lets :func:`create` skip its duplicate search for SKUs the
     scan did not find (for :data:`ABSENT_TTL`)."""
-    found: set[str] = set()
+    found = SkuFilter()
     token: str | None = None
     while True:
         query: dict[str, Any] = {"page_size": 100}
@@ -148,7 +189,7 @@ def scan(client: TikTokClient) -> Iterator[ListingIndexPage]:
         token = data.get("next_page_token") or None
         entries = [e for p in data.get("products") or [] if p.get("status") != "DELETED"
                    for e in mapping.existing(p, None)]
-        found.update(e.seller_sku for e in entries)
+        found.add(e.seller_sku for e in entries)
         total = data.get("total_count")
         if not token:  # complete before the last page is handed over (the caller may stop there)
             with _absent_lock:
