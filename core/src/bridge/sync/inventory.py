@@ -19,6 +19,7 @@ product's SKUs in one call.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ from bridge.sync.actions import Action, Applier, applies
 from bridge.sync.base import FlowContext, SyncSink, register_flow
 from bridge.sync.options import InventoryRules, shop_options
 from bridge.sync.pricing import compute_quantity
+from bridge.sync.read_ahead import read_ahead
 from bridge.tables import ListingLink, SkuLink, utcnow
 
 CHUNK = 500
@@ -129,16 +131,18 @@ def inventory_flow(ctx: FlowContext) -> None:
         if not variant_ids:
             return
     pending: list[UpdateQuantity] = []
-    for chunk in _chunks(ctx.reader(ctx.ecommerce).read_inventory(variant_ids), CHUNK):
-        known = _links(channel_id, [lv.variant_id for lv in chunk])
-        pending += decide(ctx, chunk, known, rules, channel_quantities(ctx, chunk, known))
-        # hand on every product but the chunk's last one (its SKUs may continue in the next chunk)
-        tail = known.get(chunk[-1].variant_id)
-        keep = tail.remote_product_id if tail is not None else None
-        ctx.act([a for a in pending if keep is None or a.product_id != keep])
-        pending = [a for a in pending if keep is not None and a.product_id == keep]
-        if ctx.stopping():
-            break
+    # the store's next chunk is read while this one is compared with the channel's figures
+    with closing(read_ahead(_chunks(ctx.reader(ctx.ecommerce).read_inventory(variant_ids), CHUNK))) as chunks:
+        for chunk in chunks:
+            known = _links(channel_id, [lv.variant_id for lv in chunk])
+            pending += decide(ctx, chunk, known, rules, channel_quantities(ctx, chunk, known))
+            # hand on every product but the chunk's last one (its SKUs may continue in the next chunk)
+            tail = known.get(chunk[-1].variant_id)
+            keep = tail.remote_product_id if tail is not None else None
+            ctx.act([a for a in pending if keep is None or a.product_id != keep])
+            pending = [a for a in pending if keep is not None and a.product_id == keep]
+            if ctx.stopping():
+                break
     ctx.act(pending)
 
 
