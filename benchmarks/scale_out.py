@@ -139,6 +139,9 @@ def one_round(args: Any, n_workers: int) -> dict[str, Any]:
         cpu = sum(_cpu_seconds(p.pid) for p in procs)
         sandbox_cpu = sum(_cpu_seconds(srv.proc.pid) for srv in (eco_srv, tt_srv))
         stats = tt_srv.cmd("stats")
+        print(f"{n_workers} worker(s), TikTok requests by route: "
+              + ", ".join(f"{k}: {v}" for k, v in sorted(stats["by_route"].items(), key=lambda kv: -kv[1])),
+              file=sys.stderr)
         # Shopify's own floor: the query cost it charged beyond its full bucket, at its restore rate
         eco_cost = int(eco_srv.cmd("stats").get("actual_query_cost", 0))
         eco_floor = max(0.0, eco_cost - SHOPIFY_BUCKET) / SHOPIFY_RESTORE

@@ -140,6 +140,10 @@ def test_three_workers_share_one_shops_initial_sync(pg_url, redis_url, broker, m
         # the catalog is read once: page tasks get their page as read, the finishing run only
         # sweeps (it was read three times: to cut it, by id in each page, by the finishing run)
         assert h.eco.stats.snapshot()["actual_query_cost"] <= one_read * 1.1
+        # TikTok's shop is searched once when the pass starts and once by each worker's first
+        # page, not by each page (nor by each create of a worker that never read the shop)
+        searches = h.tt.stats.snapshot()["by_route"].get("POST /product/202309/products/search", 0)
+        assert searches <= 1 + 3, searches
         assert len(page_owners()) >= 2, "the pages were not shared between workers"
         assert status.exit_code == 0 and all(f"w{i}@test" in status.output for i in range(3))
         scraped = metrics.render()

@@ -206,6 +206,13 @@ def runtime() -> WorkerRuntime:
         return _runtime
 
 
+def warm_up() -> None:
+    """Make this worker's runtime (plugins loaded) and import the flows before any task: a new
+    worker's first task spent seconds importing them, the first page of a pass waiting meanwhile."""
+    flows.load_builtin_flows()
+    runtime()
+
+
 def job_task(self: Any, job_id: int, holder: str, queued_at: float | None = None) -> str:
     """Run one job the scheduler queued under ``holder``, or, for a full pass, read it once and
     send each page read as a :func:`page_task` (:func:`read_split`)."""

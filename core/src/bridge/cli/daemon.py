@@ -118,6 +118,7 @@ def worker(concurrency: int | None, name: str | None) -> None:
     settings = celery_app.require_scale_out()
     db.get_engine()  # the schema is created or upgraded before any task
     app = celery_app.configure(settings)
+    celery_app.warm_up()
     app.worker_main(["worker", "--pool=threads", f"--concurrency={concurrency or settings.workers}",
                      "--loglevel=WARNING", "--without-gossip", "--without-mingle",
                      "-n", name or f"bridge@{socket.gethostname()}-{os.getpid()}"])

@@ -6,6 +6,9 @@ sweeps linked products a full pass did not show, and retries waiting or interrup
 from __future__ import annotations
 
 import json
+import threading
+import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
 from time import monotonic
 from typing import Any
@@ -64,17 +67,20 @@ class ProductsRun:
 
         def read() -> Iterator[dict[str, Any]]:
             existing = self.decider.index.snapshot()  # a small store: every page gets its index
+            shared = {"pass": uuid.uuid4().hex, "existing": existing} if existing is not None else {}
             for page in self.eco.list_products(start):
                 end["cursor"] = page.cursor or end["cursor"]
                 yield {"items": [p.remote_id for p in page.products],
-                       "products": [p.model_dump(mode="json") for p in page.products],
-                       **({"existing": existing} if existing is not None else {})}
+                       "products": [p.model_dump(mode="json") for p in page.products], **shared}
 
         return Split(read(), lambda: dict(end))
 
     def run(self) -> None:
         if self.ctx.page is not None:  # one page of a split pass, as its reader read it
-            if "existing" in self.ctx.page:  # the store's listings by SKU when the pass began
+            if "existing" in self.ctx.page and not first_page_here(self.ctx.page["pass"]):
+                # the store's listings by SKU when the pass began (this process's first page of
+                # the pass finds its own, as a run's first page does: the channel then knows
+                # what this process saw, and its creates need not search each product again)
                 self.decider.index = SkuIndex.of(self.ctx.page["existing"])
             self.ctx.act(self.decider.page([Product.model_validate(p) for p in self.ctx.page["products"]]))
             return
@@ -184,6 +190,21 @@ class ProductsRun:
         ids = seen.missing(list(dict.fromkeys(ids)))
         if ids:
             self.ctx.act(self.decider.page(self.eco.get_products(ids)))
+
+
+_passes_here: OrderedDict[str, None] = OrderedDict()
+_passes_lock = threading.Lock()
+
+
+def first_page_here(pass_id: str) -> bool:
+    """True for the first page of split pass ``pass_id`` this process handles."""
+    with _passes_lock:
+        if pass_id in _passes_here:
+            return False
+        _passes_here[pass_id] = None
+        while len(_passes_here) > 1000:
+            _passes_here.popitem(last=False)
+        return True
 
 
 def products_flow(ctx: FlowContext) -> None:
