@@ -184,3 +184,22 @@ def test_a_worker_killed_mid_sync_loses_nothing(pg_url, redis_url, broker, monke
         assert killed, "no worker was killed mid-page"
         assert job.failures == 0
         assert_listed_once(h, planned)
+
+
+def test_a_split_whose_state_expired_is_finished_by_a_whole_run(redis_url, monkeypatch):
+    """The task completing a split finds its Redis state gone (expired): it runs the flow whole
+    (which finds the pages done) instead of failing with the job's lease taken."""
+    from bridge import celery_app
+
+    ran: list[Any] = []
+
+    class Runtime:
+        def take(self, job_id: int, holder: str) -> Job:
+            return Job(id=job_id, key="products:1:2", flow="products", org_id=1)
+
+        def run(self, job: Job, finishing: Any = None) -> None:
+            ran.append((job.id, finishing))
+
+    monkeypatch.setattr(celery_app, "runtime", Runtime)
+    assert celery_app.finish(7, "split|gone|0") == "ran"
+    assert ran == [(7, None)]

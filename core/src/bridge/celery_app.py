@@ -366,9 +366,11 @@ class SplitKeys:
         _, _, done = pipe.execute()[:3]
         return int(done) == total
 
-    def finishing(self) -> flows.Finishing:
-        """What the finishing run needs."""
+    def finishing(self) -> flows.Finishing | None:
+        """What the finishing run needs (None: the split's keys are gone, e.g. expired)."""
         raw = self.client.get(self.end_key)
+        if raw is None:
+            return None
         return flows.Finishing(end=json.loads(raw), seen=self.seen, failed=self.failed.members())
 
     def drop(self) -> None:
@@ -386,9 +388,13 @@ def finish(job_id: int, holder: str) -> str:
     if job is None:
         return "superseded"
     keys = SplitKeys(holder)
-    log.info("job %s: pages done: finishing the pass", job.key)
     try:
-        rt.run(job, keys.finishing())
+        done = keys.finishing()
+        if done is None:  # what the pages saw is lost: the whole flow again (it finds them done)
+            log.warning("job %s: the split's state is gone from Redis: running the flow whole", job.key)
+        else:
+            log.info("job %s: pages done: finishing the pass", job.key)
+        rt.run(job, done)
     finally:
         keys.drop()
     return "ran"
