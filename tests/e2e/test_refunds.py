@@ -33,6 +33,20 @@ def _store_order(h: Harness, tiktok_order: str) -> str:
     return found[0].remote_id
 
 
+def _one_order(h: Harness, *, seed: int, units: int) -> tuple[str, str, str]:
+    """One product listed and stocked, one TikTok order of ``units`` of it created in the store:
+    (seller SKU, TikTok order id, store order id)."""
+    h.eco.seed_catalog(1, 1, seed=seed)
+    h.map_everything()
+    h.sync("products")
+    sku = h.tiktok_products()[0]["skus"][0]["seller_sku"]
+    h.eco.set_quantity(sku, 20)
+    h.sync("inventory")
+    o = h.tt.create_order(h.shop_remote, [(sku, units)])
+    h.sync("orders")
+    return sku, o, _store_order(h, o)
+
+
 def _records() -> dict[str, RefundRecord]:
     with db.session() as s:
         return {r.remote_id: r for r in s.exec(select(RefundRecord))}
@@ -153,15 +167,7 @@ def test_a_lost_answer_is_looked_up_not_written_again(harness: Harness) -> None:
     h = harness
     if h.platform not in REFUND_WRITE:
         pytest.skip(f"no refund write known for {h.platform}")
-    h.eco.seed_catalog(1, 1, seed=13)
-    h.map_everything()
-    h.sync("products")
-    sku = h.tiktok_products()[0]["skus"][0]["seller_sku"]
-    h.eco.set_quantity(sku, 20)
-    h.sync("inventory")
-    o = h.tt.create_order(h.shop_remote, [(sku, 2)])
-    h.sync("orders")
-    store = _store_order(h, o)
+    sku, o, store = _one_order(h, seed=13, units=2)
     rid = h.tt.create_return(o, [(sku, 1)], status="RETURN_OR_REFUND_REQUEST_COMPLETE")
     path, body = REFUND_WRITE[h.platform]
     h.eco.kit.inject(Fault(status=502, after=True, method="POST", path=path, body=body))
@@ -181,15 +187,7 @@ def test_an_interrupted_store_cancellation_is_not_taken_as_done_by_a_buyer_cance
     from bridge.sandboxing import Fault
 
     h = harness
-    h.eco.seed_catalog(1, 1, seed=17)
-    h.map_everything()
-    h.sync("products")
-    sku = h.tiktok_products()[0]["skus"][0]["seller_sku"]
-    h.eco.set_quantity(sku, 20)
-    h.sync("inventory")
-    o = h.tt.create_order(h.shop_remote, [(sku, 3)])
-    h.sync("orders")
-    store = _store_order(h, o)
+    sku, o, store = _one_order(h, seed=17, units=3)
     h.eco.cancel_line(store, sku, 1)
     h.tt.kit.inject(Fault(status=503, method="POST", path="/return_refund/202309/cancellations", count=50))
     first = h.sync("refunds")
@@ -216,15 +214,7 @@ def test_a_second_store_cancellation_waits_for_the_interrupted_first(harness: Ha
     from bridge.sandboxing import Fault
 
     h = harness
-    h.eco.seed_catalog(1, 1, seed=19)
-    h.map_everything()
-    h.sync("products")
-    sku = h.tiktok_products()[0]["skus"][0]["seller_sku"]
-    h.eco.set_quantity(sku, 20)
-    h.sync("inventory")
-    o = h.tt.create_order(h.shop_remote, [(sku, 3)])
-    h.sync("orders")
-    store = _store_order(h, o)
+    sku, o, store = _one_order(h, seed=19, units=3)
     h.eco.cancel_line(store, sku, 1)
     h.tt.kit.inject(Fault(status=503, method="POST", path="/return_refund/202309/cancellations", count=50))
     h.sync("refunds")
