@@ -15,8 +15,9 @@ pass cut into page tasks, then the finishing run.
 Printed per worker count: wall time, the rate-limit floor (the busiest TikTok API's requests /
 rate) and the ratio, TikTok requests, rate-limit errors (429 answered), listing links and
 TikTok create calls (more creates than links would be a product created twice), page tasks, the
-most page runs at once, the seconds until the first page started, from the first page's start
-to the last page's end, the
+most page runs at once, the seconds until the first page was read (the job leased to its split)
+and until it started, from the first page's start
+to the last page's end, the median TikTok creates per second while they went on, the
 finishing run's seconds, the
 workers' CPU seconds (all processes) and per create, the sandboxes' CPU seconds; and Shopify's query cost with the floor it
 sets on its own (paged reads cost; a bulk export, above the plugin's threshold, hardly).
@@ -128,14 +129,25 @@ def one_round(args: Any, n_workers: int) -> dict[str, Any]:
             s.exec(update(Job).where(Job.flow != "products").values(paused=True))  # type: ignore[call-overload]
             job_id = s.exec(select(Job.id).where(Job.flow == "products")).one()
         t0, t0_wall = time.perf_counter(), time.time()
+        split_at = None  # when the job's task had read the first page (the job leased to its split)
+        creates: list[tuple[float, int]] = []  # (seconds, TikTok creates so far), about every second
         while True:
             sched.step()
+            if not creates or time.perf_counter() - t0 - creates[-1][0] >= 1.0:
+                creates.append((time.perf_counter() - t0,
+                                tt_srv.cmd("stats")["by_route"].get("POST /product/202309/products", 0)))
             with db.session() as s:
                 job = s.get(Job, job_id)
                 if job is not None and job.last_run_at is not None and job.lease_owner is None:
                     break
+            if split_at is None and job is not None and (job.lease_owner or "").startswith("split|"):
+                split_at = time.perf_counter() - t0
             time.sleep(0.2)
         wall = time.perf_counter() - t0
+        # creates per second between the first and the last second that had any (the steady state)
+        rates = sorted((c2 - c1) / (t2 - t1) for (t1, c1), (t2, c2) in zip(creates, creates[1:], strict=False)
+                       if c1 > 0 and c2 > c1)
+        median_rate = rates[len(rates) // 2] if rates else 0.0
         cpu = sum(_cpu_seconds(p.pid) for p in procs)
         sandbox_cpu = sum(_cpu_seconds(srv.proc.pid) for srv in (eco_srv, tt_srv))
         stats = tt_srv.cmd("stats")
@@ -166,7 +178,8 @@ def one_round(args: Any, n_workers: int) -> dict[str, Any]:
                 "throttled": stats["throttled"], "links": links,
                 "creates": stats["by_route"].get("POST /product/202309/products", 0),
                 "eco_cost": eco_cost, "eco_floor": eco_floor, "cpu": cpu,
-                "sandbox_cpu": sandbox_cpu, "first": first_s,
+                "sandbox_cpu": sandbox_cpu, "first": first_s, "read": split_at or 0.0,
+                "rate": median_rate,
                 "pages": pages_s, "finish": finish_s, "page_runs": len(runs) - 1, "at_once": peak, "error": job.last_error if job else None}
     finally:
         for p in procs:
@@ -194,7 +207,7 @@ def main() -> None:
     ap.add_argument("--latency-ms", type=float, default=20.0)
     ap.add_argument("--rate-limit", type=float, default=50.0, help="TikTok QPS per API per shop")
     ap.add_argument("--workers", default="1,2,4", help="worker process counts to measure")
-    ap.add_argument("--tasks", type=int, default=1, help="tasks each worker runs at once")
+    ap.add_argument("--tasks", type=int, default=2, help="tasks each worker runs at once")
     ap.add_argument("--concurrency", type=int, default=8, help="shop option products.concurrency")
     ap.add_argument("--database", default=os.environ.get("BRIDGE_TEST_DATABASE_URL"))
     ap.add_argument("--broker", default=os.environ.get("BRIDGE_TEST_AMQP_URL") or os.environ.get("BRIDGE_TEST_REDIS_URL"))
@@ -219,13 +232,13 @@ def main() -> None:
           f"beyond its {SHOPIFY_BUCKET:g}-point bucket / {SHOPIFY_RESTORE:g} points/s (paged reads; a bulk "
           "export costs little)")
     print(f"{'workers':>7} {'wall s':>8} {'floor s':>8} {'ratio':>6} {'Shopify pts':>11} {'Shopify floor s':>15} "
-          f"{'TikTok req':>10} {'429s':>5} {'listed':>7} {'creates':>7} {'pages':>5} {'at once':>7} {'1st page s':>10} {'pages s':>7} {'finish s':>8} {'worker CPU s':>12} {'ms/listing':>10} {'sandboxes CPU s':>15}")
+          f"{'TikTok req':>10} {'429s':>5} {'listed':>7} {'creates':>7} {'pages':>5} {'at once':>7} {'1st read s':>10} {'1st page s':>10} {'pages s':>7} {'creates/s':>9} {'finish s':>8} {'worker CPU s':>12} {'ms/listing':>10} {'sandboxes CPU s':>15}")
     for r in rows:
         ratio = r["wall"] / r["floor"] if r["floor"] else float("nan")
         print(f"{r['workers']:>7} {r['wall']:>8.1f} {r['floor']:>8.1f} {ratio:>6.2f} {r['eco_cost']:>11} "
               f"{r['eco_floor']:>15.1f} {r['requests']:>10} "
-              f"{r['throttled']:>5} {r['links']:>7} {r['creates']:>7} {r['page_runs']:>5} {r['at_once']:>7} {r['first']:>10.1f} "
-              f"{r['pages']:>7.1f} {r['finish']:>8.1f} {r['cpu']:>12.1f} "
+              f"{r['throttled']:>5} {r['links']:>7} {r['creates']:>7} {r['page_runs']:>5} {r['at_once']:>7} {r['read']:>10.1f} {r['first']:>10.1f} "
+              f"{r['pages']:>7.1f} {r['rate']:>9.1f} {r['finish']:>8.1f} {r['cpu']:>12.1f} "
               f"{1000 * r['cpu'] / max(1, r['creates']):>10.1f} {r['sandbox_cpu']:>15.1f}" + (f"  error: {r['error']}" if r["error"] else ""))
 
 
