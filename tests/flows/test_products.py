@@ -337,3 +337,30 @@ def test_a_page_that_fails_keeps_the_cursor_before_it(flows: Flows, monkeypatch)
     flows.run("products")
     assert flows.shop.listed_rows == 21  # from the beginning
     assert len(flows.channel.products("shop-1")) == 21
+
+
+def test_a_page_of_products_is_let_go_before_the_next_page_is_read(flows: Flows, monkeypatch) -> None:
+    """The flow streams: when the next page of the catalog is read, no product of the page
+    before is still held (by the flow or its writers), so memory does not follow the pages."""
+    import gc
+    import weakref
+
+    from bridge.facade import StoreReader
+
+    flows.shop.seed_catalog(24, 2, seed=5)  # 30 products: three pages of the fake's ten
+    listed = StoreReader.list_products
+    alive: list[int] = []
+
+    def watched(self: StoreReader, cursor: str | None) -> Any:
+        previous: list[weakref.ref[Any]] = []
+        for page in listed(self, cursor):
+            previous = [weakref.ref(p) for p in page.products]
+            yield page
+            del page
+            gc.collect()  # the flow asks for the next page: what of this one is still held?
+            alive.append(sum(ref() is not None for ref in previous))
+
+    monkeypatch.setattr(StoreReader, "list_products", watched)
+    r = flows.run("products")
+    assert r.counts["created"] == 30, r.errors
+    assert len(alive) >= 2 and alive == [0] * len(alive)

@@ -103,22 +103,25 @@ def stream_products(connection: Connection, cursor: str | None) -> Iterator[Prod
         if after:
             query["id:greater"] = after
         body = client.call("GET", "v3", "catalog/products", params=query) or {}
-        data = body.get("data") or []
+        data = body.pop("data", None) or []
         pagination = (body.get("meta") or {}).get("pagination") or {}
+        del body
         start = start or _server_time(client.last_date)
-        products: list[Product] = []
-        for raw in data:
-            newest = _later(newest, raw.get("date_modified"))
-            products.append(to_product(raw, f))
         if data:
             after = int(data[-1]["id"])
-        del data, body
+        products: list[Product] = []
+        data.reverse()
+        while data:  # each product's JSON goes as soon as it is converted (a page's is megabytes)
+            raw = data.pop()
+            newest = _later(newest, raw.get("date_modified"))
+            products.append(to_product(raw, f))
         if is_last_page(pagination, len(products), V3_MAX_LIMIT):
             next_since = _earlier(newest, start) if newest else since
             yield ProductPage(products=products, cursor=_encode(since=next_since))
             return
         yield ProductPage(products=products,
                           cursor=_encode(since=since, after=after, start=start, hw=newest))
+        del products  # the caller has the page: this one is not kept while the next is read
 
 
 def read_products(connection: Connection, product_ids: list[str]) -> list[Product]:

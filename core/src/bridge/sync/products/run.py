@@ -129,10 +129,12 @@ class ProductsRun:
         for page in self.eco.list_products(cursor):
             seen.add_many(p.remote_id for p in page.products)
             self.ctx.act(self.decider.page(page.products))
-            cursor = page.cursor or cursor
+            position = page.cursor
+            del page  # its products go now, not once the next page is read and converted
+            cursor = position or cursor
             stopping = self.ctx.stopping()
-            if full and page.cursor and (stopping or monotonic() - last >= PASS_CHECKPOINT_S):
-                self.checkpoint_pass(page.cursor, fp)
+            if full and position and (stopping or monotonic() - last >= PASS_CHECKPOINT_S):
+                self.checkpoint_pass(position, fp)
                 last = monotonic()
             if stopping:
                 if not full:
