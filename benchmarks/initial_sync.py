@@ -232,6 +232,9 @@ def _child(args: Any, conn: dict[str, Any], img_url: str, env: dict[str, str], q
         go.clear()
 
     phase("setup", {})
+    from bridge import heap
+
+    heap.freeze_startup()  # as `bridge run` does once started
     variants = 0  # one plain read of the catalog: the eCommerce minimum
     for page in pm.call(args.platform, "list_products", connection=eco_conn, cursor=None):
         variants += sum(len(p.variants) for p in page.products)

@@ -40,7 +40,7 @@ def run(host: str | None, port: int | None, workers: int | None, no_web: bool, q
 
     SIGTERM and SIGINT stop it the same way: no new work, running jobs finish their item (or
     give their lease back), "bridge stopped", exit 0."""
-    from bridge import config, db
+    from bridge import config, db, heap
     from bridge.scheduler import Scheduler
 
     settings = config.load()  # invalid configuration stops the start with one line
@@ -61,6 +61,7 @@ def run(host: str | None, port: int | None, workers: int | None, no_web: bool, q
     else:
         sched = Scheduler(workers=workers or settings.workers)
     sched.recover()
+    heap.freeze_startup()  # what the start built stays out of every full garbage collection
     if no_web:
         sched.install_signal_handlers()
         click.echo("bridge scheduler queueing jobs for the workers" if queue else
@@ -113,12 +114,13 @@ def worker(concurrency: int | None, name: str | None) -> None:
     import os
     import socket
 
-    from bridge import celery_app, db
+    from bridge import celery_app, db, heap
 
     settings = celery_app.require_scale_out()
     db.get_engine()  # the schema is created or upgraded before any task
     app = celery_app.configure(settings)
     celery_app.warm_up()
+    heap.freeze_startup()  # what the start built stays out of every full garbage collection
     app.worker_main(["worker", "--pool=threads", f"--concurrency={concurrency or settings.workers}",
                      "--loglevel=WARNING", "--without-gossip", "--without-mingle",
                      "-n", name or f"bridge@{socket.gethostname()}-{os.getpid()}"])
