@@ -162,6 +162,52 @@ def test_reconnect_resumes_paused_jobs(fake_pm, probe_flow):
         assert ses.exec(select(Store).where(Store.id == store.id)).one().status == "active"
 
 
+def _statements(run) -> list[str]:  # type: ignore[no-untyped-def]
+    """The SQL statements ``run()`` sends (their first word)."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        sent.append(statement.split(None, 1)[0].upper())
+
+    engine = db.get_engine()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    return sent
+
+
+def test_refreshing_jobs_reads_the_same_for_any_number_of_organizations(fake_pm, probe_flow, monkeypatch):
+    """The scheduler refreshes the job table every 30 s: two reads whether there is one
+    organization or many (it read each organization's stores: 2.7 s of CPU per refresh with
+    1,000 pairs), nothing written when nothing changed, and still what changed written."""
+    make_orgs(fake_pm, 1)
+    s = scheduler.Scheduler(workers=1, pm=fake_pm)
+    s.refresh_jobs()
+    one = _statements(s.refresh_jobs)
+    first = len(stores.list_orgs())
+    for i in range(12):
+        org = stores.create_org(f"more{i}")
+        stores.save_store(org, "fakeshop", StoreInfo(remote_id=f"ms{i}", name="s", currency="GBP"), fake_pm)
+        stores.save_store(org, "fakechannel", StoreInfo(remote_id=f"mc{i}", name="c", currency="GBP",
+                                                        region="GB"), fake_pm)
+    s.refresh_jobs()
+    with db.session() as ses:
+        assert len(ses.exec(select(Job)).all()) == first + 12
+    many = _statements(s.refresh_jobs)
+    assert many == one and set(many) == {"SELECT"}, many
+    monkeypatch.setenv("BRIDGE_INTERVAL_PROBE", "77")  # a changed interval, a disconnected pair
+    stores.disconnect(stores.list_stores()[-1].id)
+    s.refresh_jobs()
+    with db.session() as ses:
+        jobs = {j.key: j for j in ses.exec(select(Job))}
+    assert {j.interval_s for j in jobs.values() if not j.paused} == {77}
+    assert [k for k, j in jobs.items() if j.paused] == [f"probe:{first + 12}"]
+
+
 def test_claim_is_exclusive_between_schedulers(fake_pm, probe_flow):
     make_orgs(fake_pm, 3)
     a = scheduler.Scheduler(workers=5, pm=fake_pm, owner="a")

@@ -29,7 +29,7 @@ from bridge.shutdown import stopping
 from bridge.statuses import RunStatus, StoreStatus
 from bridge.stores import auth_accepted, judge_auth_refusal
 from bridge.sync import base as flows
-from bridge.tables import Job, Organization, Store, utcnow
+from bridge.tables import Job, Store, utcnow
 
 log = logging.getLogger("bridge.scheduler")
 
@@ -78,28 +78,34 @@ class Scheduler:
     # ------------------------------------------------------------------ job table
 
     def refresh_jobs(self) -> None:
-        """Create jobs for every organization's store pairs; drop jobs that no longer apply."""
+        """Create jobs for every organization's store pairs; drop jobs that no longer apply.
+
+        Two reads whatever the number of organizations (their connected stores, the jobs), and
+        writes only what differs: the scheduler runs it every 30 seconds."""
+        intervals = flows.flow_intervals()
         with db.session() as s:
-            org_ids = [o.id for o in s.exec(select(Organization))]
+            by_org: dict[int, list[Store]] = {}
+            for st in s.exec(select(Store).where(Store.status != StoreStatus.DISCONNECTED).order_by(Store.id)):
+                by_org.setdefault(st.org_id, []).append(st)
         wanted: dict[str, tuple[str, int, int | None, int]] = {}
-        for org_id in org_ids:
-            for key, flow, channel_id, interval in flows.jobs_for_org(org_id):  # type: ignore[arg-type]
-                wanted[key] = (flow, org_id, channel_id, interval)  # type: ignore[assignment]
+        for org_id, stores in by_org.items():
+            for key, flow, channel_id, interval in flows.jobs_for_stores(org_id, stores, intervals):
+                wanted[key] = (flow, org_id, channel_id, interval)
         with db.session() as s:
-            existing = {j.key: j for j in s.exec(select(Job))}
+            existing = {key: (job_id, interval, paused, owner) for key, job_id, interval, paused, owner in s.exec(
+                select(Job.key, Job.id, Job.interval_s, Job.paused, Job.lease_owner))}
             new: list[dict[str, Any]] = []
             for key, (flow, org_id, channel_id, interval) in wanted.items():
-                job = existing.get(key)
-                if job is None:
+                have = existing.get(key)
+                if have is None:
                     new.append(Job(key=key, flow=flow, org_id=org_id, channel_store_id=channel_id,
                                    interval_s=interval).model_dump(exclude={"id"}))
-                elif job.interval_s != interval:
-                    job.interval_s = interval
-                    s.add(job)
-            for key, job in existing.items():
-                if key not in wanted and not job.paused and job.lease_owner is None:
-                    job.paused = True
-                    s.add(job)
+                elif have[1] != interval:
+                    s.exec(update(Job).where(Job.id == have[0]).values(interval_s=interval))  # type: ignore[call-overload]
+            gone = [job_id for key, (job_id, _, paused, owner) in existing.items()
+                    if key not in wanted and not paused and owner is None]
+            if gone:
+                s.exec(update(Job).where(Job.id.in_(gone)).values(paused=True))  # type: ignore[attr-defined,call-overload]
             db.insert_missing(s, Job, new, keys=("key",))
         self._last_refresh = time.monotonic()
 
@@ -122,11 +128,13 @@ class Scheduler:
                 ).order_by(Job.next_run_at).limit(limit * 3)
             ))
         claimed: list[Job] = []
-        for job in due:
-            if len(claimed) >= limit:
-                break
-            holder = owner() if owner is not None else self.owner
-            with db.session() as s:
+        if not due:
+            return claimed
+        with db.session() as s:  # one transaction: each UPDATE still takes its job or not
+            for job in due:
+                if len(claimed) >= limit:
+                    break
+                holder = owner() if owner is not None else self.owner
                 res = s.exec(  # type: ignore[call-overload]
                     update(Job)
                     .where(Job.id == job.id, or_(Job.lease_until == None, Job.lease_until < now))  # noqa: E711

@@ -437,17 +437,32 @@ def _finish_run(ctx: FlowContext, status: RunStatus, error: str | None) -> None:
             s.add(run)
 
 
+def flow_intervals() -> dict[str, int]:
+    """Each flow's configured interval in seconds (its ``interval.*`` setting, default 60)."""
+    load_builtin_flows()
+    return {spec.name: config.get_int(spec.interval_key, 60) for spec in FLOWS.values()}
+
+
 def jobs_for_org(org_id: int) -> list[tuple[str, str, int | None, int]]:
     """(job key, flow, channel store id, interval seconds) for every flow of an organization."""
+    with db.session() as s:
+        stores = active_stores(s, org_id)
+    return jobs_for_stores(org_id, stores)
+
+
+def jobs_for_stores(org_id: int, stores: Sequence[Store],
+                    intervals: dict[str, int] | None = None) -> list[tuple[str, str, int | None, int]]:
+    """:func:`jobs_for_org` for an organization's connected stores ``stores`` (ordered by id),
+    already read; ``intervals``: each flow's configured interval, when the caller read them
+    once for many organizations."""
     load_builtin_flows()
     out: list[tuple[str, str, int | None, int]] = []
-    with db.session() as s:
-        ecommerce = next(iter(active_stores(s, org_id, "ecommerce")), None)
-        channels = active_stores(s, org_id, "channel")
+    ecommerce = next((st for st in stores if st.kind == "ecommerce"), None)
+    channels = [st for st in stores if st.kind == "channel"]
     if ecommerce is None:
         return out
     for spec in FLOWS.values():
-        interval = config.get_int(spec.interval_key, 60)
+        interval = intervals[spec.name] if intervals is not None else config.get_int(spec.interval_key, 60)
         if spec.per_channel:
             for ch in channels:
                 opts = (ch.options or {}).get("flows", {})
