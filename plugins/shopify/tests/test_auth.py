@@ -106,3 +106,12 @@ def test_describe_flags_secrets_and_defaults() -> None:
     assert settings["api_version"].default == "2025-01"  # the schema the documents are checked against
     assert "base_url" not in settings
     assert {a.name for a in info.app_settings} == {"client_id", "client_secret", "scopes"}
+
+
+def test_sandboxes_with_their_own_shop_domain_are_distinct_stores(served_factory) -> None:
+    """Option ``shop``: several sandboxes as several shops (benchmarks of many store pairs)."""
+    a, b = served_factory(shop="bench-a.myshopify.com"), served_factory(shop="bench-b.myshopify.com")
+    infos = [connecting.connect(s.connection()) for s in (a, b)]
+    assert [i.remote_id for i in infos] == ["bench-a.myshopify.com", "bench-b.myshopify.com"]
+    a.sandbox.reset()
+    assert connecting.connect(a.connection()).remote_id == "bench-a.myshopify.com"

@@ -117,3 +117,17 @@ def test_markets_are_declared_by_the_plugin() -> None:
         check_market(info, StoreInfo(remote_id="3", name="us", currency="USD", region="US"))
     with pytest.raises(RulesViolation, match="TikTok Shop market DE is not supported"):
         check_market(info, StoreInfo(remote_id="4", name="de", currency="EUR", region="DE"))
+
+
+def test_added_shops_connect_as_shops_of_their_own() -> None:
+    """``add_shop``: a local seller with one shop, for benchmarks of many store pairs (a sandbox
+    of its own: the session's keeps its seeded shops)."""
+    from bridge.sandboxing import SandboxServer
+    from bridge_tiktokshop.sandbox import TikTokSandbox
+
+    sandbox = TikTokSandbox({"rate_limit": 0})
+    first, second = sandbox.add_shop("GB"), sandbox.add_shop("GB")
+    with SandboxServer(sandbox.app) as server:
+        infos = [connector.connect(connection=sandbox.connection(server.url, i)) for i in (first, second)]
+    assert len({i.remote_id for i in infos}) == 2
+    assert {(i.region, i.currency, i.seller_region) for i in infos} == {("GB", "GBP", "GB")}

@@ -13,7 +13,8 @@
 Options: ``seed`` (products), ``variants`` (per product), ``latency_ms``, ``seed_random``,
 ``currency``, ``bucket_size``/``restore_rate`` (the cost bucket), ``token_ttl`` (seconds),
 ``protected_data`` (False: orders' customer fields answer ACCESS_DENIED), ``bulk_running_polls``
-(how many status polls a bulk operation reports RUNNING first).
+(how many status polls a bulk operation reports RUNNING first), ``shop`` (the shop's
+myshopify.com domain: several sandboxes as distinct shops).
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ class ShopifySandbox:
         seed_random = int(options.get("seed_random", 0))
         self.auth = AuthState(seed=seed_random, token_ttl=int(options.get("token_ttl", 3600)))
         self.state = StoreState(currency=str(options.get("currency", "GBP")), emit=self._emit,
-                                search_lag=float(options.get("search_lag", DEFAULT_SEARCH_LAG)))
+                                search_lag=float(options.get("search_lag", DEFAULT_SEARCH_LAG)),
+                                domain=str(options.get("shop", "bridge-sandbox.myshopify.com")))
         self.webhooks = Webhooks(self.auth.client_secret, self.state.shop["myshopifyDomain"], API_VERSION)
         self.bulk = BulkOperations(int(options.get("bulk_running_polls", 0)))
         self.bucket = LeakyBucket(float(options.get("bucket_size", 2000)),
@@ -99,7 +101,8 @@ class ShopifySandbox:
     def reset(self) -> None:
         """An empty shop (no products, orders, subscriptions, bulk operations); tokens stay."""
         self.webhooks.wait(1.0)
-        self.state.__init__(currency=self.state.currency, emit=self._emit)  # type: ignore[misc]
+        self.state.__init__(currency=self.state.currency, emit=self._emit,  # type: ignore[misc]
+                            domain=self.state.shop["myshopifyDomain"])
         with self.webhooks.lock:
             self.webhooks.subs.clear()
         with self.bulk.lock:

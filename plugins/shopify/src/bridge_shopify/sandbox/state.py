@@ -57,7 +57,7 @@ class StoreState:
     cancel_refunds_release_units = True
 
     def __init__(self, *, currency: str = "GBP", emit: Callable[[str, dict], None] | None = None,
-                 search_lag: float = 0.0):
+                 search_lag: float = 0.0, domain: str = "bridge-sandbox.myshopify.com"):
         #: Seconds before a new order shows in ``orders(query:)`` (Shopify's search index lags:
         #: platform doc §7.1); lookups by id see it at once.
         self.search_lag = float(search_lag)
@@ -65,8 +65,8 @@ class StoreState:
         self.emit = emit or (lambda topic, payload: None)
         self.shop = {
             "id": gid("Shop", 1), "name": "Bridge Sandbox", "email": "owner@bridge-sandbox.example",
-            "myshopifyDomain": "bridge-sandbox.myshopify.com", "currencyCode": currency,
-            "ianaTimezone": "Europe/London", "host": "bridge-sandbox.myshopify.com",
+            "myshopifyDomain": domain, "currencyCode": currency,
+            "ianaTimezone": "Europe/London", "host": domain,
             "plan": {"displayName": "Basic", "partnerDevelopment": False, "shopifyPlus": False},
             "country": "GB",
         }

@@ -84,6 +84,12 @@ class TikTokSandbox(OrderMaker, ReturnMaker):
         return Connection(platform="tiktokshop", settings=settings, credentials={**base, **credentials},
                           app=self.app_context(server_url))
 
+    def add_shop(self, region: str = "GB") -> int:
+        """Add a local seller with one shop in ``region``; returns the shop's index for
+        :meth:`connection` (benchmarks of many store pairs in one sandbox)."""
+        shop = self.world.add_local_seller(region)
+        return list(self.world.shops).index(shop.id)
+
     def app_context(self, server_url: str) -> AppContext:
         return AppContext(platform="tiktokshop", settings={**self.app_settings(), "base_url": server_url})
 

@@ -112,6 +112,19 @@ class World:
         self.shops[shop.id] = shop
         self.by_cipher[shop.cipher] = shop
 
+    def add_local_seller(self, region: str = "GB") -> Shop:
+        """A new local seller with one shop in ``region`` (benchmarks of many store pairs);
+        its tokens come from :meth:`issue_tokens`."""
+        with self.lock:
+            n = len(self.sellers) + 1
+            open_id = f"70107360571{n:08d}"
+            shop = {"id": f"70007145328{n:08d}", "name": f"Bridge Bench {n}", "region": region,
+                    "seller_type": "LOCAL", "cipher": f"ROW_sbxbench{n:08d}", "code": f"{region}BENCH{n:05d}"}
+            self.sellers[open_id] = {"open_id": open_id, "name": shop["name"], "base_region": region,
+                                     "shops": [shop]}
+            self._add_shop(shop, open_id)
+            return self.shops[shop["id"]]
+
     # ------------------------------------------------------------------ tokens
 
     def issue_tokens(self, seller: str) -> dict[str, Any]:

@@ -1,0 +1,406 @@
+#!/usr/bin/env python3
+"""Many store pairs served by `bridge run --scheduler` and `bridge worker` processes; print the
+figures (issue 20: scale-out on Celery).
+
+    .venv/bin/python benchmarks/scale_pairs.py busy --pairs 200 --products 50 --workers 1,2
+    .venv/bin/python benchmarks/scale_pairs.py idle --pairs 1000 --products 2 --window 60
+
+Needs PostgreSQL, a broker and Redis (defaults: BRIDGE_TEST_DATABASE_URL, then
+BRIDGE_TEST_REDIS_URL as both the broker and Redis; as `.ci/run` sets them). Each round has a
+fresh database and Redis namespace. The eCommerce side is ``--pairs`` Shopify sandboxes, each a
+shop of its own (its own myshopify.com domain, ``--products`` products), served together by one
+process under ``/shop/N``; the TikTok side is one TikTok Shop sandbox process holding one local
+seller and shop per pair (``--rate-limit`` requests per second per API per shop). Both add
+``--latency-ms`` per request. Every pair is its own organization, connected and mapped as a
+merchant would; then the workers start, and then the scheduler (``bridge run --scheduler
+--no-web``), all as the real commands with the default intervals of every flow.
+
+``busy``: for each worker count, the time from the scheduler's start until every pair's
+products job has finished its first run (the initial sync of all pairs): listings per second,
+flow runs per second, TikTok requests and rate-limit errors, and the CPU seconds of each
+process (workers, scheduler, sandboxes) over that time.
+
+``idle``: once every job has run once (the initial work done, plus ``--settle`` seconds), the CPU seconds of the scheduler and of each worker over ``--window``
+seconds in which nothing changes on any platform, as a share of one core; also the flow runs
+and the requests to the platforms in that window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from queue import Empty
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests.e2e.harness, benchmarks.*
+
+from benchmarks.initial_sync import CHANNEL, Served  # noqa: E402
+from benchmarks.scale_out import BRIDGE, _database, _drop  # noqa: E402
+from bridge.plugins import PluginManager  # noqa: E402
+
+ECOMMERCE = "shopify"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class _ManyStats:
+    """The request statistics of several sandboxes as one (``snapshot`` sums them)."""
+
+    def __init__(self, sandboxes: list[Any]) -> None:
+        self.sandboxes = sandboxes
+
+    def snapshot(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"total": 0, "writes": 0, "throttled": 0, "faulted": 0, "by_route": {}}
+        for sb in self.sandboxes:
+            snap = sb.stats.snapshot()
+            for key in ("total", "writes", "throttled", "faulted"):
+                out[key] += snap[key]
+            for route, n in snap["by_route"].items():
+                out["by_route"][route] = out["by_route"].get(route, 0) + n
+        return out
+
+    def reset(self) -> None:
+        for sb in self.sandboxes:
+            sb.stats.reset()
+
+
+class ManyShops:
+    """``count`` Shopify sandboxes, each a shop of its own, served as one ASGI app: shop ``i``
+    under ``/shop/i``, any other path (the products' images) by the first (what
+    :class:`benchmarks.initial_sync.Served` serves from one process)."""
+
+    def __init__(self, pm: PluginManager, count: int, products: int, per_product: int) -> None:
+        self.shops = [pm.call(ECOMMERCE, "sandbox", options={"seed": 0, "shop": f"bench-{i}.myshopify.com"})
+                      for i in range(count)]
+        for i, sb in enumerate(self.shops):
+            if products:
+                sb.seed_catalog(products, per_product, seed=i + 1)
+        self.stats = _ManyStats(self.shops)
+        apps = [sb.app for sb in self.shops]
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            _, prefix, index, rest = (scope.get("path", "") + "//").split("/", 3)
+            if prefix != "shop" or not index.isdigit() or int(index) >= len(apps):
+                await apps[0](scope, receive, send)  # the images every shop's media point to
+                return
+            path = "/" + rest.rstrip("/")
+            await apps[int(index)](dict(scope, path=path, raw_path=path.encode()), receive, send)
+
+        self.app = app
+
+    def set_latency(self, ms: float) -> None:
+        for sb in self.shops:
+            sb.set_latency(ms)
+
+    def settings(self, server_url: str, index: int) -> dict[str, Any]:
+        """Shop ``index``'s connection settings (its base URL under ``server_url``)."""
+        return self.shops[index].base_url_setting(f"{server_url}/shop/{index}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (all its threads)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+class Stack:
+    """The sandboxes, a fresh database and Redis namespace, ``pairs`` organizations connected
+    and mapped; then the ``bridge worker`` processes and the scheduler (:meth:`start`)."""
+
+    def __init__(self, args: Any) -> None:
+        from bridge import db
+
+        pm = PluginManager()
+        self.pm = pm
+        self.args = args
+        eco = ManyShops(pm, args.pairs, args.products, args.per_product)
+        tt = pm.call(CHANNEL, "sandbox", options={"rate_limit": args.rate_limit})
+        # each shop's tokens issued before the sandbox is forked into its serving process
+        tt_conns = [tt.connection("", tt.add_shop("GB")) for _ in range(args.pairs)]
+        ctx = multiprocessing.get_context("fork")
+        self.eco_srv, self.tt_srv = Served(eco, ctx), Served(tt, ctx)
+        for c in tt_conns:
+            c.settings["base_url"] = self.tt_srv.url
+        self.url, self.handle = _database(args.database)
+        self.data = tempfile.mkdtemp(prefix="bridge-bench-")
+        self.env = {"BRIDGE_DATA_DIR": self.data, "BRIDGE_CONFIG_DIR": os.path.join(self.data, "config"),
+                    "BRIDGE_DATABASE_URL": self.url, "BRIDGE_BROKER_URL": args.broker,
+                    "BRIDGE_REDIS_URL": args.redis, "BRIDGE_REDIS_NAMESPACE": f"bench-{uuid.uuid4().hex[:8]}"}
+        for name, settings, srv in ((ECOMMERCE, eco.shops[0].app_settings(), self.eco_srv),
+                                    (CHANNEL, tt.app_settings(), self.tt_srv)):
+            for key, value in settings.items():
+                self.env[f"BRIDGE_{name.upper()}_{key.upper()}"] = str(value)
+            self.env[f"BRIDGE_{name.upper()}_BASE_URL"] = srv.url
+        os.environ.update(self.env)
+        db.reset_engines()
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        t0 = time.perf_counter()
+        eco_settings = [eco.settings(self.eco_srv.url, i) for i in range(args.pairs)]
+        eco_creds = eco.shops[0].credentials()  # the sandboxes' static token is the same for all
+        del eco, tt  # their state lives in the serving processes now
+        self._connect(0, eco_settings[0], eco_creds, tt_conns[0])  # the first makes the credentials key
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda i: self._connect(i, eco_settings[i], eco_creds, tt_conns[i]), range(1, args.pairs)))
+        print(f"{args.pairs} pairs connected and mapped in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+        self.eco_srv.cmd("latency", args.latency_ms)
+        self.tt_srv.cmd("latency", args.latency_ms)
+        self.reset_stats()
+
+    def _connect(self, i: int, eco_settings: dict[str, Any], eco_creds: dict[str, Any], tt_conn: Any) -> None:
+        from bridge import stores
+        from tests.e2e.harness import map_everything
+
+        org_id: int = stores.create_org(f"Pair {i}").id  # type: ignore[assignment]
+        stores.connect_store(org_id, ECOMMERCE, eco_settings, eco_creds, self.pm)
+        shop = stores.connect_store(org_id, CHANNEL, tt_conn.settings, tt_conn.credentials, self.pm)
+        map_everything(self.pm, shop, placeholder="Bench")
+
+    def reset_stats(self) -> None:
+        self.eco_srv.cmd("reset")
+        self.tt_srv.cmd("reset")
+
+    def start(self, n_workers: int) -> None:
+        """Start ``n_workers`` workers, wait until each answers, then start the scheduler."""
+        from bridge import celery_app
+
+        for i in range(n_workers):
+            self._spawn(f"worker{i}", [str(BRIDGE), "worker", "--concurrency", str(self.args.tasks),
+                                       "--name", f"bench{i}@%h"])
+        print(f"output of the workers and the scheduler: {self.data}/*.log", file=sys.stderr)
+        celery_app.configure()
+        while len(celery_app.app.control.ping(timeout=0.5)) < n_workers:
+            time.sleep(0.2)
+        self._spawn("scheduler", [str(BRIDGE), "run", "--scheduler", "--no-web"])
+
+    def _spawn(self, name: str, cmd: list[str]) -> None:
+        log = open(os.path.join(self.data, f"{name}.log"), "w")  # noqa: SIM115 - open until this process ends
+        self.procs[name] = subprocess.Popen(cmd, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far of each process: workers, the scheduler, the two sandboxes."""
+        out = {name: cpu_seconds(p.pid) for name, p in self.procs.items()}
+        out["eco sandboxes"] = cpu_seconds(self.eco_srv.proc.pid)
+        out["tiktok sandbox"] = cpu_seconds(self.tt_srv.proc.pid)
+        return out
+
+    def check_alive(self) -> None:
+        for name, p in self.procs.items():
+            if p.poll() is not None:
+                raise RuntimeError(f"{name} ended with {p.returncode}: see {self.data}/{name}.log")
+
+    def close(self) -> None:
+        from bridge import coordination, db
+
+        for p in self.procs.values():
+            p.send_signal(signal.SIGTERM)
+        for p in self.procs.values():
+            try:
+                p.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        self.eco_srv.stop()
+        self.tt_srv.stop()
+        db.reset_engines()
+        _drop(self.handle)
+        redis = coordination.redis_client()
+        keys = list(redis.scan_iter(self.env["BRIDGE_REDIS_NAMESPACE"] + "*"))
+        if keys:
+            redis.delete(*keys)
+
+
+def _jobs() -> tuple[int, int, int, int]:
+    """(products jobs finished once, jobs never run, jobs leased now, jobs) of the unpaused jobs."""
+    from sqlalchemy import func
+    from sqlmodel import col, select
+
+    from bridge import db
+    from bridge.tables import Job
+
+    with db.session() as s:
+        live = (col(Job.paused) == False, col(Job.key) != "scheduler")  # noqa: E712
+        products = s.exec(select(func.count()).select_from(Job).where(
+            *live, col(Job.flow) == "products", col(Job.last_run_at).is_not(None),
+            col(Job.lease_owner).is_(None))).one()
+        never = s.exec(select(func.count()).select_from(Job).where(*live, col(Job.last_run_at).is_(None))).one()
+        leased = s.exec(select(func.count()).select_from(Job).where(*live, col(Job.lease_owner).is_not(None))).one()
+        total = s.exec(select(func.count()).select_from(Job).where(*live)).one()
+    return int(products), int(never), int(leased), int(total)
+
+
+def _counts() -> tuple[int, int, dict[str, int]]:
+    """(listing links, finished flow runs, listing links by status)."""
+    from sqlalchemy import func
+    from sqlmodel import col, select
+
+    from bridge import db
+    from bridge.tables import ListingLink, SyncRun
+
+    with db.session() as s:
+        links = s.exec(select(func.count()).select_from(ListingLink)).one()
+        runs = s.exec(select(func.count()).select_from(SyncRun).where(col(SyncRun.finished_at).is_not(None))).one()
+        statuses = dict(s.exec(select(ListingLink.status, func.count()).group_by(ListingLink.status)).all())
+    return int(links), int(runs), statuses
+
+
+def busy_round(args: Any, n_workers: int) -> dict[str, Any]:
+    """The initial sync of every pair with ``n_workers`` workers; its figures."""
+    stack = Stack(args)
+    try:
+        cpu0 = stack.cpu()
+        stack.start(n_workers)
+        t0 = time.perf_counter()
+        while True:
+            stack.check_alive()
+            done, _, _, _ = _jobs()
+            if done >= args.pairs:
+                break
+            if time.perf_counter() - t0 > args.timeout:
+                raise RuntimeError(f"only {done} of {args.pairs} products jobs finished in {args.timeout:g}s")
+            time.sleep(0.5)
+        wall = time.perf_counter() - t0
+        cpu1 = stack.cpu()
+        links, runs, statuses = _counts()
+        stats = stack.tt_srv.cmd("stats")
+        return {"workers": n_workers, "wall": wall, "links": links, "runs": runs, "requests": stats["total"],
+                "throttled": stats["throttled"], "routes": stats["by_route"],
+                "creates": stats["by_route"].get("POST /product/202309/products", 0),
+                "statuses": statuses, "cpu": {k: cpu1[k] - cpu0.get(k, 0.0) for k in cpu1}}
+    finally:
+        stack.close()
+
+
+def idle_round(args: Any, n_workers: int) -> dict[str, Any]:
+    """Every pair synced, then ``--window`` seconds with nothing changing; CPU per process."""
+    from sqlalchemy import func
+    from sqlmodel import col, select
+
+    from bridge import db, scale_metrics
+    from bridge.tables import Job, SyncRun
+
+    stack = Stack(args)
+    try:
+        stack.start(n_workers)
+        t0 = time.perf_counter()
+        while True:  # every job has run once (the jobs due each minute are queued again all along)
+            stack.check_alive()
+            _, never, leased, total = _jobs()
+            if total and never == 0:
+                break
+            if time.perf_counter() - t0 > args.timeout:
+                raise RuntimeError(f"{never} jobs never ran after {args.timeout:g}s")
+            time.sleep(1.0)
+        print(f"every job ran once after {time.perf_counter() - t0:.1f}s ({leased} leased, "
+              f"{sum(scale_metrics.queue_depth().values())} tasks queued); waiting {args.settle:g}s more", file=sys.stderr)
+        time.sleep(args.settle)
+        stack.reset_stats()
+        with db.session() as s:
+            runs0 = s.exec(select(func.count()).select_from(SyncRun)).one()
+        cpu0, w0 = stack.cpu(), time.perf_counter()
+        time.sleep(args.window)
+        cpu1, window = stack.cpu(), time.perf_counter() - w0
+        stack.check_alive()
+        with db.session() as s:
+            runs = s.exec(select(func.count()).select_from(SyncRun)).one() - runs0
+            due = s.exec(select(func.sum(1.0 / Job.interval_s)).where(col(Job.paused) == False)).one()  # noqa: E712
+            by_flow = dict(s.exec(select(SyncRun.flow, func.count()).where(col(SyncRun.id) > 0)
+                                  .group_by(SyncRun.flow)).all())
+        eco, tt = stack.eco_srv.cmd("stats"), stack.tt_srv.cmd("stats")
+        return {"workers": n_workers, "window": window, "runs": runs, "runs_by_flow": by_flow, "due": float(due or 0),
+                "queued": sum(scale_metrics.queue_depth().values()),
+                "eco": eco["total"], "tt": tt["total"], "cpu": {k: cpu1[k] - cpu0[k] for k in cpu1}}
+    finally:
+        stack.close()
+
+
+def _round(mode: str, args: Any, n_workers: int, queue: Any) -> None:
+    queue.put((busy_round if mode == "busy" else idle_round)(args, n_workers))
+
+
+def _cpu_line(cpu: dict[str, float], seconds: float) -> str:
+    return ", ".join(f"{k} {v:.1f}s ({100 * v / seconds:.1f}%)" for k, v in cpu.items())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("mode", choices=("busy", "idle"))
+    ap.add_argument("--pairs", type=int, default=None, help="store pairs (default: busy 200, idle 1000)")
+    ap.add_argument("--products", type=int, default=None, help="products per shop (default: busy 50, idle 2)")
+    ap.add_argument("--per-product", type=int, default=1, help="variants per product")
+    ap.add_argument("--latency-ms", type=float, default=20.0)
+    ap.add_argument("--rate-limit", type=float, default=50.0, help="TikTok QPS per API per shop")
+    ap.add_argument("--workers", default=None, help="worker process counts (default: busy 1,2; idle 2)")
+    ap.add_argument("--tasks", type=int, default=16, help="tasks each worker runs at once (threads; the "
+                    "flows mostly wait on the platforms and their cost and rate budgets)")
+    ap.add_argument("--window", type=float, default=60.0, help="idle: seconds measured")
+    ap.add_argument("--settle", type=float, default=10.0, help="idle: seconds waited after the initial work")
+    ap.add_argument("--timeout", type=float, default=3600.0)
+    ap.add_argument("--database", default=os.environ.get("BRIDGE_TEST_DATABASE_URL"))
+    ap.add_argument("--broker", default=os.environ.get("BRIDGE_TEST_REDIS_URL"))
+    ap.add_argument("--redis", default=os.environ.get("BRIDGE_TEST_REDIS_URL"))
+    args = ap.parse_args()
+    busy = args.mode == "busy"
+    args.pairs = args.pairs or (200 if busy else 1000)
+    args.products = args.products if args.products is not None else (50 if busy else 2)
+    args.workers = args.workers or ("1,2" if busy else "2")
+    if not (args.database and args.broker and args.redis):
+        sys.exit("needs PostgreSQL, a broker and Redis: set BRIDGE_TEST_DATABASE_URL and BRIDGE_TEST_REDIS_URL, "
+                 "or pass --database/--broker/--redis")
+    rows = []
+    spawn = multiprocessing.get_context("spawn")
+    for n in (int(x) for x in args.workers.split(",")):
+        queue = spawn.Queue()  # each round in a fresh process: its own engine, broker connections, sandboxes
+        proc = spawn.Process(target=_round, args=(args.mode, args, n, queue))
+        proc.start()
+        while True:
+            try:
+                rows.append(queue.get(timeout=5))
+                break
+            except Empty:
+                if not proc.is_alive():
+                    sys.exit(f"the round with {n} worker(s) failed (its error is above)")
+        proc.join()
+        print(f"{n} worker(s) done", file=sys.stderr)
+    print(f"{args.pairs} store pairs ({ECOMMERCE} -> TikTok Shop), {args.products} products of {args.per_product} "
+          f"variant(s) each, {args.latency_ms:g} ms added per request, TikTok {args.rate_limit:g} req/s per API "
+          f"per shop, {args.tasks} tasks per worker, broker {args.broker.split(':', 1)[0]}; {os.cpu_count()} CPUs; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    if busy:
+        print(f"{'workers':>7} {'wall s':>8} {'listed':>7} {'listed/s':>8} {'runs':>6} {'runs/s':>6} "
+              f"{'TikTok req':>10} {'creates':>7} {'429s':>5}")
+        for r in rows:
+            print(f"{r['workers']:>7} {r['wall']:>8.1f} {r['links']:>7} {r['links'] / r['wall']:>8.1f} {r['runs']:>6} "
+                  f"{r['runs'] / r['wall']:>6.1f} {r['requests']:>10} {r['creates']:>7} {r['throttled']:>5}")
+        for r in rows:
+            print(f"  {r['workers']} worker(s) CPU: {_cpu_line(r['cpu'], r['wall'])}")
+            print(f"  listings by status: {r['statuses']}")
+            print(f"  TikTok requests: {', '.join(f'{k} {v}' for k, v in sorted(r['routes'].items(), key=lambda kv: -kv[1]))}")
+        if len(rows) > 1:
+            base = rows[0]["links"] / rows[0]["wall"]
+            for r in rows[1:]:
+                print(f"throughput {r['workers']} workers / {rows[0]['workers']}: {r['links'] / r['wall'] / base:.2f}")
+    else:
+        for r in rows:
+            ours = sum(v for k, v in r["cpu"].items() if k == "scheduler" or k.startswith("worker"))
+            print(f"{r['workers']} worker(s), {r['window']:.0f}s idle: scheduler + workers {ours:.2f} CPU s = "
+                  f"{100 * ours / r['window']:.1f}% of one core (goal < 5%); {r['runs']} flow runs, "
+                  f"{r['eco']} store requests, {r['tt']} TikTok requests in the window")
+            print(f"  CPU: {_cpu_line(r['cpu'], r['window'])}")
+            workers = sum(v for k, v in r["cpu"].items() if k.startswith("worker"))
+            print(f"  workers' CPU per flow run: {1000 * workers / max(1, r['runs']):.1f} ms; the jobs' intervals ask "
+                  f"{r['due']:.1f} runs/s, the window ran {r['runs'] / r['window']:.1f}/s; {r['queued']} tasks queued "
+                  f"at its end")
+            print(f"  runs so far by flow: {r['runs_by_flow']}")
+
+
+if __name__ == "__main__":
+    main()
