@@ -113,3 +113,34 @@ def test_inventory_falls_back_to_the_catalog_without_the_inventory_scope(sandbox
     assert [lv.quantity for lv in levels] == [sandbox.state.stock[(1004, 1)]]
     assert sandbox.stats.by_route.get("GET /v3/inventory/items", 0) == 0
     assert sandbox.stats.by_route["GET /v3/catalog/variants"] == 1
+
+
+def test_inventory_lets_a_page_go_before_reading_the_next(sandbox, conn, monkeypatch):
+    """Stock is read page by page: when the next catalog page is asked for, the JSON of the one
+    before (megabytes at 250 products with their variants) is no longer held."""
+    import gc
+    import weakref
+
+    from bridge_bigcommerce.client import BigCommerceClient
+
+    class Page(list):  # a list that can be watched (a weak reference)
+        pass
+
+    sandbox.reset(600, 1, seed=2)  # three pages of 250
+    pages: list[weakref.ref] = []
+    alive: list[int] = []
+    call = BigCommerceClient.call
+
+    def watched(self, method, version, path, **kw):
+        if path == "catalog/products":
+            gc.collect()
+            alive.append(sum(ref() is not None for ref in pages))
+        body = call(self, method, version, path, **kw)
+        if path == "catalog/products" and body and body.get("data"):
+            body["data"] = Page(body["data"])
+            pages.append(weakref.ref(body["data"]))
+        return body
+
+    monkeypatch.setattr(BigCommerceClient, "call", watched)
+    assert len(list(catalog.read_levels(conn, None))) == 600
+    assert alive == [0, 0, 0]

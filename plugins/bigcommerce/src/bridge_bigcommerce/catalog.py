@@ -220,6 +220,7 @@ def read_levels(connection: Connection, variant_ids: list[str] | None) -> Iterat
         for data, _ in client.v3_pages("catalog/products", params):
             found = _items(client, location, "product_id", [str(p["id"]) for p in data])
             yield from _levels(data, found[0] if found else None, None)
+            del data, found  # a page's JSON (megabytes) goes before the next page is read
         return
     wanted = {str(v) for v in variant_ids if str(v).isdigit()}
     if not wanted:

@@ -89,8 +89,11 @@ class BigCommerceClient:
             body = self.call("GET", "v3", path, params={**params, "page": page}) or {}
             data = body.get("data") or []
             pagination = (body.get("meta") or {}).get("pagination") or {}
+            del body
             yield data, pagination
-            if is_last_page(pagination, len(data), int(params.get("limit", 50))):
+            count = len(data)
+            del data  # the caller has the page: it is not kept here while the next one is read
+            if is_last_page(pagination, count, int(params.get("limit", 50))):
                 return
             page += 1
 
