@@ -4,6 +4,13 @@ Jobs live in the ``jobs`` table (one per flow and store pair). A process claims 
 conditional UPDATE on its lease, so two ``bridge run`` processes on one database never run the
 same job at the same time. Failures back off exponentially with jitter (capped);
 ``NeedsReconnect`` pauses the store's jobs; ``RateLimited`` waits as told.
+
+Idle back-off: a polled run that finds nothing to do, for a store pair whose webhooks are live,
+doubles the wait before the next run (``interval x 2`` per idle run in a row, capped at
+``interval.idle_max``, 900 s by default); the webhooks bring changes at once meanwhile. A run
+that did something, a webhook's trigger, a manual ``bridge sync`` or webhooks found not live
+brings the job back to its interval. The count of idle runs is kept in the job's payload
+(``idle``). Without live webhooks polling is the only way to see changes: nothing is stretched.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlmodel import select
 
-from bridge import db, journal, liveness
+from bridge import config, db, journal, liveness
 from bridge.errors import Misconfigured, NeedsReconnect, RateLimited, Transient
 from bridge.plugins import PluginManager, get_manager
 from bridge.shutdown import stopping
@@ -47,6 +54,65 @@ AUTH_WARNING_DAYS = (30, 7, 1)
 RECONCILE_EVERY = 24 * 3600.0
 #: Seconds between alert checks (conditions found, alerts sent; the first runs at start).
 ALERTS_EVERY = 60.0
+
+
+#: Most idle runs counted in a row (2**20 times any interval is past any cap).
+IDLE_RUNS_MAX = 20
+
+
+def idle_delay(interval: int, idle: int, cap: int) -> int:
+    """Seconds to the next run of a job with ``interval`` after ``idle`` idle runs in a row
+    (webhooks live): ``interval x 2**idle`` capped at ``cap``, never below ``interval``."""
+    if idle <= 0:
+        return interval
+    return max(interval, min(cap, interval * 2 ** min(idle, IDLE_RUNS_MAX)))
+
+
+def idle_cap() -> int:
+    """The longest an idle job's interval is stretched to (``interval.idle_max``)."""
+    return config.load().interval_idle_max
+
+
+def found_nothing(results: list[flows.RunResult]) -> bool:
+    """True when every run succeeded and decided no action (nothing written, nothing failed)."""
+    return all(r.status == RunStatus.OK and not r.errors and not r.counts.get("failed")
+               and not any(k.startswith("plan.") and v for k, v in r.counts.items())
+               for r in results)
+
+
+def webhooks_live(stores: list[Store]) -> bool:
+    """True when every store is subscribed to all the topics its flows need (as the last
+    reconcile of :mod:`bridge.subscriptions` found): changes then arrive by webhook."""
+    if not stores:
+        return False
+    for st in stores:
+        hooks = (st.details or {}).get("webhooks") or {}
+        if hooks.get("mode") != "webhooks" or hooks.get("missing"):
+            return False
+    return True
+
+
+def reset_idle(org_id: int, flow: str | None = None, channel_store_id: int | None = None) -> int:
+    """Bring an organization's idle-stretched jobs (one flow's, one shop's, when given) back to
+    their interval: due at most ``interval`` seconds from now. Returns the jobs changed."""
+    now = utcnow()
+    with _payload_lock, db.session() as s:
+        q = select(Job).where(Job.org_id == org_id, Job.paused == False)  # noqa: E712
+        if flow is not None:
+            q = q.where(Job.flow == flow)
+        if channel_store_id is not None:
+            q = q.where(or_(Job.channel_store_id == channel_store_id, Job.channel_store_id == None))  # noqa: E711
+        changed = 0
+        for job in s.exec(q):
+            if not (job.payload or {}).get("idle"):
+                continue
+            payload = dict(job.payload or {})
+            payload.pop("idle", None)
+            job.payload = payload
+            job.next_run_at = min(job.next_run_at, now + timedelta(seconds=job.interval_s))
+            s.add(job)
+            changed += 1
+    return changed
 
 
 def backoff_seconds(failures: int, *, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> float:
@@ -175,8 +241,8 @@ class Scheduler:
         assert job.id is not None
         items = (job.payload or {}).get("items")
         try:
-            flows.run_flow(job.flow, job.org_id, job.channel_store_id, pm=self.pm, items=items,  # type: ignore[arg-type]
-                           finishing=finishing)
+            results = flows.run_flow(job.flow, job.org_id, job.channel_store_id,  # type: ignore[arg-type]
+                                     pm=self.pm, items=items, finishing=finishing)
         except NeedsReconnect as exc:
             if judge_auth_refusal(exc):  # the platform's final word, or refused again and again
                 self._finish(job.id, delay=job.interval_s, error=str(exc), paused=True)
@@ -195,7 +261,8 @@ class Scheduler:
             self._finish(job.id, delay=backoff_seconds(job.failures + 1),
                          failures=job.failures + 1, error=f"{type(exc).__name__}: {exc}")
         else:
-            self._finish(job.id, delay=job.interval_s, failures=0)
+            idle, cap = (0, 0) if finishing is not None else self._idle_runs(job, results)
+            self._finish(job.id, delay=idle_delay(job.interval_s, idle, cap), failures=0)
             if job.failures:
                 auth_accepted(self._job_store_ids(job))
             with _payload_lock, db.session() as s:  # a webhook's trigger is never cleared unseen
@@ -205,18 +272,40 @@ class Scheduler:
                     row.next_run_at = utcnow()  # triggered again while running: run again now
                     s.add(row)
                 else:
-                    s.exec(update(Job).where(Job.id == job.id).values(payload={}))  # type: ignore[call-overload]
+                    s.exec(update(Job).where(Job.id == job.id)  # type: ignore[call-overload]
+                           .values(payload={"idle": idle} if idle else {}))
+            if idle and idle_delay(job.interval_s, idle, cap) == cap > idle_delay(job.interval_s, idle - 1, cap):
+                journal.record("job.idle", f"{job.flow}: nothing to do and webhooks live, polled every "
+                               f"{cap} s instead of {job.interval_s} s until something changes",
+                               org_id=job.org_id, store_id=job.channel_store_id, flow=job.flow,
+                               data={"interval": job.interval_s, "effective": cap, "idle_runs": idle})
         finally:
             self.runs += 1
 
-    def _job_store_ids(self, job: Job) -> list[int]:
+    def _idle_runs(self, job: Job, results: list[flows.RunResult]) -> tuple[int, int]:
+        """(idle runs in a row after this one, the cap of the stretched interval): 0 when the
+        run was triggered by a webhook, did something, or the pair's webhooks are not live (a
+        split's finishing run never counts: its pages' work is not in its results)."""
+        payload = job.payload or {}
+        if payload.get("triggered_at") or payload.get("items") or not found_nothing(results):
+            return 0, 0
+        cap = idle_cap()
+        if cap <= job.interval_s or not webhooks_live(self._job_stores(job)):
+            return 0, cap
+        return min(int(payload.get("idle") or 0) + 1, IDLE_RUNS_MAX), cap
+
+    def _job_stores(self, job: Job) -> list[Store]:
         """The stores a job works with: its channel store and the eCommerce store, or, for a
         per-organization job, every active store of the organization."""
         with db.session() as s:
             q = select(Store).where(Store.org_id == job.org_id, Store.status == StoreStatus.ACTIVE)
             rows = list(s.exec(q))
-        return [st.id for st in rows  # type: ignore[misc]
+        return [st for st in rows
                 if job.channel_store_id is None or st.kind == "ecommerce" or st.id == job.channel_store_id]
+
+    def _job_store_ids(self, job: Job) -> list[int]:
+        """The ids of :meth:`_job_stores`."""
+        return [st.id for st in self._job_stores(job)]  # type: ignore[misc]
 
     def _done(self, job_id: int, _fut: Future) -> None:
         with self._lock:
@@ -373,6 +462,7 @@ def trigger(flow: str, org_id: int, channel_store_id: int | None = None,
                 payload["items"] = sorted(merged)
             else:
                 payload.pop("items", None)
+            payload.pop("idle", None)  # a change arrived: back to the flow's interval
             payload["triggered_at"] = utcnow().isoformat()
             job.payload = payload
             job.next_run_at = utcnow()

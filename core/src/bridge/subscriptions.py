@@ -129,6 +129,12 @@ def _record(store: Store, report: Report) -> None:
         row.details = {**(row.details or {}), "webhooks": hooks}
         s.add(row)
     store.details = {**(store.details or {}), "webhooks": hooks}
+    if report.mode != "webhooks" or report.missing:
+        from bridge import scheduler
+
+        # polling is the only way to see changes now: jobs that idle runs stretched go back
+        # to their interval at once instead of at their next (late) run
+        scheduler.reset_idle(store.org_id)
 
 
 def inspect(store: Store, pm: PluginManager | None = None) -> Report:

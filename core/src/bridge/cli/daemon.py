@@ -176,11 +176,12 @@ def sync(flow: str, org_ref: str | None, shop_id: int | None, as_json: bool) -> 
     Without --org: every complete organization (an eCommerce store and a TikTok shop connected)
     is synced; the others are listed as skipped with the reason. One organization's failure does
     not stop the others. Exits 0 when every run handled its items (held ones are listed); 1 when
-    a run failed as a whole. Refused credentials are judged as the daemon judges them."""
+    a run failed as a whole. Refused credentials are judged as the daemon judges them. The
+    flow's jobs that idle runs had stretched are brought back to their interval."""
     from bridge import db
     from bridge.errors import BridgeError, NeedsReconnect
     from bridge.rules import active_stores
-    from bridge.scheduler import recover_dead_owners
+    from bridge.scheduler import recover_dead_owners, reset_idle
     from bridge.statuses import RunStatus
     from bridge.stores import get_org, judge_auth_refusal, list_orgs
     from bridge.sync import run_flow
@@ -202,6 +203,7 @@ def sync(flow: str, org_ref: str | None, shop_id: int | None, as_json: bool) -> 
                 continue
         for f in flows:
             progress = Progress(f"{org.name} {f}")
+            reset_idle(org.id, f, shop_id)  # type: ignore[arg-type]
             try:
                 results = run_flow(f, org.id, shop_id, progress=progress)  # type: ignore[arg-type]
             except NeedsReconnect as exc:

@@ -110,24 +110,28 @@ def status(as_json: bool) -> None:
     from sqlmodel import col, select
 
     from bridge import db
+    from bridge.scheduler import idle_cap, idle_delay
     from bridge.tables import Job, Store, SyncRun
 
     with db.session() as s:
         stores = {st.id: st for st in s.exec(select(Store))}
         jobs = list(s.exec(select(Job).order_by(Job.key)))
         runs = list(s.exec(select(SyncRun).order_by(col(SyncRun.id).desc()).limit(20)))
+    cap = idle_cap()
     rows = [{
         "job": j.key, "flow": j.flow,
         "store": stores[j.channel_store_id].name if j.channel_store_id in stores else "",
-        "paused": j.paused, "next_run": j.next_run_at, "failures": j.failures,
-        "last_error": j.last_error,
+        "paused": j.paused, "next_run": j.next_run_at, "interval": j.interval_s,
+        # the wait now between runs: stretched while idle runs find nothing and webhooks are live
+        "every": _every(j.interval_s, idle_delay(j.interval_s, int((j.payload or {}).get("idle") or 0), cap)),
+        "failures": j.failures, "last_error": j.last_error,
     } for j in jobs]
     workers = _workers()
     if as_json:
         emit([{"jobs": rows, "runs": [r.model_dump(mode="json") for r in runs],
                **({"workers": workers} if workers is not None else {})}], [], True)
         return
-    emit(rows, ["job", "store", "paused", "next_run", "failures", "last_error"], False)
+    emit(rows, ["job", "store", "paused", "next_run", "every", "failures", "last_error"], False)
     click.echo("")
     if workers is not None:
         if workers:
@@ -137,6 +141,11 @@ def status(as_json: bool) -> None:
         click.echo("")
     emit([r.model_dump() for r in runs],
          ["id", "flow", "status", "counts", "started_at", "error"], False)
+
+
+def _every(interval: int, effective: int) -> str:
+    """``60s``, or ``240s (idle, base 60s)`` while idle runs stretch the job's interval."""
+    return f"{interval}s" if effective == interval else f"{effective}s (idle, base {interval}s)"
 
 
 def _workers() -> list[dict[str, Any]] | None:
