@@ -22,7 +22,11 @@ process (workers, scheduler, sandboxes) over that time.
 
 ``idle``: once every job has run once (the initial work done, plus ``--settle`` seconds), the CPU seconds of the scheduler and of each worker over ``--window``
 seconds in which nothing changes on any platform, as a share of one core; also the flow runs
-and the requests to the platforms in that window.
+and the requests to the platforms in that window. ``--webhooks``: a public URL is set (loopback,
+which the sandboxes on loopback accept), so each store is subscribed at connect and its webhooks
+are live: idle jobs then back off up to ``interval.idle_max`` (``--idle-max``); use a
+``--settle`` past the ramp (60+120+240+480 s to reach 900 s) to measure the steady state.
+Without it no webhook is registered and every job polls at its interval.
 """
 
 from __future__ import annotations
@@ -136,6 +140,12 @@ class Stack:
         self.env = {"BRIDGE_DATA_DIR": self.data, "BRIDGE_CONFIG_DIR": os.path.join(self.data, "config"),
                     "BRIDGE_DATABASE_URL": self.url, "BRIDGE_BROKER_URL": args.broker,
                     "BRIDGE_REDIS_URL": args.redis, "BRIDGE_REDIS_NAMESPACE": f"bench-{uuid.uuid4().hex[:8]}"}
+        if getattr(args, "webhooks", False):
+            # nothing listens there: in an idle window no delivery is sent, the subscriptions
+            # only need to exist (made at connect) for the jobs' idle back-off
+            self.env["BRIDGE_PUBLIC_URL"] = "http://127.0.0.1:9"
+        if getattr(args, "idle_max", None):
+            self.env["BRIDGE_INTERVAL_IDLE_MAX"] = str(args.idle_max)
         for name, settings, srv in ((ECOMMERCE, eco.shops[0].app_settings(), self.eco_srv),
                                     (CHANNEL, tt.app_settings(), self.tt_srv)):
             for key, value in settings.items():
@@ -284,7 +294,8 @@ def idle_round(args: Any, n_workers: int) -> dict[str, Any]:
     from sqlalchemy import func
     from sqlmodel import col, select
 
-    from bridge import db, scale_metrics
+    from bridge import config, db, scale_metrics
+    from bridge.scheduler import idle_delay
     from bridge.tables import Job, SyncRun
 
     stack = Stack(args)
@@ -312,10 +323,15 @@ def idle_round(args: Any, n_workers: int) -> dict[str, Any]:
         with db.session() as s:
             runs = s.exec(select(func.count()).select_from(SyncRun)).one() - runs0
             due = s.exec(select(func.sum(1.0 / Job.interval_s)).where(col(Job.paused) == False)).one()  # noqa: E712
+            jobs = list(s.exec(select(Job.interval_s, Job.payload).where(col(Job.paused) == False)))  # noqa: E712
+            cap = config.load().interval_idle_max
+            waits = [idle_delay(i, int((p or {}).get("idle") or 0), cap) for i, p in jobs]
             by_flow = dict(s.exec(select(SyncRun.flow, func.count()).where(col(SyncRun.id) > 0)
                                   .group_by(SyncRun.flow)).all())
         eco, tt = stack.eco_srv.cmd("stats"), stack.tt_srv.cmd("stats")
         return {"workers": n_workers, "window": window, "runs": runs, "runs_by_flow": by_flow, "due": float(due or 0),
+                "due_now": sum(1.0 / w for w in waits), "stretched": sum(1 for (i, _), w in zip(jobs, waits, strict=True) if w > i),
+                "jobs": len(jobs),
                 "queued": sum(scale_metrics.queue_depth().values()),
                 "eco": eco["total"], "tt": tt["total"], "cpu": {k: cpu1[k] - cpu0[k] for k in cpu1}}
     finally:
@@ -344,6 +360,9 @@ def main() -> None:
     ap.add_argument("--window", type=float, default=60.0, help="idle: seconds measured")
     ap.add_argument("--settle", type=float, default=10.0, help="idle: seconds waited after the initial work")
     ap.add_argument("--timeout", type=float, default=3600.0)
+    ap.add_argument("--webhooks", action="store_true", help="idle: set a public URL so the stores are subscribed "
+                    "and their webhooks live (the jobs' idle back-off applies)")
+    ap.add_argument("--idle-max", type=int, default=None, help="interval.idle_max for the bridge processes")
     ap.add_argument("--database", default=os.environ.get("BRIDGE_TEST_DATABASE_URL"))
     ap.add_argument("--broker", default=os.environ.get("BRIDGE_TEST_REDIS_URL"))
     ap.add_argument("--redis", default=os.environ.get("BRIDGE_TEST_REDIS_URL"))
@@ -399,6 +418,8 @@ def main() -> None:
             print(f"  workers' CPU per flow run: {1000 * workers / max(1, r['runs']):.1f} ms; the jobs' intervals ask "
                   f"{r['due']:.1f} runs/s, the window ran {r['runs'] / r['window']:.1f}/s; {r['queued']} tasks queued "
                   f"at its end")
+            print(f"  at its end {r['stretched']} of {r['jobs']} jobs idle-stretched (webhooks live); their waits now "
+                  f"ask {r['due_now']:.2f} runs/s")
             print(f"  runs so far by flow: {r['runs_by_flow']}")
 
 
