@@ -418,7 +418,7 @@ def main() -> None:
             print(f"  workers' CPU per flow run: {1000 * workers / max(1, r['runs']):.1f} ms; the jobs' intervals ask "
                   f"{r['due']:.1f} runs/s, the window ran {r['runs'] / r['window']:.1f}/s; {r['queued']} tasks queued "
                   f"at its end")
-            print(f"  at its end {r['stretched']} of {r['jobs']} jobs idle-stretched (webhooks live); their waits now "
+            print(f"  at its end {r['stretched']} of {r['jobs']} jobs stretched by the idle back-off; their waits now "
                   f"ask {r['due_now']:.2f} runs/s")
             print(f"  runs so far by flow: {r['runs_by_flow']}")
 
