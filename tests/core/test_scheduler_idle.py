@@ -79,11 +79,18 @@ def run_once(sch: scheduler.Scheduler) -> float:
     return (job_row().next_run_at - before).total_seconds()
 
 
-def test_idle_runs_with_live_webhooks_stretch_the_interval_up_to_the_cap(fake_pm, probe):
-    org = make_pair(fake_pm)
-    set_webhooks(org, "webhooks")
-    sch = scheduler.Scheduler(workers=1, pm=fake_pm)
+def started(pm, *, webhooks: bool = False) -> tuple[int, scheduler.Scheduler]:  # type: ignore[no-untyped-def]
+    """A store pair (its webhooks live when ``webhooks``) and a scheduler with its jobs."""
+    org = make_pair(pm)
+    if webhooks:
+        set_webhooks(org, "webhooks")
+    sch = scheduler.Scheduler(workers=1, pm=pm)
     sch.refresh_jobs()
+    return org, sch
+
+
+def test_idle_runs_with_live_webhooks_stretch_the_interval_up_to_the_cap(fake_pm, probe):
+    org, sch = started(fake_pm, webhooks=True)
     waits = [run_once(sch) for _ in range(6)]
     assert [round(w / 10) * 10 for w in waits] == [120, 240, 480, 900, 900, 900]
     assert job_row().payload == {"idle": 6}
@@ -93,18 +100,12 @@ def test_idle_runs_with_live_webhooks_stretch_the_interval_up_to_the_cap(fake_pm
 
 def test_the_cap_is_the_idle_max_setting(fake_pm, probe, monkeypatch):
     monkeypatch.setenv("BRIDGE_INTERVAL_IDLE_MAX", "200")
-    org = make_pair(fake_pm)
-    set_webhooks(org, "webhooks")
-    sch = scheduler.Scheduler(workers=1, pm=fake_pm)
-    sch.refresh_jobs()
+    org, sch = started(fake_pm, webhooks=True)
     assert [round(run_once(sch)) for _ in range(3)] == [120, 200, 200]
 
 
 def test_a_run_that_writes_resets_to_the_interval(fake_pm, probe):
-    org = make_pair(fake_pm)
-    set_webhooks(org, "webhooks")
-    sch = scheduler.Scheduler(workers=1, pm=fake_pm)
-    sch.refresh_jobs()
+    org, sch = started(fake_pm, webhooks=True)
     for _ in range(3):
         run_once(sch)
     assert job_row().payload == {"idle": 3}
@@ -116,10 +117,7 @@ def test_a_run_that_writes_resets_to_the_interval(fake_pm, probe):
 
 
 def test_a_webhook_resets_to_the_interval(fake_pm, probe):
-    org = make_pair(fake_pm)
-    set_webhooks(org, "webhooks")
-    sch = scheduler.Scheduler(workers=1, pm=fake_pm)
-    sch.refresh_jobs()
+    org, sch = started(fake_pm, webhooks=True)
     for _ in range(4):
         run_once(sch)
     assert (job_row().next_run_at - utcnow()).total_seconds() > 800
@@ -134,9 +132,7 @@ def test_a_webhook_resets_to_the_interval(fake_pm, probe):
 
 
 def test_no_live_webhooks_keeps_the_interval(fake_pm, probe):
-    org = make_pair(fake_pm)
-    sch = scheduler.Scheduler(workers=1, pm=fake_pm)
-    sch.refresh_jobs()
+    org, sch = started(fake_pm)
     assert [round(run_once(sch)) for _ in range(3)] == [60, 60, 60]  # never subscribed
     set_webhooks(org, "polling")
     assert [round(run_once(sch)) for _ in range(2)] == [60, 60]
@@ -146,10 +142,7 @@ def test_no_live_webhooks_keeps_the_interval(fake_pm, probe):
 
 
 def test_webhooks_found_not_live_bring_stretched_jobs_back(fake_pm, probe):
-    org = make_pair(fake_pm)
-    set_webhooks(org, "webhooks")
-    sch = scheduler.Scheduler(workers=1, pm=fake_pm)
-    sch.refresh_jobs()
+    org, sch = started(fake_pm, webhooks=True)
     for _ in range(4):
         run_once(sch)
     assert job_row().payload == {"idle": 4}
@@ -165,10 +158,7 @@ def test_webhooks_found_not_live_bring_stretched_jobs_back(fake_pm, probe):
 def test_manual_sync_resets_and_status_shows_the_effective_interval(fake_pm, probe):
     from bridge.cli.system import status
 
-    org = make_pair(fake_pm)
-    set_webhooks(org, "webhooks")
-    sch = scheduler.Scheduler(workers=1, pm=fake_pm)
-    sch.refresh_jobs()
+    org, sch = started(fake_pm, webhooks=True)
     for _ in range(2):
         run_once(sch)
     out = CliRunner().invoke(status, [])
