@@ -20,7 +20,9 @@ def test_what_the_start_built_is_left_out_of_full_collections(unfrozen: None) ->
     started = [[i] for i in range(1000)]  # lives as long as the process (lists: tracked by gc)
     assert all(gc.is_tracked(o) for o in started)
     frozen = heap.freeze_startup()
-    assert frozen >= len(started) and gc.get_freeze_count() == frozen
+    # frozen objects are still freed when their last reference goes (another test's thread may
+    # drop some meanwhile): the count can only fall, never below what this test keeps alive
+    assert frozen >= len(started) and len(started) <= gc.get_freeze_count() <= frozen
     walked = {id(o) for o in gc.get_objects(generation=2)}  # what a full pass walks
     assert not any(id(o) in walked for o in started)
     later = [[i] for i in range(10)]
