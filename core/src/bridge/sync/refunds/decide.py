@@ -150,16 +150,16 @@ class RefundsDecider:
             skus = {row.source_variant_id: row for row in s.exec(select(SkuLink).where(
                 SkuLink.channel_store_id == self.channel_store.id,
                 col(SkuLink.source_variant_id).in_([ln.variant_id for ln in eo.lines if ln.variant_id])))}
-        unsettled = [rec for rec in recs if rec.kind == "store_cancel"
-                     and rec.status in (RefundStatus.PENDING, RefundStatus.CREATING)]
+        interrupted = (RefundStatus.PENDING, RefundStatus.CREATING)
+        unsettled = [rec for rec in recs if rec.kind == "store_cancel" and rec.status in interrupted]
         waiting: set[str] = set()
         for rec in recs:
             units = {k: int(v) for k, v in (rec.lines or {}).items() if k not in (TARGET, "sku")}
             if rec.kind == "store_cancel":
                 pushed.update(units)
-                if rec in unsettled:
+                if rec.status in interrupted:
                     waiting.update(units)
-            elif rec.status in (RefundStatus.APPLIED, RefundStatus.PENDING, RefundStatus.CREATING):
+            elif rec.status == RefundStatus.APPLIED or rec.status in interrupted:
                 applied.update(units)  # written at the store, or possibly (an interrupted write)
         out: list[Action] = [ResumeChannelCancel(item=link.channel_order_id, why="interrupted: checked on TikTok, "
                                                  "then finished", link=link, record=rec) for rec in unsettled]
