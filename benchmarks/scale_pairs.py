@@ -18,7 +18,13 @@ merchant would; then the workers start, and then the scheduler (``bridge run --s
 ``busy``: for each worker count, the time from the scheduler's start until every pair's
 products job has finished its first run (the initial sync of all pairs): listings per second,
 flow runs per second, TikTok requests and rate-limit errors, and the CPU seconds of each
-process (workers, scheduler, sandboxes) over that time.
+process (workers, scheduler, sandboxes) over that time, and per listing.
+
+``--worker-cpu CORES`` holds each worker process to CORES of CPU (a cgroup of its own), as if each
+worker had a machine of its own: on one small machine the platform sandboxes, PostgreSQL and Redis
+share the cores with the workers, so without it a second worker mostly measures how much CPU the
+sandboxes leave over, not how bridge scales (with w and s the workers' and everything else's CPU
+per listing, 2 workers on 2 cores give at most 2w/(w+s) times 1 worker's throughput).
 
 ``idle``: once every job has run once (the initial work done, plus ``--settle`` seconds), the CPU seconds of the scheduler and of each worker over ``--window``
 seconds in which nothing changes on any platform, as a share of one core; also the flow runs
@@ -32,6 +38,7 @@ Without it no webhook is registered and every job polls at its interval.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -110,6 +117,49 @@ class ManyShops:
         return self.shops[index].base_url_setting(f"{server_url}/shop/{index}")
 
 
+class CpuQuota:
+    """Holds a process to ``cores`` of CPU through a cgroup of its own (v2 ``cpu.max``, or v1
+    ``cpu.cfs_quota_us``), as if it ran on a machine of that size: ``--worker-cpu``."""
+
+    PERIOD = 100_000  # microseconds
+
+    def __init__(self, name: str, cores: float) -> None:
+        v2, v1 = Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup/cpu")
+        if (Path("/sys/fs/cgroup") / "cgroup.controllers").exists():
+            v2 = Path("/sys/fs/cgroup")
+        quota = int(cores * self.PERIOD)
+        if (v2 / "cgroup.controllers").exists() and "cpu" in (v2 / "cgroup.controllers").read_text().split():
+            self.dir = v2 / name
+            self.dir.mkdir()
+            (self.dir / "cpu.max").write_text(f"{quota} {self.PERIOD}")
+        elif (v1 / "cpu.cfs_quota_us").exists():
+            self.dir = v1 / name
+            self.dir.mkdir()
+            (self.dir / "cpu.cfs_period_us").write_text(str(self.PERIOD))
+            (self.dir / "cpu.cfs_quota_us").write_text(str(quota))
+        else:
+            sys.exit("--worker-cpu needs a writable cgroup CPU controller (/sys/fs/cgroup); run without it")
+
+    def add(self, pid: int) -> None:
+        """Move process ``pid`` into the group, all its threads with it."""
+        (self.dir / "cgroup.procs").write_text(str(pid))
+
+    def throttled_seconds(self) -> float:
+        """Seconds the group was held back by its quota so far."""
+        for line in (self.dir / "cpu.stat").read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "throttled_time":  # v1: nanoseconds
+                return int(value) / 1e9
+            if key == "throttled_usec":  # v2
+                return int(value) / 1e6
+        return 0.0
+
+    def remove(self) -> None:
+        """Remove the group (its processes have ended)."""
+        with contextlib.suppress(OSError):
+            self.dir.rmdir()
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of process ``pid`` so far (all its threads)."""
     with open(f"/proc/{pid}/stat") as f:
@@ -154,6 +204,7 @@ class Stack:
         os.environ.update(self.env)
         db.reset_engines()
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.quotas: dict[str, CpuQuota] = {}
         t0 = time.perf_counter()
         eco_settings = [eco.settings(self.eco_srv.url, i) for i in range(args.pairs)]
         eco_creds = eco.shops[0].credentials()  # the sandboxes' static token is the same for all
@@ -184,17 +235,23 @@ class Stack:
         from bridge import celery_app
 
         for i in range(n_workers):
+            quota = None
+            if self.args.worker_cpu:
+                quota = self.quotas[f"worker{i}"] = CpuQuota(f"{self.env['BRIDGE_REDIS_NAMESPACE']}-w{i}",
+                                                             self.args.worker_cpu)
             self._spawn(f"worker{i}", [str(BRIDGE), "worker", "--concurrency", str(self.args.tasks),
-                                       "--name", f"bench{i}@%h"])
+                                       "--name", f"bench{i}@%h"], quota)
         print(f"output of the workers and the scheduler: {self.data}/*.log", file=sys.stderr)
         celery_app.configure()
         while len(celery_app.app.control.ping(timeout=0.5)) < n_workers:
             time.sleep(0.2)
         self._spawn("scheduler", [str(BRIDGE), "run", "--scheduler", "--no-web"])
 
-    def _spawn(self, name: str, cmd: list[str]) -> None:
+    def _spawn(self, name: str, cmd: list[str], quota: CpuQuota | None = None) -> None:
         log = open(os.path.join(self.data, f"{name}.log"), "w")  # noqa: SIM115 - open until this process ends
         self.procs[name] = subprocess.Popen(cmd, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
+        if quota is not None:
+            quota.add(self.procs[name].pid)  # before it has imported anything
 
     def cpu(self) -> dict[str, float]:
         """CPU seconds so far of each process: workers, the scheduler, the two sandboxes."""
@@ -202,6 +259,10 @@ class Stack:
         out["eco sandboxes"] = cpu_seconds(self.eco_srv.proc.pid)
         out["tiktok sandbox"] = cpu_seconds(self.tt_srv.proc.pid)
         return out
+
+    def throttled(self) -> float:
+        """Seconds the workers were held back by ``--worker-cpu`` so far (all of them)."""
+        return sum(q.throttled_seconds() for q in self.quotas.values())
 
     def check_alive(self) -> None:
         for name, p in self.procs.items():
@@ -218,6 +279,8 @@ class Stack:
                 p.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 p.kill()
+        for q in self.quotas.values():
+            q.remove()
         self.eco_srv.stop()
         self.tt_srv.stop()
         db.reset_engines()
@@ -268,6 +331,7 @@ def busy_round(args: Any, n_workers: int) -> dict[str, Any]:
     try:
         cpu0 = stack.cpu()
         stack.start(n_workers)
+        throttled0 = stack.throttled()
         t0 = time.perf_counter()
         while True:
             stack.check_alive()
@@ -284,7 +348,8 @@ def busy_round(args: Any, n_workers: int) -> dict[str, Any]:
         return {"workers": n_workers, "wall": wall, "links": links, "runs": runs, "requests": stats["total"],
                 "throttled": stats["throttled"], "routes": stats["by_route"],
                 "creates": stats["by_route"].get("POST /product/202309/products", 0),
-                "statuses": statuses, "cpu": {k: cpu1[k] - cpu0.get(k, 0.0) for k in cpu1}}
+                "statuses": statuses, "cpu": {k: cpu1[k] - cpu0.get(k, 0.0) for k in cpu1},
+                "throttled_s": stack.throttled() - throttled0}
     finally:
         stack.close()
 
@@ -363,6 +428,10 @@ def main() -> None:
     ap.add_argument("--webhooks", action="store_true", help="idle: set a public URL so the stores are subscribed "
                     "and their webhooks live (the jobs' idle back-off applies)")
     ap.add_argument("--idle-max", type=int, default=None, help="interval.idle_max for the bridge processes")
+    ap.add_argument("--worker-cpu", type=float, default=None, metavar="CORES",
+                    help="hold each worker process to CORES of CPU (a cgroup each), as if every worker had a "
+                    "machine of its own: on a small machine the sandboxes, PostgreSQL and Redis otherwise take "
+                    "the CPU a second worker would use")
     ap.add_argument("--database", default=os.environ.get("BRIDGE_TEST_DATABASE_URL"))
     ap.add_argument("--broker", default=os.environ.get("BRIDGE_TEST_REDIS_URL"))
     ap.add_argument("--redis", default=os.environ.get("BRIDGE_TEST_REDIS_URL"))
@@ -391,7 +460,9 @@ def main() -> None:
         print(f"{n} worker(s) done", file=sys.stderr)
     print(f"{args.pairs} store pairs ({ECOMMERCE} -> TikTok Shop), {args.products} products of {args.per_product} "
           f"variant(s) each, {args.latency_ms:g} ms added per request, TikTok {args.rate_limit:g} req/s per API "
-          f"per shop, {args.tasks} tasks per worker, broker {args.broker.split(':', 1)[0]}; {os.cpu_count()} CPUs; "
+          f"per shop, {args.tasks} tasks per worker"
+          f"{f' each held to {args.worker_cpu:g} core(s)' if args.worker_cpu else ''}, "
+          f"broker {args.broker.split(':', 1)[0]}; {os.cpu_count()} CPUs; "
           f"load average {os.getloadavg()[0]:.1f}")
     if busy:
         print(f"{'workers':>7} {'wall s':>8} {'listed':>7} {'listed/s':>8} {'runs':>6} {'runs/s':>6} "
@@ -401,6 +472,11 @@ def main() -> None:
                   f"{r['runs'] / r['wall']:>6.1f} {r['requests']:>10} {r['creates']:>7} {r['throttled']:>5}")
         for r in rows:
             print(f"  {r['workers']} worker(s) CPU: {_cpu_line(r['cpu'], r['wall'])}")
+            workers = sum(v for k, v in r["cpu"].items() if k.startswith("worker"))
+            others = sum(v for k, v in r["cpu"].items() if not k.startswith("worker"))
+            print(f"  CPU per listing: workers {1000 * workers / max(1, r['links']):.1f} ms, sandboxes and "
+                  f"scheduler {1000 * others / max(1, r['links']):.1f} ms"
+                  + (f"; workers held back by their quota {r['throttled_s']:.1f}s" if args.worker_cpu else ""))
             print(f"  listings by status: {r['statuses']}")
             print(f"  TikTok requests: {', '.join(f'{k} {v}' for k, v in sorted(r['routes'].items(), key=lambda kv: -kv[1]))}")
         if len(rows) > 1:
