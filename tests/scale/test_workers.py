@@ -146,6 +146,9 @@ def test_three_workers_share_one_shops_initial_sync(pg_url, redis_url, broker, m
         assert searches <= 1 + 3, searches
         assert len(page_owners()) >= 2, "the pages were not shared between workers"
         assert status.exit_code == 0 and all(f"w{i}@test" in status.output for i in range(3))
+        # the scheduler's lease is told as such, not listed as a paused job
+        assert f"scheduler: {sched.owner}, lease until " in status.output
+        assert not any(line.startswith("scheduler ") for line in status.output.splitlines())
         scraped = metrics.render()
         assert 'bridge_tasks_started{task="bridge.page"} 3.0' in scraped
         assert 'bridge_task_queued_seconds{task="bridge.job"}' in scraped

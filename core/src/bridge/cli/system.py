@@ -117,6 +117,10 @@ def status(as_json: bool) -> None:
         stores = {st.id: st for st in s.exec(select(Store))}
         jobs = list(s.exec(select(Job).order_by(Job.key)))
         runs = list(s.exec(select(SyncRun).order_by(col(SyncRun.id).desc()).limit(20)))
+    from bridge.queue_scheduler import LEASE_KEY
+
+    lease = next((j for j in jobs if j.key == LEASE_KEY), None)  # scale-out's active scheduler
+    jobs = [j for j in jobs if j.key != LEASE_KEY]
     cap = idle_cap()
     rows = [{
         "job": j.key, "flow": j.flow,
@@ -127,12 +131,16 @@ def status(as_json: bool) -> None:
         "failures": j.failures, "last_error": j.last_error,
     } for j in jobs]
     workers = _workers()
+    scheduler = _scheduler(lease) if workers is not None else None
     if as_json:
         emit([{"jobs": rows, "runs": [r.model_dump(mode="json") for r in runs],
-               **({"workers": workers} if workers is not None else {})}], [], True)
+               **({"workers": workers, "scheduler": scheduler} if workers is not None else {})}], [], True)
         return
     emit(rows, ["job", "store", "paused", "next_run", "every", "failures", "last_error"], False)
     click.echo("")
+    if scheduler is not None:
+        click.echo(f"scheduler: {scheduler['owner']}, lease until {scheduler['lease_until']}" if scheduler["active"]
+                   else "scheduler: none active (start `bridge run --scheduler`)")
     if workers is not None:
         if workers:
             emit(workers, ["worker", "tasks", "holds"], False)
@@ -141,6 +149,19 @@ def status(as_json: bool) -> None:
         click.echo("")
     emit([r.model_dump() for r in runs],
          ["id", "flow", "status", "counts", "started_at", "error"], False)
+
+
+def _scheduler(lease: Any) -> dict[str, Any]:
+    """Scale-out's active scheduler (``bridge run --scheduler``) from its lease row: who holds it,
+    until when (``active`` False when nobody does or the lease ran out)."""
+    from bridge.tables import utcnow
+
+    until = lease.lease_until if lease is not None else None
+    if until is not None and until.tzinfo is None:  # SQLite gives naive UTC back
+        until = until.replace(tzinfo=utcnow().tzinfo)
+    active = bool(lease is not None and lease.lease_owner and until is not None and until > utcnow())
+    return {"active": active, "owner": lease.lease_owner if active else None,
+            "lease_until": until.isoformat(timespec="seconds") if active and until else None}
 
 
 def _every(interval: int, effective: int) -> str:
