@@ -45,7 +45,7 @@ except ModuleNotFoundError:  # a plain install: bridge run works, scale-out need
                         "pip install 'bridge-core[scale]'") from None
 from bridge.scheduler import LEASE_SECONDS, Scheduler, backoff_seconds
 from bridge.sync import base as flows
-from bridge.tables import Job, utcnow
+from bridge.tables import Job, Store, utcnow
 
 log = logging.getLogger("bridge.worker")
 
@@ -100,8 +100,11 @@ def configure(settings: config.Settings | None = None) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
-        worker_send_task_events=True,
-        task_send_sent_event=True,
+        # no task events: nothing of bridge reads them (/metrics asks the broker for the queue's
+        # depth and counts each task's wait in Redis, scale_metrics; `bridge status` asks the
+        # workers), and each task cost its worker three messages and the scheduler one more
+        worker_send_task_events=False,
+        task_send_sent_event=False,
     )
     new.task(name=JOB, bind=True)(job_task)
     new.task(name=PAGE, bind=True, max_retries=None)(page_task)
@@ -145,27 +148,29 @@ class WorkerRuntime:
         """The job, its lease moved from ``holder`` (``prefix``: any holder starting so) to this
         worker; None when ``holder`` no longer holds it (this message was superseded)."""
         held = col(Job.lease_owner).startswith(holder, autoescape=True) if prefix else col(Job.lease_owner) == holder
-        with db.session() as s:
-            res = s.exec(update(Job).where(col(Job.id) == job_id, held)
+        with db.session() as s:  # one statement: the lease moved and the row read back
+            job = s.exec(update(Job).where(col(Job.id) == job_id, held)
                          .values(lease_owner=self.owner,
-                                 lease_until=utcnow() + timedelta(seconds=LEASE_SECONDS)))
-            if res.rowcount != 1:
-                return None
-            job = s.get(Job, job_id)
+                                 lease_until=utcnow() + timedelta(seconds=LEASE_SECONDS))
+                         .returning(Job)).scalars().first()
             if job is not None:
                 s.expunge(job)
             return job
 
-    def run(self, job: Job, finishing: flows.Finishing | None = None) -> None:
-        """Run a taken job as the embedded scheduler would (outcome, backoff, next run)."""
+    def run(self, job: Job, finishing: flows.Finishing | None = None, stores: list[Store] | None = None,
+            memo: dict[str, Any] | None = None) -> None:
+        """Run a taken job as the embedded scheduler would (outcome, backoff, next run);
+        ``stores``, ``memo``: what this task read already (the organization's stores, the
+        flow's position: :meth:`bridge.scheduler.Scheduler.run_job`)."""
         assert job.id is not None
         with self._lock:
             self.running[job.id] = job.key
         try:
-            self.runner.run_job(job, finishing)
+            self.runner.run_job(job, finishing, stores, memo)
         finally:
             with self._lock:
                 self.running.pop(job.id, None)
+
 
     def hand_over(self, job_id: int, holder: str, seconds: float) -> None:
         """Lease the job to ``holder`` (a split's page tasks) for ``seconds``."""
@@ -222,15 +227,22 @@ def job_task(self: Any, job_id: int, holder: str, queued_at: float | None = None
     job = rt.take(job_id, holder) or rt.take(job_id, f"split|{self.request.id}|", prefix=True)
     if job is None:
         return "superseded"
+    try:  # read once for the task: the position, the run and its outcome all use them
+        stores: list[Store] | None = flows.org_stores(job.org_id)  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - the run reads them again and handles its outcome
+        log.warning("job %s: reading its stores failed", job.key, exc_info=True)
+        stores = None
+    memo: dict[str, Any] = {}  # what reading the position found, for the run that follows
     if not (job.payload or {}).get("items"):
         try:
-            split = flows.flow_pages(job.flow, job.org_id, job.channel_store_id, pm=rt.runner.pm)  # type: ignore[arg-type]
+            split = flows.flow_pages(job.flow, job.org_id, job.channel_store_id,  # type: ignore[arg-type]
+                                     pm=rt.runner.pm, stores=stores, memo=memo)
         except Exception:  # noqa: BLE001 - the whole run reports it, with its outcome handling
             log.warning("job %s: reading its position failed: running it whole", job.key, exc_info=True)
-            split = None
+            split, memo = None, {}
         if split is not None:
             return read_split(self.app, rt, job, split, f"split|{self.request.id}|{uuid.uuid4().hex[:8]}")
-    rt.run(job)
+    rt.run(job, stores=stores, memo=memo)
     return "ran"
 
 

@@ -205,6 +205,22 @@ def config_file() -> Path:
     return config_dir() / "config.json"
 
 
+_user_dirs: dict[tuple[str | None, ...], str] = {}
+
+
+def _config_path() -> Path:
+    """:func:`config_file` without making its directory (to read; :func:`load` runs for every
+    setting read, several times per flow run): the user's configuration directory is found
+    once per ``HOME`` / ``XDG_CONFIG_HOME``."""
+    chosen = os.environ.get("BRIDGE_CONFIG_DIR")
+    if not chosen:
+        key = (os.environ.get("HOME"), os.environ.get("XDG_CONFIG_HOME"), os.environ.get("APPDATA"))
+        chosen = _user_dirs.get(key)
+        if chosen is None:
+            chosen = _user_dirs[key] = platformdirs.user_config_dir(APP)
+    return Path(chosen) / "config.json"
+
+
 _generation = 0
 _cache: dict[tuple[Any, ...], Settings] = {}
 _runtime_public_url: str | None = None
@@ -268,6 +284,17 @@ def _one_line(exc: ValidationError, from_env: set[str]) -> str:
     return f"{where} is invalid{shown}: expected {expected}"
 
 
+def _env_key() -> tuple[tuple[Any, Any], ...]:
+    """The ``BRIDGE_`` variables of the environment as they are now (a cache key): read from
+    the environment's own mapping where there is one (no decoding of every variable: this runs
+    for each setting read, several times per flow run)."""
+    data = getattr(os.environ, "_data", None)
+    if isinstance(data, dict) and data:
+        prefix: Any = b"BRIDGE_" if isinstance(next(iter(data)), bytes) else "BRIDGE_"
+        return tuple(sorted(kv for kv in data.items() if kv[0].startswith(prefix)))
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("BRIDGE_")))
+
+
 def load() -> Settings:
     """The validated settings (environment over file), cached until the file or env changes.
 
@@ -275,8 +302,8 @@ def load() -> Settings:
     """
     from bridge.errors import Misconfigured
 
-    env_key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("BRIDGE_")))
-    path = config_file()
+    env_key = _env_key()
+    path = _config_path()
     cache_key = (env_key, _generation, str(path), _stamp(path))
     hit = _cache.get(cache_key)
     if hit is not None:

@@ -21,7 +21,7 @@ from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DisconnectionError, OperationalError, ProgrammingError
 from sqlmodel import Session, SQLModel, create_engine
 
 from bridge import config
@@ -144,6 +144,35 @@ class _GatedConnection(sqlite3.Connection):
             self.gate.leave(self)
 
 
+#: Seconds a pooled PostgreSQL connection may idle and still be used without a ping first.
+PING_IDLE_S = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Try a pooled connection (a round trip) before handing it out only when it has idled
+    more than :data:`PING_IDLE_S`: one found dead (the server restarted, a proxy dropped it) is
+    replaced, as ``pool_pre_ping`` does on every checkout. A worker's empty flow run takes a
+    connection from the pool five to ten times, so pinging each time was a round trip per
+    session (14 % of a worker's samples, issue 20); a connection back in the pool for less
+    than that is used as it is (one that broke meanwhile fails its statement, and SQLAlchemy
+    then replaces every pooled connection)."""
+
+    @event.listens_for(engine.pool, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < PING_IDLE_S:
+            return  # new, or back in the pool a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # the pool drops this connection and hands out another
+            raise DisconnectionError(f"pooled connection found dead: {exc}") from exc
+
+
 def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -202,11 +231,14 @@ def get_engine(url: str | None = None) -> Engine:
                 gate.install(engine)
             else:
                 try:
-                    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+                    # LIFO: the connections in use stay few and warm (the rest idle, and are
+                    # tried before use once they have idled long: _ping_when_idle)
+                    engine = create_engine(url, pool_size=10, max_overflow=10, pool_use_lifo=True)
                 except ModuleNotFoundError as exc:
                     raise Misconfigured(
                         f"BRIDGE_DATABASE_URL names a PostgreSQL database but its driver is not "
                         f"installed ({exc.name}): pip install 'bridge-core[postgres]'") from None
+                _ping_when_idle(engine)
             upgrade(engine)
         except OperationalError as exc:
             raise Misconfigured(

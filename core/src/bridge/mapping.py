@@ -151,9 +151,21 @@ class Mapper:
 
     def __init__(self, channel_store_id: int, attributes_of: Callable[[str], list[CategoryAttribute]]):
         self.channel_store_id = channel_store_id
-        self.rules = load_rules(channel_store_id)
+        self._rules: list[CategoryRule] | None = None
         self._attributes_of = attributes_of
         self._attrs: dict[str, list[CategoryAttribute]] = {}
+
+    @property
+    def rules(self) -> list[CategoryRule]:
+        """The shop's category rules, read when first needed (a run that finds no product
+        to map reads none)."""
+        if self._rules is None:
+            self._rules = load_rules(self.channel_store_id)
+        return self._rules
+
+    @rules.setter
+    def rules(self, rules: list[CategoryRule]) -> None:
+        self._rules = rules
 
     def attributes(self, category_id: str) -> list[CategoryAttribute]:
         if category_id not in self._attrs:

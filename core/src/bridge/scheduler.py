@@ -27,7 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import or_, update
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bridge import config, db, journal, liveness
 from bridge.errors import Misconfigured, NeedsReconnect, RateLimited, Transient
@@ -235,14 +235,18 @@ class Scheduler:
 
     # ------------------------------------------------------------------ running
 
-    def run_job(self, job: Job, finishing: flows.Finishing | None = None) -> None:
+    def run_job(self, job: Job, finishing: flows.Finishing | None = None,
+                stores: list[Store] | None = None, memo: dict[str, Any] | None = None) -> None:
         """Run one claimed job and schedule its next run according to the outcome
-        (``finishing``: only finish a full pass whose pages workers did, scale-out)."""
+        (``finishing``: only finish a full pass whose pages workers did, scale-out;
+        ``stores``: the organization's stores as :func:`bridge.sync.base.org_stores` read them
+        for this run, else read here; ``memo``: what the task read to find the flow's position,
+        :attr:`bridge.sync.base.FlowContext.memo`)."""
         assert job.id is not None
         items = (job.payload or {}).get("items")
         try:
             results = flows.run_flow(job.flow, job.org_id, job.channel_store_id,  # type: ignore[arg-type]
-                                     pm=self.pm, items=items, finishing=finishing)
+                                     pm=self.pm, items=items, finishing=finishing, stores=stores, memo=memo)
         except NeedsReconnect as exc:
             if judge_auth_refusal(exc):  # the platform's final word, or refused again and again
                 self._finish(job.id, delay=job.interval_s, error=str(exc), paused=True)
@@ -261,19 +265,10 @@ class Scheduler:
             self._finish(job.id, delay=backoff_seconds(job.failures + 1),
                          failures=job.failures + 1, error=f"{type(exc).__name__}: {exc}")
         else:
-            idle, cap = (0, 0) if finishing is not None else self._idle_runs(job, results)
-            self._finish(job.id, delay=idle_delay(job.interval_s, idle, cap), failures=0)
+            idle, cap = (0, 0) if finishing is not None else self._idle_runs(job, results, stores)
+            self._finish_ok(job, delay=idle_delay(job.interval_s, idle, cap), idle=idle)
             if job.failures:
                 auth_accepted(self._job_store_ids(job))
-            with _payload_lock, db.session() as s:  # a webhook's trigger is never cleared unseen
-                row = s.get(Job, job.id)
-                seen = (job.payload or {}).get("triggered_at")
-                if row is not None and (row.payload or {}).get("triggered_at") not in (None, seen):
-                    row.next_run_at = utcnow()  # triggered again while running: run again now
-                    s.add(row)
-                else:
-                    s.exec(update(Job).where(Job.id == job.id)  # type: ignore[call-overload]
-                           .values(payload={"idle": idle} if idle else {}))
             if idle and idle_delay(job.interval_s, idle, cap) == cap > idle_delay(job.interval_s, idle - 1, cap):
                 journal.record("job.idle", f"{job.flow}: nothing to do and webhooks live, polled every "
                                f"{cap} s instead of {job.interval_s} s until something changes",
@@ -282,7 +277,30 @@ class Scheduler:
         finally:
             self.runs += 1
 
-    def _idle_runs(self, job: Job, results: list[flows.RunResult]) -> tuple[int, int]:
+    def _finish_ok(self, job: Job, *, delay: float, idle: int) -> None:
+        """Schedule a successful run's next one (as :meth:`_finish`, failures reset) and keep
+        its idle count, in one transaction: the job's row is read (locked where the database
+        can) and written once. A webhook's trigger is never cleared unseen: one that came while
+        the job ran (``triggered_at`` changed) keeps its payload and makes the job due now."""
+        assert job.id is not None
+        now = utcnow()
+        with _payload_lock, db.session() as s:
+            payload = s.exec(select(Job.payload).where(col(Job.id) == job.id).with_for_update()).first()
+            seen = (job.payload or {}).get("triggered_at")
+            again: dict[str, Any]
+            if payload is not None and (payload or {}).get("triggered_at") not in (None, seen):
+                again = {"next_run_at": now}  # triggered again while running: run again now
+            else:
+                again = {"payload": {"idle": idle} if idle else {}}
+            finish = {"lease_owner": None, "lease_until": None, "last_run_at": now,
+                      "next_run_at": now + timedelta(seconds=delay), "last_error": None, "failures": 0}
+            res = s.exec(update(Job).where(col(Job.id) == job.id, col(Job.lease_owner) == self.owner)
+                         .values(**{**finish, **again}))
+            if res.rowcount != 1:  # the lease went elsewhere meanwhile: the payload all the same
+                s.exec(update(Job).where(col(Job.id) == job.id).values(**again))
+
+    def _idle_runs(self, job: Job, results: list[flows.RunResult],
+                   stores: list[Store] | None = None) -> tuple[int, int]:
         """(idle runs in a row after this one, the cap of the stretched interval): 0 when the
         run was triggered by a webhook, did something, or the pair's webhooks are not live (a
         split's finishing run never counts: its pages' work is not in its results)."""
@@ -290,18 +308,20 @@ class Scheduler:
         if payload.get("triggered_at") or payload.get("items") or not found_nothing(results):
             return 0, 0
         cap = idle_cap()
-        if cap <= job.interval_s or not webhooks_live(self._job_stores(job)):
+        if cap <= job.interval_s or not webhooks_live(self._job_stores(job, stores)):
             return 0, cap
         return min(int(payload.get("idle") or 0) + 1, IDLE_RUNS_MAX), cap
 
-    def _job_stores(self, job: Job) -> list[Store]:
+    def _job_stores(self, job: Job, stores: list[Store] | None = None) -> list[Store]:
         """The stores a job works with: its channel store and the eCommerce store, or, for a
-        per-organization job, every active store of the organization."""
-        with db.session() as s:
-            q = select(Store).where(Store.org_id == job.org_id, Store.status == StoreStatus.ACTIVE)
-            rows = list(s.exec(q))
-        return [st for st in rows
-                if job.channel_store_id is None or st.kind == "ecommerce" or st.id == job.channel_store_id]
+        per-organization job, every active store of the organization (of ``stores``, the
+        organization's stores as read for the run, when given)."""
+        if stores is None:
+            with db.session() as s:
+                q = select(Store).where(Store.org_id == job.org_id, Store.status == StoreStatus.ACTIVE)
+                stores = list(s.exec(q))
+        return [st for st in stores if st.status == StoreStatus.ACTIVE and st.org_id == job.org_id
+                and (job.channel_store_id is None or st.kind == "ecommerce" or st.id == job.channel_store_id)]
 
     def _job_store_ids(self, job: Job) -> list[int]:
         """The ids of :meth:`_job_stores`."""

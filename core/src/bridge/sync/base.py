@@ -22,6 +22,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sqlalchemy import insert, update
+from sqlmodel import col
+
 from bridge import config, db, journal, liveness, metrics
 from bridge.errors import BridgeError, Misconfigured
 from bridge.facade import StoreReader, StoreWriter
@@ -264,6 +267,12 @@ class FlowContext:
     transient_streak: int = 0
     """Items failed by transient errors one after another (reset by a success): a flow gives up
     the run once the platform looks down (:meth:`transient`)."""
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    """What a job's task read to find its position (:func:`flow_pages`), handed on to the run
+    that follows in the same task (``run_flow(memo=...)``), which takes it instead of reading
+    it again (each key is the flow's own)."""
+    _stored: dict[tuple[int | None, str], str | None] = field(default_factory=dict, repr=False)
+    """Cursors as :meth:`cursor` read them and no checkpoint has moved them since."""
 
     @property
     def planning(self) -> bool:
@@ -315,21 +324,47 @@ class FlowContext:
     # cursors ---------------------------------------------------------------------------
 
     def cursor(self, store: Store, name: str | None = None) -> str | None:
+        """The cursor ``name`` (default: the flow's) of ``store`` as stored."""
+        key = (store.id, name or self.flow)
         with db.session() as s:
-            row = s.get(SyncCursor, (store.id, name or self.flow))
-            return row.value if row else None
+            row = s.get(SyncCursor, key)
+            value = row.value if row else None
+        self._stored[key] = value
+        return value
+
+    def cursor_known(self, store: Store, value: str | None, name: str | None = None) -> None:
+        """Say the cursor ``name`` of ``store`` holds ``value``, as read for this task (a
+        :attr:`memo`): :meth:`checkpoint` then writes it only when it moves."""
+        self._stored[(store.id, name or self.flow)] = value
 
     def checkpoint(self, store: Store, value: str | None, name: str | None = None) -> None:
-        """Move a cursor past what was handled (a plan moves none)."""
+        """Move a cursor past what was handled (a plan moves none). A cursor this run read and
+        has not moved since is not written again with the value it holds (a run that found
+        nothing new writes nothing)."""
+        key = (store.id, name or self.flow)
+        if key in self._stored and self._stored[key] == value:
+            return
+        self._stored.pop(key, None)  # moved: every later checkpoint of it is written
         self.sink.checkpoint(self, store, value, name or self.flow)
 
 
-def _stores(org_id: int, channel_store_id: int | None) -> tuple[Store | None, list[Store]]:
+def org_stores(org_id: int) -> list[Store]:
+    """An organization's connected stores (every status but disconnected), ordered by id: one
+    query, which a job's task reads once and hands to :func:`flow_pages`, :func:`run_flow` and
+    the scheduler's outcome handling (``stores=``) instead of each reading them again."""
     with db.session() as s:
-        ecommerce = next(iter(active_stores(s, org_id, "ecommerce")), None)
-        channels = active_stores(s, org_id, "channel")
-    if channel_store_id is not None:
-        channels = [c for c in channels if c.id == channel_store_id]
+        return active_stores(s, org_id)
+
+
+def _stores(org_id: int, channel_store_id: int | None,
+            stores: Sequence[Store] | None = None) -> tuple[Store | None, list[Store]]:
+    """The organization's eCommerce store and its channel stores (the one given), from
+    ``stores`` (:func:`org_stores`) when the caller has read them."""
+    if stores is None:
+        stores = org_stores(org_id)
+    ecommerce = next((st for st in stores if st.kind == "ecommerce"), None)
+    channels = [st for st in stores if st.kind == "channel"
+                and (channel_store_id is None or st.id == channel_store_id)]
     return ecommerce, channels
 
 
@@ -351,23 +386,30 @@ def plan_flow(flow: str, org_id: int, channel_store_id: int | None = None, *,
 
 
 def flow_pages(flow: str, org_id: int, channel_store_id: int | None = None, *,
-               pm: PluginManager | None = None) -> Split | None:
+               pm: PluginManager | None = None, stores: Sequence[Store] | None = None,
+               memo: dict[str, Any] | None = None) -> Split | None:
     """``flow``'s next run for one channel store as a :class:`Split` (:attr:`FlowSpec.pages`),
-    or None when the flow does not split or its next run is short (incremental). Reads only."""
-    spec, pm, ecommerce, targets = _prepare(flow, org_id, channel_store_id, pm)
+    or None when the flow does not split or its next run is short (incremental). Reads only
+    (nothing at all for a flow that never splits); ``stores``: :func:`org_stores`, when read;
+    ``memo``: kept for the run that follows (:attr:`FlowContext.memo`)."""
+    load_builtin_flows()
+    if flow in FLOWS and FLOWS[flow].pages is None:
+        return None
+    spec, pm, ecommerce, targets = _prepare(flow, org_id, channel_store_id, pm, stores)
     if spec.pages is None or len(targets) != 1:
         return None
-    ctx = FlowContext(flow=flow, org_id=org_id, ecommerce=ecommerce, channel=targets[0], pm=pm)
+    ctx = FlowContext(flow=flow, org_id=org_id, ecommerce=ecommerce, channel=targets[0], pm=pm,
+                      memo=memo if memo is not None else {})
     return spec.pages(ctx)
 
 
-def _prepare(flow: str, org_id: int, channel_store_id: int | None,
-             pm: PluginManager | None) -> tuple[FlowSpec, PluginManager, Store, list[Store | None]]:
+def _prepare(flow: str, org_id: int, channel_store_id: int | None, pm: PluginManager | None,
+             stores: Sequence[Store] | None = None) -> tuple[FlowSpec, PluginManager, Store, list[Store | None]]:
     load_builtin_flows()
     if flow not in FLOWS:
         raise Misconfigured(f"unknown flow '{flow}': choose one of {', '.join(sorted(FLOWS))}")
     spec = FLOWS[flow]
-    ecommerce, channels = _stores(org_id, channel_store_id)
+    ecommerce, channels = _stores(org_id, channel_store_id, stores)
     if ecommerce is None or not channels:
         raise Misconfigured(
             "the organization needs an eCommerce store and at least one TikTok shop connected "
@@ -381,29 +423,27 @@ def run_flow(flow: str, org_id: int, channel_store_id: int | None = None, *, dry
              items: list[str] | None = None, pm: PluginManager | None = None,
              progress: Callable[[int], None] | None = None,
              keep_actions: bool = False, page: dict[str, Any] | None = None,
-             finishing: Finishing | None = None) -> list[RunResult]:
+             finishing: Finishing | None = None, stores: Sequence[Store] | None = None,
+             memo: dict[str, Any] | None = None) -> list[RunResult]:
     """Run ``flow`` for an organization (each channel store, or the one given): decide, then
     apply exactly the decided actions. ``dry_run``: :func:`plan_flow` (nothing applied).
     ``keep_actions``: return the applied actions too (tests; a sync keeps them in the journal).
     ``page``, ``finishing``: one page of a :class:`Split`, or the run after its pages.
+    ``stores``: the organization's stores as :func:`org_stores` read them (else read here);
+    ``memo``: what :func:`flow_pages` read for this run (:attr:`FlowContext.memo`).
 
     Platform errors other than :class:`Rejected` (which the flow records per item) propagate to
     the caller (the scheduler decides retry and backoff).
     """
     if dry_run:
         return plan_flow(flow, org_id, channel_store_id, items=items, pm=pm)
-    spec, pm, ecommerce, targets = _prepare(flow, org_id, channel_store_id, pm)
+    spec, pm, ecommerce, targets = _prepare(flow, org_id, channel_store_id, pm, stores)
     results = []
     for channel in targets:
         ctx = FlowContext(flow=flow, org_id=org_id, ecommerce=ecommerce, channel=channel, pm=pm,
-                          items=items, progress=progress, page=page, finishing=finishing)
-        with db.session() as s:
-            run = SyncRun(flow=flow, org_id=org_id, store_id=ecommerce.id,
-                          channel_store_id=channel.id if channel else None,
-                          owner=liveness.identity())
-            s.add(run)
-            s.flush()
-            ctx.run_id = run.id
+                          items=items, progress=progress, page=page, finishing=finishing,
+                          memo=memo if memo is not None else {})
+        ctx.run_id = _start_run(flow, org_id, ecommerce, channel)
         sink = SyncSink(ctx, spec.applier, keep=keep_actions)
         ctx.sink = sink
         status, error = RunStatus.OK, None
@@ -426,15 +466,22 @@ def run_flow(flow: str, org_id: int, channel_store_id: int | None = None, *, dry
     return results
 
 
+def _start_run(flow: str, org_id: int, ecommerce: Store, channel: Store | None) -> int:
+    """Record a run starting (``running``, owned by this process); its id. One INSERT ...
+    RETURNING in a transaction of its own: the row is seen by others while the run goes on."""
+    with db.get_engine().begin() as conn:
+        return int(conn.execute(insert(SyncRun).returning(col(SyncRun.id)), {  # type: ignore[arg-type]
+            "flow": flow, "org_id": org_id, "store_id": ecommerce.id,
+            "channel_store_id": channel.id if channel else None, "dry_run": False,
+            "status": RunStatus.RUNNING, "owner": liveness.identity(), "counts": {},
+            "started_at": utcnow()}).scalar_one())
+
+
 def _finish_run(ctx: FlowContext, status: RunStatus, error: str | None) -> None:
-    with db.session() as s:
-        run = s.get(SyncRun, ctx.run_id)
-        if run is not None:
-            run.status = status
-            run.error = error
-            run.counts = dict(ctx.counts)
-            run.finished_at = utcnow()
-            s.add(run)
+    """Record a run's outcome (one UPDATE)."""
+    with db.get_engine().begin() as conn:
+        conn.execute(update(SyncRun).where(col(SyncRun.id) == ctx.run_id).values(
+            status=status, error=error, counts=dict(ctx.counts), finished_at=utcnow()))
 
 
 def flow_intervals() -> dict[str, int]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -49,10 +49,21 @@ CHANNEL_HOLDS = (ListingStatus.FROZEN, ListingStatus.DELETED, ListingStatus.UNLI
 
 
 class DailyBudget:
-    """Today's new-product slots of a shop (``products.daily_limit``), taken by decisions."""
+    """Today's new-product slots of a shop (``products.daily_limit``), taken by decisions.
+    ``used``: the slots taken today, or how to count them (counted when first needed: never
+    without a limit)."""
 
-    def __init__(self, limit: int | None, used: int) -> None:
-        self.limit, self.used = limit, used
+    def __init__(self, limit: int | None, used: int | Callable[[], int]) -> None:
+        self.limit = limit
+        self._used: int | None = used if isinstance(used, int) else None
+        self._count: Callable[[], int] | None = None if isinstance(used, int) else used
+
+    @property
+    def used(self) -> int:
+        if self._used is None:
+            assert self._count is not None
+            self._used = self._count()
+        return self._used
 
     @property
     def spent(self) -> bool:
@@ -61,7 +72,7 @@ class DailyBudget:
     def take(self) -> bool:
         if self.spent:
             return False
-        self.used += 1
+        self._used = self.used + 1
         return True
 
 
@@ -97,7 +108,7 @@ class ProductsDecider:
         self.options: ShopOptions = shop_options(channel.options)
         self.mapper = Mapper(channel.id, self.channel.category_attributes)
         self.shop = {"name": channel.name, "region": channel.region, "currency": channel.currency}
-        self.budget = DailyBudget(self.options.daily_limit, created_today(channel.id))
+        self.budget = DailyBudget(self.options.daily_limit, lambda: created_today(channel.id))
         self.facts = CategoryFacts(self.channel)
         self.brand_rules = BrandRules.parse(self.options.brands)
         search = self.channel.has("find_listings")

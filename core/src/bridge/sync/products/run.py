@@ -48,8 +48,16 @@ class ProductsRun:
     def position(self) -> tuple[str, bool, str | None]:
         """Where this run starts: (the fingerprint of the shop's rules and options, whether it
         is a full pass, the catalog cursor to start from)."""
-        fp = self.decider.fingerprint()
-        saved = json.loads(self.ctx.cursor(self.eco_store, self.cursor_name) or "{}")
+        assert self.ctx.channel is not None
+        memo_key = f"products.position:{self.ctx.channel.id}"
+        known = self.ctx.memo.pop(memo_key, None)  # read for this task already (flow_pages)
+        if known is None:
+            fp, raw = self.decider.fingerprint(), self.ctx.cursor(self.eco_store, self.cursor_name)
+            self.ctx.memo[memo_key] = (fp, raw)
+        else:
+            fp, raw = known
+            self.ctx.cursor_known(self.eco_store, raw, self.cursor_name)
+        saved = json.loads(raw or "{}")
         # a full pass that stopped or failed half-way resumes where its checkpoint says
         resume = saved.get("fp") == fp and saved.get("pass") is not None
         full = resume or saved.get("fp") != fp or saved.get("c") is None

@@ -1,0 +1,137 @@
+"""What a worker's flow run that finds nothing costs the database (issue 20: 1,000 idle store
+pairs): the organization's stores read once per task, the job's row taken and finished in one
+statement / one transaction, an unchanged cursor not written again, pooled connections pinged
+only after idling; and no Celery task events (nothing reads them)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+
+class _Task:
+    class request:  # noqa: N801 - Celery's attribute name
+        id = "test-empty-run"
+
+
+class _Statements:
+    """The SQL statements an engine runs, and its pool checkouts (sessions)."""
+
+    def __init__(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        self.engine = engine
+        self.statements: list[str] = []
+        self.checkouts = 0
+        event.listen(engine, "before_cursor_execute", self._statement)
+        event.listen(engine.pool, "checkout", self._checkout)
+
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        self.statements.append(" ".join(statement.split()))
+
+    def _checkout(self, *_: Any) -> None:
+        self.checkouts += 1
+
+    def count(self, start: str, table: str) -> int:
+        return sum(1 for s in self.statements if s.startswith(start) and f" {table} " in f"{s} ")
+
+    def close(self) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+        event.remove(self.engine.pool, "checkout", self._checkout)
+
+
+def _queue_all(sched: Any, sent: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    from sqlmodel import col, update
+
+    from bridge import db
+    from bridge.tables import Job, utcnow
+
+    with db.session() as s:
+        s.exec(update(Job).where(col(Job.key) != "scheduler").values(next_run_at=utcnow()))
+    sent.clear()
+    sched.step()
+    return list(sent)
+
+
+@pytest.mark.postgres
+def test_an_empty_run_reads_its_stores_once_and_writes_its_job_once(pg_url, redis_url, fake_pair, monkeypatch):
+    from bridge import celery_app, db
+    from bridge.queue_scheduler import QueueScheduler
+
+    monkeypatch.setenv("BRIDGE_BROKER_URL", redis_url)
+    monkeypatch.setattr(celery_app, "_runtime", None)
+    celery_app.configure()
+    sent: list[tuple[int, str]] = []
+    sched = QueueScheduler(send=lambda job_id, holder: sent.append((job_id, holder)), pm=fake_pair.pm)
+    rt = celery_app.runtime()
+    rt.runner.pm = fake_pair.pm
+    for job_id, holder in _queue_all(sched, sent):  # the initial sync, whole (not split)
+        job = rt.take(job_id, holder)
+        assert job is not None
+        rt.run(job)
+    jobs = _queue_all(sched, sent)
+    assert len(jobs) >= 5
+    for job_id, holder in jobs:
+        seen = _Statements(db.get_engine())
+        try:
+            assert celery_app.job_task(_Task(), job_id, holder, time.time()) == "ran"
+        finally:
+            seen.close()
+        what = f"job {job_id}:\n" + "\n".join(seen.statements)
+        assert seen.count("SELECT", "stores") == 1, what  # flow_pages, run_flow, the outcome: one read
+        assert seen.count("UPDATE", "jobs") == 2, what  # taken (RETURNING the row), then finished
+        assert seen.count("SELECT", "jobs") == 1, what  # the payload, read as it is finished
+        assert seen.count("INSERT", "sync_runs") == seen.count("UPDATE", "sync_runs") == 1, what
+        assert seen.count("SELECT", "sync_runs") == 0, what
+        assert seen.count("INSERT", "sync_cursors") == 0, what  # no cursor moved: none written
+        assert seen.checkouts <= 9, what  # 12 to 20 before (issue 20)
+
+
+@pytest.mark.postgres
+def test_a_pooled_connection_is_pinged_only_after_idling_and_replaced_when_dead(pg_url, monkeypatch):
+    from sqlalchemy import create_engine, event, text
+    from sqlalchemy.pool import NullPool
+
+    from bridge import db
+
+    engine = db.get_engine()
+    pings: list[int] = []
+    real_ping = engine.dialect.do_ping
+
+    def ping(conn: Any) -> bool:
+        pings.append(1)
+        return bool(real_ping(conn))
+
+    monkeypatch.setattr(engine.dialect, "do_ping", ping)
+    with db.session() as s:
+        first = s.exec(text("SELECT pg_backend_pid()")).scalar_one()
+    with db.session() as s:  # back in the pool a moment ago: used as it is
+        assert s.exec(text("SELECT pg_backend_pid()")).scalar_one() == first
+    assert pings == []
+    monkeypatch.setattr(db, "PING_IDLE_S", 0.0)
+    with db.session() as s:  # idled "long": tried first
+        assert s.exec(text("SELECT pg_backend_pid()")).scalar_one() == first
+    assert len(pings) == 1
+    admin = create_engine("postgresql+psycopg://" + pg_url.split("://", 1)[1], poolclass=NullPool)
+    with admin.connect() as other:  # the server drops the pooled connection
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        other.commit()
+    admin.dispose()
+    replaced: list[int] = []
+    event.listen(engine.pool, "connect", lambda *_: replaced.append(1))
+    with db.session() as s:  # found dead by the ping: another connection, no error
+        assert s.exec(text("SELECT pg_backend_pid()")).scalar_one() != first
+    assert replaced
+
+
+def test_the_workers_send_no_task_events(monkeypatch):
+    pytest.importorskip("celery", reason="bridge-core[scale] is not installed")
+    from bridge import celery_app, config
+
+    monkeypatch.setenv("BRIDGE_BROKER_URL", "redis://127.0.0.1:1/0")
+    app = celery_app.configure(config.load())
+    assert app.conf.worker_send_task_events is False and app.conf.task_send_sent_event is False
