@@ -4,6 +4,7 @@ figures (issue 20: scale-out on Celery).
 
     .venv/bin/python benchmarks/scale_pairs.py busy --pairs 200 --products 50 --workers 1,2
     .venv/bin/python benchmarks/scale_pairs.py idle --pairs 1000 --products 2 --window 60
+    .venv/bin/python benchmarks/scale_pairs.py idle --pairs 200 --workers 1 --steady --idle-max 900 --window 180
 
 Needs PostgreSQL, a broker and Redis (defaults: BRIDGE_TEST_DATABASE_URL, then
 BRIDGE_TEST_REDIS_URL as both the broker and Redis; as `.ci/run` sets them). Each round has a
@@ -33,6 +34,19 @@ which the sandboxes on loopback accept), so each store is subscribed at connect 
 are live: idle jobs then back off up to ``interval.idle_max`` (``--idle-max``); use a
 ``--settle`` past the ramp (60+120+240+480 s to reach 900 s) to measure the steady state.
 Without it no webhook is registered and every job polls at its interval.
+
+``--steady`` (implies ``--webhooks``): the idle back-off's steady state without waiting the
+hours it takes. Once every job has run once, each job's row in the ``jobs`` table is set as
+its idle runs would leave it at the cap: its idle count (``payload.idle``) the smallest that
+stretches its wait to ``interval.idle_max`` (``--idle-max``; 0 for a flow whose interval is
+already as long, products at 900 s), and its next run at a uniformly random moment within that
+wait (a leased job is set once its run has ended). The jobs then run as they would after hours
+of idling: each run finds nothing, counts one more idle run and waits the cap again, so a
+window of a few minutes measures the steady rate of runs and their CPU. What it does not
+simulate: the ramp to the cap (60, 120, 240, 480 s), the ``job.idle`` journal entry each job
+writes on reaching it, and the phases the real history would give the jobs (here uniform).
+The figures: runs per second, the workers' and the scheduler's CPU per run, and scheduler +
+workers as a share of one core (also scaled linearly to 1,000 pairs).
 """
 
 from __future__ import annotations
@@ -377,6 +391,9 @@ def idle_round(args: Any, n_workers: int) -> dict[str, Any]:
             time.sleep(1.0)
         print(f"every job ran once after {time.perf_counter() - t0:.1f}s ({leased} leased, "
               f"{sum(scale_metrics.queue_depth().values())} tasks queued); waiting {args.settle:g}s more", file=sys.stderr)
+        if args.steady:
+            steady = _steady_state(config.load().interval_idle_max)
+            print(f"steady state set: {steady['jobs']} jobs, their waits ask {steady['rate']:.2f} runs/s", file=sys.stderr)
         time.sleep(args.settle)
         stack.reset_stats()
         with db.session() as s:
@@ -401,6 +418,46 @@ def idle_round(args: Any, n_workers: int) -> dict[str, Any]:
                 "eco": eco["total"], "tt": tt["total"], "cpu": {k: cpu1[k] - cpu0[k] for k in cpu1}}
     finally:
         stack.close()
+
+
+def _steady_state(cap: int, timeout: float = 600.0) -> dict[str, Any]:
+    """Set every job as its idle runs would leave it at ``cap`` (``--steady``, see the module):
+    the idle count giving the cap, the next run uniformly within the stretched wait. A leased job
+    is set once its run has ended (its end would overwrite the idle count). Returns the jobs set
+    and the runs per second their waits ask."""
+    import random
+    from datetime import timedelta
+
+    from sqlmodel import col, select, update
+
+    from bridge import db
+    from bridge.scheduler import idle_delay
+    from bridge.tables import Job, utcnow
+
+    with db.session() as s:
+        pending = dict(s.exec(select(Job.id, Job.interval_s).where(
+            col(Job.paused) == False, col(Job.key) != "scheduler")).all())  # noqa: E712
+    total, rate = len(pending), 0.0
+    deadline = time.monotonic() + timeout
+    while pending:
+        now = utcnow()
+        with db.session() as s:
+            for job_id, interval in list(pending.items()):
+                idle = 0
+                while idle_delay(interval, idle, cap) < max(interval, cap):
+                    idle += 1
+                wait = idle_delay(interval, idle, cap)
+                res = s.exec(update(Job).where(col(Job.id) == job_id, col(Job.lease_owner).is_(None))
+                             .values(payload={"idle": idle} if idle else {},
+                                     next_run_at=now + timedelta(seconds=random.uniform(0, wait))))
+                if res.rowcount == 1:
+                    del pending[job_id]
+                    rate += 1.0 / wait
+        if pending:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{len(pending)} jobs still leased after {timeout:g}s")
+            time.sleep(0.5)
+    return {"jobs": total, "rate": rate}
 
 
 def _round(mode: str, args: Any, n_workers: int, queue: Any) -> None:
@@ -432,10 +489,14 @@ def main() -> None:
                     help="hold each worker process to CORES of CPU (a cgroup each), as if every worker had a "
                     "machine of its own: on a small machine the sandboxes, PostgreSQL and Redis otherwise take "
                     "the CPU a second worker would use")
+    ap.add_argument("--steady", action="store_true", help="idle: once every job has run, set each job to the idle "
+                    "back-off's steady state (its idle count at the cap, its next run spread over the cap) and "
+                    "measure that (implies --webhooks)")
     ap.add_argument("--database", default=os.environ.get("BRIDGE_TEST_DATABASE_URL"))
     ap.add_argument("--broker", default=os.environ.get("BRIDGE_TEST_REDIS_URL"))
     ap.add_argument("--redis", default=os.environ.get("BRIDGE_TEST_REDIS_URL"))
     args = ap.parse_args()
+    args.webhooks = args.webhooks or args.steady
     busy = args.mode == "busy"
     args.pairs = args.pairs or (200 if busy else 1000)
     args.products = args.products if args.products is not None else (50 if busy else 2)
@@ -486,11 +547,18 @@ def main() -> None:
     else:
         for r in rows:
             ours = sum(v for k, v in r["cpu"].items() if k == "scheduler" or k.startswith("worker"))
+            if args.steady:
+                print(f"steady state of the idle back-off at interval.idle_max {args.idle_max or 900} s")
             print(f"{r['workers']} worker(s), {r['window']:.0f}s idle: scheduler + workers {ours:.2f} CPU s = "
                   f"{100 * ours / r['window']:.1f}% of one core (goal < 5%); {r['runs']} flow runs, "
                   f"{r['eco']} store requests, {r['tt']} TikTok requests in the window")
             print(f"  CPU: {_cpu_line(r['cpu'], r['window'])}")
             workers = sum(v for k, v in r["cpu"].items() if k.startswith("worker"))
+            runs = max(1, r["runs"])
+            print(f"  {r['runs'] / r['window']:.2f} runs/s; CPU per flow run: workers {1000 * workers / runs:.1f} ms, "
+                  f"scheduler {1000 * r['cpu'].get('scheduler', 0.0) / runs:.1f} ms; scheduler + workers "
+                  f"{100 * ours / r['window']:.1f}% of one core, scaled linearly to 1,000 pairs "
+                  f"{100 * ours / r['window'] * 1000 / args.pairs:.1f}%")
             print(f"  workers' CPU per flow run: {1000 * workers / max(1, r['runs']):.1f} ms; the jobs' intervals ask "
                   f"{r['due']:.1f} runs/s, the window ran {r['runs'] / r['window']:.1f}/s; {r['queued']} tasks queued "
                   f"at its end")

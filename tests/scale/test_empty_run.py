@@ -135,3 +135,30 @@ def test_the_workers_send_no_task_events(monkeypatch):
     monkeypatch.setenv("BRIDGE_BROKER_URL", "redis://127.0.0.1:1/0")
     app = celery_app.configure(config.load())
     assert app.conf.worker_send_task_events is False and app.conf.task_send_sent_event is False
+
+
+@pytest.mark.postgres
+def test_the_scheduler_leases_the_due_jobs_in_one_statement(pg_url, fake_pair):
+    from sqlmodel import col, update
+
+    from bridge import db
+    from bridge.queue_scheduler import QueueScheduler
+    from bridge.tables import Job, utcnow
+
+    sched = QueueScheduler(send=lambda *_: None, pm=fake_pair.pm)
+    sched.step()  # the scheduler lease, the jobs made (and queued)
+    sched.reconcile_thread.join(30)  # its threads done: the statements counted are the claim's
+    if sched.alerts_thread is not None:
+        sched.alerts_thread.join(30)
+    with db.session() as s:  # every job due and free again
+        s.exec(update(Job).where(col(Job.key) != "scheduler")
+               .values(lease_owner=None, lease_until=None, next_run_at=utcnow()))
+    seen = _Statements(db.get_engine())
+    try:
+        claimed = sched.claim(100, owner=lambda: "queued|batch")
+    finally:
+        seen.close()
+    assert [s.split()[0] for s in seen.statements] == ["UPDATE"], seen.statements  # a SELECT + one each before
+    assert len(claimed) >= 5
+    assert all(job.lease_owner == f"queued|batch|{job.id}" for job in claimed)  # a token per job
+    assert sched.claim(100) == []  # leased: not claimed twice

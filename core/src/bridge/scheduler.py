@@ -26,7 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import String, cast, literal, or_, update
 from sqlmodel import col, select
 
 from bridge import config, db, journal, liveness
@@ -182,33 +182,23 @@ class Scheduler:
 
     def claim(self, limit: int, *, owner: Callable[[], str] | None = None,
               lease: float = LEASE_SECONDS) -> list[Job]:
-        """Lease up to ``limit`` due jobs for this process (atomic per job) for ``lease``
-        seconds; ``owner`` names each job's lease holder (default: this scheduler)."""
+        """Lease up to ``limit`` due jobs (the longest due first) for ``lease`` seconds, in one
+        statement: an UPDATE of the due jobs still unleased, returning them (a job another
+        process leases meanwhile is skipped, never taken twice). Each job's lease holder is this
+        scheduler, or, with ``owner``, a token of its own: ``owner()`` (called once per claim)
+        followed by ``|`` and the job's id."""
         now = utcnow()
+        free = or_(col(Job.lease_until).is_(None), col(Job.lease_until) < now)
+        due = (select(Job.id).where(col(Job.paused) == False, col(Job.next_run_at) <= now, free)  # noqa: E712
+               .order_by(col(Job.next_run_at)).limit(limit).with_for_update(skip_locked=True))
+        holder: Any = self.owner if owner is None else literal(owner() + "|") + cast(col(Job.id), String)
         with db.session() as s:
-            due = list(s.exec(
-                select(Job).where(
-                    Job.paused == False,  # noqa: E712
-                    Job.next_run_at <= now,
-                    or_(Job.lease_until == None, Job.lease_until < now),  # noqa: E711
-                ).order_by(Job.next_run_at).limit(limit * 3)
-            ))
-        claimed: list[Job] = []
-        if not due:
-            return claimed
-        with db.session() as s:  # one transaction: each UPDATE still takes its job or not
-            for job in due:
-                if len(claimed) >= limit:
-                    break
-                holder = owner() if owner is not None else self.owner
-                res = s.exec(  # type: ignore[call-overload]
-                    update(Job)
-                    .where(Job.id == job.id, or_(Job.lease_until == None, Job.lease_until < now))  # noqa: E711
-                    .values(lease_owner=holder, lease_until=now + timedelta(seconds=lease))
-                )
-                if res.rowcount == 1:
-                    job.lease_owner = holder
-                    claimed.append(job)
+            claimed = list(s.exec(update(Job).where(col(Job.id).in_(due.scalar_subquery()), free)
+                                  .values(lease_owner=holder, lease_until=now + timedelta(seconds=lease))
+                                  .returning(Job)).scalars())
+            for job in claimed:
+                s.expunge(job)
+        claimed.sort(key=lambda j: (j.next_run_at, j.id or 0))
         return claimed
 
     def renew_leases(self) -> None:
