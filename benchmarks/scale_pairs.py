@@ -545,10 +545,13 @@ def main() -> None:
             for r in rows[1:]:
                 print(f"throughput {r['workers']} workers / {rows[0]['workers']}: {r['links'] / r['wall'] / base:.2f}")
     else:
+        from bridge.config import Settings
+
         for r in rows:
             ours = sum(v for k, v in r["cpu"].items() if k == "scheduler" or k.startswith("worker"))
             if args.steady:
-                print(f"steady state of the idle back-off at interval.idle_max {args.idle_max or 900} s")
+                cap = args.idle_max or Settings.model_fields["interval_idle_max"].default
+                print(f"steady state of the idle back-off at interval.idle_max {cap} s")
             print(f"{r['workers']} worker(s), {r['window']:.0f}s idle: scheduler + workers {ours:.2f} CPU s = "
                   f"{100 * ours / r['window']:.1f}% of one core (goal < 5%); {r['runs']} flow runs, "
                   f"{r['eco']} store requests, {r['tt']} TikTok requests in the window")

@@ -104,6 +104,35 @@ def test_the_cap_is_the_idle_max_setting(fake_pm, probe, monkeypatch):
     assert [round(run_once(sch)) for _ in range(3)] == [120, 200, 200]
 
 
+def retrying(pm, *platforms: str) -> None:  # type: ignore[no-untyped-def]
+    """Make the fake ``platforms`` say they deliver a notification again after a failure."""
+    for name in platforms:
+        loaded = pm.platform_plugin(name)
+        loaded.platform = loaded.platform.model_copy(update={"webhook_retries": True})
+
+
+def test_a_pair_whose_platforms_retry_deliveries_stretches_up_to_idle_max(fake_pm, probe):
+    retrying(fake_pm, "fakeshop", "fakechannel")
+    org, sch = started(fake_pm, webhooks=True)
+    waits = [round(run_once(sch) / 10) * 10 for _ in range(8)]
+    assert waits == [120, 240, 480, 960, 1920, 3600, 3600, 3600]  # interval.idle_max, 3600 s by default
+    (entry,) = list(journal.entries(kind="job.idle"))
+    assert "3600 s instead of 60 s" in entry.message
+    from bridge.cli.system import status
+
+    assert "3600s (idle, base 60s)" in CliRunner().invoke(status, []).output
+
+
+def test_one_platform_that_does_not_retry_keeps_the_pair_within_idle_max_unretried(fake_pm, probe, monkeypatch):
+    retrying(fake_pm, "fakechannel")  # the store's deliveries are not sent again (as WooCommerce's)
+    org, sch = started(fake_pm, webhooks=True)
+    assert [round(run_once(sch) / 10) * 10 for _ in range(6)] == [120, 240, 480, 900, 900, 900]
+    monkeypatch.setenv("BRIDGE_INTERVAL_IDLE_MAX_UNRETRIED", "300")
+    assert round(run_once(sch)) == 300
+    monkeypatch.setenv("BRIDGE_INTERVAL_IDLE_MAX", "200")  # the lower of the two
+    assert round(run_once(sch)) == 200
+
+
 def test_a_run_that_writes_resets_to_the_interval(fake_pm, probe):
     org, sch = started(fake_pm, webhooks=True)
     for _ in range(3):

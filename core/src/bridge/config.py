@@ -82,7 +82,8 @@ class Fields(BaseModel):
     interval_products: Seconds = 900
     interval_listings: Seconds = 300
     interval_refunds: Seconds = 300
-    interval_idle_max: Seconds = 900
+    interval_idle_max: Seconds = 3600
+    interval_idle_max_unretried: Seconds = 900
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "debug", "info", "warning", "error"] = "WARNING"
     smtp_host: Annotated[str, Field(min_length=1)] | None = None
@@ -123,8 +124,13 @@ KEYS: dict[str, tuple[str, bool, str]] = {
     "interval.refunds": ("Seconds between refunds syncs (returns, refunds, line cancellations)", False,
                          "a whole number of seconds from 1 to 604800"),
     "interval.idle_max": ("Longest wait between polls of a flow that keeps finding nothing while the "
-                          "store pair's webhooks are live (doubled per idle run from the flow's interval)",
+                          "store pair's webhooks are live and its platforms retry failed deliveries "
+                          "(doubled per idle run from the flow's interval)",
                           False, "a whole number of seconds from 1 to 604800"),
+    "interval.idle_max_unretried": ("The same when a platform of the pair does not deliver a "
+                                    "notification again after a failed delivery (WooCommerce): a lost "
+                                    "one is only seen by polling", False,
+                                    "a whole number of seconds from 1 to 604800"),
     "log_format": ("Log format", False, "text or json"),
     "log_level": ("Log verbosity of bridge's loggers", False, "DEBUG, INFO, WARNING or ERROR"),
     "smtp.host": ("SMTP server that sends alert e-mails (unset: no e-mail alerts)", False,

@@ -68,9 +68,14 @@ def idle_delay(interval: int, idle: int, cap: int) -> int:
     return max(interval, min(cap, interval * 2 ** min(idle, IDLE_RUNS_MAX)))
 
 
-def idle_cap() -> int:
-    """The longest an idle job's interval is stretched to (``interval.idle_max``)."""
-    return config.load().interval_idle_max
+def idle_cap(retried: bool = True) -> int:
+    """The longest an idle job's interval is stretched to: ``interval.idle_max`` when every
+    platform of the pair delivers a notification again after a failed delivery (``retried``),
+    else at most ``interval.idle_max_unretried`` (a lost delivery is then only seen by polling)."""
+    settings = config.load()
+    if retried:
+        return settings.interval_idle_max
+    return min(settings.interval_idle_max, settings.interval_idle_max_unretried)
 
 
 def found_nothing(results: list[flows.RunResult]) -> bool:
@@ -297,10 +302,18 @@ class Scheduler:
         payload = job.payload or {}
         if payload.get("triggered_at") or payload.get("items") or not found_nothing(results):
             return 0, 0
-        cap = idle_cap()
-        if cap <= job.interval_s or not webhooks_live(self._job_stores(job, stores)):
+        pair = self._job_stores(job, stores)
+        cap = idle_cap(retried=all(self._retries_deliveries(st.platform) for st in pair))
+        if cap <= job.interval_s or not webhooks_live(pair):
             return 0, cap
         return min(int(payload.get("idle") or 0) + 1, IDLE_RUNS_MAX), cap
+
+    def _retries_deliveries(self, platform: str) -> bool:
+        """True when ``platform``'s plugin says it delivers a notification again after a failed
+        delivery (:attr:`bridge.models.PlatformInfo.webhook_retries`); False when it does not
+        or is not installed."""
+        loaded = self.pm.platform_plugin(platform, strict=False)
+        return bool(loaded is not None and loaded.platform is not None and loaded.platform.webhook_retries)
 
     def _job_stores(self, job: Job, stores: list[Store] | None = None) -> list[Store]:
         """The stores a job works with: its channel store and the eCommerce store, or, for a

@@ -110,7 +110,6 @@ def status(as_json: bool) -> None:
     from sqlmodel import col, select
 
     from bridge import db
-    from bridge.scheduler import idle_cap, idle_delay
     from bridge.tables import Job, Store, SyncRun
 
     with db.session() as s:
@@ -121,13 +120,12 @@ def status(as_json: bool) -> None:
 
     lease = next((j for j in jobs if j.key == LEASE_KEY), None)  # scale-out's active scheduler
     jobs = [j for j in jobs if j.key != LEASE_KEY]
-    cap = idle_cap()
     rows = [{
         "job": j.key, "flow": j.flow,
         "store": stores[j.channel_store_id].name if j.channel_store_id in stores else "",
         "paused": j.paused, "next_run": j.next_run_at, "interval": j.interval_s,
         # the wait now between runs: stretched while idle runs find nothing and webhooks are live
-        "every": _every(j.interval_s, idle_delay(j.interval_s, int((j.payload or {}).get("idle") or 0), cap)),
+        "every": _every(j.interval_s, _wait(j)),
         "failures": j.failures, "last_error": j.last_error,
     } for j in jobs]
     workers = _workers()
@@ -162,6 +160,14 @@ def _scheduler(lease: Any) -> dict[str, Any]:
     active = bool(lease is not None and lease.lease_owner and until is not None and until > utcnow())
     return {"active": active, "owner": lease.lease_owner if active else None,
             "lease_until": until.isoformat(timespec="seconds") if active and until else None}
+
+
+def _wait(job: Any) -> int:
+    """The seconds a job waits between runs now: its interval, or, stretched by idle runs, what
+    its last run scheduled (the cap depends on the pair's platforms: :func:`bridge.scheduler.idle_cap`)."""
+    if not (job.payload or {}).get("idle") or job.last_run_at is None:
+        return int(job.interval_s)
+    return max(int(job.interval_s), round((job.next_run_at - job.last_run_at).total_seconds()))
 
 
 def _every(interval: int, effective: int) -> str:

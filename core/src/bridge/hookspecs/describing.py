@@ -22,7 +22,9 @@ def describe_platform() -> PlatformInfo:
         one connection needs, with ``secret=True`` for keys and tokens: they become options of
         ``bridge connect`` and may come from an environment variable or a hidden prompt),
         ``app_settings`` (bridge-wide, e.g. an OAuth app's key and secret), ``connect_methods``,
-        ``webhooks`` (False: the platform is polled) and, for a channel, ``markets``
+        ``webhooks`` (False: the platform is polled), ``webhook_retries`` (True only when the
+        platform delivers a notification again after a failed delivery: idle polling of its
+        stores may then wait longer) and, for a channel, ``markets``
         (:class:`~bridge.models.Markets`: the markets its stores may sell in, those on its
         waitlist, the base regions of cross-border sellers it takes; the core enforces them at
         connect time and checks nothing when a channel declares none).

@@ -95,6 +95,11 @@ class PlatformInfo(_Model):
     connect_methods: list[Literal["credentials", "oauth", "callback"]] = ["credentials"]
     webhooks: bool = False
     """True when the platform pushes change notifications; False means bridge polls."""
+    webhook_retries: bool = False
+    """True when the platform delivers a notification again after a failed delivery (Shopify: 8
+    times over 4 hours; TikTok Shop: 4 times over 15 hours). A store pair whose platforms all
+    retry may be polled less often while idle (``interval.idle_max``); otherwise a lost delivery
+    is only seen by polling, so its idle polls stay within ``interval.idle_max_unretried``."""
     markets: Markets | None = None
     """Channel platforms: where their stores may sell (None: the core checks no region)."""
     webhook_topics: list[str] = []

@@ -59,7 +59,7 @@ def describe_platform() -> PlatformInfo:
             AppSetting(name="client_secret", secret=True,
                        help="Client secret of the app: verifies callbacks and signed webhooks"),
         ],
-        connect_methods=["credentials", "callback"], webhooks=True,
+        connect_methods=["credentials", "callback"], webhooks=True, webhook_retries=True,
         webhook_topics=list(webhooks.SCOPES),
         docs_url="https://developer.bigcommerce.com/docs/rest-management",
     )

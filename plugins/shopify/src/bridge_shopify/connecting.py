@@ -63,7 +63,7 @@ def describe() -> PlatformInfo:
             AppSetting(name="scopes", default=auth.DEFAULT_SCOPES, help="access scopes to ask for", secret=False),
         ],
         connect_methods=["oauth", "credentials"],
-        webhooks=True, webhook_topics=list(webhooks.TOPICS),
+        webhooks=True, webhook_retries=True, webhook_topics=list(webhooks.TOPICS),
         docs_url="https://shopify.dev/docs/api/admin-graphql",
         lookup_lag=ORDER_SEARCH_LAG,
     )

@@ -61,7 +61,7 @@ def describe_platform() -> PlatformInfo:
             AppSetting(name="app_secret", required=True, secret=True, help="app secret from Partner Center"),
             AppSetting(name="service_id", help="service id of the app's authorization link", secret=False),
         ],
-        connect_methods=["oauth", "credentials"], webhooks=True, markets=MARKETS,
+        connect_methods=["oauth", "credentials"], webhooks=True, webhook_retries=True, markets=MARKETS,
         webhook_topics=list(webhooks.EVENT_TYPES),
         docs_url="https://partner.tiktokshop.com/docv2",
     )
