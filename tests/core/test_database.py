@@ -211,3 +211,30 @@ def test_sqlite_connections_keep_a_small_page_cache_and_are_reused_last_in_first
             assert c.execute(text("PRAGMA cache_size")).scalar() == -db.SQLITE_CACHE_KIB
             used.add(id(c.connection.dbapi_connection))
     assert len(used) == 1
+
+
+def test_making_a_row_parses_no_builtins_signature(monkeypatch):
+    """pydantic looks at a default factory's signature each time a row is made; a builtin's
+    (``list``) is parsed from its text with ``ast.parse``, which cost about 0.1 ms for every
+    ListingLink a sync created: every table's factories are Python functions."""
+    import inspect as pyinspect
+
+    from sqlmodel import SQLModel
+
+    from bridge import tables
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("a builtin default factory's text signature was parsed")
+
+    monkeypatch.setattr(pyinspect, "_signature_fromstr", refuse)
+    link = tables.ListingLink(channel_store_id=1, source_product_id="p")
+    assert link.reasons == [] and link.updated_at is not None
+    models = [m for m in vars(tables).values()
+              if isinstance(m, type) and issubclass(m, SQLModel) and hasattr(m, "__tablename__")]
+    assert len(models) > 20
+    for model in models:
+        for name, field in model.model_fields.items():
+            factory = field.default_factory
+            assert factory is None or hasattr(factory, "__code__"), f"{model.__name__}.{name}: {factory}"
+            if factory is not None:
+                assert factory() is not factory(), f"{model.__name__}.{name} shares one value"

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -76,6 +77,7 @@ class Connection:
     _clients: dict[str, HttpClient] = field(default_factory=dict, repr=False)
     _pacers: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _flights: dict[str, list[Any]] = field(default_factory=dict, repr=False)
 
     @property
     def base_url(self) -> str | None:
@@ -140,6 +142,26 @@ class Connection:
                 for v in secrets.values():
                     if isinstance(v, str):
                         client.add_secret(v)
+
+    @contextlib.contextmanager
+    def single_flight(self, key: str) -> Iterator[None]:
+        """Hold this store's lock ``key`` among the threads of this process: a plugin filling
+        a cache (a shop's warehouses, an uploaded image) looks again under it, so that tasks
+        of one store running at once fetch or upload a thing once, not once each. The lock
+        lives while someone holds or waits for it."""
+        with self._lock:
+            entry = self._flights.get(key)
+            if entry is None:
+                entry = self._flights[key] = [threading.Lock(), 0]
+            entry[1] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self._lock:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del self._flights[key]
 
     def pacer(self, name: str, factory: Callable[[], P]) -> P:
         """The store's shared pacer called ``name`` (every client and worker of this store in

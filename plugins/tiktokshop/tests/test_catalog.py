@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -233,3 +235,39 @@ def test_skus_remembered_after_a_scan_take_fixed_memory_and_expire(sandbox, conn
     catalog._remember(client, present=["MEM-AFTER"], absent=["MEM-GONE"])
     assert conn.store_key not in catalog._scanned and catalog._known_absent(client, ["MEM-GONE"])
     assert (conn.store_key, "MEM-OLD") not in catalog._absent  # an expired search is dropped
+
+
+def test_a_shops_facts_and_a_shared_picture_are_fetched_once_by_tasks_at_once(sandbox, conn, images) -> None:
+    """Tasks of one shop that start together (the page tasks of a first sync) all ask for its
+    warehouses, a category's brands and rules, and upload a picture that two products share
+    (two addresses, the same bytes): each is fetched or uploaded once, the others wait for that
+    answer and take it (they fetched it once each: 6.5 warehouse reads a shop)."""
+    from bridge_tiktokshop import images as tiktok_images
+    from bridge_tiktokshop import shop
+    from bridge_tiktokshop.client import TikTokClient
+
+    assert sum(b"ab") == sum(b"ba")  # the image server colours a picture by its name's bytes
+    sandbox.set_latency(50)  # the first fetch is still on its way when the others ask
+    routes = ("GET /logistics/202309/warehouses", "GET /product/202309/brands",
+              "GET /product/202309/categories/{category_id}/rules", "POST /product/202309/images/upload")
+    before = sandbox.stats.snapshot()["by_route"]
+    start = threading.Barrier(6)
+
+    def task(i: int) -> tuple[str, list[str], bool, str]:
+        start.wait()
+        client = TikTokClient(conn)
+        warehouse = shop.sales_warehouse_id(client)
+        brands = [b.name for b in connector.list_brands(connection=conn, category_id="601152")]
+        rules = connector.category_rules(connection=conn, category_id="800100")
+        uploaded, _ = tiktok_images.upload(client, images.url("ab" if i % 2 else "ba"))
+        return warehouse, brands, rules.package_dimensions_required, uploaded.uri
+
+    with ThreadPoolExecutor(6) as pool:
+        got = list(pool.map(task, range(6)))
+    after = sandbox.stats.snapshot()["by_route"]
+    assert {r: after.get(r, 0) - before.get(r, 0) for r in routes} == dict.fromkeys(routes, 1)
+    assert len(set(map(str, got))) == 1 and got[0][1] == ["Bridge Basics", "Northwind", "Globex"]
+    assert got[0][2] is True and got[0][3]
+    # the brands stay cached: a second ask sends nothing
+    connector.list_brands(connection=conn, category_id="601152")
+    assert sandbox.stats.snapshot()["by_route"]["GET /product/202309/brands"] == after["GET /product/202309/brands"]

@@ -30,6 +30,9 @@ from bridge_tiktokshop.markets import title_limits
 
 CATEGORY_TTL = 86400.0
 ATTRIBUTES_TTL = 3600.0
+BRANDS_TTL = 3600.0
+#: What is kept of a brand (what :func:`bridge_tiktokshop.mapping.brand` reads).
+BRAND_FIELDS = ("id", "name", "authorized_status", "brand_status", "is_t1_brand")
 ABSENT_TTL = 300.0
 """How long a seller SKU that Search Products did not find counts as absent for a create."""
 _ABSENT_MAX = 200_000
@@ -123,13 +126,19 @@ def recommend(client: TikTokClient, title: str, description: str) -> Category | 
 
 
 def brands(client: TikTokClient, category_id: str | None) -> list[Brand]:
-    query: dict[str, Any] = {"page_size": 100, "category_version": category_version(client)}
+    """The brands the shop may name in a category (or all), cached in the store state for
+    :data:`BRANDS_TTL` (every page task of a shop's initial sync asked for them: 5 times a
+    shop); a brand authorized in Seller Center counts within that time."""
+    version = category_version(client)
+    query: dict[str, Any] = {"page_size": 100, "category_version": version}
     if category_id:
         query["category_id"] = category_id
-    out: list[Brand] = []
-    for items, _ in client.pages("GET", f"{P}/brands", query=query, key="brands"):
-        out += [mapping.brand(b) for b in items]
-    return out
+
+    def fetch() -> list[Any]:
+        return [{k: b[k] for k in BRAND_FIELDS if k in b}
+                for items, _ in client.pages("GET", f"{P}/brands", query=query, key="brands") for b in items]
+
+    return [mapping.brand(b) for b in client.cached(f"brands:{version}:{category_id or ''}", BRANDS_TTL, fetch)]
 
 
 # --------------------------------------------------------------------------- listings

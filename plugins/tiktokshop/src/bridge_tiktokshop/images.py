@@ -1,5 +1,6 @@
 """Product images: downloaded by bridge from the store's URL, checked against TikTok's rules,
-uploaded once (cached in ``connection.state`` by source URL and by content hash)."""
+uploaded once (cached in ``connection.state`` by source URL and by content hash; the threads of
+one process upload one picture one at a time, so that a second waits for the first's answer)."""
 
 from __future__ import annotations
 
@@ -221,11 +222,17 @@ def upload(client: TikTokClient, url: str, use_case: str = "MAIN_IMAGE",
     by_hash = f"image:sha256:{use_case}:{hashlib.sha256(data).hexdigest()}"
     cached = state.get(by_hash)
     if not cached:
-        name = urlsplit(url).path.rsplit("/", 1)[-1] or f"image.{fmt}"
-        answer = client.call("POST", "/product/202309/images/upload", shop=False,
-                             files={"data": (name, data, FORMATS[fmt])}, data={"use_case": use_case})
-        cached = {"uri": answer["uri"], "url": answer.get("url") or ""}
-        state[by_hash] = cached
+        # one upload per image at a time in this process: a thread listing another product
+        # with the same picture waits for it and takes its answer (without this, the tasks
+        # of a shop's first sync uploaded a picture several products share once each)
+        with client.connection.single_flight(by_hash):
+            cached = state.get(by_hash)
+            if not cached:
+                name = urlsplit(url).path.rsplit("/", 1)[-1] or f"image.{fmt}"
+                answer = client.call("POST", "/product/202309/images/upload", shop=False,
+                                     files={"data": (name, data, FORMATS[fmt])}, data={"use_case": use_case})
+                cached = {"uri": answer["uri"], "url": answer.get("url") or ""}
+                state[by_hash] = cached
     if pending is not None:
         pending[by_url] = cached
     else:
