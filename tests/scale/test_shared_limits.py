@@ -148,6 +148,34 @@ def test_three_processes_are_paced_at_nearly_the_full_rate_of_a_windowed_limit(r
     assert rate >= 47, f"{rate:.1f} requests/s against a limit of 50"
 
 
+def test_a_free_slot_and_its_window_place_are_taken_in_one_round_trip(redis_url):
+    """The slot of a windowed limit and the request's place in the shared window were two
+    round trips to Redis, as many as the request itself; when the slot is now they are one
+    script. A later slot is waited for and the place taken then, as before."""
+    import httpx
+
+    client = type(coordination.redis_client(redis_url)).from_url(redis_url)
+    calls: list[str] = []
+    real = client.evalsha
+    client.evalsha = lambda sha, *a, **kw: calls.append(sha) or real(sha, *a, **kw)  # type: ignore[method-assign]
+    pacer = SharedPacerRegistry(client).get(
+        "tiktokshop:13", "buckets:w", lambda: BucketPacer({"default": RateLimit(rate=5, window=1.0)}, "tiktokshop"))
+    assert isinstance(pacer, SharedBucketPacer)
+    pacer.before("/warm")  # the scripts loaded into Redis
+    pacer.after("/warm", httpx.Response(200))
+    calls.clear()
+    assert pacer.before("/product/202309/products") == 0.0
+    window = pacer.windows["/product/202309/products"]
+    assert len(calls) == 1 and client.zcard(window.key) == 1
+    started = time.monotonic()
+    waited = pacer.before("/product/202309/products")  # the next slot is 0.2 s later
+    assert 0.15 < waited and 0.15 < time.monotonic() - started
+    assert len(calls) == 3 and client.zcard(window.key) == 2
+    for _ in range(2):
+        pacer.after("/product/202309/products", httpx.Response(200))
+    assert len(calls) == 5 and not window._mine
+
+
 def test_unreachable_redis_is_a_transient_error(monkeypatch):
     pytest.importorskip("redis")
     from bridge.errors import Transient

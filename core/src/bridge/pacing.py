@@ -214,8 +214,13 @@ class BucketPacer:
         bucket = self._bucket(rate_key)
         return bucket.reserve() if bucket is not None else 0.0
 
+    def _reserve_entering(self, rate_key: str) -> tuple[float, bool]:
+        """:meth:`reserve`, and whether the request's place in the window (if any) was taken
+        with it (a shared pacer takes both in one round trip when the slot is now)."""
+        return self.reserve(rate_key), False
+
     def before(self, rate_key: str) -> float:
-        wait = self.reserve(rate_key)
+        wait, entered = self._reserve_entering(rate_key)
         if wait > MAX_INLINE_WAIT:
             raise RateLimited(f"{self.platform or 'platform'}: request budget spent, retry in "
                               f"{wait:.0f}s", retry_after=wait)
@@ -223,7 +228,7 @@ class BucketPacer:
             (self.sleep or time.sleep)(wait)
         else:
             wait = 0.0
-        window = self._window(rate_key)
+        window = None if entered else self._window(rate_key)
         if window is not None:
             try:
                 wait += window.enter(MAX_INLINE_WAIT)

@@ -84,6 +84,35 @@ local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
 return 1
 """
+# GCRA and ENTER in one round trip: the slot, and when it is now, the window's place too.
+# KEYS[1], KEYS[2] and ARGV[1..4] as GCRA's; KEYS[3] and ARGV[5..7] as ENTER's KEYS[1] and ARGV.
+# Returns 'wait|-' (a slot later than now: nothing entered, the caller waits and enters then),
+# '0|0' (slot and place taken) or '0|seconds' (the slot taken, the window full: as ENTER says).
+GCRA_ENTER = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local wait = tat - tolerance - now
+if wait < 0 then wait = 0 end
+if wait > tonumber(ARGV[3]) then return tostring(wait) .. '|-' end
+local new = tat + interval
+redis.call('SET', KEYS[1], string.format('%.6f', new), 'PX', math.ceil((new - now) * 1000) + 1000)
+if wait > 0 then
+  redis.call('HINCRBYFLOAT', KEYS[2], ARGV[4], string.format('%.6f', wait))
+  return tostring(wait) .. '|-'
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+if redis.call('ZCARD', KEYS[3]) < tonumber(ARGV[5]) then
+  redis.call('ZADD', KEYS[3], now + tonumber(ARGV[6]), ARGV[7])
+  redis.call('PEXPIRE', KEYS[3], math.ceil(tonumber(ARGV[6]) * 1000) + 1000)
+  return '0|0'
+end
+local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+return '0|' .. tostring(tonumber(first[2]) - now)
+"""
 #: Seconds a place stays held beyond the window after its answer: Redis's clock as a script reads
 #: it may lag a few milliseconds behind (its cached time), which freed places that much early.
 WINDOW_MARGIN = 0.01
@@ -118,20 +147,29 @@ class SharedWindow:
         :raises TimeoutError: no place within ``longest``.
         :raises Transient: Redis is unreachable.
         """
-        member = f"{_process}-{next(_members)}"
+        member = self.member()
         start = time.monotonic()
         while True:
             wait = float(self._call(self.enter_script, [self.count, UNANSWERED_HOLD, member]))
             if wait <= 0:
-                with self._lock:
-                    self._mine.append(member)
-                self._local.member = member  # its answer comes back on this thread
+                self.entered(member)
                 return time.monotonic() - start
             left = start + longest - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f"{self.count} requests unanswered for {longest:.0f}s")
             # an answered request leaving the window (exact), or a look again for an answer
             self.sleep(min(wait if wait <= self.seconds else POLL, left))
+
+    @staticmethod
+    def member() -> str:
+        """A new request's name in the window (unique across processes)."""
+        return f"{_process}-{next(_members)}"
+
+    def entered(self, member: str) -> None:
+        """``member`` has taken its place (here or with its slot: :meth:`SharedBucketPacer._reserve_entering`)."""
+        with self._lock:
+            self._mine.append(member)
+        self._local.member = member  # its answer comes back on this thread
 
     def leave(self) -> None:
         """This thread's request is answered (or failed): its place frees a window from now.
@@ -168,7 +206,9 @@ class SharedBucketPacer(BucketPacer):
         self.key = key
         self.store_key = store_key or key
         self.script = client.register_script(GCRA)
+        self.both_script = client.register_script(GCRA_ENTER)
         self.windows: dict[str, SharedWindow] = {}
+        self._keys: dict[str, str] = {}
 
     def _window(self, rate_key: str) -> SharedWindow | None:  # type: ignore[override]
         """The rate key's window shared by every process (None: the limit has no window)."""
@@ -197,13 +237,44 @@ class SharedBucketPacer(BucketPacer):
         # every process's answers
         interval = 1.0 / limit.rate
         try:  # one bucket per rate key (an API), as in-process: "default" is the limit, not a bucket
-            wait = self.script(keys=[coordination.key("rate", self.key, rate_key), coordination.key(WAITS)],
+            wait = self.script(keys=self._bucket_keys(rate_key),
                                args=[repr(interval), repr(interval * (limit.burst - 1)),
                                      repr(MAX_INLINE_WAIT), self.store_key])
         except coordination.redis_errors() as exc:
             raise Transient(f"{self.platform or 'platform'}: the shared rate limiter (Redis) is "
                             f"unreachable ({type(exc).__name__}): retried later") from None
         return float(wait)
+
+    def _bucket_keys(self, rate_key: str) -> list[str]:
+        """The Redis keys of ``rate_key``'s bucket and of the waits (made once a rate key)."""
+        key = self._keys.get(rate_key)
+        if key is None:
+            key = self._keys[rate_key] = coordination.key("rate", self.key, rate_key)
+        return [key, coordination.key(WAITS)]
+
+    def _reserve_entering(self, rate_key: str) -> tuple[float, bool]:
+        """The slot and, when it is now, the place in the shared window in one round trip
+        (one script: the two took a round trip each, as many as the request itself)."""
+        window = self._window(rate_key)
+        with self._lock:
+            limit = self.limits.get(rate_key) or self.limits.get("default")
+        if window is None or limit is None or limit.rate <= 0:
+            return self.reserve(rate_key), False
+        interval = 1.0 / limit.rate
+        member = window.member()
+        try:
+            answer = self.both_script(
+                keys=[*self._bucket_keys(rate_key), window.key],
+                args=[repr(interval), repr(interval * (limit.burst - 1)), repr(MAX_INLINE_WAIT),
+                      self.store_key, window.count, repr(UNANSWERED_HOLD), member])
+        except coordination.redis_errors() as exc:
+            raise Transient(f"{self.platform or 'platform'}: the shared rate limiter (Redis) is "
+                            f"unreachable ({type(exc).__name__}): retried later") from None
+        wait, _, place = (answer.decode() if isinstance(answer, bytes) else str(answer)).partition("|")
+        if place == "0":
+            window.entered(member)
+            return 0.0, True
+        return float(wait), False  # a later slot, or the window full: entered as before
 
 
 class SharedPacerRegistry(PacerRegistry):
