@@ -238,3 +238,28 @@ def test_making_a_row_parses_no_builtins_signature(monkeypatch):
             assert factory is None or hasattr(factory, "__code__"), f"{model.__name__}.{name}: {factory}"
             if factory is not None:
                 assert factory() is not factory(), f"{model.__name__}.{name} shares one value"
+
+
+@pytest.mark.postgres
+def test_postgres_bursts_of_threads_reuse_the_pools_connections(pg_url):
+    """More threads than the pool holds, again and again (a busy worker's writers): they share
+    PG_POOL connections, opened once; none is opened and closed per burst (10 kept and 10 more
+    for each burst made a busy worker open a new server process every 10 listings)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine = db.get_engine()
+    opened: list[int] = []
+    event.listen(engine.pool, "connect", lambda *a: opened.append(1))
+    start = threading.Barrier(30)
+
+    def work(_: int) -> None:
+        start.wait()
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_sleep(0.05)"))
+
+    for _ in range(3):
+        with ThreadPoolExecutor(30) as pool:
+            list(pool.map(work, range(30)))
+    assert 0 < len(opened) <= db.PG_POOL  # (one more was opened before: the schema's upgrade)
+    assert engine.pool.checkedin() <= db.PG_POOL and engine.pool.overflow() <= 0

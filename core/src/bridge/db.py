@@ -144,6 +144,9 @@ class _GatedConnection(sqlite3.Connection):
             self.gate.leave(self)
 
 
+#: Connections a process keeps to PostgreSQL (at most; as many as 10 kept and 10 more before).
+PG_POOL = 20
+
 #: Seconds a pooled PostgreSQL connection may idle and still be used without a ping first.
 PING_IDLE_S = 10.0
 
@@ -232,8 +235,11 @@ def get_engine(url: str | None = None) -> Engine:
             else:
                 try:
                     # LIFO: the connections in use stay few and warm (the rest idle, and are
-                    # tried before use once they have idled long: _ping_when_idle)
-                    engine = create_engine(url, pool_size=10, max_overflow=10, pool_use_lifo=True)
+                    # tried before use once they have idled long: _ping_when_idle). All of
+                    # them kept (no overflow): 10 kept and 10 more opened for each burst and
+                    # closed after it made a busy worker open a connection every 10 listings,
+                    # each a new server process (PostgreSQL's CPU was a third of the workers')
+                    engine = create_engine(url, pool_size=PG_POOL, max_overflow=0, pool_use_lifo=True)
                 except ModuleNotFoundError as exc:
                     raise Misconfigured(
                         f"BRIDGE_DATABASE_URL names a PostgreSQL database but its driver is not "
