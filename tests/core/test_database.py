@@ -263,3 +263,27 @@ def test_postgres_bursts_of_threads_reuse_the_pools_connections(pg_url):
             list(pool.map(work, range(30)))
     assert 0 < len(opened) <= db.PG_POOL  # (one more was opened before: the schema's upgrade)
     assert engine.pool.checkedin() <= db.PG_POOL and engine.pool.overflow() <= 0
+
+
+def test_store_state_reads_several_values_in_one_statement():
+    """``DbState.get_many``: the values kept among the keys asked, those not cached read in one
+    statement (a listing's images asked for theirs one at a time: four reads a listing)."""
+    from bridge.connection import MemoryState
+
+    org = stores.create_org("Many")
+    sid = _store_id(org.id)
+    stores.DbState(sid).update({"a": 1, "b": {"uri": "x"}, "c": [3]})
+    state = stores.DbState(sid)  # nothing cached yet
+    statements: list[str] = []
+    engine = db.get_engine()
+    listen = lambda conn, cursor, statement, *a: statements.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        assert state.get_many(["a", "b", "missing", "a"]) == {"a": 1, "b": {"uri": "x"}}
+        assert len(statements) == 1
+        assert state.get_many(["a", "b"]) == {"a": 1, "b": {"uri": "x"}} and len(statements) == 1
+        assert state.get_many(["b", "c"]) == {"b": {"uri": "x"}, "c": [3]} and len(statements) == 2
+        assert state["c"] == [3] and len(statements) == 2  # kept in the cache
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert MemoryState(a=1, b=2).get_many(["b", "z"]) == {"b": 2}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -21,6 +21,10 @@ P = TypeVar("P")
 
 class MemoryState(dict):
     """A per-store key-value store kept in memory (tests, ``bridge connect`` before saving)."""
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The values of those of ``keys`` that are kept (as :meth:`bridge.stores.DbState.get_many`)."""
+        return {k: self[k] for k in keys if k in self}
 
 
 @dataclass
@@ -60,7 +64,8 @@ class Connection:
     ``settings`` are the non-secret settings (including ``base_url`` when pointed at a sandbox),
     ``credentials`` the decrypted secrets. Call :meth:`save_credentials` after a token refresh so
     the core stores the new tokens (encrypted). ``state`` is a small persistent key-value store
-    for caches (image uploads, category trees, webhook secrets).
+    for caches (image uploads, category trees, webhook secrets); the core's kinds of it also
+    answer ``get_many(keys)`` (several values, one read).
     """
 
     platform: str

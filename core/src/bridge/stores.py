@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from datetime import UTC
 from typing import Any
 
 from sqlalchemy import bindparam
-from sqlmodel import delete, select
+from sqlmodel import col, delete, select
 
 from bridge import config, db, journal
 from bridge.connection import AppContext, Connection
@@ -144,6 +144,11 @@ _STATE_READ = select(KeyValue.value).where(
     KeyValue.store_id == bindparam("sid"), KeyValue.key == bindparam("k"))
 
 
+#: Several values of one store (:meth:`DbState.get_many`).
+_STATE_READ_MANY = select(KeyValue.key, KeyValue.value).where(
+    KeyValue.store_id == bindparam("sid"), col(KeyValue.key).in_(bindparam("ks", expanding=True)))
+
+
 class DbState(MutableMapping):
     """``Connection.state`` kept in the ``store_state`` table, read through a cache of the
     :data:`CACHED` most recently used values (plugins keep one value per item in it, e.g. an
@@ -176,6 +181,26 @@ class DbState(MutableMapping):
         with self._lock:
             self._keep({key: row[0]})
         return row[0]
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The values of those of ``keys`` that are kept, the ones not cached read in one
+        statement (a listing's images asked for theirs one at a time: four reads a listing)."""
+        out: dict[str, Any] = {}
+        missing: list[str] = []
+        with self._lock:
+            for key in dict.fromkeys(keys):
+                if key in self._cache:
+                    self._cache.move_to_end(key)
+                    out[key] = self._cache[key]
+                else:
+                    missing.append(key)
+        if missing:
+            with db.get_engine().connect() as conn:
+                found = {k: v for k, v in conn.execute(_STATE_READ_MANY, {"sid": self.store_id, "ks": missing})}
+            with self._lock:
+                self._keep(found)
+            out.update(found)
+        return out
 
     def __setitem__(self, key: str, value: Any) -> None:
         db.upsert(KeyValue, {"store_id": self.store_id, "key": key, "value": value, "updated_at": utcnow()},

@@ -271,3 +271,31 @@ def test_a_shops_facts_and_a_shared_picture_are_fetched_once_by_tasks_at_once(sa
     # the brands stay cached: a second ask sends nothing
     connector.list_brands(connection=conn, category_id="601152")
     assert sandbox.stats.snapshot()["by_route"]["GET /product/202309/brands"] == after["GET /product/202309/brands"]
+
+
+def test_a_listings_image_entries_are_read_in_one_go(sandbox, conn, images) -> None:
+    """Building a listing asks the store state for each image's upload entry: all of them in
+    one read (``get_many``), not one read each (four statements a listing in a busy round)."""
+    from bridge.connection import MemoryState
+
+    class Counting(MemoryState):
+        def __init__(self) -> None:
+            super().__init__()
+            self.many: list[list[str]] = []
+            self.single: list[str] = []
+
+        def get_many(self, keys):  # type: ignore[no-untyped-def]
+            self.many.append(list(keys))
+            return super().get_many(keys)
+
+        def __getitem__(self, key):  # type: ignore[no-untyped-def]
+            self.single.append(key)
+            return super().__getitem__(key)
+
+    conn.state = state = Counting()
+    item = listing(images, "ONEGO", image="one-a.png")
+    item.images.append(Image(url=images.url("one-b"), position=2))
+    item.skus[0].image_url = images.url("one-a")
+    assert connector.create_listing(connection=conn, listing=item).remote_product_id
+    assert len(state.many) == 1 and len(state.many[0]) == 3
+    assert not [k for k in state.single if k.startswith("image:url:")]

@@ -289,25 +289,33 @@ def _payload(client: TikTokClient, listing: Listing, key: str | None, *, upload:
     fetched: dict[str, bytes] = {}
     pending: dict[str, Any] = {}  # the images' URL cache entries: one write for the listing
 
+    def wanted(part: str) -> bool:
+        return parts is None or part in parts
+
+    ordered = sorted(listing.images, key=lambda i: i.position)[:images.MAX_MAIN_IMAGES]
+    # the URL entries of every image put below, read in one go
+    known = images.looked_up(client.connection.state, [
+        *((img.url, "MAIN_IMAGE") for img in ordered if wanted("images")),
+        *((s.image_url, "ATTRIBUTE_IMAGE") for s in (listing.skus if parts is None else []) if s.image_url),
+        *([(listing.size_chart_url, "SIZE_CHART_IMAGE")] if listing.size_chart_url and wanted("size_chart") else []),
+        *((url, "CERTIFICATION_IMAGE") for c in (listing.certifications if wanted("certifications") else [])
+          for url in c.image_urls)]) if upload else None
+
     def put(url: str, use_case: str = "MAIN_IMAGE") -> str | None:
         if not upload:
-            cached = client.connection.state.get(f"image:url:{use_case}:{url}")
+            cached = client.connection.state.get(images.url_key(url, use_case))
             if not cached:
                 if skipped is None:
                     raise NotUploaded(url)
                 skipped.append(url)
                 return None
             return str(cached["uri"])
-        up, warn = images.upload(client, url, use_case, fetched=fetched, pending=pending)
+        up, warn = images.upload(client, url, use_case, fetched=fetched, pending=pending, known=known)
         warnings.extend(warn)
         return up.uri
 
-    def wanted(part: str) -> bool:
-        return parts is None or part in parts
-
     try:
-        main = [u for img in sorted(listing.images, key=lambda i: i.position)[:images.MAX_MAIN_IMAGES]
-                if wanted("images") and (u := put(img.url))]
+        main = [u for img in ordered if wanted("images") and (u := put(img.url))]
         sku_images: dict[str, str] = {}
         for s in listing.skus if parts is None else []:
             if s.image_url and s.image_url not in sku_images and (u := put(s.image_url, "ATTRIBUTE_IMAGE")):

@@ -198,19 +198,40 @@ def _fetch(http: HttpClient, url: str, path: str, deadline: float, *, backoff: f
     return bytes(out)
 
 
+def url_key(url: str, use_case: str = "MAIN_IMAGE") -> str:
+    """The state key of a source URL's upload."""
+    return f"image:url:{use_case}:{url}"
+
+
+def looked_up(state: Any, refs: list[tuple[str, str]]) -> dict[str, Any] | None:
+    """The cache entries of these (url, use case) pairs read at once (None for those not
+    kept), for :func:`upload`'s ``known``; None when ``state`` cannot read several at once."""
+    get_many = getattr(state, "get_many", None)
+    if get_many is None or not refs:
+        return None
+    keys = [url_key(url, use_case) for url, use_case in refs]
+    found = get_many(keys)
+    return {k: found.get(k) for k in keys}
+
+
 def upload(client: TikTokClient, url: str, use_case: str = "MAIN_IMAGE",
            fetched: dict[str, bytes] | None = None,
-           pending: dict[str, Any] | None = None) -> tuple[Uploaded, list[str]]:
+           pending: dict[str, Any] | None = None,
+           known: dict[str, Any] | None = None) -> tuple[Uploaded, list[str]]:
     """The TikTok image for a source URL: from the cache, or downloaded, checked and uploaded.
 
     ``fetched`` holds the bytes already downloaded while building one listing (the same URL as
     a main and a SKU image is downloaded once). ``pending`` collects the URL's cache entry for
     the caller to write with the listing's others in one write (the upload's own entry, by
     content hash, is written at once: it is what keeps an image from being uploaded twice).
+    ``known``: the listing's URL entries as just read together (:func:`looked_up`); a URL in it
+    is not read again.
     """
     state = client.connection.state
-    by_url = f"image:url:{use_case}:{url}"
-    cached = (pending.get(by_url) if pending is not None else None) or state.get(by_url)
+    by_url = url_key(url, use_case)
+    cached = pending.get(by_url) if pending is not None else None
+    if not cached:
+        cached = known[by_url] if known is not None and by_url in known else state.get(by_url)
     if cached:
         return Uploaded(**cached), []
     data = fetched.get(url) if fetched is not None else None
@@ -220,19 +241,17 @@ def upload(client: TikTokClient, url: str, use_case: str = "MAIN_IMAGE",
             fetched[url] = data
     fmt, warnings = check(url, data, main=use_case == "MAIN_IMAGE")
     by_hash = f"image:sha256:{use_case}:{hashlib.sha256(data).hexdigest()}"
-    cached = state.get(by_hash)
-    if not cached:
-        # one upload per image at a time in this process: a thread listing another product
-        # with the same picture waits for it and takes its answer (without this, the tasks
-        # of a shop's first sync uploaded a picture several products share once each)
-        with client.connection.single_flight(by_hash):
-            cached = state.get(by_hash)
-            if not cached:
-                name = urlsplit(url).path.rsplit("/", 1)[-1] or f"image.{fmt}"
-                answer = client.call("POST", "/product/202309/images/upload", shop=False,
-                                     files={"data": (name, data, FORMATS[fmt])}, data={"use_case": use_case})
-                cached = {"uri": answer["uri"], "url": answer.get("url") or ""}
-                state[by_hash] = cached
+    # one upload per image at a time in this process: a thread listing another product with
+    # the same picture waits for it and takes its answer (without this, the tasks of a shop's
+    # first sync uploaded a picture several products share once each)
+    with client.connection.single_flight(by_hash):
+        cached = state.get(by_hash)
+        if not cached:
+            name = urlsplit(url).path.rsplit("/", 1)[-1] or f"image.{fmt}"
+            answer = client.call("POST", "/product/202309/images/upload", shop=False,
+                                 files={"data": (name, data, FORMATS[fmt])}, data={"use_case": use_case})
+            cached = {"uri": answer["uri"], "url": answer.get("url") or ""}
+            state[by_hash] = cached
     if pending is not None:
         pending[by_url] = cached
     else:
