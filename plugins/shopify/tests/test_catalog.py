@@ -7,8 +7,9 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from bridge.errors import Misconfigured, RateLimited
-from bridge_shopify import catalog
+from bridge.errors import Misconfigured
+from bridge_shopify import catalog, queries
+from bridge_shopify.client import ShopifyClient
 
 
 def _ids(pages) -> list[str]:
@@ -63,12 +64,23 @@ def test_products_with_many_variants_are_read_whole(served_factory) -> None:
     assert s.sandbox.stats.requested_cost < 1000
 
 
+def _num(pid: str) -> int:
+    return int(pid.rsplit("/", 1)[-1])
+
+
+def _bulk_gets(s) -> int:
+    return s.sandbox.stats.by_route.get("GET /bulk/{id}.jsonl", 0)
+
+
 def test_bulk_export_matches_the_paged_read(served_factory) -> None:
     s = served_factory(seed=25, variants=2)
     paged = {p.remote_id: p for page in catalog.list_products(s.connection(), None)
              for p in page.products}
     s.sandbox.stats.reset()
-    bulk_pages = list(catalog.list_products(s.connection(bulk_threshold=10), None))
+    reading = catalog.list_products(s.connection(bulk_threshold=10), None)
+    bulk_pages = [next(reading)]  # read while the export is built
+    s.sandbox.bulk.release(wait=10)
+    bulk_pages += list(reading)
     bulk = {p.remote_id: p for page in bulk_pages for p in page.products}
     assert bulk.keys() == paged.keys()
     for pid, product in paged.items():
@@ -81,17 +93,156 @@ def test_bulk_export_matches_the_paged_read(served_factory) -> None:
         next(iter(paged))]
 
 
-def test_bulk_export_still_running_hands_the_wait_to_the_scheduler(served_factory) -> None:
-    s = served_factory(seed=12, variants=1, bulk_running_polls=1)
+def test_bulk_run_answers_at_once_and_builds_in_the_background(served_factory) -> None:
+    s = served_factory(seed=5, variants=1, bulk_delay=60)
+    client = ShopifyClient(s.connection())
+    run = client.execute("BulkRun", queries.BULK_RUN, {"query": queries.BULK_PRODUCTS})
+    op = run["bulkOperationRunQuery"]["bulkOperation"]
+    assert op["status"] == "CREATED"
+    again = client.execute("BulkRun", queries.BULK_RUN, {"query": queries.BULK_PRODUCTS})
+    assert [e["code"] for e in again["bulkOperationRunQuery"]["userErrors"]] == ["OPERATION_IN_PROGRESS"]
+    s.sandbox.bulk.release(wait=10)
+    status = client.execute("BulkStatus", queries.BULK_STATUS, {"id": op["id"]})["node"]
+    assert status["status"] == "COMPLETED" and status["url"] and status["rootObjectCount"] == "5"
+    cancel = client.execute("BulkCancel", queries.BULK_CANCEL, {"id": op["id"]})["bulkOperationCancel"]
+    assert cancel["userErrors"]  # a completed export cannot be cancelled
+    second = client.execute("BulkRun", queries.BULK_RUN, {"query": queries.BULK_PRODUCTS})
+    op2 = second["bulkOperationRunQuery"]["bulkOperation"]
+    cancel = client.execute("BulkCancel", queries.BULK_CANCEL, {"id": op2["id"]})["bulkOperationCancel"]
+    assert not cancel["userErrors"] and cancel["bulkOperation"]["status"] == "CANCELING"
+    s.sandbox.bulk.release(wait=10)
+    assert client.execute("BulkStatus", queries.BULK_STATUS, {"id": op2["id"]})["node"]["status"] == "CANCELED"
+
+
+@pytest.mark.parametrize("shuffle", [False, True], ids=["id-order", "any-order"])
+def test_full_read_lists_pages_while_the_export_is_built(served_factory, shuffle) -> None:
+    s = served_factory(seed=60, variants=2, bulk_delay=60, bulk_shuffle=shuffle)
+    c = s.connection(bulk_threshold=10)
+    everything = sorted(s.sandbox.state.products, key=_num)
+    reading = catalog.list_products(c, None)
+    first, second = next(reading), next(reading)
+    # the export is still being built: the first pages come from the paged read, in id order
+    assert s.sandbox.bulk.current()["status"] == "CREATED"
+    assert _ids([first, second]) == everything[:24] and _bulk_gets(s) == 0
+    s.sandbox.bulk.release(wait=10)
+    rest = list(reading)
+    # the rest from the export (whatever its order), past the highest id the pages gave
+    assert _bulk_gets(s) == 1
+    ids = _ids([first, second, *rest])
+    assert len(ids) == len(set(ids)) == 60 and set(ids) == set(everything)
+    assert set(_ids(rest)) == set(everything[24:])
+    assert not c.state.get("bulk_operation")
+    assert catalog.decode_cursor(rest[-1].cursor) == {"w": s.sandbox.bulk.current()["createdAt"]}
+
+
+def test_full_read_resumes_from_each_kind_of_cursor(served_factory, monkeypatch) -> None:
+    monkeypatch.setattr(catalog, "BULK_PAGE", 10)
+    s = served_factory(seed=60, variants=1, bulk_delay=60, bulk_shuffle=True)
+    c = s.connection(bulk_threshold=10)
+    everything = sorted(s.sandbox.state.products, key=_num)
+    reading = catalog.list_products(c, None)
+    next(reading)
+    second = next(reading)
+    reading.close()  # the process stops; the export is still being built
+    # a page cursor while the export is built: the pages go on from there, same export
+    resumed = catalog.list_products(c, second.cursor)
+    third = next(resumed)
+    resumed.close()
+    assert _ids([third]) == everything[24:36]
+    assert s.sandbox.stats.snapshot()["writes"] == 1, "the export of the pass goes on"
+    # a page cursor once the export is built: the export, past the highest id read
+    s.sandbox.bulk.release(wait=10)
+    assert sorted(_ids(catalog.list_products(c, third.cursor)), key=_num) == everything[36:]
+    # a position in the export's file (in any order): what the file's first pages did not give
+    from_file = list(catalog.list_products(c, second.cursor))
+    assert [len(p.products) for p in from_file] == [10, 10, 10, 6]
+    mid = from_file[1].cursor
+    assert "s" in catalog.decode_cursor(mid)
+    after_mid = _ids(catalog.list_products(c, mid))
+    assert sorted(_ids(from_file[:2]) + after_mid, key=_num) == everything[24:]
+    assert s.sandbox.stats.snapshot()["writes"] == 1
+    # the export is gone (expired, failed): a page cursor goes on with its pages beside a new
+    # export; a position in the file reads again from the start
+    s.sandbox.bulk.clear()
+    assert sorted(_ids(catalog.list_products(c, third.cursor)), key=_num) == everything[36:]
+    s.sandbox.bulk.clear()
+    again = _ids(catalog.list_products(c, mid))
+    assert sorted(again, key=_num) == everything
+
+
+def test_a_running_export_does_not_hold_the_read_and_is_reused(served_factory) -> None:
+    s = served_factory(seed=30, variants=1, bulk_running_polls=1)
     c = s.connection(bulk_threshold=5)
-    with pytest.raises(RateLimited) as err:
-        list(catalog.list_products(c, None))
-    assert err.value.retry_after > 0
-    assert c.state.get("bulk_operation")
+    reading = catalog.list_products(c, None)
+    first = next(reading)  # no RateLimited: the first page while Shopify builds the export
+    assert len(first.products) == 12 and c.state.get("bulk_operation")
+    reading.close()  # the process stops before it kept the page's cursor
+    s.sandbox.bulk.release(wait=10)
     products = _ids(catalog.list_products(c, None))
-    assert len(products) == 12 and not c.state.get("bulk_operation")
+    assert len(products) == len(set(products)) == 30 and not c.state.get("bulk_operation")
     runs = s.sandbox.stats.snapshot()["writes"]
     assert runs == 1, "the second call must reuse the running operation, not start another"
+    assert _bulk_gets(s) == 1
+
+
+def test_products_created_during_the_export_are_read(served_factory) -> None:
+    s = served_factory(seed=40, variants=1, bulk_delay=60)
+    c = s.connection(bulk_threshold=10)
+    reading = catalog.list_products(c, None)
+    first = next(reading)
+    early = s.sandbox.seed_catalog(1)[0]  # created before the export is built: in its file
+    s.sandbox.bulk.release(wait=10)
+    late = s.sandbox.seed_catalog(1)[0]  # created once it is built: not in it
+    s.sandbox.update_product(late, title="New arrival")  # (seeding back-dates; now, as created)
+    rest = list(reading)
+    ids = _ids([first, *rest])
+    assert early in ids and len(ids) == len(set(ids)) == 41
+    assert late in _ids(catalog.list_products(c, rest[-1].cursor)), "the next run reads it"
+
+
+def test_pages_reaching_the_end_first_cancel_the_export(served_factory) -> None:
+    s = served_factory(seed=20, variants=1, bulk_delay=60)
+    c = s.connection(bulk_threshold=10)
+    pages = list(catalog.list_products(c, None))
+    ids = _ids(pages)
+    assert len(ids) == len(set(ids)) == 20 and _bulk_gets(s) == 0
+    op = s.sandbox.bulk.current()
+    assert op["status"] == "CANCELED" and not c.state.get("bulk_operation")
+    assert catalog.decode_cursor(pages[-1].cursor) == {"w": op["createdAt"]}
+    # the next full read starts its own export at once: the cancelled one holds no slot
+    next(catalog.list_products(c, None))
+    assert s.sandbox.bulk.current()["id"] != op["id"]
+    assert s.sandbox.bulk.current()["status"] == "CREATED"
+
+
+def test_full_read_goes_on_while_another_bulk_query_holds_the_slot(served_factory, monkeypatch) -> None:
+    monkeypatch.setattr(catalog, "BULK_POLL_SECONDS", 0.0)
+    s = served_factory(seed=40, variants=1, bulk_delay=60)
+    c = s.connection(bulk_threshold=10)
+    client = ShopifyClient(c)
+    client.execute("BulkRun", queries.BULK_RUN, {"query": "{ locations { edges { node { id } } } }"})
+    reading = catalog.list_products(c, None)
+    first = next(reading)  # pages while the other bulk query runs
+    assert len(first.products) == 12 and not c.state.get("bulk_operation")
+    s.sandbox.bulk.release(wait=10)  # it ends: the export starts after the next page
+    second = next(reading)
+    assert c.state.get("bulk_operation") and s.sandbox.bulk.current()["status"] == "CREATED"
+    s.sandbox.bulk.release(wait=10)
+    rest = list(reading)
+    ids = _ids([first, second, *rest])
+    assert len(ids) == len(set(ids)) == 40 and _bulk_gets(s) == 1
+
+
+def test_full_read_takes_over_its_own_export_whose_start_answer_was_lost(served_factory) -> None:
+    s = served_factory(seed=30, variants=1, bulk_delay=60)
+    c = s.connection(bulk_threshold=10)
+    lost = ShopifyClient(c).execute("BulkRun", queries.BULK_RUN, {"query": queries.BULK_PRODUCTS})
+    reading = catalog.list_products(c, None)
+    first = next(reading)
+    assert c.state.get("bulk_operation") == lost["bulkOperationRunQuery"]["bulkOperation"]["id"]
+    s.sandbox.bulk.release(wait=10)
+    ids = _ids([first, *reading])
+    assert len(ids) == len(set(ids)) == 30 and _bulk_gets(s) == 1
 
 
 def test_get_products_leaves_out_missing(served, conn) -> None:

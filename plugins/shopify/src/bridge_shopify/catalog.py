@@ -1,20 +1,34 @@
 """Reading the catalog and inventory: cursor pages, bulk export, available quantities.
 
-* Full read of a catalog above ``bulk_threshold`` products: one ``bulkOperationRunQuery``; its
-  JSONL result is streamed line by line and products are rebuilt one at a time (children follow
-  their parent, ``__parentId``), so memory holds one page, never the file.
+* Full read of a catalog above ``bulk_threshold`` products: one ``bulkOperationRunQuery``, which
+  Shopify builds in the background (``CREATED``, ``RUNNING``, then ``COMPLETED``). While it is
+  built the catalog is read at once with the cursor pages, in product id order
+  (``products(sortKey: ID)``, paced by query cost as every page is), and the export's status is
+  checked between pages. Once it is ``COMPLETED`` its JSONL result is streamed line by line
+  (products rebuilt one at a time, children following their parent through ``__parentId``, so
+  memory holds one page, never the file), passing over every product whose numeric id is at
+  most the highest the pages gave, whatever the file's order: products created meanwhile have
+  higher ids. If the pages reach the end first, the pass ends there and the export is cancelled
+  (``bulkOperationCancel``). An export already ``COMPLETED`` at its first check is streamed
+  whole; while another bulk query holds the store's one slot the pages go on alone and the
+  export is started when it can be.
 * Otherwise, and for every incremental read: ``products(sortKey: UPDATED_AT, query:
   "updated_at:>='…'")`` with cursor pagination; a product with more variants than fit in the
   page gets its remaining variants paged on their own.
 
 The cursor given back to the core is opaque base64 JSON: ``a`` (the API cursor to continue
 after), ``q`` (the ``updated_at`` lower bound of that stream), ``w`` (the watermark for the
-next incremental run), or ``b``/``s`` (a bulk operation and how many products were yielded).
+next incremental run: for a full read, when its export was created, which is before its first
+page was read); ``f`` (a full read's page in id order: ``a``, ``h`` the highest product id read,
+``b`` the export beside it); or ``b``/``s``/``h`` (a position in the export's file: how many of
+its products were passed, and the id at or below which the pages gave them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from bridge import values
@@ -29,8 +43,13 @@ from bridge_shopify.errors import user_errors
 ALL_STATUSES = "status:active,draft,archived"
 DEFAULT_BULK_THRESHOLD = 1000
 BULK_PAGE = 100
-#: How long to come back after while Shopify prepares a bulk export.
+#: How long to come back after while Shopify prepares a bulk export; also how often a full read
+#: that could not start its export (another bulk query held the store's slot) tries again.
 BULK_POLL_SECONDS = 15.0
+#: Bulk operation statuses after which an export gives no file.
+ENDED = ("CANCELING", "CANCELED", "FAILED", "EXPIRED")
+
+log = logging.getLogger("bridge_shopify")
 
 
 def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
@@ -94,52 +113,100 @@ def _paged(client: ShopifyClient, *, after: str | None, since: str | None,
         return
 
 
-# --------------------------------------------------------------------------- bulk export
+# --------------------------------------------------------------------------- full read
 
 
-def _start_bulk(client: ShopifyClient) -> str:
-    state = client.conn.state
-    if state.get("bulk_operation"):
-        return state["bulk_operation"]
+def _num(gid: str) -> int:
+    """The numeric id at the end of a GID (0 when there is none)."""
+    tail = gid.rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _start_bulk(client: ShopifyClient) -> tuple[dict[str, Any] | None, str]:
+    """Start the catalog export: (the operation: ``id``, ``status``, ``createdAt``; a Shopify
+    time before the read starts). The operation is None while another bulk query runs on the
+    store (one at a time before API 2026-01), unless that one is this same export (a start whose
+    answer was lost, or another pass of the store): then it is taken over."""
     data = client.execute("BulkRun", queries.BULK_RUN, {"query": queries.BULK_PRODUCTS})
     payload = data.get("bulkOperationRunQuery") or {}
     errors = payload.get("userErrors") or []
     if any(e.get("code") == "OPERATION_IN_PROGRESS" for e in errors):
-        current = client.execute("CurrentBulk", queries.CURRENT_BULK).get("currentBulkOperation")
-        raise RateLimited(
-            "shopify: another bulk export is running on this store"
-            + (f" ({current['status']})" if current else "") + "; bridge tries again later",
-            retry_after=BULK_POLL_SECONDS * 4,
-        )
+        current = client.execute("CurrentBulk", queries.CURRENT_BULK).get("currentBulkOperation") or {}
+        if not current.get("createdAt"):
+            raise RateLimited("shopify: another bulk export is running on this store; bridge "
+                              "tries again later", retry_after=BULK_POLL_SECONDS * 4)
+        if (current.get("status") in ("CREATED", "RUNNING")
+                and " ".join((current.get("query") or "").split()) == " ".join(queries.BULK_PRODUCTS.split())):
+            client.conn.state["bulk_operation"] = current["id"]
+            return current, current["createdAt"]
+        return None, current["createdAt"]
     user_errors(errors)
-    op_id = payload["bulkOperation"]["id"]
-    state["bulk_operation"] = op_id
-    return op_id
+    op = payload["bulkOperation"]
+    client.conn.state["bulk_operation"] = op["id"]
+    return op, op["createdAt"]
 
 
 def _bulk_status(client: ShopifyClient, op_id: str) -> dict[str, Any] | None:
-    return client.execute("BulkStatus", queries.BULK_STATUS, {"id": op_id}).get("node")
+    """The operation's status; None when it ended without a result (or is unknown)."""
+    status = client.execute("BulkStatus", queries.BULK_STATUS, {"id": op_id}).get("node")
+    if status is None or status.get("status") in ENDED:
+        reason = (status or {}).get("errorCode") or (status or {}).get("status") or "not found"
+        log.info("shopify: the catalog export %s ended without a result (%s)", op_id, reason)
+        _let_go(client, op_id)
+        return None
+    return status
 
 
-def _assemble(lines: Iterator[dict[str, Any]], currency: str) -> Iterator[Product]:
-    """Rebuild products from JSONL lines (each child line follows its parent)."""
+def _let_go(client: ShopifyClient, op_id: str | None) -> None:
+    """The store's state no longer names ``op_id`` as the export of a full read."""
+    if op_id and client.conn.state.get("bulk_operation") == op_id:
+        client.conn.state.pop("bulk_operation", None)
+
+
+def _cancel(client: ShopifyClient, op_id: str | None) -> None:
+    """The full read ended from its pages: the export it no longer needs is cancelled, so that
+    it does not hold the store's one bulk query slot (best effort: an export left running ends
+    on its own, and the next full read reads pages until it can start its own)."""
+    _let_go(client, op_id)
+    if op_id is None:
+        return
+    try:
+        payload = client.execute("BulkCancel", queries.BULK_CANCEL, {"id": op_id}).get(
+            "bulkOperationCancel") or {}
+    except (Transient, RateLimited) as exc:
+        log.info("shopify: the catalog export %s was not cancelled (%s); it ends on its own",
+                 op_id, exc)
+        return
+    if payload.get("userErrors"):  # it completed meanwhile: nothing holds the slot
+        log.debug("shopify: cancelling the catalog export %s: %s", op_id, payload["userErrors"])
+
+
+def _assemble(lines: Iterator[dict[str, Any]], currency: str,
+              keep: Callable[[int, dict[str, Any]], bool] | None = None) -> Iterator[tuple[int, Product]]:
+    """Rebuild products from JSONL lines (each child line follows its parent): (the product's
+    position among the file's products, the product), for those ``keep(position, line)`` wants."""
     current: dict[str, Any] | None = None
+    wanted = False
+    index = -1
     variants: list[dict[str, Any]] = []
     media: list[dict[str, Any]] = []
     collections: list[str] = []
 
     def build() -> Product:
+        assert current is not None
         return mapping.product(current, [mapping.variant(v, currency) for v in variants],
                                media=media, collections=collections)
 
     for line in lines:
         if "__parentId" not in line:
-            if current is not None:
-                yield build()
+            if current is not None and wanted:
+                yield index, build()
+            index += 1
+            wanted = keep is None or keep(index, line)
             current, variants, media, collections = line, [], [], []
             continue
-        if current is None or line["__parentId"] != current["id"]:
-            continue  # an orphan line (its parent was filtered out): nothing to attach it to
+        if not wanted or current is None or line["__parentId"] != current["id"]:
+            continue  # a product passed over, or an orphan line (its parent was filtered out)
         kind = (line.get("id") or "").split("/")[3:4]
         if kind == ["ProductVariant"]:
             variants.append(line)
@@ -147,39 +214,91 @@ def _assemble(lines: Iterator[dict[str, Any]], currency: str) -> Iterator[Produc
             collections.append(line.get("title") or "")
         elif line.get("image"):
             media.append(line)
-    if current is not None:
-        yield build()
+    if current is not None and wanted:
+        yield index, build()
 
 
-def _bulk(client: ShopifyClient, resume: dict[str, Any] | None) -> Iterator[ProductPage]:
-    op_id = resume["b"] if resume else _start_bulk(client)
-    skip = int(resume.get("s", 0)) if resume else 0
-    status = _bulk_status(client, op_id)
-    state = client.conn.state
-    if status is None or status.get("status") in ("FAILED", "CANCELED", "EXPIRED"):
-        state.pop("bulk_operation", None)
-        reason = (status or {}).get("errorCode") or (status or {}).get("status") or "not found"
-        raise Transient(f"shopify: the catalog bulk export ended without a result ({reason})")
-    if status.get("status") != "COMPLETED":
-        state["bulk_operation"] = op_id
-        raise RateLimited("shopify: Shopify is preparing the catalog export; bridge reads it "
-                          "when it is ready", retry_after=BULK_POLL_SECONDS)
-    watermark = status.get("createdAt")
+def _export(client: ShopifyClient, status: dict[str, Any], *, skip: int, high: int,
+            watermark: str) -> Iterator[ProductPage]:
+    """The completed export's products: its first ``skip`` ones and every product whose id is at
+    most ``high`` (the pages before gave them) passed over, whatever the file's order."""
+    op_id = status["id"]
     currency = shop_currency(client)
     page: list[Product] = []
-    emitted = 0
+
+    def keep(index: int, line: dict[str, Any]) -> bool:
+        return index >= skip and _num(line.get("id") or "") > high
+
     if status.get("url"):
-        for index, product in enumerate(_assemble(client.stream_lines(status["url"]), currency)):
-            if index < skip:
-                continue
+        for index, product in _assemble(client.stream_lines(status["url"]), currency, keep):
             page.append(product)
             if len(page) == BULK_PAGE:
-                emitted = index + 1
-                yield ProductPage(products=page,
-                                  cursor=encode_cursor({"b": op_id, "s": emitted, "w": watermark}))
+                yield ProductPage(products=page, cursor=encode_cursor(
+                    {"b": op_id, "s": index + 1, "h": high, "w": watermark}))
                 page = []
-    state.pop("bulk_operation", None)
+    _let_go(client, op_id)
     yield ProductPage(products=page, cursor=encode_cursor({"w": watermark}))
+
+
+def _pages_then_export(client: ShopifyClient, op_id: str | None, *, after: str | None, high: int,
+                       watermark: str) -> Iterator[ProductPage]:
+    """Pages in id order from ``after`` while the export is built (its status checked between
+    pages), then the export's products past the highest id read; or, when the pages reach the
+    end first, the pass ends there and the export is cancelled."""
+    currency = shop_currency(client)
+    tried = time.monotonic()
+    while True:
+        data = client.execute("ProductsIdOrder", queries.PRODUCTS_ID_ORDER, {
+            "first": queries.PRODUCTS_PAGE, "after": after, "query": ALL_STATUSES,
+            "variantsFirst": queries.VARIANTS_PER_PRODUCT})
+        conn = data.get("products") or {}
+        products = [mapping.product_from_page(n, _all_variants(client, n, currency))
+                    for n in conn.get("nodes") or []]
+        high = max([high, *(_num(p.remote_id) for p in products)])
+        info = conn.get("pageInfo") or {}
+        if not info.get("hasNextPage"):
+            _cancel(client, op_id)
+            yield ProductPage(products=products, cursor=encode_cursor({"w": watermark}))
+            return
+        after = info.get("endCursor")
+        yield ProductPage(products=products, cursor=encode_cursor(
+            {"f": 1, "a": after, "h": high, "b": op_id, "w": watermark}))
+        if op_id is None:  # another bulk query held the slot, or the export ended without a file
+            if time.monotonic() - tried >= BULK_POLL_SECONDS:
+                tried = time.monotonic()
+                op = _start_bulk(client)[0]
+                op_id = op["id"] if op else None
+            continue
+        status = _bulk_status(client, op_id)
+        if status is None:
+            op_id, tried = None, time.monotonic()
+        elif status.get("status") == "COMPLETED":
+            yield from _export(client, status, skip=0, high=high, watermark=watermark)
+            return
+
+
+def _full(client: ShopifyClient, position: dict[str, Any]) -> Iterator[ProductPage]:
+    """A full read of a large catalog, from the start (``position`` empty) or resumed: a page
+    cursor (``f``), or a position in the export's file (``b`` and ``s``)."""
+    in_file = "b" in position and "f" not in position
+    after, high = position.get("a"), int(position.get("h") or 0)
+    skip = int(position.get("s") or 0) if in_file else 0
+    op_id = position.get("b") or client.conn.state.get("bulk_operation")
+    status = _bulk_status(client, op_id) if op_id else None
+    began = (status or {}).get("createdAt")
+    if status is None:
+        if in_file:  # the file being read is gone (failed, expired): read again from the start
+            after, high, skip, in_file = None, 0, 0, False
+        status, began = _start_bulk(client)
+    watermark = str(position.get("w") or began)
+    if status is not None and status.get("status") == "COMPLETED":
+        yield from _export(client, status, skip=skip, high=high, watermark=watermark)
+        return
+    if in_file:  # reported RUNNING again after a first COMPLETED: its file is read once ready
+        raise RateLimited("shopify: Shopify is preparing the catalog export; bridge reads it "
+                          "when it is ready", retry_after=BULK_POLL_SECONDS)
+    yield from _pages_then_export(client, status["id"] if status else None, after=after,
+                                  high=high, watermark=watermark)
 
 
 def list_products(connection: Connection, cursor: str | None) -> Iterator[ProductPage]:
@@ -189,15 +308,15 @@ def list_products(connection: Connection, cursor: str | None) -> Iterator[Produc
     if position is None:
         threshold = int(connection.setting("bulk_threshold", DEFAULT_BULK_THRESHOLD))
         if connection.state.get("bulk_operation"):
-            yield from _bulk(client, None)
+            yield from _full(client, {})
             return
         count = client.execute("ProductsCount", queries.PRODUCTS_COUNT, {"query": ALL_STATUSES})
         if int((count.get("productsCount") or {}).get("count") or 0) > threshold:
-            yield from _bulk(client, None)
+            yield from _full(client, {})
             return
         yield from _paged(client, after=None, since=None, watermark=None)
-    elif "b" in position:
-        yield from _bulk(client, position)
+    elif "f" in position or "b" in position:
+        yield from _full(client, position)
     elif position.get("a"):
         yield from _paged(client, after=position["a"], since=position.get("q"),
                           watermark=position.get("w"))

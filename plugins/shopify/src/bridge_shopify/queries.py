@@ -80,6 +80,17 @@ query Products($first: Int!, $after: String, $query: String, $variantsFirst: Int
 }}
 """
 
+#: The same page in product id order: a full read beside a running bulk export (the export then
+#: takes over from the highest id read).
+PRODUCTS_ID_ORDER = f"""
+query ProductsIdOrder($first: Int!, $after: String, $query: String, $variantsFirst: Int!) {{
+  products(first: $first, after: $after, query: $query, sortKey: ID) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{ {_PRODUCT_FIELDS} }}
+  }}
+}}
+"""
+
 PRODUCTS_BY_ID = f"""
 query ProductsById($ids: [ID!]!, $variantsFirst: Int!) {{
   nodes(ids: $ids) {{
@@ -140,9 +151,18 @@ query BulkStatus($id: ID!) {
 }
 """
 
+BULK_CANCEL = """
+mutation BulkCancel($id: ID!) {
+  bulkOperationCancel(id: $id) {
+    bulkOperation { id status }
+    userErrors { field message }
+  }
+}
+"""
+
 CURRENT_BULK = """
 query CurrentBulk {
-  currentBulkOperation(type: QUERY) { id status createdAt url }
+  currentBulkOperation(type: QUERY) { id status createdAt url query }
 }
 """
 

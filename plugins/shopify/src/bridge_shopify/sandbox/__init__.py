@@ -13,8 +13,11 @@
 Options: ``seed`` (products), ``variants`` (per product), ``latency_ms``, ``seed_random``,
 ``currency``, ``bucket_size``/``restore_rate`` (the cost bucket), ``token_ttl`` (seconds),
 ``protected_data`` (False: orders' customer fields answer ACCESS_DENIED), ``bulk_running_polls``
-(how many status polls a bulk operation reports RUNNING first), ``shop`` (the shop's
-myshopify.com domain: several sandboxes as distinct shops).
+(how many status polls a bulk operation still reports RUNNING once its export is built),
+``bulk_delay`` (seconds a bulk operation stays CREATED before its export is built in the
+background; ``sandbox.bulk.release()`` builds it at once), ``bulk_shuffle`` (the export's
+products in a random order), ``shop`` (the shop's myshopify.com domain: several sandboxes as
+distinct shops).
 """
 
 from __future__ import annotations
@@ -43,6 +46,11 @@ from bridge_shopify.sandbox.state import StoreState
 DEFAULT_SEARCH_LAG = 1.0
 
 
+def _flag(value: Any) -> bool:
+    """An on/off option, also as a command-line string (``0``, ``false``, ``no``, ``off``: off)."""
+    return str(value).lower() not in ("0", "false", "no", "off")
+
+
 class ShopifySandbox:
     """One emulated Shopify store (the :class:`bridge.sandboxing.EcommerceSandbox` interface)."""
 
@@ -55,7 +63,9 @@ class ShopifySandbox:
                                 search_lag=float(options.get("search_lag", DEFAULT_SEARCH_LAG)),
                                 domain=str(options.get("shop", "bridge-sandbox.myshopify.com")))
         self.webhooks = Webhooks(self.auth.client_secret, self.state.shop["myshopifyDomain"], API_VERSION)
-        self.bulk = BulkOperations(int(options.get("bulk_running_polls", 0)))
+        self.bulk = BulkOperations(int(options.get("bulk_running_polls", 0)),
+                                   delay=float(options.get("bulk_delay", 0) or 0),
+                                   shuffle=_flag(options.get("bulk_shuffle", False)), seed=seed_random)
         self.bucket = LeakyBucket(float(options.get("bucket_size", 2000)),
                                   float(options.get("restore_rate", 100)))
         self.kit = SandboxKit(self, platform="shopify", kind="ecommerce", render_error=render_fault,
@@ -63,8 +73,7 @@ class ShopifySandbox:
         self.stats: ShopifyStats = self.kit.stats  # type: ignore[assignment]
         self.faults = self.kit.faults
         self.webhooks.deliverer = self.kit.deliverer(self.webhooks.kit_subscriptions, self.webhooks.headers)
-        self.protected_data = str(options.get("protected_data", True)).lower() not in (
-            "0", "false", "no", "off")
+        self.protected_data = _flag(options.get("protected_data", True))
         self._switch = threading.Lock()
         self._throttles = 0
         if int(options.get("seed", 0) or 0):
@@ -105,8 +114,7 @@ class ShopifySandbox:
                             domain=self.state.shop["myshopifyDomain"])
         with self.webhooks.lock:
             self.webhooks.subs.clear()
-        with self.bulk.lock:
-            self.bulk.ops.clear()
+        self.bulk.clear()
         self.bucket.available = self.bucket.maximum
         with self._switch:
             self._throttles = 0

@@ -108,6 +108,9 @@ def root_value(ctx: Context) -> dict[str, Any]:
     def bulk_run(info: Any, query: str) -> dict:
         return ctx.bulk.run(query, ctx)
 
+    def bulk_cancel(info: Any, id: str) -> dict:  # noqa: A002 - the schema's argument name
+        return ctx.bulk.cancel(id)
+
     def webhook_create(info: Any, topic: str, webhookSubscription: dict) -> dict:  # noqa: N803
         sub, errors = ctx.webhooks.create(topic, webhookSubscription)
         return {"webhookSubscription": ctx.webhooks.view(sub) if sub else None, "userErrors": errors}
@@ -142,6 +145,7 @@ def root_value(ctx: Context) -> dict[str, Any]:
         "orderCancel": order_cancel,
         "refundCreate": refund_create,
         "bulkOperationRunQuery": bulk_run,
+        "bulkOperationCancel": bulk_cancel,
         "webhookSubscriptionCreate": webhook_create,
         "webhookSubscriptionDelete": webhook_delete,
     }
