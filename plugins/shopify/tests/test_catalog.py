@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from decimal import Decimal
 
 import httpx
@@ -133,6 +135,24 @@ def test_full_read_lists_pages_while_the_export_is_built(served_factory, shuffle
     assert set(_ids(rest)) == set(everything[24:])
     assert not c.state.get("bulk_operation")
     assert catalog.decode_cursor(rest[-1].cursor) == {"w": s.sandbox.bulk.current()["createdAt"]}
+
+
+def test_an_export_ready_while_the_budget_holds_a_page_back_is_read_at_once(
+        served_factory, monkeypatch) -> None:
+    monkeypatch.setattr(catalog, "BULK_WATCH_SECONDS", 0.2)
+    # a page costs about 590 points requested: after the first, the next waits about 20 s
+    s = served_factory(seed=40, variants=1, bulk_delay=60, bucket_size=700, restore_rate=20)
+    c = s.connection(bulk_threshold=10)
+    everything = sorted(s.sandbox.state.products, key=_num)
+    reading = catalog.list_products(c, None)
+    first = next(reading)
+    assert _ids([first]) == everything[:12]
+    threading.Timer(0.3, s.sandbox.bulk.release).start()
+    started = time.monotonic()
+    rest = list(reading)
+    assert time.monotonic() - started < 5, "the export is read once ready, not after the page's wait"
+    assert sorted(_ids(rest), key=_num) == everything[12:] and _bulk_gets(s) == 1
+    assert s.sandbox.stats.snapshot()["throttled"] == 0
 
 
 def test_full_read_resumes_from_each_kind_of_cursor(served_factory, monkeypatch) -> None:

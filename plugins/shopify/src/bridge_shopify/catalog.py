@@ -34,6 +34,7 @@ from typing import Any
 from bridge import values
 from bridge.connection import Connection
 from bridge.errors import Misconfigured, RateLimited, Transient
+from bridge.http import MAX_INLINE_WAIT
 from bridge.models import InventoryLevel, Product, ProductPage, Variant
 from bridge.values import encode_cursor
 from bridge_shopify import mapping, queries
@@ -46,6 +47,9 @@ BULK_PAGE = 100
 #: How long to come back after while Shopify prepares a bulk export; also how often a full read
 #: that could not start its export (another bulk query held the store's slot) tries again.
 BULK_POLL_SECONDS = 15.0
+#: While the cost budget holds the next page of a full read back, the export is checked this
+#: often (seconds), so that its file is read as soon as it is ready.
+BULK_WATCH_SECONDS = 1.0
 #: Bulk operation statuses after which an export gives no file.
 ENDED = ("CANCELING", "CANCELED", "FAILED", "EXPIRED")
 
@@ -240,14 +244,23 @@ def _export(client: ShopifyClient, status: dict[str, Any], *, skip: int, high: i
     yield ProductPage(products=page, cursor=encode_cursor({"w": watermark}))
 
 
-def _pages_then_export(client: ShopifyClient, op_id: str | None, *, after: str | None, high: int,
-                       watermark: str) -> Iterator[ProductPage]:
-    """Pages in id order from ``after`` while the export is built (its status checked between
-    pages), then the export's products past the highest id read; or, when the pages reach the
-    end first, the pass ends there and the export is cancelled."""
+def _pages_then_export(client: ShopifyClient, status: dict[str, Any] | None, *, after: str | None,
+                       high: int, watermark: str) -> Iterator[ProductPage]:
+    """Pages in id order from ``after`` while the export (``status``, just checked; None: none
+    could be started) is built, its status checked between pages; then the export's products
+    past the highest id read; or, when the pages reach the end first, the pass ends there and
+    the export is cancelled."""
     currency = shop_currency(client)
     tried = time.monotonic()
+    op_id = status["id"] if status else None
     while True:
+        if op_id is not None:
+            status = _watch(client, op_id, status)
+            if status is None:
+                op_id, tried = None, time.monotonic()
+            elif status.get("status") == "COMPLETED":
+                yield from _export(client, status, skip=0, high=high, watermark=watermark)
+                return
         data = client.execute("ProductsIdOrder", queries.PRODUCTS_ID_ORDER, {
             "first": queries.PRODUCTS_PAGE, "after": after, "query": ALL_STATUSES,
             "variantsFirst": queries.VARIANTS_PER_PRODUCT})
@@ -263,18 +276,34 @@ def _pages_then_export(client: ShopifyClient, op_id: str | None, *, after: str |
         after = info.get("endCursor")
         yield ProductPage(products=products, cursor=encode_cursor(
             {"f": 1, "a": after, "h": high, "b": op_id, "w": watermark}))
-        if op_id is None:  # another bulk query held the slot, or the export ended without a file
-            if time.monotonic() - tried >= BULK_POLL_SECONDS:
-                tried = time.monotonic()
-                op = _start_bulk(client)[0]
-                op_id = op["id"] if op else None
-            continue
+        status = None  # to be checked before the next page
+        if op_id is None and time.monotonic() - tried >= BULK_POLL_SECONDS:
+            # another bulk query held the store's slot, or the export ended without a file
+            tried = time.monotonic()
+            status = _start_bulk(client)[0]
+            op_id = status["id"] if status else None
+
+
+def _watch(client: ShopifyClient, op_id: str, status: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The export's status before the next page (``status``: as just checked, else None); while
+    the cost budget holds that page back, checked every :data:`BULK_WATCH_SECONDS` until it is
+    ``COMPLETED`` or the page's wait is over (the wait the page would take anyway, split so that
+    a ready export is not left waiting; the page is then paced as usual). None: the export ended
+    without a file."""
+    if status is None:
         status = _bulk_status(client, op_id)
-        if status is None:
-            op_id, tried = None, time.monotonic()
-        elif status.get("status") == "COMPLETED":
-            yield from _export(client, status, skip=0, high=high, watermark=watermark)
-            return
+    wait = client.bucket.delay("ProductsIdOrder")
+    if wait > MAX_INLINE_WAIT:  # a long wait goes to the scheduler, as the page's would
+        return status
+    until = time.monotonic() + wait
+    while status is not None and status.get("status") != "COMPLETED":
+        pause = min(until - time.monotonic(), BULK_WATCH_SECONDS)
+        if pause <= 0:
+            break
+        client.bucket.waited += pause
+        time.sleep(pause)
+        status = _bulk_status(client, op_id)
+    return status
 
 
 def _full(client: ShopifyClient, position: dict[str, Any]) -> Iterator[ProductPage]:
@@ -297,8 +326,7 @@ def _full(client: ShopifyClient, position: dict[str, Any]) -> Iterator[ProductPa
     if in_file:  # reported RUNNING again after a first COMPLETED: its file is read once ready
         raise RateLimited("shopify: Shopify is preparing the catalog export; bridge reads it "
                           "when it is ready", retry_after=BULK_POLL_SECONDS)
-    yield from _pages_then_export(client, status["id"] if status else None, after=after,
-                                  high=high, watermark=watermark)
+    yield from _pages_then_export(client, status, after=after, high=high, watermark=watermark)
 
 
 def list_products(connection: Connection, cursor: str | None) -> Iterator[ProductPage]:

@@ -86,6 +86,13 @@ class CostBucket:
         self.available = min(self.maximum, self.available + (now - self.stamp) * self.restore_rate)
         self.stamp = now
 
+    def delay(self, operation: str) -> float:
+        """Seconds ``operation`` would wait if sent now (nothing is reserved)."""
+        with self.lock:
+            self._refill(time.monotonic())
+            cost = min(self.costs.get(operation, UNKNOWN_COST), self.maximum - RESERVE)
+            return max(0.0, (cost + RESERVE - self.available) / self.restore_rate)
+
     def wait_time(self, operation: str) -> float:
         """Seconds to wait before ``operation`` fits in the bucket; reserves its cost."""
         with self.lock:
