@@ -6,7 +6,7 @@
 
 Seeds the sandbox, serves it with SandboxServer on a loopback port, streams ``list_products``
 through the connector (``bulk``: the catalog is above the bulk threshold, one bulk operation
-whose JSONL result is streamed; ``pages``: cursor pagination with the threshold raised), and
+whose JSONL result is streamed, cursor pages read while Shopify builds it; ``pages``: cursor pagination with the threshold raised), and
 prints the requests the sandbox served, the query cost Shopify would charge (requested and
 actual), THROTTLED answers, wall time, and the peak Python memory of the reading process
 (tracemalloc; the reader runs in a forked child so the sandbox's own memory is not counted).
