@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import col
 
 from bridge import config, coordination, db, liveness, scale_metrics
@@ -131,6 +131,11 @@ def workers(timeout: float = 1.0) -> list[dict[str, Any]]:
             for name, tasks in sorted(active.items())]
 
 
+#: A queued job taken from its token (the SET clause: the parameters' columns), built once.
+_TAKE = (update(Job).where(col(Job.id) == bindparam("job_id"), col(Job.lease_owner) == bindparam("holder"))
+         .returning(*Job.__table__.columns))  # type: ignore[attr-defined]
+
+
 class WorkerRuntime:
     """What one worker process keeps between tasks: its owner name, the job runner (the
     scheduler's outcome handling, running nothing of its own) and the thread renewing the
@@ -147,12 +152,16 @@ class WorkerRuntime:
     def take(self, job_id: int, holder: str, *, prefix: bool = False) -> Job | None:
         """The job, its lease moved from ``holder`` (``prefix``: any holder starting so) to this
         worker; None when ``holder`` no longer holds it (this message was superseded)."""
-        held = col(Job.lease_owner).startswith(holder, autoescape=True) if prefix else col(Job.lease_owner) == holder
-        with db.session() as s:  # one statement: the lease moved and the row read back
-            job = s.exec(update(Job).where(col(Job.id) == job_id, held)
-                         .values(lease_owner=self.owner,
-                                 lease_until=utcnow() + timedelta(seconds=LEASE_SECONDS))
-                         .returning(Job)).scalars().first()
+        until = utcnow() + timedelta(seconds=LEASE_SECONDS)
+        if not prefix:  # one statement, built once: the lease moved and the row read back
+            with db.get_engine().begin() as conn:
+                row = conn.execute(_TAKE, {"job_id": job_id, "holder": holder, "lease_owner": self.owner,
+                                           "lease_until": until}).first()
+            return None if row is None else Job(**row._mapping)
+        with db.session() as s:
+            job = s.exec(update(Job).where(col(Job.id) == job_id,
+                                           col(Job.lease_owner).startswith(holder, autoescape=True))
+                         .values(lease_owner=self.owner, lease_until=until).returning(Job)).scalars().first()
             if job is not None:
                 s.expunge(job)
             return job

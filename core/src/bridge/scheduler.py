@@ -26,7 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, literal, or_, update
+from sqlalchemy import String, bindparam, cast, or_, update
 from sqlmodel import col, select
 
 from bridge import config, db, journal, liveness
@@ -55,6 +55,24 @@ RECONCILE_EVERY = 24 * 3600.0
 #: Seconds between alert checks (conditions found, alerts sent; the first runs at start).
 ALERTS_EVERY = 60.0
 
+
+#: Statements of a run's end, built once: the SET clause is the parameters' columns (building
+#: a statement anew for every run cost a worker more CPU than running it).
+_PAYLOAD_OF = select(Job.payload).where(col(Job.id) == bindparam("job_id")).with_for_update()
+_JOB = update(Job).where(col(Job.id) == bindparam("job_id"))
+_JOB_HELD = _JOB.where(col(Job.lease_owner) == bindparam("holder"))
+
+#: :meth:`Scheduler.claim`'s statement, built once: the due jobs still unleased (the longest
+#: due first, those another process is leasing skipped), leased to one owner or each to a
+#: token of its own (a prefix and the job's id), the rows returned.
+_FREE = or_(col(Job.lease_until).is_(None), col(Job.lease_until) < bindparam("now"))
+_DUE = (select(Job.id).where(col(Job.paused) == False, col(Job.next_run_at) <= bindparam("now"), _FREE)  # noqa: E712
+        .order_by(col(Job.next_run_at)).limit(bindparam("limit")).with_for_update(skip_locked=True))
+_CLAIM = (update(Job).where(col(Job.id).in_(_DUE.scalar_subquery()), _FREE)
+          .returning(*Job.__table__.columns))  # type: ignore[attr-defined]
+_CLAIM_AS = _CLAIM.values(lease_owner=bindparam("owner"), lease_until=bindparam("until"))
+_CLAIM_TOKENS = _CLAIM.values(lease_owner=bindparam("prefix", type_=String) + cast(col(Job.id), String),
+                              lease_until=bindparam("until"))
 
 #: Most idle runs counted in a row (2**20 times any interval is past any cap).
 IDLE_RUNS_MAX = 20
@@ -193,16 +211,13 @@ class Scheduler:
         scheduler, or, with ``owner``, a token of its own: ``owner()`` (called once per claim)
         followed by ``|`` and the job's id."""
         now = utcnow()
-        free = or_(col(Job.lease_until).is_(None), col(Job.lease_until) < now)
-        due = (select(Job.id).where(col(Job.paused) == False, col(Job.next_run_at) <= now, free)  # noqa: E712
-               .order_by(col(Job.next_run_at)).limit(limit).with_for_update(skip_locked=True))
-        holder: Any = self.owner if owner is None else literal(owner() + "|") + cast(col(Job.id), String)
-        with db.session() as s:
-            claimed = list(s.exec(update(Job).where(col(Job.id).in_(due.scalar_subquery()), free)
-                                  .values(lease_owner=holder, lease_until=now + timedelta(seconds=lease))
-                                  .returning(Job)).scalars())
-            for job in claimed:
-                s.expunge(job)
+        params: dict[str, Any] = {"now": now, "limit": limit, "until": now + timedelta(seconds=lease)}
+        if owner is None:
+            stmt, params["owner"] = _CLAIM_AS, self.owner
+        else:
+            stmt, params["prefix"] = _CLAIM_TOKENS, owner() + "|"
+        with db.get_engine().begin() as conn:
+            claimed = [Job(**row._mapping) for row in conn.execute(stmt, params)]
         claimed.sort(key=lambda j: (j.next_run_at, j.id or 0))
         return claimed
 
@@ -279,20 +294,19 @@ class Scheduler:
         the job ran (``triggered_at`` changed) keeps its payload and makes the job due now."""
         assert job.id is not None
         now = utcnow()
-        with _payload_lock, db.session() as s:
-            payload = s.exec(select(Job.payload).where(col(Job.id) == job.id).with_for_update()).first()
+        with _payload_lock, db.get_engine().begin() as conn:
+            payload = conn.execute(_PAYLOAD_OF, {"job_id": job.id}).scalar()
             seen = (job.payload or {}).get("triggered_at")
             again: dict[str, Any]
-            if payload is not None and (payload or {}).get("triggered_at") not in (None, seen):
+            if (payload or {}).get("triggered_at") not in (None, seen):
                 again = {"next_run_at": now}  # triggered again while running: run again now
             else:
                 again = {"payload": {"idle": idle} if idle else {}}
             finish = {"lease_owner": None, "lease_until": None, "last_run_at": now,
                       "next_run_at": now + timedelta(seconds=delay), "last_error": None, "failures": 0}
-            res = s.exec(update(Job).where(col(Job.id) == job.id, col(Job.lease_owner) == self.owner)
-                         .values(**{**finish, **again}))
+            res = conn.execute(_JOB_HELD, {"job_id": job.id, "holder": self.owner, **finish, **again})
             if res.rowcount != 1:  # the lease went elsewhere meanwhile: the payload all the same
-                s.exec(update(Job).where(col(Job.id) == job.id).values(**again))
+                conn.execute(_JOB, {"job_id": job.id, **again})
 
     def _idle_runs(self, job: Job, results: list[flows.RunResult],
                    stores: list[Store] | None = None) -> tuple[int, int]:

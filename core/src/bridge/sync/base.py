@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import insert, update
-from sqlmodel import col
+from sqlalchemy import bindparam, insert, update
+from sqlmodel import col, select
 
 from bridge import config, db, journal, liveness, metrics
 from bridge.errors import BridgeError, Misconfigured
@@ -31,7 +31,7 @@ from bridge.facade import StoreReader, StoreWriter
 from bridge.plugins import PluginManager, get_manager
 from bridge.rules import active_stores
 from bridge.shutdown import stopping
-from bridge.statuses import RunStatus
+from bridge.statuses import RunStatus, StoreStatus
 from bridge.sync.actions import Action, Applier
 from bridge.tables import ItemError, Store, SyncCursor, SyncRun, utcnow
 
@@ -348,12 +348,17 @@ class FlowContext:
         self.sink.checkpoint(self, store, value, name or self.flow)
 
 
+#: :func:`org_stores`'s query (:func:`bridge.rules.active_stores`), built once.
+_ORG_STORES = select(Store).where(col(Store.org_id) == bindparam("org_id"),
+                                  col(Store.status) != StoreStatus.DISCONNECTED).order_by(col(Store.id))
+
+
 def org_stores(org_id: int) -> list[Store]:
     """An organization's connected stores (every status but disconnected), ordered by id: one
     query, which a job's task reads once and hands to :func:`flow_pages`, :func:`run_flow` and
     the scheduler's outcome handling (``stores=``) instead of each reading them again."""
     with db.session() as s:
-        return active_stores(s, org_id)
+        return list(s.exec(_ORG_STORES, params={"org_id": org_id}))
 
 
 def _stores(org_id: int, channel_store_id: int | None,
@@ -466,22 +471,27 @@ def run_flow(flow: str, org_id: int, channel_store_id: int | None = None, *, dry
     return results
 
 
+#: The run record's statements, built once (the values: the parameters' columns).
+_RUN_STARTS = insert(SyncRun).returning(col(SyncRun.id))
+_RUN_ENDS = update(SyncRun).where(col(SyncRun.id) == bindparam("run_id"))
+
+
 def _start_run(flow: str, org_id: int, ecommerce: Store, channel: Store | None) -> int:
     """Record a run starting (``running``, owned by this process); its id. One INSERT ...
     RETURNING in a transaction of its own: the row is seen by others while the run goes on."""
     with db.get_engine().begin() as conn:
-        return int(conn.execute(insert(SyncRun).returning(col(SyncRun.id)), {  # type: ignore[arg-type]
+        return int(conn.execute(_RUN_STARTS, {
             "flow": flow, "org_id": org_id, "store_id": ecommerce.id,
             "channel_store_id": channel.id if channel else None, "dry_run": False,
             "status": RunStatus.RUNNING, "owner": liveness.identity(), "counts": {},
-            "started_at": utcnow()}).scalar_one())
+            "started_at": utcnow()}).scalar_one())  # type: ignore[arg-type]
 
 
 def _finish_run(ctx: FlowContext, status: RunStatus, error: str | None) -> None:
     """Record a run's outcome (one UPDATE)."""
     with db.get_engine().begin() as conn:
-        conn.execute(update(SyncRun).where(col(SyncRun.id) == ctx.run_id).values(
-            status=status, error=error, counts=dict(ctx.counts), finished_at=utcnow()))
+        conn.execute(_RUN_ENDS, {"run_id": ctx.run_id, "status": status, "error": error,
+                                 "counts": dict(ctx.counts), "finished_at": utcnow()})
 
 
 def flow_intervals() -> dict[str, int]:
