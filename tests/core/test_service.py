@@ -266,3 +266,37 @@ def test_authorization_expiry_warns_once_per_threshold_even_when_crossed_togethe
     scheduler.check_auth_expiry()
     scheduler.check_auth_expiry()
     assert [e.data["days"] for e in warnings()] == [7, 1]
+
+
+def test_authorization_expiry_reads_only_stores_within_the_longest_warning(fake_pm):
+    from sqlalchemy import event
+
+    from bridge.tables import Event
+    from tests.core.test_scheduler import make_orgs
+
+    make_orgs(fake_pm, 1)
+    with db.session() as s:
+        st = s.exec(select(Store).where(Store.kind == "channel")).one()
+        st.auth_expires_at = utcnow() + timedelta(days=45)
+        s.add(st)
+    loaded: list[int] = []
+
+    def on_load(target, _context):  # type: ignore[no-untyped-def]
+        loaded.append(target.id)
+
+    event.listen(Store, "load", on_load)
+    try:
+        scheduler.check_auth_expiry()  # every 30 s in the scheduler: nothing to read here
+        assert loaded == []
+        with db.session() as s:
+            st = s.exec(select(Store).where(Store.kind == "channel")).one()
+            st.auth_expires_at = utcnow() + timedelta(days=29)
+            s.add(st)
+        loaded.clear()
+        scheduler.check_auth_expiry()
+        assert loaded == [st.id]
+    finally:
+        event.remove(Store, "load", on_load)
+    with db.session() as s:
+        days = [e.data["days"] for e in s.exec(select(Event).where(Event.kind == "store.auth_expiring"))]
+    assert days == [30]

@@ -172,9 +172,10 @@ class Scheduler:
         Two reads whatever the number of organizations (their connected stores, the jobs), and
         writes only what differs: the scheduler runs it every 30 seconds."""
         intervals = flows.flow_intervals()
-        with db.session() as s:
-            by_org: dict[int, list[Store]] = {}
-            for st in s.exec(select(Store).where(Store.status != StoreStatus.DISCONNECTED).order_by(Store.id)):
+        with db.session() as s:  # the columns the jobs depend on, not whole stores (credentials, details)
+            by_org: dict[int, list[Any]] = {}
+            for st in s.exec(select(Store.id, Store.org_id, Store.kind, Store.options)
+                             .where(col(Store.status) != StoreStatus.DISCONNECTED).order_by(col(Store.id))):
                 by_org.setdefault(st.org_id, []).append(st)
         wanted: dict[str, tuple[str, int, int | None, int]] = {}
         for org_id, stores in by_org.items():
@@ -511,9 +512,10 @@ def check_auth_expiry() -> None:
     """Journal a warning 30, 7 and 1 days before a store's authorization ends: once per
     threshold, and once only when several thresholds are crossed at the same check."""
     now = utcnow()
-    with db.session() as s:
-        stores = list(s.exec(select(Store).where(Store.auth_expires_at != None,  # noqa: E711
-                                                 Store.status == StoreStatus.ACTIVE)))
+    with db.session() as s:  # only those within the longest warning: the others cross nothing
+        stores = list(s.exec(select(Store).where(
+            col(Store.auth_expires_at).is_not(None), col(Store.status) == StoreStatus.ACTIVE,
+            col(Store.auth_expires_at) <= now + timedelta(days=max(AUTH_WARNING_DAYS)))))
         for st in stores:
             left = (st.auth_expires_at - now).total_seconds() / 86400  # type: ignore[operator]
             warned = set((st.details or {}).get("auth_warned", []))

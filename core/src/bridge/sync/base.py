@@ -510,8 +510,8 @@ def jobs_for_org(org_id: int) -> list[tuple[str, str, int | None, int]]:
 def jobs_for_stores(org_id: int, stores: Sequence[Store],
                     intervals: dict[str, int] | None = None) -> list[tuple[str, str, int | None, int]]:
     """:func:`jobs_for_org` for an organization's connected stores ``stores`` (ordered by id),
-    already read; ``intervals``: each flow's configured interval, when the caller read them
-    once for many organizations."""
+    already read (rows with their id, kind and options are enough); ``intervals``: each flow's
+    configured interval, when the caller read them once for many organizations."""
     load_builtin_flows()
     out: list[tuple[str, str, int | None, int]] = []
     ecommerce = next((st for st in stores if st.kind == "ecommerce"), None)
