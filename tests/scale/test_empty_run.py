@@ -162,3 +162,38 @@ def test_the_scheduler_leases_the_due_jobs_in_one_statement(pg_url, fake_pair):
     assert len(claimed) >= 5
     assert all(job.lease_owner == f"queued|batch|{job.id}" for job in claimed)  # a token per job
     assert sched.claim(100) == []  # leased: not claimed twice
+
+
+@pytest.mark.postgres
+def test_a_split_whose_first_page_cannot_be_sent_is_run_whole_and_finished(pg_url, redis_url, fake_pair, monkeypatch):
+    """The job is handed to its split before the first page is sent; when that send fails (the
+    broker away) the worker takes the job back and runs it whole: its lease is not left to the
+    split until it expires."""
+    from sqlmodel import col, select
+
+    from bridge import celery_app, db
+    from bridge.queue_scheduler import QueueScheduler
+    from bridge.sync import base as flows
+    from bridge.tables import Job
+
+    monkeypatch.setenv("BRIDGE_BROKER_URL", redis_url)
+    monkeypatch.setattr(celery_app, "_runtime", None)
+    sent: list[tuple[int, str]] = []
+    sched = QueueScheduler(send=lambda job_id, holder: sent.append((job_id, holder)), pm=fake_pair.pm)
+    rt = celery_app.runtime()
+    rt.runner.pm = fake_pair.pm
+    sched.step()
+    with db.session() as s:
+        products = s.exec(select(Job.id).where(col(Job.flow) == "products")).one()
+    job = rt.take(products, dict(sent)[products])
+    assert job is not None
+
+    class Broker:
+        def send_task(self, *_: Any, **__: Any) -> None:
+            raise ConnectionError("broker away")
+
+    split = flows.Split(pages=iter([{"items": ["p1"]}]), end=dict)
+    assert celery_app.read_split(Broker(), rt, job, split, "split|t|0") == "ran"  # type: ignore[arg-type]
+    with db.session() as s:
+        row = s.get(Job, products)
+        assert row is not None and row.lease_owner is None and row.last_run_at is not None

@@ -262,11 +262,12 @@ def read_split(celery: Celery, rt: WorkerRuntime, job: Job, split: flows.Split, 
     whole with the usual outcome handling (the pages sent stay harmless: claims)."""
     assert job.id is not None
     keys = SplitKeys(holder)
-    sent, renewed = 0, time.monotonic()
+    sent, renewed, handed = 0, time.monotonic(), False
     try:
         for index, page in enumerate(split.pages):
-            if not sent:
+            if not handed:
                 rt.hand_over(job.id, holder, SPLIT_LEASE)
+                handed = True
             keys.seen.add_many(page["items"])
             celery.send_task(PAGE, args=(job.id, holder, job.flow, job.org_id, job.channel_store_id,
                                          page, index, time.time()))
@@ -278,7 +279,7 @@ def read_split(celery: Celery, rt: WorkerRuntime, job: Job, split: flows.Split, 
     except Exception:  # noqa: BLE001 - the whole run meets it again and handles its outcome
         log.warning("job %s: reading its pages failed after %d: running it whole", job.key, sent,
                     exc_info=True)
-        if sent and rt.take(job.id, holder) is None:
+        if handed and rt.take(job.id, holder) is None:  # back from the split (even with no page sent)
             return "superseded"
         rt.run(job)
         return "ran"
