@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -287,3 +288,33 @@ def test_store_state_reads_several_values_in_one_statement():
     finally:
         event.remove(engine, "before_cursor_execute", listen)
     assert MemoryState(a=1, b=2).get_many(["b", "z"]) == {"b": 2}
+
+
+@pytest.mark.postgres
+def test_postgres_store_state_reads_open_no_transaction(pg_url):
+    """A store-state read is one statement: on PostgreSQL it runs in autocommit (no BEGIN before
+    it, no ROLLBACK after: two round trips of three; a busy worker made two a listing). The
+    pooled connection is back in a transaction's mode afterwards."""
+    from psycopg.pq import TransactionStatus
+
+    org = stores.create_org("Reads")
+    sid = _store_id(org.id)
+    stores.DbState(sid).update({"a": 1})
+    engine = db.get_engine()
+    seen: list[Any] = []
+
+    def after(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        seen.append(conn.connection.dbapi_connection.info.transaction_status)
+
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        state = stores.DbState(sid)
+        assert state.get("a") == 1 and stores.DbState(sid).get_many(["a", "b"]) == {"a": 1}
+        assert state.get("missing") is None
+        assert seen == [TransactionStatus.IDLE] * 3
+        seen.clear()
+        with db.session() as s:  # a session still opens a transaction on the same pool
+            s.exec(select(Organization))
+        assert seen == [TransactionStatus.INTRANS]
+    finally:
+        event.remove(engine, "after_cursor_execute", after)

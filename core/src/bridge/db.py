@@ -20,7 +20,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy import insert as sa_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError, OperationalError, ProgrammingError
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -308,6 +308,18 @@ def insert_missing(s: Session, table: type[SQLModel], rows: list[dict[str, Any]]
     if rows:
         stmt = _insert_for(s.get_bind(), table).on_conflict_do_nothing(index_elements=list(keys))
         s.execute(stmt, rows)
+
+
+@contextmanager
+def reading(url: str | None = None) -> Iterator[Connection]:
+    """A connection for a read that needs no transaction (one statement): on PostgreSQL in
+    autocommit, so that no BEGIN goes before it and no ROLLBACK after it (two round trips of
+    three; a busy worker's store-state reads were two a listing)."""
+    engine = get_engine(url)
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
 
 
 @contextmanager

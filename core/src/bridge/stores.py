@@ -174,7 +174,7 @@ class DbState(MutableMapping):
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        with db.get_engine().connect() as conn:  # Core, not the ORM: plugins ask often
+        with db.reading() as conn:  # Core, not the ORM: plugins ask often
             row = conn.execute(_STATE_READ, {"sid": self.store_id, "k": key}).first()
         if row is None:
             raise KeyError(key)
@@ -195,7 +195,7 @@ class DbState(MutableMapping):
                 else:
                     missing.append(key)
         if missing:
-            with db.get_engine().connect() as conn:
+            with db.reading() as conn:
                 found = {k: v for k, v in conn.execute(_STATE_READ_MANY, {"sid": self.store_id, "ks": missing})}
             with self._lock:
                 self._keep(found)
