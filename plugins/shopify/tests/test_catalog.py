@@ -155,6 +155,21 @@ def test_an_export_ready_while_the_budget_holds_a_page_back_is_read_at_once(
     assert s.sandbox.stats.snapshot()["throttled"] == 0
 
 
+def test_pages_read_while_the_export_is_built_leave_half_the_budget(served_factory, monkeypatch) -> None:
+    monkeypatch.setattr(catalog, "BULK_WATCH_SECONDS", 0.2)
+    # a page of 12 products of 4 variants costs about 470 points: without the rule the third
+    # page would leave the bucket near 570
+    s = served_factory(seed=60, variants=4, bulk_delay=60, bucket_size=2000, restore_rate=200)
+    c = s.connection(bulk_threshold=10)
+    bucket = ShopifyClient(c).bucket  # the store's one bucket, as the server last reported it
+    reading = catalog.list_products(c, None)
+    for _ in range(4):
+        next(reading)
+        assert bucket.available >= bucket.maximum * catalog.BULK_PAGES_KEEP, bucket.available
+    reading.close()
+    assert s.sandbox.stats.snapshot()["throttled"] == 0
+
+
 def test_full_read_resumes_from_each_kind_of_cursor(served_factory, monkeypatch) -> None:
     monkeypatch.setattr(catalog, "BULK_PAGE", 10)
     s = served_factory(seed=60, variants=1, bulk_delay=60, bulk_shuffle=True)
@@ -227,6 +242,10 @@ def test_pages_reaching_the_end_first_cancel_the_export(served_factory) -> None:
     ids = _ids(pages)
     assert len(ids) == len(set(ids)) == 20 and _bulk_gets(s) == 0
     op = s.sandbox.bulk.current()
+    deadline = time.monotonic() + 10  # a cancel takes effect after a short delay (CANCELING)
+    while op["status"] == "CANCELING" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        op = s.sandbox.bulk.current()
     assert op["status"] == "CANCELED" and not c.state.get("bulk_operation")
     assert catalog.decode_cursor(pages[-1].cursor) == {"w": op["createdAt"]}
     # the next full read starts its own export at once: the cancelled one holds no slot

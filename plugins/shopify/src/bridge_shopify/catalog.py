@@ -50,6 +50,9 @@ BULK_POLL_SECONDS = 15.0
 #: While the cost budget holds the next page of a full read back, the export is checked this
 #: often (seconds), so that its file is read as soon as it is ready.
 BULK_WATCH_SECONDS = 1.0
+#: Share of the store's cost bucket the pages read while an export is built leave for other work
+#: (orders created, inventory read): they are a head start, and an export can take minutes.
+BULK_PAGES_KEEP = 0.5
 #: Bulk operation statuses after which an export gives no file.
 ENDED = ("CANCELING", "CANCELED", "FAILED", "EXPIRED")
 
@@ -292,9 +295,10 @@ def _watch(client: ShopifyClient, op_id: str, status: dict[str, Any] | None) -> 
     without a file."""
     if status is None:
         status = _bulk_status(client, op_id)
-    wait = client.bucket.delay("ProductsIdOrder")
-    if wait > MAX_INLINE_WAIT:  # a long wait goes to the scheduler, as the page's would
-        return status
+    # the page waits until it leaves BULK_PAGES_KEEP of the bucket to the store's other work
+    # (at most MAX_INLINE_WAIT: then the page goes as usual, paced by its own cost only)
+    wait = min(client.bucket.delay("ProductsIdOrder", keep=client.bucket.maximum * BULK_PAGES_KEEP),
+               MAX_INLINE_WAIT)
     until = time.monotonic() + wait
     while status is not None and status.get("status") != "COMPLETED":
         pause = min(until - time.monotonic(), BULK_WATCH_SECONDS)

@@ -86,12 +86,14 @@ class CostBucket:
         self.available = min(self.maximum, self.available + (now - self.stamp) * self.restore_rate)
         self.stamp = now
 
-    def delay(self, operation: str) -> float:
-        """Seconds ``operation`` would wait if sent now (nothing is reserved)."""
+    def delay(self, operation: str, keep: float = 0.0) -> float:
+        """Seconds ``operation`` would wait if sent now (nothing is reserved), leaving ``keep``
+        points in the bucket after it for other work."""
         with self.lock:
             self._refill(time.monotonic())
             cost = min(self.costs.get(operation, UNKNOWN_COST), self.maximum - RESERVE)
-            return max(0.0, (cost + RESERVE - self.available) / self.restore_rate)
+            keep = min(keep, self.maximum - RESERVE - cost)
+            return max(0.0, (cost + RESERVE + keep - self.available) / self.restore_rate)
 
     def wait_time(self, operation: str) -> float:
         """Seconds to wait before ``operation`` fits in the bucket; reserves its cost."""
