@@ -300,3 +300,25 @@ def test_authorization_expiry_reads_only_stores_within_the_longest_warning(fake_
     with db.session() as s:
         days = [e.data["days"] for e in s.exec(select(Event).where(Event.kind == "store.auth_expiring"))]
     assert days == [30]
+
+
+def test_the_process_identity_reads_its_start_time_once(monkeypatch):
+    """Every run records its owner (bridge.liveness.identity): the process's start time, which
+    never changes, is read from /proc once, not at each run."""
+    import os
+
+    from bridge import liveness
+
+    reads: list[int] = []
+    real = liveness._start_time
+
+    def counted(pid: int) -> str | None:
+        reads.append(pid)
+        return real(pid)
+
+    monkeypatch.setattr(liveness, "_start_time", counted)
+    liveness._own_start_time.cache_clear()
+    first = liveness.identity("a")
+    assert liveness.identity("b").rsplit("|", 1)[0] == first.rsplit("|", 1)[0]
+    assert reads == [os.getpid()]
+    assert not liveness.is_dead(first)

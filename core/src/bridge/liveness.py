@@ -43,10 +43,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=4)
+def _own_start_time(pid: int) -> str | None:
+    """This process's start time (read once per pid: it does not change, a fork has its own)."""
+    return _start_time(pid)
+
+
 def identity(tag: str = "") -> str:
     """This process as an owner string (``tag`` tells apart owners within one process)."""
     pid = os.getpid()
-    return f"{socket.gethostname()}|{boot_id()}|{pid}|{_start_time(pid) or '-'}|{tag}"
+    return f"{socket.gethostname()}|{boot_id()}|{pid}|{_own_start_time(pid) or '-'}|{tag}"
 
 
 def is_dead(owner: str | None) -> bool:
